@@ -1,0 +1,116 @@
+"""Marquee's settings: environment variables with the prefix ``MARQUEE_`` or a ``.env`` file.
+
+Every setting is documented in the README's configuration reference. Secrets are
+``SecretStr`` so that they never appear in a log line or a repr.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "MARQUEE_"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("marquee", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    # --- core -----------------------------------------------------------------
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL 14+ URL; unset means the embedded PostgreSQL in the data directory.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir, description="Embedded database, keys, sync tokens.")
+    timezone: str = Field(default="UTC", description="IANA time zone used for hour-of-day and date answers.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    db_pool_max_size: int = Field(default=10, ge=1, le=200)
+
+    # --- answer engine ----------------------------------------------------------
+    engine: Literal["auto", "anthropic", "offline"] = Field(
+        default="auto", description="auto: anthropic when an API key is set, else offline."
+    )
+    anthropic_api_key: SecretStr | None = None
+    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_base_url: str | None = None
+    anthropic_timeout_seconds: float = Field(default=60.0, gt=0)
+    anthropic_max_tool_rounds: int = Field(default=6, ge=1, le=20)
+    min_group_size: int = Field(default=2, ge=1, description="Fewest other users before a title is shown.")
+    rate_limit_messages_per_minute: int = Field(default=10, ge=1)
+    daily_token_budget_per_user: int = Field(default=200_000, ge=0)
+
+    # --- discord ------------------------------------------------------------------
+    discord_token: SecretStr | None = None
+    discord_admin_channel_id: int | None = None
+    discord_admin_role_id: int | None = None
+    discord_allowed_channel_ids: list[int] = Field(default_factory=list)
+
+    # --- matrix -------------------------------------------------------------------
+    matrix_homeserver: str | None = None
+    matrix_user_id: str | None = None
+    matrix_access_token: SecretStr | None = None
+    matrix_password: SecretStr | None = None
+    matrix_device_id: str | None = None
+    matrix_admin_rooms: list[str] = Field(default_factory=list)
+    matrix_allowed_users: list[str] = Field(default_factory=list)
+    matrix_allowed_homeservers: list[str] = Field(default_factory=list)
+
+    # --- media services -------------------------------------------------------------
+    plex_url: str | None = None
+    plex_token: SecretStr | None = None
+    jellyfin_url: str | None = None
+    jellyfin_api_key: SecretStr | None = None
+    tautulli_url: str | None = None
+    tautulli_api_key: SecretStr | None = None
+    overseerr_url: str | None = None
+    overseerr_api_key: SecretStr | None = None
+    sync_interval_seconds: int = Field(default=900, ge=30)
+
+    # --- webhook server -----------------------------------------------------------
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(default=8787, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names it in one line."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a validation error into one line that names the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            env_name = ENV_PREFIX + field.split(".")[0].upper()
+            problems.append(f"{env_name}: {error['msg']}")
+        raise SettingsError("; ".join(problems)) from None

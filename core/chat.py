@@ -1,0 +1,87 @@
+"""The small platform-neutral types that chat adapters and core exchange.
+
+An adapter turns a platform event into a ``ChatRequest`` (or a
+``ReactionEvent``), hands it to ``core.assistant.Assistant`` and renders the
+``Reply`` it gets back. Nothing here knows a platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+from uuid import UUID
+
+Platform = Literal["discord", "matrix", "console"]
+ReplyKind = Literal["answer", "link_instructions", "refused", "rate_limited", "error", "admin"]
+ReactionAction = Literal["added", "removed"]
+
+THUMBS_UP = "👍"
+WRONG = "❌"
+FEEDBACK_EMOJI = (THUMBS_UP, WRONG)
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    platform: Platform
+    platform_user_id: str
+    conversation_id: str
+    text: str
+    # True when the message arrived in a configured admin channel/room.
+    is_admin_channel: bool = False
+    # True for an explicit admin command (/health, !learning, marquee ask --admin).
+    explicit_admin: bool = False
+
+
+@dataclass
+class Reply:
+    """What to send back. ``text`` is Markdown; adapters render it for their platform."""
+
+    text: str
+    kind: ReplyKind = "answer"
+    feedback_id: UUID | None = None
+    confidence: float | None = None
+    # Answers get 👍/❌ reactions; instructions, refusals and errors do not.
+    wants_feedback_reactions: bool = False
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReactionEvent:
+    platform: Platform
+    reply_message_id: str
+    reactor_platform_user_id: str
+    emoji: str
+    action: ReactionAction
+
+
+class ChatCore(Protocol):
+    """What chat adapters call; implemented by ``core.assistant.Assistant``."""
+
+    async def handle(self, request: ChatRequest) -> Reply:
+        """Answer one message (or return link instructions, a refusal, a rate-limit note)."""
+        ...
+
+    async def attach_reply(self, feedback_id: UUID, platform: Platform, reply_message_id: str) -> None:
+        """Remember the platform id of the sent reply so reactions on it find the feedback row."""
+        ...
+
+    async def record_reaction(self, event: ReactionEvent) -> bool:
+        """Apply a 👍/❌ added or removed; True when it changed a feedback row (only the asker counts)."""
+        ...
+
+    async def is_admin(self, platform: Platform, platform_user_id: str) -> bool: ...
+
+    async def admin_command(self, request: ChatRequest, command: str, args: list[str]) -> Reply:
+        """``health``, ``learning [list|show ID|resolve ID [note]|wont-fix ID [note]]``, ``insights``.
+
+        Refuses (kind='refused') a sender who is not a linked admin or a request outside an admin channel.
+        """
+        ...
+
+    async def link_account(
+        self, request: ChatRequest, platform: Platform, platform_user_id: str, username: str
+    ) -> Reply:
+        """An admin links a chat identity to a server user."""
+        ...
+
+    async def set_privacy(self, request: ChatRequest, share_activity_with_admins: bool) -> Reply: ...

@@ -1,0 +1,41 @@
+"""The one asyncpg pool and its connection set-up."""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+SLOW_QUERY_SECONDS = 1.0
+
+
+def redact_dsn(dsn: str) -> str:
+    """The DSN with its password replaced, for log lines."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _log_slow_query(record: asyncpg.connection.LoggedQuery) -> None:
+    if record.elapsed >= SLOW_QUERY_SECONDS:
+        log.warning("slow query (%.2fs): %s", record.elapsed, " ".join(record.query.split())[:200])
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    """Decode json/jsonb as Python values; times in UTC; warn on slow queries."""
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.execute("SET TIME ZONE 'UTC'")
+    conn.add_query_logger(_log_slow_query)
+
+
+async def create_pool(dsn: str, *, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, init=init_connection)
+    assert pool is not None
+    return pool

@@ -1,0 +1,1 @@
+"""Answer engines: turn a question into an answer through the tool catalogue."""

@@ -1,0 +1,78 @@
+"""What a tool is, what it returns, and how it fails.
+
+A tool is one async function with its parameter model, its SQL and its scope
+rule together. Engines never touch tables: they list the catalogue, pick a
+tool and its arguments, and read the ``ToolResult``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+from pydantic import BaseModel
+
+from core.scope import Mode, Scope
+
+P = TypeVar("P", bound=BaseModel)
+
+
+class ToolError(Exception):
+    """An expected failure of a tool; the message is safe to show to the asker."""
+
+
+class ToolInputError(ToolError):
+    """The arguments did not validate against the tool's parameter model."""
+
+
+class ToolNotAllowed(ToolError):
+    """The tool is not available in the asker's mode."""
+
+
+class UnknownTool(ToolError):
+    """No tool has that name."""
+
+
+@dataclass
+class Coverage:
+    """What a result relied on and where the data was thin.
+
+    ``tables_used`` names tables and columns (``media_items.file_size_bytes``);
+    ``gaps`` are plain sentences about missing data, e.g. "file_size_bytes is
+    NULL for 80% of media_items"; ``missing_tables`` names the tables/columns
+    that would have made the answer better (for the learning queue).
+    """
+
+    tables_used: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
+    missing_tables: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ToolResult:
+    tool: str
+    params: dict[str, Any]
+    rows: list[dict[str, Any]]
+    coverage: Coverage
+    # Scalar facts about the whole result (totals, averages, the period used).
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.rows and not any(v not in (None, 0, [], {}) for v in self.summary.values())
+
+
+@dataclass(frozen=True)
+class Tool(Generic[P]):
+    name: str
+    description: str  # written for an LLM: what it answers, when to use it
+    params: type[P]
+    modes: frozenset[Mode]
+    question_type: str  # 'recommendation', 'analytics', 'requests', 'health', ...
+    run: Callable[[asyncpg.Connection, Scope, P], Awaitable[ToolResult]]
+    # Renders a result as clear sentences for the offline engine.
+    render: Callable[[ToolResult], str]
+    # How people ask for it (the spec's wording first); the offline router learns from these.
+    examples: tuple[str, ...] = ()
