@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import commands
+from bot.database import DatabaseUnavailable
 from bot.settings import SettingsError, load_settings
 
 log = logging.getLogger("marquee")
@@ -65,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"marquee: {exc}", file=sys.stderr)
         return exc.code
+    except DatabaseUnavailable as exc:
+        print(f"marquee: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("marquee: interrupted", file=sys.stderr)
         return 130

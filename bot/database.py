@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "marquee"
 
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or started; the message says which and why, without secrets."""
+
+
 # The embedded server handle must stay referenced for the life of the process:
 # the package stops the server when its last handle is released at exit.
 _embedded_servers: dict[Path, object] = {}
@@ -64,9 +69,18 @@ async def resolve_database_url(settings: Settings) -> str:
 
 async def open_database(settings: Settings, *, migrate: bool = True) -> asyncpg.Pool:
     """The one pool of the process, with the schema up to date."""
-    dsn = await resolve_database_url(settings)
+    try:
+        dsn = await resolve_database_url(settings)
+    except Exception as exc:  # the embedded server's failures are subprocess/OS errors of many kinds
+        raise DatabaseUnavailable(
+            f"cannot start the embedded PostgreSQL in {settings.data_dir}: {exc}"
+        ) from exc
     log.info("connecting to %s", redact_dsn(dsn))
-    pool = await create_pool(dsn, max_size=settings.db_pool_max_size)
+    try:
+        pool = await create_pool(dsn, max_size=settings.db_pool_max_size)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        reason = str(exc).replace(dsn, redact_dsn(dsn))
+        raise DatabaseUnavailable(f"cannot reach the database at {redact_dsn(dsn)}: {reason}") from exc
     if migrate:
         async with pool.acquire() as conn:
             await apply_migrations(conn)

@@ -34,7 +34,9 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL 14+ URL; unset means the embedded PostgreSQL in the data directory.",
     )
-    data_dir: Path = Field(default_factory=default_data_dir, description="Embedded database, keys, sync tokens.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="Embedded database, keys, sync tokens."
+    )
     timezone: str = Field(default="UTC", description="IANA time zone used for hour-of-day and date answers.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     db_pool_max_size: int = Field(default=10, ge=1, le=200)
@@ -91,7 +93,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)"
+            ) from None
         return value
 
     @property

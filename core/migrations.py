@@ -64,7 +64,9 @@ def discover_migrations(directory: Path | None = None) -> list[Migration]:
             raise MigrationError(f"{path.name}: migration files are named NNN_what_changed.sql")
         version = int(match["version"])
         if version in migrations:
-            raise MigrationError(f"{path.name}: version {version} is used by {migrations[version].path.name} too")
+            raise MigrationError(
+                f"{path.name}: version {version} is used by {migrations[version].path.name} too"
+            )
         migrations[version] = Migration(version, match["name"], path, path.read_text(encoding="utf-8"))
     return [migrations[v] for v in sorted(migrations)]
 

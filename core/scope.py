@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -25,7 +25,7 @@ class Scope:
     username: str
     role: Role
     mode: Mode
-    timezone: ZoneInfo = ZoneInfo("UTC")
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     min_group_size: int = 2
 
     def __post_init__(self) -> None:

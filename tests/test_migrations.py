@@ -57,9 +57,13 @@ async def test_an_applied_file_that_was_edited_is_refused(empty_database_url: st
         await conn.close()
 
 
-async def test_a_failing_migration_leaves_nothing_half_applied(empty_database_url: str, tmp_path: Path) -> None:
+async def test_a_failing_migration_leaves_nothing_half_applied(
+    empty_database_url: str, tmp_path: Path
+) -> None:
     directory = _copy_migrations(tmp_path)
-    (directory / "999_broken.sql").write_text("CREATE TABLE half_done (id int);\nSELECT no_such_function();\n")
+    (directory / "999_broken.sql").write_text(
+        "CREATE TABLE half_done (id int);\nSELECT no_such_function();\n"
+    )
     conn = await asyncpg.connect(empty_database_url)
     try:
         with pytest.raises(asyncpg.PostgresError):

@@ -26,7 +26,9 @@ async def _set_up(settings: Settings, seed: int) -> None:
 
     pool = await open_database(settings)
     try:
-        where = "MARQUEE_DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir}"
+        where = (
+            "MARQUEE_DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir}"
+        )
         print(f"Database: {where}, schema up to date.")
         if await database_is_empty(pool):
             print("Generating a demo media server (first run only)...")

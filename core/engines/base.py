@@ -70,4 +70,6 @@ class ToolRunner(Protocol):
 class Engine(Protocol):
     name: str
 
-    async def answer(self, question: str, scope: Scope, history: list[Turn], tools: ToolRunner) -> EngineAnswer: ...
+    async def answer(
+        self, question: str, scope: Scope, history: list[Turn], tools: ToolRunner
+    ) -> EngineAnswer: ...

@@ -1,0 +1,97 @@
+"""Settings fail with one clear line; secrets never show; the CLI lists only working commands."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import build_parser
+from bot.settings import SettingsError, load_settings
+
+
+def _run_marquee(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MARQUEE_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_defaults_need_no_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("MARQUEE_"):
+            monkeypatch.delenv(key)
+    settings = load_settings()
+    assert settings.database_url is None
+    assert settings.engine == "auto"
+    assert settings.min_group_size == 2
+
+
+def test_a_wrong_setting_names_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MARQUEE_TIMEZONE", "Mars/Olympus_Mons")
+    with pytest.raises(SettingsError, match=r"MARQUEE_TIMEZONE: .*unknown time zone"):
+        load_settings()
+
+
+def test_settings_are_read_from_a_dotenv_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("MARQUEE_TIMEZONE=Europe/Berlin\nMARQUEE_MIN_GROUP_SIZE=3\n")
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.timezone == "Europe/Berlin"
+    assert settings.min_group_size == 3
+
+
+def test_secrets_never_appear_in_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MARQUEE_DATABASE_URL", "postgresql://marquee:hunter2@db/marquee")
+    monkeypatch.setenv("MARQUEE_ANTHROPIC_API_KEY", "sk-ant-very-secret")
+    monkeypatch.setenv("MARQUEE_DISCORD_TOKEN", "discord-very-secret")
+    settings = load_settings()
+    shown = repr(settings) + str(settings) + settings.model_dump_json()
+    for secret in ("hunter2", "sk-ant-very-secret", "discord-very-secret"):
+        assert secret not in shown
+
+
+def test_cli_reports_a_bad_setting_in_one_line_without_traceback(tmp_path: Path) -> None:
+    result = _run_marquee("migrate", env={"MARQUEE_MIN_GROUP_SIZE": "many"}, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("marquee: configuration error: MARQUEE_MIN_GROUP_SIZE")
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_migrate_against_a_database_url(database_url: str, tmp_path: Path) -> None:
+    result = _run_marquee("migrate", env={"MARQUEE_DATABASE_URL": database_url}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "database is up to date" in result.stdout
+    assert "@" not in result.stderr or "***" in result.stderr
+
+
+def test_cli_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    result = _run_marquee(
+        "migrate", env={"MARQUEE_DATABASE_URL": "postgresql://nobody:pw@127.0.0.1:9/none"}, cwd=tmp_path
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "pw@" not in result.stderr
+    assert "cannot reach the database" in result.stderr
+
+
+def test_help_lists_every_registered_command_with_a_handler() -> None:
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    for name, sub in subparsers.choices.items():  # type: ignore[attr-defined]
+        assert sub.get_default("handler") is not None, name
+    assert {"migrate", "demo", "demo-data"} <= set(subparsers.choices)  # type: ignore[attr-defined]
