@@ -1,0 +1,415 @@
+"""Marquee on Discord: DMs, mentions, reactions and slash commands, translated to and from core.
+
+Members DM the bot (or mention it in an allowed channel); the answer comes
+back split to Discord's 2,000-character limit, with 👍 and ❌ added so that a
+reaction by the asker rates it. Slash commands: ``/ask``, ``/privacy`` for
+everyone; ``/link``, ``/health``, ``/learning``, ``/insights`` for admins,
+answered only in the admin channel. Every interaction is deferred at once and
+answered by follow-up, so a slow answer never hits Discord's 3-second limit.
+
+Intents (all non-privileged):
+
+- ``guilds``: the channel and role cache, so a mention in a server channel
+  resolves its channel and an admin's roles can be checked;
+- ``dm_messages`` and ``guild_messages``: DMs and mentions;
+- ``dm_reactions`` and ``guild_reactions``: 👍/❌ on answers.
+
+``message_content`` is not needed: Discord sends the content of DMs and of
+messages that mention the bot without it. No member list, no presences.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+
+from adapters.chat.message_splitting import DISCORD_MESSAGE_LIMIT, split_markdown
+from core.chat import FEEDBACK_EMOJI, ChatCore, ChatRequest, ReactionEvent, Reply
+
+log = logging.getLogger(__name__)
+
+PLATFORM: Literal["discord"] = "discord"
+APOLOGY = "Sorry, something went wrong while answering. The admin can find the details in the log."
+NOT_ADMIN = "This command is for the server's admins."
+NOT_ADMIN_CHANNEL = "Admin commands are answered only in the admin channel."
+# Skin-tone modifiers: a 👍🏽 is still a 👍.
+_SKIN_TONES = re.compile("[\U0001f3fb-\U0001f3ff]")
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    token: str
+    admin_channel_id: int | None = None
+    admin_role_id: int | None = None
+    allowed_channel_ids: frozenset[int] = field(default_factory=frozenset)
+    # Seconds discord.py waits for GUILD_CREATE events before "ready".
+    guild_ready_timeout: float = 2.0
+    # Seconds a shutdown waits for answers that are being built.
+    shutdown_grace_seconds: float = 30.0
+
+
+def discord_intents() -> discord.Intents:
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.dm_messages = True
+    intents.guild_messages = True
+    intents.dm_reactions = True
+    intents.guild_reactions = True
+    return intents
+
+
+def normalise_emoji(emoji: str) -> str:
+    return _SKIN_TONES.sub("", emoji).replace("\ufe0f", "")
+
+
+class MarqueeDiscordClient(discord.Client):
+    """The discord.py client; each handler is a few lines of translation around one core call."""
+
+    def __init__(self, core: ChatCore, config: DiscordConfig) -> None:
+        super().__init__(
+            intents=discord_intents(),
+            guild_ready_timeout=config.guild_ready_timeout,
+            # Nothing mentioned in an answer should ping anyone.
+            allowed_mentions=discord.AllowedMentions.none(),
+            max_messages=None,
+            chunk_guilds_at_startup=False,
+        )
+        self.core = core
+        self.config = config
+        self.tree = app_commands.CommandTree(self)
+        self._in_flight: set[asyncio.Task[Any]] = set()
+        self._accepting = True
+        self.connected = asyncio.Event()
+        _register_commands(self)
+
+    # --- life cycle ---------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        synced = await self.tree.sync()
+        log.info("discord: registered %d slash commands", len(synced))
+
+    async def on_ready(self) -> None:
+        user = self.user
+        log.info(
+            "discord: connected as %s (id %s) in %d server(s)",
+            user,
+            user.id if user else "?",
+            len(self.guilds),
+        )
+        self.connected.set()
+
+    async def on_resumed(self) -> None:
+        log.info("discord: connection resumed")
+
+    async def on_disconnect(self) -> None:
+        if self._accepting:
+            log.warning("discord: disconnected; reconnecting")
+
+    async def drain(self) -> None:
+        """Stop taking new messages and wait for answers in flight (at most the grace period)."""
+        self._accepting = False
+        pending = [task for task in self._in_flight if not task.done()]
+        if pending:
+            log.info("discord: waiting for %d answer(s) in flight", len(pending))
+            _, still_running = await asyncio.wait(pending, timeout=self.config.shutdown_grace_seconds)
+            if still_running:
+                log.warning("discord: %d answer(s) not finished at shutdown", len(still_running))
+
+    async def _tracked(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run one handler inside the error boundary, remembered as in flight until it ends."""
+        if not self._accepting:
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            await work()
+        except Exception:
+            log.exception("discord: handling an event failed")
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    # --- messages ---------------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or self.user is None:
+            return
+        text = self.question_in(message)
+        if text is None:
+            return
+        await self._tracked(lambda: self._answer_message(message, text))
+
+    def question_in(self, message: discord.Message) -> str | None:
+        """The question of a DM, or of a mention in an allowed channel; None for everything else."""
+        assert self.user is not None
+        if message.guild is None:
+            return message.content.strip()
+        allowed = self.config.allowed_channel_ids | (
+            {self.config.admin_channel_id} if self.config.admin_channel_id else set()
+        )
+        if message.channel.id not in allowed or not any(m.id == self.user.id for m in message.mentions):
+            return None
+        return re.sub(rf"<@!?{self.user.id}>", "", message.content).strip()
+
+    async def _answer_message(self, message: discord.Message, text: str) -> None:
+        request = ChatRequest(
+            platform=PLATFORM,
+            platform_user_id=str(message.author.id),
+            conversation_id=str(message.channel.id),
+            text=text,
+            is_admin_channel=message.channel.id == self.config.admin_channel_id,
+        )
+        try:
+            async with message.channel.typing():
+                reply = await self.core.handle(request)
+        except Exception:
+            log.exception("discord: answering message %s failed", message.id)
+            reply = Reply(text=APOLOGY, kind="error")
+        sent = await self._send_parts(message.channel, reply.text, reference=message)
+        await self._offer_feedback(reply, sent)
+
+    async def _send_parts(
+        self, channel: discord.abc.Messageable, text: str, *, reference: discord.Message | None = None
+    ) -> list[discord.Message]:
+        sent: list[discord.Message] = []
+        for index, part in enumerate(split_markdown(text, DISCORD_MESSAGE_LIMIT) or ["…"]):
+            # Only the first part replies to the question: one quote is enough.
+            ref = reference if index == 0 and reference is not None and reference.guild is not None else None
+            if ref is not None:
+                sent.append(await channel.send(part, reference=ref, mention_author=False))
+            else:
+                sent.append(await channel.send(part))
+        return sent
+
+    async def _offer_feedback(self, reply: Reply, sent: list[discord.Message]) -> None:
+        """Add 👍 and ❌ to the last part of an answer and tell core which message carries them."""
+        if not sent or not reply.wants_feedback_reactions or reply.feedback_id is None:
+            return
+        carrier = sent[-1]
+        await self.core.attach_reply(reply.feedback_id, PLATFORM, str(carrier.id))
+        for emoji in FEEDBACK_EMOJI:
+            await carrier.add_reaction(emoji)
+
+    # --- reactions ----------------------------------------------------------------------
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await self._reaction(payload, "added")
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await self._reaction(payload, "removed")
+
+    async def _reaction(
+        self, payload: discord.RawReactionActionEvent, action: Literal["added", "removed"]
+    ) -> None:
+        if self.user is not None and payload.user_id == self.user.id:
+            return
+        emoji = normalise_emoji(str(payload.emoji))
+        if emoji not in FEEDBACK_EMOJI:
+            return
+        event = ReactionEvent(
+            platform=PLATFORM,
+            reply_message_id=str(payload.message_id),
+            reactor_platform_user_id=str(payload.user_id),
+            emoji=emoji,
+            action=action,
+        )
+        await self._tracked(lambda: self._record(event))
+
+    async def _record(self, event: ReactionEvent) -> None:
+        changed = await self.core.record_reaction(event)
+        log.debug(
+            "discord: reaction %s %s on %s changed=%s",
+            event.emoji,
+            event.action,
+            event.reply_message_id,
+            changed,
+        )
+
+    # --- slash commands ---------------------------------------------------------------------
+
+    def request_for(
+        self, interaction: discord.Interaction, text: str, *, explicit_admin: bool = False
+    ) -> ChatRequest:
+        return ChatRequest(
+            platform=PLATFORM,
+            platform_user_id=str(interaction.user.id),
+            conversation_id=str(interaction.channel_id or interaction.user.id),
+            text=text,
+            is_admin_channel=interaction.channel_id is not None
+            and interaction.channel_id == self.config.admin_channel_id,
+            explicit_admin=explicit_admin,
+        )
+
+    async def admin_refusal(self, interaction: discord.Interaction) -> str | None:
+        """Why this interaction may not run an admin command, or None when it may."""
+        if self.config.admin_channel_id is None or interaction.channel_id != self.config.admin_channel_id:
+            return NOT_ADMIN_CHANNEL
+        role_id = self.config.admin_role_id
+        if role_id is not None and isinstance(interaction.user, discord.Member):
+            if any(role.id == role_id for role in interaction.user.roles):
+                return None
+        if await self.core.is_admin(PLATFORM, str(interaction.user.id)):
+            return None
+        return NOT_ADMIN
+
+    async def respond(
+        self,
+        interaction: discord.Interaction,
+        work: Callable[[], Awaitable[Reply]],
+        *,
+        ephemeral: bool = True,
+        admin_only: bool = False,
+    ) -> None:
+        """Defer at once, then answer by follow-up: the error boundary of every slash command."""
+
+        async def run() -> None:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+            if admin_only:
+                refusal = await self.admin_refusal(interaction)
+                if refusal is not None:
+                    log.info(
+                        "discord: refused /%s for user %s", _command_name(interaction), interaction.user.id
+                    )
+                    await interaction.followup.send(refusal, ephemeral=True)
+                    return
+            try:
+                reply = await work()
+            except Exception:
+                log.exception("discord: /%s failed", _command_name(interaction))
+                reply = Reply(text=APOLOGY, kind="error")
+            sent: list[discord.Message] = []
+            for part in split_markdown(reply.text, DISCORD_MESSAGE_LIMIT) or ["…"]:
+                sent.append(await interaction.followup.send(part, ephemeral=ephemeral, wait=True))
+            if not ephemeral:
+                await self._offer_feedback(reply, sent)
+
+        await self._tracked(run)
+
+
+def _command_name(interaction: discord.Interaction) -> str:
+    command = interaction.command
+    return command.qualified_name if command is not None else "?"
+
+
+def admin_command(
+    name: str, description: str
+) -> Callable[[Callable[..., Coroutine[Any, Any, None]]], app_commands.Command[Any, ..., None]]:
+    """A slash command hidden from members (default permissions) and checked again in code at run time."""
+
+    def decorate(func: Callable[..., Coroutine[Any, Any, None]]) -> app_commands.Command[Any, ..., None]:
+        hidden = app_commands.guild_only()(app_commands.default_permissions(manage_guild=True)(func))
+        return app_commands.command(name=name, description=description)(hidden)
+
+    return decorate
+
+
+def _register_commands(client: MarqueeDiscordClient) -> None:
+    core = client.core
+    tree = client.tree
+
+    @tree.command(name="ask", description="Ask Marquee about your viewing or the library.")
+    @app_commands.describe(question="Your question", ephemeral="Only you see the answer")
+    async def ask(interaction: discord.Interaction, question: str, ephemeral: bool = False) -> None:
+        request = client.request_for(interaction, question)
+        await client.respond(interaction, lambda: core.handle(request), ephemeral=ephemeral)
+
+    @tree.command(name="privacy", description="Choose whether admins may see which titles you watched.")
+    @app_commands.describe(share="Share your viewing activity with the server's admins")
+    async def privacy(interaction: discord.Interaction, share: bool) -> None:
+        request = client.request_for(interaction, f"/privacy share={share}")
+        await client.respond(interaction, lambda: core.set_privacy(request, share))
+
+    @admin_command("link", "Link a Discord member to a user of the media server.")
+    @app_commands.describe(member="The Discord member", username="Their username on the media server")
+    async def link(interaction: discord.Interaction, member: discord.User, username: str) -> None:
+        request = client.request_for(interaction, f"/link {member.id} {username}", explicit_admin=True)
+        await client.respond(
+            interaction,
+            lambda: core.link_account(request, PLATFORM, str(member.id), username),
+            admin_only=True,
+        )
+
+    @admin_command("health", "Marquee's health: syncs, webhooks, answers and the learning queue.")
+    async def health(interaction: discord.Interaction) -> None:
+        request = client.request_for(interaction, "/health", explicit_admin=True)
+        await client.respond(interaction, lambda: core.admin_command(request, "health", []), admin_only=True)
+
+    @admin_command("insights", "What members ask, how well Marquee answers, and what data is missing.")
+    async def insights(interaction: discord.Interaction) -> None:
+        request = client.request_for(interaction, "/insights", explicit_admin=True)
+        await client.respond(
+            interaction, lambda: core.admin_command(request, "insights", []), admin_only=True
+        )
+
+    @admin_command("learning", "The learning queue: questions Marquee could not answer well.")
+    @app_commands.describe(
+        action="list, show, resolve or wont-fix",
+        item="The queue item's id (show, resolve, wont-fix)",
+        note="A note",
+    )
+    @app_commands.choices(
+        action=[
+            app_commands.Choice(name=value, value=value) for value in ("list", "show", "resolve", "wont-fix")
+        ]
+    )
+    async def learning(
+        interaction: discord.Interaction,
+        action: str = "list",
+        item: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        args = [action, *([item] if item else []), *([note] if note else [])]
+        request = client.request_for(interaction, "/learning " + " ".join(args), explicit_admin=True)
+        await client.respond(
+            interaction, lambda: core.admin_command(request, "learning", args), admin_only=True
+        )
+
+    for command in (link, health, insights, learning):
+        tree.add_command(command)
+
+
+class DiscordBot:
+    """Start and stop Marquee's Discord client; what ``marquee run`` holds."""
+
+    def __init__(self, core: ChatCore, config: DiscordConfig) -> None:
+        self.config = config
+        self.client = MarqueeDiscordClient(core, config)
+        self._runner: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Log in (a wrong token fails here, once) and connect in the background, reconnecting after losses."""
+        await self.client.login(self.config.token)
+        self._runner = asyncio.create_task(self._connect(), name="discord-gateway")
+
+    async def _connect(self) -> None:
+        try:
+            await self.client.connect(reconnect=True)
+        except discord.PrivilegedIntentsRequired as exc:
+            log.error("discord: the gateway refused the intents: %s", exc)
+        except discord.ConnectionClosed as exc:
+            log.error("discord: the gateway closed the connection (code %s); not reconnecting", exc.code)
+
+    @property
+    def failed(self) -> bool:
+        return self._runner is not None and self._runner.done() and not self.client.is_closed()
+
+    async def stop(self) -> None:
+        """Finish the answers in flight, then close the connection."""
+        await self.client.drain()
+        await self.client.close()
+        if self._runner is not None:
+            try:
+                await asyncio.wait_for(self._runner, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                pass
+            except Exception:
+                log.exception("discord: the gateway task ended with an error")
+        log.info("discord: disconnected")
