@@ -1,0 +1,186 @@
+"""``marquee run``: one process with the configured chat adapters, until SIGINT or SIGTERM.
+
+Settings → one pool → the Assistant → each configured adapter, started under
+a supervisor: a refused token is one error line and that adapter stays off; an
+unreachable service is one warning line and a retry in the background with
+backoff (never a crash loop). Once connected, each adapter reconnects by
+itself after a network loss. On SIGINT/SIGTERM the adapters stop taking new
+messages, finish the answers in flight, then the pool closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import asyncpg
+import discord
+
+from bot.settings import Settings
+from core.chat import ChatCore
+
+log = logging.getLogger("marquee.run")
+
+FIRST_RETRY_SECONDS = 5.0
+MAX_RETRY_SECONDS = 300.0
+
+
+class Service(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class PermanentStartFailure(Exception):
+    """Retrying cannot help (a refused token, a wrong setting); the message says what to fix."""
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    # Builds a fresh service for each attempt, so a failed attempt leaves nothing half-open behind.
+    build: Callable[[], Service]
+    # Turns an exception of ``start`` into a PermanentStartFailure when retrying cannot help.
+    classify: Callable[[Exception], Exception] = lambda exc: exc
+
+
+class NoAdapterConfigured(Exception):
+    pass
+
+
+def discord_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
+    if settings.discord_token is None:
+        return None
+    from adapters.chat.discord_bot import DiscordBot, DiscordConfig
+
+    token = settings.discord_token.get_secret_value()
+    config = DiscordConfig(
+        token=token,
+        admin_channel_id=settings.discord_admin_channel_id,
+        admin_role_id=settings.discord_admin_role_id,
+        allowed_channel_ids=frozenset(settings.discord_allowed_channel_ids),
+    )
+    if config.admin_channel_id is None:
+        log.warning("discord: MARQUEE_DISCORD_ADMIN_CHANNEL_ID is unset; admin commands will be refused")
+
+    def classify(exc: Exception) -> Exception:
+        if isinstance(exc, discord.LoginFailure):
+            return PermanentStartFailure("Discord refused the token; check MARQUEE_DISCORD_TOKEN")
+        if isinstance(exc, discord.HTTPException) and exc.status in (401, 403):
+            return PermanentStartFailure(
+                f"Discord refused the bot ({exc.status}); check MARQUEE_DISCORD_TOKEN"
+            )
+        return exc
+
+    return ServiceSpec("discord", lambda: DiscordBot(core, config), classify)
+
+
+def adapter_specs(settings: Settings, core: ChatCore) -> list[ServiceSpec]:
+    specs = [spec for spec in (discord_spec(settings, core),) if spec is not None]
+    return specs
+
+
+def configured_adapter_names(settings: Settings) -> list[str]:
+    names = []
+    if settings.discord_token is not None:
+        names.append("discord")
+    if settings.matrix_homeserver:
+        names.append("matrix")
+    return names
+
+
+async def supervise_start(spec: ServiceSpec, stopping: asyncio.Event) -> Service | None:
+    """Start one service, retrying with backoff while it is unreachable; None if it cannot start."""
+    delay = FIRST_RETRY_SECONDS
+    warned = False
+    while not stopping.is_set():
+        service = spec.build()
+        try:
+            await service.start()
+        except Exception as raw:
+            exc = spec.classify(raw)
+            with contextlib.suppress(Exception):
+                await service.stop()
+            if isinstance(exc, PermanentStartFailure):
+                log.error("%s: %s; this adapter stays off", spec.name, exc)
+                return None
+            message = f"{type(raw).__name__}: {raw}" if str(raw) else type(raw).__name__
+            if not warned:
+                log.warning("%s: cannot connect (%s); retrying in the background", spec.name, message)
+                warned = True
+            else:
+                log.debug("%s: still cannot connect (%s); next try in %.0fs", spec.name, message, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=delay)
+            delay = min(delay * 2, MAX_RETRY_SECONDS)
+            continue
+        log.info("%s: started%s", spec.name, " after retrying" if warned else "")
+        return service
+    return None
+
+
+async def run_services(specs: list[ServiceSpec], stopping: asyncio.Event) -> int:
+    """Start every service, wait for ``stopping``, stop them (answers in flight finish first)."""
+    log.info("marquee: starting %s", ", ".join(spec.name for spec in specs))
+    starters = [asyncio.create_task(supervise_start(spec, stopping)) for spec in specs]
+    all_started = asyncio.gather(*starters)
+    stop_wait = asyncio.create_task(stopping.wait())
+    waiters: set[asyncio.Future[Any]] = {all_started, stop_wait}
+    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    if all_started.done() and not stopping.is_set():
+        if all(service is None for service in all_started.result()):
+            log.error("marquee: no adapter could start; exiting")
+            stop_wait.cancel()
+            return 1
+        log.info("marquee: running; stop with Ctrl-C or SIGTERM")
+    await stop_wait
+    log.info("marquee: stopping (finishing answers in flight)")
+    for task in starters:
+        if not task.done():
+            task.cancel()
+    results = await asyncio.gather(*starters, return_exceptions=True)
+    for spec, result in reversed(list(zip(specs, results, strict=True))):
+        if result is None or isinstance(result, BaseException):
+            continue
+        try:
+            await result.stop()
+        except Exception:
+            log.exception("%s: stopping failed", spec.name)
+    return 0
+
+
+def install_stop_signals(stopping: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # not on Windows' default loop
+            loop.add_signal_handler(sig, stopping.set)
+
+
+async def run_marquee(settings: Settings, stopping: asyncio.Event | None = None) -> int:
+    """The whole of ``marquee run``; returns the exit code."""
+    if not configured_adapter_names(settings):
+        raise NoAdapterConfigured(
+            "no chat adapter is configured: set MARQUEE_DISCORD_TOKEN (Discord) "
+            "and/or MARQUEE_MATRIX_HOMESERVER with MARQUEE_MATRIX_USER_ID (Matrix)"
+        )
+    stopping = stopping or asyncio.Event()
+    install_stop_signals(stopping)
+    from bot.database import open_database
+    from bot.wiring import build_assistant
+
+    pool: asyncpg.Pool = await open_database(settings)
+    try:
+        assistant = await build_assistant(settings, pool)
+        specs = adapter_specs(settings, assistant)
+        if not specs:
+            log.error("marquee: none of the configured adapters is available in this build")
+            return 1
+        return await run_services(specs, stopping)
+    finally:
+        await pool.close()
+        log.info("marquee: stopped")
