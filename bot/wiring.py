@@ -1,0 +1,80 @@
+"""Building the Assistant from settings: the engine, its fallback, the tool catalogue, the limits."""
+
+from __future__ import annotations
+
+import logging
+
+import asyncpg
+
+from bot.settings import Settings
+from core.assistant import Assistant, AssistantConfig
+from core.engines.base import Engine
+from core.rate_limits import Limits
+from core.scope import Scope
+from core.tools.catalogue import ToolCatalogue, build_catalogue
+from core.tools.scoped_connection import ScopedToolRunner
+
+log = logging.getLogger(__name__)
+
+
+def offline_engine(catalogue: ToolCatalogue) -> Engine:
+    from core.engines.offline.engine import OfflineEngine
+
+    return OfflineEngine(catalogue)
+
+
+def anthropic_engine(settings: Settings) -> Engine:
+    import anthropic
+
+    from core.engines.anthropic_engine import AnthropicEngine
+
+    assert settings.anthropic_api_key is not None
+    client = anthropic.AsyncAnthropic(
+        api_key=settings.anthropic_api_key.get_secret_value(),
+        base_url=settings.anthropic_base_url,
+        # the engine retries itself, honouring retry-after, and falls back when that fails
+        max_retries=0,
+        timeout=settings.anthropic_timeout_seconds,
+    )
+    return AnthropicEngine(
+        client,
+        settings.anthropic_model,
+        max_tool_rounds=settings.anthropic_max_tool_rounds,
+        timeout_seconds=settings.anthropic_timeout_seconds,
+    )
+
+
+def choose_engine_name(settings: Settings) -> str:
+    if settings.engine == "auto":
+        return "anthropic" if settings.anthropic_api_key is not None else "offline"
+    return settings.engine
+
+
+async def build_assistant(settings: Settings, pool: asyncpg.Pool) -> Assistant:
+    """The Assistant every adapter and CLI command uses; ``engine=auto`` picks anthropic when a key is set."""
+    catalogue = build_catalogue()
+    offline = offline_engine(catalogue)
+    name = choose_engine_name(settings)
+    if name == "anthropic":
+        if settings.anthropic_api_key is None:
+            raise ValueError("MARQUEE_ENGINE=anthropic needs MARQUEE_ANTHROPIC_API_KEY")
+        engine: Engine = anthropic_engine(settings)
+        fallback: Engine | None = offline
+    else:
+        engine, fallback = offline, None
+    log.info("answer engine: %s%s", engine.name, f" (fallback: {fallback.name})" if fallback else "")
+
+    def tool_runner(scope: Scope) -> ScopedToolRunner:
+        return ScopedToolRunner(pool, scope, catalogue)
+
+    return Assistant(
+        pool,
+        engine,
+        tool_runner,
+        fallback_engine=fallback,
+        config=AssistantConfig(
+            timezone=settings.tz,
+            min_group_size=settings.min_group_size,
+            limits=Limits(settings.rate_limit_messages_per_minute, settings.daily_token_budget_per_user),
+        ),
+    )

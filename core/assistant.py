@@ -1,0 +1,249 @@
+"""The one entry point of every chat adapter and of ``marquee ask``.
+
+One message: identity → scope → limits → engine (with fallback) → grounded
+assessment → records (chat turns, feedback row, learning queue). Each step is
+its own module; this one only wires them and is the error boundary: a user
+never sees a traceback, and their message is recorded even when answering fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from core import admin_reports, feedback, identity, learning_queue
+from core.chat import ChatRequest, Platform, ReactionEvent, Reply
+from core.engines.base import Engine, ToolRunner
+from core.engines.fallback import answer_with_fallback
+from core.exchange_log import (
+    Exchange,
+    conversation_history,
+    ground_assessment,
+    link_learning_row,
+    record_exchange,
+)
+from core.rate_limits import Limits, check_limits
+from core.scope import Scope
+
+log = logging.getLogger(__name__)
+
+ERROR_REPLY = "Sorry, something went wrong on my side. It's logged; please try again in a moment."
+ADMIN_COMMANDS = ("health", "learning", "insights")
+
+
+@dataclass(frozen=True)
+class AssistantConfig:
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    min_group_size: int = 2
+    limits: Limits = field(default_factory=lambda: Limits(messages_per_minute=10, daily_token_budget=200_000))
+    follow_up_window: timedelta = feedback.FOLLOW_UP_WINDOW
+
+
+class Assistant:
+    """Implements ``core.chat.ChatCore``."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        engine: Engine,
+        tool_runner: Callable[[Scope], ToolRunner],
+        *,
+        fallback_engine: Engine | None = None,
+        config: AssistantConfig | None = None,
+    ) -> None:
+        self.pool = pool
+        self.engine = engine
+        self.fallback_engine = fallback_engine
+        self.tool_runner = tool_runner
+        self.config = config or AssistantConfig()
+
+    # -- answering ---------------------------------------------------------------------------
+
+    async def handle(self, request: ChatRequest) -> Reply:
+        try:
+            return await self._handle(request)
+        except Exception:
+            log.exception("could not handle a %s message", request.platform)
+            return Reply(ERROR_REPLY, kind="error")
+
+    async def _handle(self, request: ChatRequest) -> Reply:
+        started = time.perf_counter()
+        async with self.pool.acquire() as conn:
+            who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
+            if who is None:
+                return Reply(
+                    identity.link_instructions(request.platform, request.platform_user_id),
+                    kind="link_instructions",
+                )
+            try:
+                scope = identity.build_scope(who, request, self.config.timezone, self.config.min_group_size)
+            except identity.AdminModeRefused as refused:
+                log.info("refused admin mode to %s", who.username)
+                return Reply(str(refused), kind="refused")
+            exceeded = await check_limits(
+                conn, who.user_id, self.config.limits, datetime.now(UTC), self.config.timezone
+            )
+            if exceeded is not None:
+                log.info("%s limit reached for %s", exceeded.reason, who.username)
+                return Reply(exceeded.message, kind="rate_limited", details={"limit": exceeded.reason})
+            history = await conversation_history(conn, scope, request.platform, request.conversation_id)
+            await feedback.mark_follow_up(
+                conn, who.user_id, request.platform, request.conversation_id, self.config.follow_up_window
+            )
+
+        question = request.text.strip()
+        outcome = await answer_with_fallback(
+            self.engine, self.fallback_engine, question, scope, history, self.tool_runner(scope)
+        )
+        answer = outcome.answer
+        grounded = ground_assessment(answer)
+        latency_ms = int((time.perf_counter() - started) * 1000)
+
+        async with self.pool.acquire() as conn:
+            feedback_id = await record_exchange(
+                conn,
+                Exchange(
+                    scope=scope,
+                    platform=request.platform,
+                    conversation_id=request.conversation_id,
+                    question=question,
+                    answer=answer,
+                    assessment=grounded,
+                    latency_ms=latency_ms,
+                    used_fallback=outcome.used_fallback,
+                    engine_error=outcome.engine_error,
+                ),
+            )
+            if grounded.needs_learning:
+                queue_id = await learning_queue.record_question(
+                    conn,
+                    question,
+                    grounded.question_type,
+                    grounded.why_failed or "missing_data",
+                    grounded.missing_tables,
+                    "; ".join(grounded.could_improve_with) or None,
+                )
+                await link_learning_row(conn, feedback_id, queue_id)
+
+        return Reply(
+            answer.text,
+            kind="admin" if scope.mode == "admin" else "answer",
+            feedback_id=feedback_id,
+            confidence=grounded.confidence,
+            wants_feedback_reactions=True,
+            details={
+                "confidence": grounded.confidence,
+                "data_sources_used": grounded.data_sources_used,
+                "missing_data": grounded.missing_data,
+                "question_type": grounded.question_type,
+                "engine": answer.engine,
+                "used_fallback": outcome.used_fallback,
+                "model_calls": answer.model_calls,
+                "mode": scope.mode,
+            },
+        )
+
+    # -- feedback ----------------------------------------------------------------------------
+
+    async def attach_reply(self, feedback_id: UUID, platform: Platform, reply_message_id: str) -> None:
+        async with self.pool.acquire() as conn:
+            await feedback.attach_reply(conn, feedback_id, platform, reply_message_id)
+
+    async def record_reaction(self, event: ReactionEvent) -> bool:
+        async with self.pool.acquire() as conn:
+            target = await feedback.find_by_reply(
+                conn, event.platform, event.reply_message_id, event.reactor_platform_user_id
+            )
+            if target is None:  # not an answer, or not the asker's reaction
+                return False
+            return await feedback.apply_reaction(conn, target, event.emoji, event.action)
+
+    # -- identity ----------------------------------------------------------------------------
+
+    async def is_admin(self, platform: Platform, platform_user_id: str) -> bool:
+        async with self.pool.acquire() as conn:
+            who = await identity.resolve_sender(conn, platform, platform_user_id)
+        return who is not None and who.is_admin
+
+    async def _admin_or_refusal(self, conn: asyncpg.Connection, request: ChatRequest) -> Reply | None:
+        who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
+        if who is None or not who.is_admin:
+            return Reply("That command is only for admins of this server.", kind="refused")
+        if not request.is_admin_channel:
+            return Reply("Admin commands work only in the admin channel.", kind="refused")
+        return None
+
+    async def link_account(
+        self, request: ChatRequest, platform: Platform, platform_user_id: str, username: str
+    ) -> Reply:
+        async with self.pool.acquire() as conn:
+            refusal = await self._admin_or_refusal(conn, request)
+            if refusal is not None:
+                return refusal
+            try:
+                await identity.link_account(conn, platform, platform_user_id, username)
+            except (identity.UnknownUser, ValueError) as exc:
+                return Reply(f"Could not link: {exc}.", kind="error")
+        log.info("linked %s account %s to %s", platform, platform_user_id, username)
+        return Reply(f"Linked {platform} account `{platform_user_id}` to **{username}**.", kind="admin")
+
+    async def set_privacy(self, request: ChatRequest, share_activity_with_admins: bool) -> Reply:
+        async with self.pool.acquire() as conn:
+            who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
+            if who is None:
+                return Reply(
+                    identity.link_instructions(request.platform, request.platform_user_id),
+                    kind="link_instructions",
+                )
+            await identity.set_share_activity(conn, who.user_id, share_activity_with_admins)
+        if share_activity_with_admins:
+            return Reply("Done: admins can now see which titles you watched.")
+        return Reply("Done: admins see only your totals, not which titles you watched.")
+
+    # -- admin commands ----------------------------------------------------------------------
+
+    async def admin_command(self, request: ChatRequest, command: str, args: list[str]) -> Reply:
+        try:
+            async with self.pool.acquire() as conn:
+                refusal = await self._admin_or_refusal(conn, request)
+                if refusal is not None:
+                    return refusal
+                text = await self._admin_text(conn, command, args)
+        except admin_reports.AdminReportError as exc:
+            return Reply(str(exc), kind="error")
+        except Exception:
+            log.exception("admin command %s failed", command)
+            return Reply(ERROR_REPLY, kind="error")
+        if text is None:
+            return Reply(
+                "Admin commands: `health`, `insights`, `learning [list|show ID|resolve ID [note]|wont-fix ID [note]]`.",
+                kind="error",
+            )
+        return Reply(text, kind="admin")
+
+    @staticmethod
+    async def _admin_text(conn: asyncpg.Connection, command: str, args: list[str]) -> str | None:
+        if command == "health":
+            return admin_reports.render_health(await admin_reports.health(conn))
+        if command == "insights":
+            return admin_reports.render_insights(await admin_reports.insights(conn))
+        if command != "learning":
+            return None
+        action = args[0].lower().replace("_", "-") if args else "list"
+        if action == "list":
+            return admin_reports.render_learning_list(await admin_reports.learning_list(conn))
+        if action in ("show", "resolve", "wont-fix") and len(args) >= 2:
+            if action == "show":
+                return admin_reports.render_learning_entry(await admin_reports.learning_show(conn, args[1]))
+            note = " ".join(args[2:]) or None
+            status = "resolved" if action == "resolve" else "wont_fix"
+            entry = await admin_reports.learning_close(conn, args[1], status, note)
+            return f"Marked `{admin_reports.short_id(entry['id'])}` as {status.replace('_', ' ')}."
+        return None

@@ -1,0 +1,124 @@
+"""Who is asking: chat accounts, the scope of a question, linking and the privacy opt-in.
+
+The scope comes only from the ``chat_accounts``/``users`` rows and from where the
+message arrived, never from what the message says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from core.chat import ChatRequest, Platform
+from core.scope import Mode, Role, Scope
+
+PLATFORMS: tuple[Platform, ...] = ("discord", "matrix", "console")
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: UUID
+    username: str
+    role: Role
+    share_activity_with_admins: bool
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class AdminModeRefused(Exception):
+    """A non-admin asked for admin mode; the message is safe to show."""
+
+
+class UnknownUser(Exception):
+    """No ``users`` row has that username."""
+
+
+_RESOLVE = """
+SELECT u.id, u.username, u.role, u.share_activity_with_admins
+FROM chat_accounts ca JOIN users u ON u.id = ca.user_id
+WHERE ca.platform = $1 AND ca.platform_user_id = $2
+"""
+
+
+async def resolve_sender(conn: asyncpg.Connection, platform: str, platform_user_id: str) -> Identity | None:
+    row = await conn.fetchrow(_RESOLVE, platform, platform_user_id)
+    if row is None:
+        return None
+    return Identity(row["id"], row["username"], row["role"], row["share_activity_with_admins"])
+
+
+def requested_mode(request: ChatRequest) -> Mode:
+    """Admin mode is asked for by the place (admin channel) or an explicit admin command, never by text."""
+    return "admin" if request.is_admin_channel or request.explicit_admin else "personal"
+
+
+def build_scope(identity: Identity, request: ChatRequest, timezone: ZoneInfo, min_group_size: int) -> Scope:
+    mode = requested_mode(request)
+    if mode == "admin" and not identity.is_admin:
+        raise AdminModeRefused(
+            "Admin mode is only for admins of this server. Ask me about your own viewing in a direct message."
+        )
+    return Scope(
+        user_id=identity.user_id,
+        username=identity.username,
+        role=identity.role,
+        mode=mode,
+        timezone=timezone,
+        min_group_size=min_group_size,
+    )
+
+
+def link_instructions(platform: str, platform_user_id: str) -> str:
+    return (
+        "Hi! I don't know who you are on this media server yet, so I can't answer questions.\n\n"
+        f"Ask an admin to link your account: `marquee link {platform} {platform_user_id} <your server username>` "
+        f"(or `link {platform} {platform_user_id} <username>` in the admin channel). "
+        "Your chat id above is all they need."
+    )
+
+
+_LINK = """
+INSERT INTO chat_accounts (platform, platform_user_id, user_id)
+SELECT $1, $2, u.id FROM users u WHERE u.username = $3
+ON CONFLICT (platform, platform_user_id) DO UPDATE SET user_id = EXCLUDED.user_id, linked_at = now()
+RETURNING user_id
+"""
+
+
+async def link_account(conn: asyncpg.Connection, platform: str, platform_user_id: str, username: str) -> UUID:
+    """Link (or re-link) a chat identity to the user ``username``; raises ``UnknownUser``."""
+    if platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r} (one of {', '.join(PLATFORMS)})")
+    user_id: UUID | None = await conn.fetchval(_LINK, platform, platform_user_id, username)
+    if user_id is None:
+        raise UnknownUser(f"no user named {username!r} on this server")
+    return user_id
+
+
+async def console_identity(conn: asyncpg.Connection, username: str) -> Identity:
+    """The terminal speaks as ``username``: its console chat account is that username, linked on first use.
+
+    Whoever runs the CLI already holds the database, so linking the console
+    account is no privilege beyond what they have.
+    """
+    await link_account(conn, "console", username, username)
+    identity = await resolve_sender(conn, "console", username)
+    assert identity is not None
+    return identity
+
+
+async def default_console_username(conn: asyncpg.Connection) -> str | None:
+    """The first admin of the server: who the CLI speaks as without ``--as``."""
+    username: str | None = await conn.fetchval(
+        "SELECT username FROM users WHERE role = 'admin' ORDER BY created_at, username LIMIT 1"
+    )
+    return username
+
+
+async def set_share_activity(conn: asyncpg.Connection, user_id: UUID, share: bool) -> None:
+    await conn.execute("UPDATE users SET share_activity_with_admins = $2 WHERE id = $1", user_id, share)

@@ -1,0 +1,116 @@
+"""Test doubles of the engine tests: a ToolRunner over two canned tools and a scripted Engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from core.engines.base import EngineAnswer, SelfAssessment, ToolCall, ToolRunner, Turn
+from core.scope import Scope
+from core.tools.base import Coverage, ToolInputError, ToolNotAllowed, ToolResult, UnknownTool
+
+
+@dataclass(frozen=True)
+class People:
+    alice: UUID
+    bob: UUID
+    root: UUID
+
+
+def watch_time_result(params: dict[str, Any], hours: float = 12.5) -> ToolResult:
+    return ToolResult(
+        tool="my_watch_time",
+        params=params,
+        rows=[{"period": "2026-11", "hours": hours, "plays": 14}],
+        coverage=Coverage(tables_used=["watch_history", "media_items"]),
+        summary={"hours": hours},
+    )
+
+
+@dataclass
+class RecordingToolRunner:
+    """The ToolRunner contract over two canned tools; remembers the scope it was built for and each call."""
+
+    scope: Scope
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    empty: bool = False
+
+    def definitions(self) -> list[dict[str, Any]]:
+        defs = [
+            {
+                "name": "my_watch_time",
+                "description": "Hours the asker watched in a period.",
+                "input_schema": {
+                    "type": "object",
+                    "properties": {"period": {"type": "string"}},
+                    "required": ["period"],
+                },
+            }
+        ]
+        if self.scope.mode == "admin":
+            defs.append(
+                {
+                    "name": "most_active_users",
+                    "description": "Users ranked by plays.",
+                    "input_schema": {"type": "object", "properties": {}},
+                }
+            )
+        return defs
+
+    async def run(self, name: str, arguments: dict[str, Any]) -> ToolResult:
+        self.calls.append((name, arguments))
+        if name == "most_active_users":
+            if self.scope.mode != "admin":
+                raise ToolNotAllowed("most_active_users is not available in personal mode")
+            return ToolResult(name, arguments, [{"username": "bob", "plays": 40}], Coverage(["user_stats"]))
+        if name != "my_watch_time":
+            raise UnknownTool(f"there is no tool named {name!r}")
+        if not isinstance(arguments.get("period"), str):
+            raise ToolInputError("invalid arguments for my_watch_time: period: Field required")
+        if self.empty:
+            return ToolResult(
+                name, arguments, [], Coverage(["watch_history"], gaps=["no plays in that period"])
+            )
+        return watch_time_result(arguments)
+
+
+@dataclass
+class ScriptedEngine:
+    """A test double of an engine: answers from a script and uses the tool runner it is given."""
+
+    name: str = "scripted"
+    confidence: float = 0.9
+    tool: str | None = "my_watch_time"
+    fail_with: Exception | None = None
+    question_type: str = "analytics"
+    seen: list[tuple[str, Scope, list[Turn]]] = field(default_factory=list)
+
+    async def answer(
+        self, question: str, scope: Scope, history: list[Turn], tools: ToolRunner
+    ) -> EngineAnswer:
+        self.seen.append((question, scope, list(history)))
+        if self.fail_with is not None:
+            raise self.fail_with
+        calls = []
+        if self.tool:
+            call = ToolCall(self.tool, {"period": "this month"})
+            try:
+                call.result = await tools.run(self.tool, call.params)
+            except Exception as exc:
+                call.error = str(exc)
+            calls.append(call)
+        return EngineAnswer(
+            text=f"Answer to: {question}",
+            assessment=SelfAssessment(
+                confidence=self.confidence,
+                had_sufficient_data=True,
+                data_sources_used=["users", "everything"],
+                question_type=self.question_type,
+            ),
+            engine=self.name,
+            tool_calls=calls,
+            input_tokens=100,
+            output_tokens=20,
+            model_calls=1,
+        )
