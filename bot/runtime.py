@@ -162,14 +162,15 @@ def install_stop_signals(stopping: asyncio.Event) -> None:
 
 
 async def run_marquee(settings: Settings, stopping: asyncio.Event | None = None) -> int:
-    """The whole of ``marquee run``; returns the exit code."""
+    """The whole of ``marquee run``; returns the exit code. Stops on SIGINT/SIGTERM, or when ``stopping`` is set."""
     if not configured_adapter_names(settings):
         raise NoAdapterConfigured(
             "no chat adapter is configured: set MARQUEE_DISCORD_TOKEN (Discord) "
             "and/or MARQUEE_MATRIX_HOMESERVER with MARQUEE_MATRIX_USER_ID (Matrix)"
         )
-    stopping = stopping or asyncio.Event()
-    install_stop_signals(stopping)
+    if stopping is None:
+        stopping = asyncio.Event()
+        install_stop_signals(stopping)
     from bot.database import open_database
     from bot.wiring import build_assistant
 

@@ -122,6 +122,12 @@ class MarqueeDiscordClient(discord.Client):
             if still_running:
                 log.warning("discord: %d answer(s) not finished at shutdown", len(still_running))
 
+    async def wait_idle(self) -> None:
+        """Return once no handler is running (handlers already scheduled run first)."""
+        await asyncio.sleep(0)
+        while pending := [task for task in self._in_flight if not task.done()]:
+            await asyncio.wait(pending)
+
     async def _tracked(self, work: Callable[[], Awaitable[None]]) -> None:
         """Run one handler inside the error boundary, remembered as in flight until it ends."""
         if not self._accepting:

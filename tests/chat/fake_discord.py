@@ -58,6 +58,8 @@ class RecordedRequest:
     path: str  # after /api/v10
     query: dict[str, str]
     body: Any
+    # What the fake answered (None for 204 No Content).
+    response: Any = None
 
 
 @dataclass
@@ -73,6 +75,8 @@ class FakeDiscord:
     admin_role_id: int = 1_400_000_000_000_000_001
     requests: list[RecordedRequest] = field(default_factory=list)
     identify: dict[str, Any] | None = None
+    # Answer every REST call with 401, as Discord does for a reset or mistyped token.
+    refuse_token: bool = False
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -249,7 +253,9 @@ class FakeDiscord:
             if not ws.closed:
                 await ws.send_str(frame)
 
-    async def send_dm(self, author: dict[str, Any], content: str, *, channel_id: int | None = None) -> dict[str, Any]:
+    async def send_dm(
+        self, author: dict[str, Any], content: str, *, channel_id: int | None = None
+    ) -> dict[str, Any]:
         """A member DMs the bot; returns the MESSAGE_CREATE payload."""
         channel = channel_id or int(author["id"]) + 7
         payload = self.message_payload(channel, author, content)
@@ -257,7 +263,13 @@ class FakeDiscord:
         return payload
 
     async def send_guild_message(
-        self, channel_id: int, author: dict[str, Any], content: str, *, mention_bot: bool = True, roles: list[int] = ()
+        self,
+        channel_id: int,
+        author: dict[str, Any],
+        content: str,
+        *,
+        mention_bot: bool = True,
+        roles: list[int] = (),
     ) -> dict[str, Any]:
         text = f"<@{self.bot_id}> {content}" if mention_bot else content
         payload = self.message_payload(
@@ -295,7 +307,12 @@ class FakeDiscord:
     ) -> dict[str, Any]:
         """An INTERACTION_CREATE for a chat-input command, in a guild channel or (channel_id None) a DM."""
         interaction_id = self.snowflake()
-        data: dict[str, Any] = {"id": str(self.snowflake()), "name": name, "type": 1, "options": options or []}
+        data: dict[str, Any] = {
+            "id": str(self.snowflake()),
+            "name": name,
+            "type": 1,
+            "options": options or [],
+        }
         if resolved:
             data["resolved"] = resolved
         payload: dict[str, Any] = {
@@ -333,7 +350,7 @@ class FakeDiscord:
     # --- waiting for what the bot did ---------------------------------------------------------------
 
     async def wait_for(
-        self, predicate: Callable[[RecordedRequest], bool], *, count: int = 1, timeout: float = 20
+        self, predicate: Callable[[RecordedRequest], bool], *, count: int = 1, within: float = 20
     ) -> list[RecordedRequest]:
         async def enough() -> list[RecordedRequest]:
             async with self._request_arrived:
@@ -343,7 +360,7 @@ class FakeDiscord:
                         return found
                     await self._request_arrived.wait()
 
-        return await asyncio.wait_for(enough(), timeout=timeout)
+        return await asyncio.wait_for(enough(), timeout=within)
 
     def calls(self, method: str, path_start: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_start)]
@@ -354,7 +371,9 @@ class FakeDiscord:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.append(ws)
-        await ws.send_json({"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}, "s": None, "t": None})
+        await ws.send_json(
+            {"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}, "s": None, "t": None}
+        )
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
@@ -392,7 +411,9 @@ class FakeDiscord:
         }
         await ws.send_json({"op": DISPATCH, "t": "READY", "s": self._sequence, "d": ready})
         self._sequence += 1
-        await ws.send_json({"op": DISPATCH, "t": "GUILD_CREATE", "s": self._sequence, "d": self.guild_payload()})
+        await ws.send_json(
+            {"op": DISPATCH, "t": "GUILD_CREATE", "s": self._sequence, "d": self.guild_payload()}
+        )
         self.ready.set()
 
     # --- the REST API ------------------------------------------------------------------------------
@@ -404,36 +425,52 @@ class FakeDiscord:
             raw = await request.read()
             body = json.loads(raw) if request.content_type == "application/json" and raw else raw.decode()
         recorded = RecordedRequest(request.method, path, dict(request.query), body)
-        response = self._answer(recorded)
+        status, payload = self._answer(recorded)
+        recorded.response = payload
+        if payload is None:
+            response = web.Response(status=status)
+        else:
+            response = web.Response(status=status, text=json.dumps(payload))
+            # discord.py parses JSON only when the header is exactly this (no charset).
+            response.headers["Content-Type"] = "application/json"
         async with self._request_arrived:
             self.requests.append(recorded)
             self._request_arrived.notify_all()
         return response
 
-    def _answer(self, call: RecordedRequest) -> web.StreamResponse:
+    def _answer(self, call: RecordedRequest) -> tuple[int, Any]:
         parts = call.path.strip("/").split("/")
+        if self.refuse_token:
+            return 401, {"message": "401: Unauthorized", "code": 0}
         if call.method == "GET" and call.path == "/users/@me":
-            return _json(self.bot_user)
+            return _ok(self.bot_user)
         if call.method == "GET" and call.path == "/oauth2/applications/@me":
-            return _json(self._application())
+            return _ok(self._application())
         if call.method == "PUT" and parts[0] == "applications" and parts[-1] == "commands":
-            return _json(
+            return _ok(
                 [
-                    {**command, "id": str(self.snowflake()), "application_id": str(self.application_id), "version": "1"}
+                    {
+                        **command,
+                        "id": str(self.snowflake()),
+                        "application_id": str(self.application_id),
+                        "version": "1",
+                    }
                     for command in call.body
                 ]
             )
         if call.method == "POST" and parts[0] == "channels" and parts[-1] == "typing":
-            return web.Response(status=204)
+            return (204, None)
         if call.method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
             channel_id = int(parts[1])
             in_guild = channel_id in (self.admin_channel_id, self.allowed_channel_id, self.other_channel_id)
-            return _json(self.message_payload(channel_id, self.bot_user, call.body.get("content", ""), guild=in_guild))
+            return _ok(
+                self.message_payload(channel_id, self.bot_user, call.body.get("content", ""), guild=in_guild)
+            )
         if call.method == "PUT" and parts[0] == "channels" and "reactions" in parts:
-            return web.Response(status=204)
+            return (204, None)
         if call.method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
             flags = (call.body.get("data") or {}).get("flags", 0)
-            return _json(
+            return _ok(
                 {
                     "interaction": {
                         "id": parts[1],
@@ -447,12 +484,14 @@ class FakeDiscord:
         if call.method == "POST" and parts[0] == "webhooks":
             message = self.message_payload(
                 self._interaction_channels.get(parts[2], 0),
-                self.bot_user, call.body.get("content", ""), flags=call.body.get("flags", 0) or 0
+                self.bot_user,
+                call.body.get("content", ""),
+                flags=call.body.get("flags", 0) or 0,
             )
             message["webhook_id"] = str(self.application_id)
             message["application_id"] = str(self.application_id)
-            return _json(message)
-        return _json({"message": "404: Not Found", "code": 0}, status=404)
+            return _ok(message)
+        return 404, {"message": "404: Not Found", "code": 0}
 
     def _application(self) -> dict[str, Any]:
         return {
@@ -474,8 +513,5 @@ class FakeDiscord:
         }
 
 
-def _json(payload: Any, *, status: int = 200) -> web.Response:
-    response = web.Response(status=status, text=json.dumps(payload))
-    # discord.py parses JSON only when the header is exactly this (no charset).
-    response.headers["Content-Type"] = "application/json"
-    return response
+def _ok(payload: Any) -> tuple[int, Any]:
+    return 200, payload
