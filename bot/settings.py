@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     rate_limit_messages_per_minute: int = Field(default=10, ge=1)
     daily_token_budget_per_user: int = Field(default=200_000, ge=0)
 
+    # --- offline engine: reading dates in questions ----------------------------------
+    holiday_country: str = Field(
+        default="US", description="ISO country whose holidays 'last Christmas', 'over Thanksgiving' refer to."
+    )
+    holiday_subdivision: str | None = Field(default=None, description="State/province for regional holidays.")
+    southern_hemisphere: bool = Field(default=False, description="'Summer' means December to February.")
+
     # --- discord ------------------------------------------------------------------
     discord_token: SecretStr | None = None
     discord_admin_channel_id: int | None = None
@@ -68,7 +75,13 @@ class Settings(BaseSettings):
     matrix_device_id: str | None = None
     matrix_admin_rooms: list[str] = Field(default_factory=list)
     matrix_allowed_users: list[str] = Field(default_factory=list)
-    matrix_allowed_homeservers: list[str] = Field(default_factory=list)
+    matrix_allowed_homeservers: list[str] = Field(
+        default_factory=list, description="With no allowed users or homeservers: the bot's own homeserver."
+    )
+    matrix_device_name: str = "Marquee"
+    matrix_catch_up_seconds: int = Field(
+        default=3600, ge=0, description="After a restart, answer messages that arrived up to this long ago."
+    )
 
     # --- media services -------------------------------------------------------------
     plex_url: str | None = None

@@ -110,6 +110,7 @@ class OfflineEngine:
             limit=slots.limit or earlier.slots.limit,
             integration=slots.integration or earlier.slots.integration,
             days=slots.days or earlier.slots.days,
+            status=slots.status or earlier.slots.status,
         )
         params, dropped, missing = self.router.parameters(earlier.tool, merged)
         # A follow-up is only as sure as the question it follows, and a little less.

@@ -63,6 +63,13 @@ _NUMBER = re.compile(
 )
 _TOP_WORD = re.compile(r"\btop\s+(three|five|ten|twenty)\b")
 _WORD_NUMBERS = {"three": 3, "five": 5, "ten": 10, "twenty": 20}
+_STATUS = {
+    "pending": "pending", "waiting": "pending", "outstanding": "pending", "open": "pending",
+    "approved": "approved", "accepted": "approved", "declined": "declined", "rejected": "declined",
+    "denied": "declined", "refused": "declined", "turned down": "declined", "available": "available",
+    "fulfilled": "available", "failed": "failed",
+}  # fmt: skip
+_STATUS_PATTERN = re.compile(r"\b(" + "|".join(sorted(_STATUS, key=len, reverse=True)) + r")\b")
 _DAYS = re.compile(r"\b(\d{1,4})\s*(day|week|month)s?\b")
 
 # Examples are read against a fixed clock: only which words are time words matters there.
@@ -85,6 +92,7 @@ class Slots:
     limit: int | None = None
     integration: str | None = None
     days: int | None = None
+    status: str | None = None
 
 
 @dataclass
@@ -192,6 +200,7 @@ class Router:
         if days_match and period is None:
             factor = {"day": 1, "week": 7, "month": 30}[days_match.group(2)]
             days = int(days_match.group(1)) * factor
+        status_match = _STATUS_PATTERN.search(lowered)
         found = Slots(
             period=period,
             title=title,
@@ -200,6 +209,7 @@ class Router:
             limit=limit,
             integration=integration_match.group(1) if integration_match else None,
             days=days,
+            status=_STATUS[status_match.group(1)] if status_match else None,
         )
         return found, rest
 
@@ -308,6 +318,8 @@ class Router:
             names = [n for n in ("integration", "service", "source") if n in fields]
             if names:
                 offer(names, found.integration, "the integration")
+        if found.status is not None and "status" in fields:
+            params["status"] = found.status
         if found.days is not None:
             day_fields = [n for n in fields if n.endswith("_days") or n == "days"]
             if day_fields:
