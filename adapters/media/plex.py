@@ -1,0 +1,392 @@
+"""Plex Media Server: accounts, libraries (movies, shows, episodes), play history, user ratings, webhooks.
+
+Requests ask for JSON (``Accept: application/json``) with ``X-Plex-Token``; the
+JSON carries the same attribute names as the XML samples of the contract
+(``ratingKey``, ``viewedAt``, ``accountID`` ...). Pages are read with
+``X-Plex-Container-Start``/``X-Plex-Container-Size``; history is incremental by
+``viewedAt``.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from adapters.media.client import ServiceClient
+from adapters.media.paging import prefetching
+from adapters.media.payload import PayloadError, decode_json_object, media_type_of, validate
+from adapters.media.timeparse import from_unix
+from core.ingest.media import upsert_media
+from core.ingest.plays import upsert_plays, upsert_user_item_states
+from core.ingest.records import MediaRecord, MediaType, PlayRecord, UserItemState, UserRecord
+from core.ingest.users import upsert_user
+from core.ingest.webhooks import WebhookEvent
+from core.sync.jobs import SyncContext
+
+SERVICE = "plex"
+# Plex's numeric library types for /library/sections/{key}/all?type=
+PLEX_TYPE_MOVIE, PLEX_TYPE_SHOW, PLEX_TYPE_EPISODE = 1, 2, 4
+# The server owner is local account 1; the token's own ratings are theirs.
+OWNER_ACCOUNT_ID = "1"
+
+
+class _PlexModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, populate_by_name=True)
+
+
+class PlexTag(_PlexModel):
+    tag: str
+
+
+class PlexGuid(_PlexModel):
+    id: str
+
+
+class PlexPart(_PlexModel):
+    size: int | None = None
+
+
+class PlexMedia(_PlexModel):
+    parts: list[PlexPart] = Field(default_factory=list, alias="Part")
+
+
+class PlexMetadata(_PlexModel):
+    rating_key: str = Field(alias="ratingKey")
+    title: str
+    type: str
+    year: int | None = None
+    genres: list[PlexTag] = Field(default_factory=list, alias="Genre")
+    audience_rating: float | None = Field(default=None, alias="audienceRating")
+    duration_ms: int | None = Field(default=None, alias="duration")
+    added_at: int | None = Field(default=None, alias="addedAt")
+    media: list[PlexMedia] = Field(default_factory=list, alias="Media")
+    guid: str | None = None
+    guids: list[PlexGuid] = Field(default_factory=list, alias="Guid")
+    grandparent_rating_key: str | None = Field(default=None, alias="grandparentRatingKey")
+    parent_index: int | None = Field(default=None, alias="parentIndex")
+    index: int | None = None
+    user_rating: float | None = Field(default=None, alias="userRating")
+    library_section_title: str | None = Field(default=None, alias="librarySectionTitle")
+
+
+class PlexHistoryEntry(_PlexModel):
+    history_key: str = Field(alias="historyKey")
+    rating_key: str | None = Field(default=None, alias="ratingKey")
+    account_id: str = Field(alias="accountID")
+    viewed_at: int = Field(alias="viewedAt")
+
+
+class PlexAccount(_PlexModel):
+    id: str
+    name: str = ""
+
+
+class PlexSection(_PlexModel):
+    key: str
+    title: str
+    type: str
+
+
+class _ItemsContainer(_PlexModel):
+    size: int = 0
+    total_size: int | None = Field(default=None, alias="totalSize")
+    library_section_title: str | None = Field(default=None, alias="librarySectionTitle")
+    metadata: list[PlexMetadata] = Field(default_factory=list, alias="Metadata")
+
+
+class _HistoryContainer(_PlexModel):
+    size: int = 0
+    total_size: int | None = Field(default=None, alias="totalSize")
+    metadata: list[PlexHistoryEntry] = Field(default_factory=list, alias="Metadata")
+
+
+class _AccountsContainer(_PlexModel):
+    accounts: list[PlexAccount] = Field(default_factory=list, alias="Account")
+
+
+class _SectionsContainer(_PlexModel):
+    sections: list[PlexSection] = Field(default_factory=list, alias="Directory")
+
+
+class _ItemsPage(_PlexModel):
+    media_container: _ItemsContainer = Field(alias="MediaContainer")
+
+
+class _HistoryPage(_PlexModel):
+    media_container: _HistoryContainer = Field(alias="MediaContainer")
+
+
+class _AccountsPage(_PlexModel):
+    media_container: _AccountsContainer = Field(alias="MediaContainer")
+
+
+class _SectionsPage(_PlexModel):
+    media_container: _SectionsContainer = Field(alias="MediaContainer")
+
+
+ITEMS_PAGE = TypeAdapter(_ItemsPage)
+HISTORY_PAGE = TypeAdapter(_HistoryPage)
+ACCOUNTS = TypeAdapter(_AccountsPage)
+SECTIONS = TypeAdapter(_SectionsPage)
+
+# Modern agents list ids as Guid entries ("tmdb://603"); legacy agents put one in guid.
+_LEGACY_AGENTS = {"imdb": "imdb", "themoviedb": "tmdb", "thetvdb": "tvdb", "tmdb": "tmdb", "tvdb": "tvdb"}
+_LEGACY_GUID = re.compile(r"^com\.plexapp\.agents\.(?P<agent>[a-z]+)://(?P<id>[^/?]+)")
+
+
+def catalogue_ids(item: PlexMetadata) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    for guid in item.guids:
+        scheme, _, value = guid.id.partition("://")
+        if scheme in ("tmdb", "tvdb", "imdb") and value:
+            ids[scheme] = value
+    if item.guid and item.type in ("movie", "show"):
+        match = _LEGACY_GUID.match(item.guid)
+        if match and match["agent"] in _LEGACY_AGENTS:
+            ids.setdefault(_LEGACY_AGENTS[match["agent"]], match["id"])
+    return ids
+
+
+def media_record(item: PlexMetadata, library_name: str | None) -> MediaRecord | None:
+    """The ingest record of a movie, show or episode; None for anything else (music, photos)."""
+    if item.type not in ("movie", "show", "episode"):
+        return None
+    media_type: MediaType = item.type  # type: ignore[assignment]
+    sizes = [part.size for media in item.media for part in media.parts if part.size is not None]
+    episode = media_type == "episode"
+    return MediaRecord(
+        service=SERVICE,
+        external_id=item.rating_key,
+        title=item.title,
+        media_type=media_type,
+        year=item.year,
+        library_name=library_name or item.library_section_title,
+        genres=tuple(tag.tag for tag in item.genres),
+        audience_rating=item.audience_rating,
+        duration_seconds=item.duration_ms // 1000 if item.duration_ms is not None else None,
+        file_size_bytes=sum(sizes) if sizes else None,
+        added_at=from_unix(item.added_at),
+        parent_external_id=item.grandparent_rating_key if episode else None,
+        season_number=item.parent_index if episode else None,
+        episode_number=item.index if episode else None,
+        catalogue_ids=catalogue_ids(item),
+    )
+
+
+def user_record(account: PlexAccount) -> UserRecord | None:
+    # Account 0 is the server itself and has no name.
+    if not account.name or account.id == "0":
+        return None
+    return UserRecord(
+        service=SERVICE,
+        external_id=account.id,
+        username=account.name,
+        is_admin=account.id == OWNER_ACCOUNT_ID,
+    )
+
+
+def play_record(entry: PlexHistoryEntry) -> PlayRecord | None:
+    """A history entry is a completed view at ``viewedAt``; entries of deleted items have no ratingKey."""
+    if entry.rating_key is None:
+        return None
+    return PlayRecord(
+        service=SERVICE,
+        source_id=entry.history_key.rsplit("/", 1)[-1],
+        user_external_id=entry.account_id,
+        item_external_id=entry.rating_key,
+        started_at=None,
+        stopped_at=from_unix(entry.viewed_at),
+    )
+
+
+@dataclass(frozen=True)
+class PlexSettings:
+    url: str
+    token: str
+    interval_seconds: int = 900
+    timeout_seconds: float = 30.0
+    page_size: int = 2000
+    sync_history: bool = True
+
+
+class PlexSyncJob:
+    name = SERVICE
+
+    def __init__(self, settings: PlexSettings) -> None:
+        self.settings = settings
+        self.interval_seconds = settings.interval_seconds
+
+    def client(self) -> ServiceClient:
+        return ServiceClient(
+            SERVICE,
+            self.settings.url,
+            headers={"X-Plex-Token": self.settings.token, "Accept": "application/json"},
+            timeout_seconds=self.settings.timeout_seconds,
+        )
+
+    async def run(self, context: SyncContext) -> dict[str, int]:
+        counts = {"users": 0, "items_new": 0, "items_changed": 0, "plays_new": 0, "ratings_changed": 0}
+        async with self.client() as client:
+            accounts = await client.get_model("/accounts", ACCOUNTS)
+            records = [r for r in map(user_record, accounts.media_container.accounts) if r is not None]
+            async with context.pool.acquire() as conn, conn.transaction():
+                for record in records:
+                    await upsert_user(conn, record)
+            counts["users"] = len(records)
+
+            sections = (await client.get_model("/library/sections/all", SECTIONS)).media_container.sections
+            ratings: list[UserItemState] = []
+            for section in sections:
+                kinds = {"movie": (PLEX_TYPE_MOVIE,), "show": (PLEX_TYPE_SHOW, PLEX_TYPE_EPISODE)}.get(
+                    section.type, ()
+                )
+                for kind in kinds:
+                    pages = self._items(client, section, kind)
+                    async for page in prefetching(pages):
+                        items = [r for r in (media_record(i, section.title) for i in page) if r is not None]
+                        ratings.extend(
+                            UserItemState(SERVICE, OWNER_ACCOUNT_ID, i.rating_key, rating=i.user_rating)
+                            for i in page
+                            if i.user_rating is not None
+                        )
+                        async with context.pool.acquire() as conn, conn.transaction():
+                            result = await upsert_media(conn, items)
+                        counts["items_new"] += result.inserted
+                        counts["items_changed"] += result.updated
+            async with context.pool.acquire() as conn, conn.transaction():
+                counts["ratings_changed"] = await upsert_user_item_states(conn, ratings)
+
+            if self.settings.sync_history:
+                counts["plays_new"] = await self._sync_history(client, context)
+        return counts
+
+    async def _items(
+        self, client: ServiceClient, section: PlexSection, kind: int
+    ) -> AsyncIterator[list[PlexMetadata]]:
+        start = 0
+        while True:
+            page = await client.get_model(
+                f"/library/sections/{section.key}/all",
+                ITEMS_PAGE,
+                {
+                    "type": kind,
+                    "includeGuids": 1,
+                    "X-Plex-Container-Start": start,
+                    "X-Plex-Container-Size": self.settings.page_size,
+                },
+            )
+            items = page.media_container.metadata
+            if items:
+                yield items
+            start += len(items)
+            total = page.media_container.total_size
+            if not items or len(items) < self.settings.page_size or (total is not None and start >= total):
+                return
+
+    async def _history(self, client: ServiceClient, since: int) -> AsyncIterator[list[PlexHistoryEntry]]:
+        start = 0
+        while True:
+            # Plex filters with a literal "viewedAt>=N" pair in the query string.
+            page = await client.get_model(
+                "/status/sessions/history/all",
+                HISTORY_PAGE,
+                {
+                    "sort": "viewedAt:asc",
+                    "viewedAt>": f"={since}",
+                    "X-Plex-Container-Start": start,
+                    "X-Plex-Container-Size": self.settings.page_size,
+                },
+            )
+            entries = page.media_container.metadata
+            if entries:
+                yield entries
+            start += len(entries)
+            total = page.media_container.total_size
+            if (
+                not entries
+                or len(entries) < self.settings.page_size
+                or (total is not None and start >= total)
+            ):
+                return
+
+    async def _sync_history(self, client: ServiceClient, context: SyncContext) -> int:
+        since = int(context.cursor.get("viewed_at", 0))
+        written = 0
+        async for entries in prefetching(self._history(client, since)):
+            plays = [p for p in map(play_record, entries) if p is not None]
+            newest = max(entry.viewed_at for entry in entries)
+            async with context.pool.acquire() as conn, conn.transaction():
+                written += (await upsert_plays(conn, plays)).written
+                # Views at exactly the cursor second are read again next time; their ids make that harmless.
+                await context.save_cursor(conn, {**context.cursor, "viewed_at": max(newest, since)})
+        return written
+
+
+# --- webhooks ------------------------------------------------------------------
+
+
+class PlexWebhookAccount(_PlexModel):
+    id: str
+    title: str
+
+
+class PlexWebhook(_PlexModel):
+    event: str
+    account: PlexWebhookAccount | None = Field(default=None, alias="Account")
+    metadata: PlexMetadata | None = Field(default=None, alias="Metadata")
+
+
+def extract_multipart_payload(body: bytes, content_type: str) -> bytes:
+    """The ``payload`` field of Plex's multipart/form-data delivery (a thumbnail part may follow)."""
+    if media_type_of(content_type) != "multipart/form-data" or "boundary=" not in content_type:
+        raise PayloadError("Plex webhooks must be multipart/form-data with a 'payload' field", status=415)
+    header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + body)
+    if not message.is_multipart():
+        raise PayloadError("Plex webhook body is not valid multipart/form-data")
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == "payload":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                return payload
+    raise PayloadError("Plex webhook has no 'payload' field", status=422)
+
+
+def parse_webhook(body: bytes, content_type: str, received_at: datetime) -> WebhookEvent:
+    """library.new adds the item, media.rate records the rating; plays come from the history sync."""
+    hook = validate(
+        PlexWebhook, decode_json_object(extract_multipart_payload(body, content_type), SERVICE), SERVICE
+    )
+    event = hook.event
+    user = (
+        UserRecord(SERVICE, hook.account.id, hook.account.title, is_admin=hook.account.id == OWNER_ACCOUNT_ID)
+        if hook.account is not None and hook.account.title
+        else None
+    )
+    if event == "library.new":
+        if hook.metadata is None:
+            raise PayloadError("Plex library.new webhook has no Metadata", status=422)
+        record = media_record(hook.metadata, None)
+        if record is None:
+            return WebhookEvent(event, note=f"{hook.metadata.type} items are not tracked")
+        return WebhookEvent(event, media=(record,))
+    if event == "media.rate":
+        if hook.metadata is None or user is None:
+            raise PayloadError("Plex media.rate webhook needs Account and Metadata", status=422)
+        record = media_record(hook.metadata, None)
+        if record is None:
+            return WebhookEvent(event, note=f"{hook.metadata.type} items are not tracked")
+        rating = hook.metadata.user_rating
+        state = UserItemState(SERVICE, user.external_id or "", record.external_id, rating=rating)
+        return WebhookEvent(event, users=(user,), media=(record,), states=(state,))
+    return WebhookEvent(event, note="plays are taken from Plex's history by the sync job")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,45 @@
+"""The operational logs: webhook deliveries and HTTP requests."""
+
+from __future__ import annotations
+
+import asyncpg
+
+WEBHOOK_SOURCES = frozenset({"plex", "jellyfin", "tautulli", "overseerr", "jellyseerr", "radarr", "sonarr"})
+
+_INSERT_WEBHOOK = """
+INSERT INTO webhook_log (source, event_type, status, error, delivery_key) VALUES ($1, $2, $3, $4, $5)
+"""
+_ALREADY_HANDLED = """
+SELECT EXISTS (SELECT 1 FROM webhook_log
+               WHERE source = $1 AND delivery_key = $2 AND status IN ('processed', 'ignored'))
+"""
+_INSERT_API_LOG = """
+INSERT INTO api_logs (endpoint, method, status_code, response_time_ms, error_message) VALUES ($1, $2, $3, $4, $5)
+"""
+
+
+async def record_webhook(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    source: str,
+    status: str,
+    *,
+    event_type: str | None = None,
+    error: str | None = None,
+    delivery_key: str | None = None,
+) -> None:
+    await conn.execute(_INSERT_WEBHOOK, source, event_type, status, error, delivery_key)
+
+
+async def delivery_already_handled(conn: asyncpg.Connection, source: str, delivery_key: str) -> bool:
+    return bool(await conn.fetchval(_ALREADY_HANDLED, source, delivery_key))
+
+
+async def record_api_call(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    endpoint: str,
+    method: str,
+    status_code: int | None,
+    response_time_ms: int | None,
+    error_message: str | None = None,
+) -> None:
+    await conn.execute(_INSERT_API_LOG, endpoint, method, status_code, response_time_ms, error_message)

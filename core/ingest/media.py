@@ -1,0 +1,166 @@
+"""Media items in bulk: a staging table filled by COPY, then set-based upserts.
+
+One item seen through several services is one ``media_items`` row: a record is
+matched first by its own service id, then (movies and shows) by a catalogue id
+(tmdb, tvdb, imdb). Existing rows are only written when a value changed, so a
+re-sync that finds nothing new writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from core.ingest.records import CATALOGUES, MediaRecord
+
+_CREATE_STAGING = """
+CREATE TEMP TABLE staging_media (
+    service text NOT NULL, external_id text NOT NULL, title text NOT NULL, media_type text NOT NULL,
+    year integer, library_name text, metadata_json text NOT NULL, duration_seconds integer,
+    file_size_bytes bigint, added_at timestamptz, parent_external_id text, season_number integer,
+    episode_number integer, tmdb text, tvdb text, imdb text,
+    item_id uuid, parent_item_id uuid, is_new boolean NOT NULL DEFAULT false
+) ON COMMIT DROP
+"""
+_STAGING_COLUMNS = (
+    "service", "external_id", "title", "media_type", "year", "library_name", "metadata_json",
+    "duration_seconds", "file_size_bytes", "added_at", "parent_external_id", "season_number",
+    "episode_number", "tmdb", "tvdb", "imdb",
+)  # fmt: skip
+
+# A page may list an item twice when the library changes while it is read.
+_DEDUPLICATE = """
+DELETE FROM staging_media a USING staging_media b
+WHERE a.ctid < b.ctid AND a.service = b.service AND a.external_id = b.external_id
+"""
+_MATCH_OWN_ID = """
+UPDATE staging_media s SET item_id = e.media_item_id
+FROM media_external_ids e WHERE e.service = s.service AND e.external_id = s.external_id
+"""
+# Per catalogue, so each is an equi-join on the primary key.
+_MATCH_CATALOGUE = """
+UPDATE staging_media s SET item_id = m.id
+FROM media_external_ids e JOIN media_items m ON m.id = e.media_item_id
+WHERE s.item_id IS NULL AND s.media_type IN ('movie', 'show') AND m.media_type = s.media_type
+  AND e.service = '{catalogue}' AND e.external_id = s.{catalogue}
+"""
+_MARK_NEW = "UPDATE staging_media SET item_id = gen_random_uuid(), is_new = true WHERE item_id IS NULL"
+_MATCH_PARENT_KNOWN = """
+UPDATE staging_media s SET parent_item_id = e.media_item_id
+FROM media_external_ids e
+WHERE s.parent_external_id IS NOT NULL AND e.service = s.service AND e.external_id = s.parent_external_id
+"""
+_MATCH_PARENT_IN_BATCH = """
+UPDATE staging_media s SET parent_item_id = p.item_id
+FROM staging_media p
+WHERE s.parent_item_id IS NULL AND s.parent_external_id IS NOT NULL
+  AND p.service = s.service AND p.external_id = s.parent_external_id
+"""
+_INSERT_NEW = """
+INSERT INTO media_items (id, title, media_type, year, parent_id, season_number, episode_number,
+                         library_name, metadata, duration_seconds, file_size_bytes, added_at)
+SELECT item_id, title, media_type, year,
+       CASE WHEN media_type = 'episode' THEN parent_item_id END,
+       season_number, episode_number, library_name, metadata_json::jsonb, duration_seconds,
+       file_size_bytes, COALESCE(added_at, now())
+FROM staging_media WHERE is_new
+"""
+# A value one service does not know never blanks what another reported; the
+# item counts as added when the first service had it.
+_UPDATE_CHANGED = """
+WITH incoming AS (
+    SELECT m.id,
+           s.title,
+           COALESCE(s.year, m.year) AS year,
+           CASE WHEN m.media_type = 'episode' THEN COALESCE(s.parent_item_id, m.parent_id) END AS parent_id,
+           COALESCE(s.season_number, m.season_number) AS season_number,
+           COALESCE(s.episode_number, m.episode_number) AS episode_number,
+           COALESCE(s.library_name, m.library_name) AS library_name,
+           m.metadata || s.metadata_json::jsonb AS metadata,
+           COALESCE(s.duration_seconds, m.duration_seconds) AS duration_seconds,
+           COALESCE(s.file_size_bytes, m.file_size_bytes) AS file_size_bytes,
+           LEAST(m.added_at, COALESCE(s.added_at, m.added_at)) AS added_at
+    FROM staging_media s JOIN media_items m ON m.id = s.item_id
+    WHERE NOT s.is_new
+)
+UPDATE media_items m SET
+    title = i.title, year = i.year, parent_id = i.parent_id, season_number = i.season_number,
+    episode_number = i.episode_number, library_name = i.library_name, metadata = i.metadata,
+    duration_seconds = i.duration_seconds, file_size_bytes = i.file_size_bytes, added_at = i.added_at
+FROM incoming i
+WHERE m.id = i.id
+  AND (m.title, m.year, m.parent_id, m.season_number, m.episode_number, m.library_name, m.metadata,
+       m.duration_seconds, m.file_size_bytes, m.added_at)
+      IS DISTINCT FROM
+      (i.title, i.year, i.parent_id, i.season_number, i.episode_number, i.library_name, i.metadata,
+       i.duration_seconds, i.file_size_bytes, i.added_at)
+"""
+_LINK_EXTERNAL_IDS = """
+INSERT INTO media_external_ids (service, external_id, media_item_id)
+SELECT service, external_id, item_id FROM staging_media
+UNION ALL SELECT 'tmdb', tmdb, item_id FROM staging_media WHERE tmdb IS NOT NULL AND media_type <> 'episode'
+UNION ALL SELECT 'tvdb', tvdb, item_id FROM staging_media WHERE tvdb IS NOT NULL AND media_type <> 'episode'
+UNION ALL SELECT 'imdb', imdb, item_id FROM staging_media WHERE imdb IS NOT NULL AND media_type <> 'episode'
+ON CONFLICT (service, external_id) DO NOTHING
+"""
+
+
+@dataclass(frozen=True)
+class MediaUpsertResult:
+    inserted: int
+    updated: int
+
+
+def _metadata(record: MediaRecord) -> str:
+    metadata: dict[str, object] = {}
+    if record.genres:
+        metadata["genres"] = list(record.genres)
+    if record.audience_rating is not None:
+        metadata["audience_rating"] = record.audience_rating
+    return json.dumps(metadata, sort_keys=True)
+
+
+def _row(record: MediaRecord) -> tuple[object, ...]:
+    return (
+        record.service,
+        record.external_id,
+        record.title,
+        record.media_type,
+        record.year,
+        record.library_name,
+        _metadata(record),
+        record.duration_seconds,
+        record.file_size_bytes,
+        record.added_at,
+        record.parent_external_id,
+        record.season_number,
+        record.episode_number,
+        *(record.catalogue_ids.get(catalogue) for catalogue in CATALOGUES),
+    )
+
+
+def _affected(status: str) -> int:
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def upsert_media(conn: asyncpg.Connection, records: Sequence[MediaRecord]) -> MediaUpsertResult:
+    """Upsert a batch of items; call inside a transaction. Shows must come in an earlier or the same batch as their episodes."""
+    if not records:
+        return MediaUpsertResult(0, 0)
+    await conn.execute(_CREATE_STAGING)
+    await conn.copy_records_to_table("staging_media", records=map(_row, records), columns=_STAGING_COLUMNS)
+    await conn.execute(_DEDUPLICATE)
+    await conn.execute(_MATCH_OWN_ID)
+    for catalogue in CATALOGUES:
+        await conn.execute(_MATCH_CATALOGUE.format(catalogue=catalogue))
+    await conn.execute(_MARK_NEW)
+    await conn.execute(_MATCH_PARENT_KNOWN)
+    await conn.execute(_MATCH_PARENT_IN_BATCH)
+    inserted = _affected(await conn.execute(_INSERT_NEW))
+    updated = _affected(await conn.execute(_UPDATE_CHANGED))
+    await conn.execute(_LINK_EXTERNAL_IDS)
+    await conn.execute("DROP TABLE staging_media")
+    return MediaUpsertResult(inserted=inserted, updated=updated)

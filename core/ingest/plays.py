@@ -1,0 +1,154 @@
+"""Plays and per-user counters in bulk, matched to users and items by the services' ids."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from core.ingest.records import PlayRecord, UserItemState
+from core.ingest.stats import Pair, refresh_user_stats
+
+_CREATE_PLAY_STAGING = """
+CREATE TEMP TABLE staging_plays (
+    source text NOT NULL, source_id text NOT NULL, lookup_service text NOT NULL,
+    user_external_id text NOT NULL, item_external_id text NOT NULL,
+    started_at timestamptz, stopped_at timestamptz, watched_seconds integer,
+    percent_complete numeric
+) ON COMMIT DROP
+"""
+_PLAY_COLUMNS = (
+    "source", "source_id", "lookup_service", "user_external_id", "item_external_id",
+    "started_at", "stopped_at", "watched_seconds", "percent_complete",
+)  # fmt: skip
+
+# Plays of a user or item the service no longer lists are left out, not guessed.
+_WRITE_PLAYS = """
+WITH matched AS (
+    SELECT DISTINCT ON (s.source, s.source_id)
+           u.user_id, m.media_item_id,
+           COALESCE(s.started_at,
+                    s.stopped_at - make_interval(secs => COALESCE(s.watched_seconds, i.duration_seconds, 0))),
+           s.stopped_at, COALESCE(s.watched_seconds, i.duration_seconds, 0),
+           s.percent_complete, s.source, s.source_id
+    FROM staging_plays s
+    JOIN user_external_ids u ON u.service = s.lookup_service AND u.external_id = s.user_external_id
+    JOIN media_external_ids m ON m.service = s.lookup_service AND m.external_id = s.item_external_id
+    JOIN media_items i ON i.id = m.media_item_id
+    WHERE s.started_at IS NOT NULL OR s.stopped_at IS NOT NULL
+    ORDER BY s.source, s.source_id
+), written AS (
+    INSERT INTO watch_history (user_id, media_item_id, started_at, stopped_at, watched_seconds,
+                               percent_complete, source, source_id)
+    SELECT * FROM matched
+    ON CONFLICT (source, source_id) WHERE source IS NOT NULL AND source_id IS NOT NULL
+    DO UPDATE SET user_id = excluded.user_id, media_item_id = excluded.media_item_id,
+                  started_at = excluded.started_at, stopped_at = excluded.stopped_at,
+                  watched_seconds = excluded.watched_seconds, percent_complete = excluded.percent_complete
+    WHERE (watch_history.user_id, watch_history.media_item_id, watch_history.started_at,
+           watch_history.stopped_at, watch_history.watched_seconds, watch_history.percent_complete)
+          IS DISTINCT FROM
+          (excluded.user_id, excluded.media_item_id, excluded.started_at, excluded.stopped_at,
+           excluded.watched_seconds, excluded.percent_complete)
+    RETURNING user_id, media_item_id
+)
+SELECT (SELECT count(*) FROM matched) AS matched,
+       (SELECT count(*) FROM written) AS written,
+       array_agg(p.user_id) AS user_ids, array_agg(p.media_item_id) AS item_ids
+FROM (SELECT DISTINCT user_id, media_item_id FROM written) AS p
+"""
+
+_CREATE_STATE_STAGING = """
+CREATE TEMP TABLE staging_state (
+    service text NOT NULL, user_external_id text NOT NULL, item_external_id text NOT NULL,
+    play_count integer, played boolean, last_played_at timestamptz, rating numeric
+) ON COMMIT DROP
+"""
+_STATE_COLUMNS = (
+    "service", "user_external_id", "item_external_id", "play_count", "played", "last_played_at", "rating",
+)  # fmt: skip
+_WRITE_STATE = """
+WITH written AS (
+    INSERT INTO media_user_state (service, user_id, media_item_id, play_count, played, last_played_at, rating)
+    SELECT DISTINCT ON (u.user_id, m.media_item_id)
+           s.service, u.user_id, m.media_item_id, s.play_count, s.played, s.last_played_at,
+           round(s.rating, 1)
+    FROM staging_state s
+    JOIN user_external_ids u ON u.service = s.service AND u.external_id = s.user_external_id
+    JOIN media_external_ids m ON m.service = s.service AND m.external_id = s.item_external_id
+    ON CONFLICT (service, user_id, media_item_id) DO UPDATE SET
+        play_count = excluded.play_count, played = excluded.played,
+        last_played_at = excluded.last_played_at, rating = excluded.rating
+    WHERE (media_user_state.play_count, media_user_state.played, media_user_state.last_played_at,
+           media_user_state.rating)
+          IS DISTINCT FROM (excluded.play_count, excluded.played, excluded.last_played_at, excluded.rating)
+    RETURNING user_id, media_item_id
+)
+SELECT user_id, media_item_id FROM written
+"""
+
+
+@dataclass(frozen=True)
+class PlayUpsertResult:
+    received: int
+    matched: int
+    written: int
+
+
+async def upsert_plays(conn: asyncpg.Connection, records: Sequence[PlayRecord]) -> PlayUpsertResult:
+    """Write new or changed plays and refresh user_stats for what changed; call inside a transaction."""
+    if not records:
+        return PlayUpsertResult(0, 0, 0)
+    await conn.execute(_CREATE_PLAY_STAGING)
+    await conn.copy_records_to_table(
+        "staging_plays",
+        columns=_PLAY_COLUMNS,
+        records=(
+            (
+                r.service,
+                r.source_id,
+                r.lookup_service,
+                r.user_external_id,
+                r.item_external_id,
+                r.started_at,
+                r.stopped_at,
+                r.watched_seconds,
+                r.percent_complete,
+            )
+            for r in records
+        ),
+    )
+    row = await conn.fetchrow(_WRITE_PLAYS)
+    await conn.execute("DROP TABLE staging_plays")
+    assert row is not None
+    pairs: list[Pair] = list(zip(row["user_ids"] or (), row["item_ids"] or (), strict=True))
+    await refresh_user_stats(conn, pairs)
+    return PlayUpsertResult(received=len(records), matched=row["matched"], written=row["written"])
+
+
+async def upsert_user_item_states(conn: asyncpg.Connection, records: Sequence[UserItemState]) -> int:
+    """Write a service's per-user counters and refresh user_stats for what changed; returns rows written."""
+    if not records:
+        return 0
+    await conn.execute(_CREATE_STATE_STAGING)
+    await conn.copy_records_to_table(
+        "staging_state",
+        columns=_STATE_COLUMNS,
+        records=(
+            (
+                r.service,
+                r.user_external_id,
+                r.item_external_id,
+                r.play_count,
+                r.played,
+                r.last_played_at,
+                r.rating,
+            )
+            for r in records
+        ),
+    )
+    rows = await conn.fetch(_WRITE_STATE)
+    await conn.execute("DROP TABLE staging_state")
+    await refresh_user_stats(conn, ((row["user_id"], row["media_item_id"]) for row in rows))
+    return len(rows)

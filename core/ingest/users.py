@@ -1,0 +1,114 @@
+"""Users seen through the media services: one ``users`` row per person, whatever the service."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+import asyncpg
+
+from core.ingest.records import UserRecord
+
+_FIND_BY_EXTERNAL_ID = """
+SELECT user_id FROM user_external_ids
+WHERE (service, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+LIMIT 1
+"""
+
+# Someone new to this service may already be known through another one: by
+# e-mail first (the strongest evidence), then by user name.
+_FIND_BY_IDENTITY = """
+SELECT id FROM users
+WHERE ($1::text IS NOT NULL AND lower(email) = lower($1))
+   OR lower(username) = lower($2)
+ORDER BY ($1::text IS NOT NULL AND lower(email) = lower($1)) DESC
+LIMIT 1
+"""
+
+_INSERT_USER = """
+INSERT INTO users (username, display_name, email, role, last_login_at)
+VALUES ($1, $2, $3, CASE WHEN $4 THEN 'admin' ELSE 'user' END, $5)
+ON CONFLICT (username) DO NOTHING
+RETURNING id
+"""
+
+# Fill what is missing, never blank what another service reported; only
+# write when something changed, so a re-sync leaves the row alone.
+_UPDATE_USER = """
+UPDATE users SET
+    display_name = COALESCE($2, display_name),
+    email = COALESCE(email, $3),
+    role = CASE WHEN $4 THEN 'admin' ELSE role END,
+    last_login_at = GREATEST(last_login_at, $5)
+WHERE id = $1
+  AND (display_name IS DISTINCT FROM COALESCE($2, display_name)
+       OR email IS DISTINCT FROM COALESCE(email, $3)
+       OR ($4 AND role <> 'admin')
+       OR last_login_at IS DISTINCT FROM GREATEST(last_login_at, $5))
+"""
+
+_LINK_EXTERNAL_IDS = """
+INSERT INTO user_external_ids (service, external_id, user_id)
+SELECT service, external_id, $3 FROM unnest($1::text[], $2::text[]) AS t(service, external_id)
+ON CONFLICT (service, external_id) DO NOTHING
+"""
+
+# An existing link is never taken over: a member who linked themselves keeps their link.
+_LINK_DISCORD = """
+INSERT INTO chat_accounts (platform, platform_user_id, user_id) VALUES ('discord', $1, $2)
+ON CONFLICT (platform, platform_user_id) DO NOTHING
+"""
+
+
+async def upsert_user(conn: asyncpg.Connection, record: UserRecord) -> uuid.UUID:
+    """The id of the one ``users`` row for this person, creating or completing it as needed."""
+    own = [(record.service, record.external_id)] if record.external_id is not None else []
+    ids = [*own, *record.aliases]
+    services = [service for service, _ in ids]
+    external_ids = [external_id for _, external_id in ids]
+    user_id: uuid.UUID | None = None
+    if ids:
+        user_id = await conn.fetchval(_FIND_BY_EXTERNAL_ID, services, external_ids)
+    if user_id is None:
+        user_id = await conn.fetchval(_FIND_BY_IDENTITY, record.email or None, record.username)
+    if user_id is None:
+        user_id = await _insert_user(conn, record)
+    else:
+        await conn.execute(
+            _UPDATE_USER,
+            user_id,
+            record.display_name,
+            record.email or None,
+            record.is_admin,
+            record.last_login_at,
+        )
+    if ids:
+        await conn.execute(_LINK_EXTERNAL_IDS, services, external_ids, user_id)
+    if record.discord_id:
+        await conn.execute(_LINK_DISCORD, record.discord_id, user_id)
+    return user_id
+
+
+async def _insert_user(conn: asyncpg.Connection, record: UserRecord) -> uuid.UUID:
+    # A different person may already hold this user name on another service.
+    for username in (
+        record.username,
+        f"{record.username} ({record.service})",
+        f"{record.username} ({uuid.uuid4().hex[:6]})",
+    ):
+        user_id: uuid.UUID | None = await conn.fetchval(
+            _INSERT_USER,
+            username,
+            record.display_name,
+            record.email or None,
+            record.is_admin,
+            record.last_login_at,
+        )
+        if user_id is not None:
+            return user_id
+    raise RuntimeError(f"could not find a free user name for {record.username!r}")  # pragma: no cover
+
+
+async def upsert_users(conn: asyncpg.Connection, records: Iterable[UserRecord]) -> dict[str, uuid.UUID]:
+    """Upsert each user; returns external id → user id for the records' own service."""
+    return {record.external_id or record.username: await upsert_user(conn, record) for record in records}

@@ -1,0 +1,71 @@
+"""Applying one parsed webhook delivery: all of its writes in the caller's one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from core.ingest.events import record_deletion
+from core.ingest.media import upsert_media
+from core.ingest.plays import upsert_plays, upsert_user_item_states
+from core.ingest.records import (
+    DeletionRecord,
+    MediaRecord,
+    PlayRecord,
+    RequestRecord,
+    UserItemState,
+    UserRecord,
+)
+from core.ingest.requests import upsert_request
+from core.ingest.users import upsert_user
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """What one delivery means. No records at all means the event is of no interest (logged as ignored)."""
+
+    event_type: str
+    users: tuple[UserRecord, ...] = ()
+    media: tuple[MediaRecord, ...] = ()
+    plays: tuple[PlayRecord, ...] = ()
+    states: tuple[UserItemState, ...] = ()
+    requests: tuple[RequestRecord, ...] = ()
+    deletions: tuple[DeletionRecord, ...] = ()
+    note: str | None = None
+
+    @property
+    def ignored(self) -> bool:
+        return not (self.users or self.media or self.plays or self.states or self.requests or self.deletions)
+
+
+@dataclass
+class AppliedEvent:
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+async def apply_webhook_event(conn: asyncpg.Connection, event: WebhookEvent) -> AppliedEvent:
+    """Write the event; the caller holds the transaction so a failure leaves nothing half-written."""
+    applied = AppliedEvent()
+    for user in event.users:
+        await upsert_user(conn, user)
+    if event.users:
+        applied.counts["users"] = len(event.users)
+    # Shows before their episodes.
+    shows_first = sorted(event.media, key=lambda record: record.media_type == "episode")
+    if shows_first:
+        result = await upsert_media(conn, shows_first)
+        applied.counts["media"] = result.inserted + result.updated
+    if event.plays:
+        applied.counts["plays"] = (await upsert_plays(conn, event.plays)).written
+    if event.states:
+        applied.counts["states"] = await upsert_user_item_states(conn, event.states)
+    for request in event.requests:
+        await upsert_request(conn, request)
+    if event.requests:
+        applied.counts["requests"] = len(event.requests)
+    for deletion in event.deletions:
+        await record_deletion(conn, deletion)
+    if event.deletions:
+        applied.counts["deletions"] = len(event.deletions)
+    return applied

@@ -1,0 +1,1 @@
+"""Running the media-service sync jobs and keeping their ``sync_schedule`` rows."""

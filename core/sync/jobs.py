@@ -1,0 +1,77 @@
+"""What a sync job is, and running one with its bookkeeping in ``sync_schedule``."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import asyncpg
+
+from core.sync import schedule
+
+log = logging.getLogger(__name__)
+
+
+class SyncError(Exception):
+    """An expected failure of a sync (service unreachable, refused, answered nonsense); the message is shown as is."""
+
+
+@dataclass
+class SyncContext:
+    """What a job gets: the pool, and its cursor from the last successful run."""
+
+    pool: asyncpg.Pool
+    integration: str
+    cursor: dict[str, Any]
+
+    async def save_cursor(self, conn: asyncpg.Connection, cursor: dict[str, Any]) -> None:
+        """Save the cursor on ``conn``, inside the transaction that wrote what it covers."""
+        await schedule.save_cursor(conn, self.integration, cursor)
+        self.cursor = cursor
+
+
+class SyncJob(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def interval_seconds(self) -> int: ...
+
+    async def run(self, context: SyncContext) -> dict[str, int]:
+        """Fetch and write; returns counts to report (e.g. {"items": 12, "plays": 3})."""
+        ...
+
+
+@dataclass
+class JobResult:
+    name: str
+    ok: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+async def run_job(pool: asyncpg.Pool, job: SyncJob) -> JobResult:
+    """Run one job now and record the outcome; an error is recorded and returned, never raised.
+
+    ``asyncio.CancelledError`` is not an error of the job: it propagates and the
+    run counts neither as success nor failure.
+    """
+    await schedule.register(pool, job.name, job.interval_seconds)
+    started = time.monotonic()
+    run_at = await schedule.mark_started(pool, job.name)
+    context = SyncContext(pool=pool, integration=job.name, cursor=await schedule.load_cursor(pool, job.name))
+    try:
+        counts = await job.run(context)
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"
+        log.warning("sync %s failed: %s", job.name, message)
+        if not isinstance(exc, SyncError):
+            log.debug("sync %s failure detail", job.name, exc_info=True)
+        await schedule.record_failure(pool, job.name, run_at, message[:2000])
+        return JobResult(job.name, ok=False, error=message, seconds=time.monotonic() - started)
+    await schedule.record_success(pool, job.name, run_at)
+    log.info("sync %s done: %s", job.name, ", ".join(f"{k}={v}" for k, v in counts.items()) or "nothing")
+    return JobResult(job.name, ok=True, counts=counts, seconds=time.monotonic() - started)

@@ -1,0 +1,70 @@
+"""The ``sync_schedule`` rows: one per integration, with its last outcome and cursor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+_REGISTER = """
+INSERT INTO sync_schedule (integration, interval_seconds) VALUES ($1, $2)
+ON CONFLICT (integration) DO UPDATE SET interval_seconds = excluded.interval_seconds
+WHERE sync_schedule.interval_seconds <> excluded.interval_seconds
+"""
+_MARK_STARTED = "UPDATE sync_schedule SET last_run_at = now() WHERE integration = $1 RETURNING last_run_at"
+_LOAD_CURSOR = "SELECT cursor FROM sync_schedule WHERE integration = $1"
+_SAVE_CURSOR = "UPDATE sync_schedule SET cursor = $2 WHERE integration = $1"
+_SUCCESS = """
+UPDATE sync_schedule SET last_success_at = now(), last_error = NULL, consecutive_failures = 0
+WHERE integration = $1
+"""
+_FAILURE = """
+UPDATE sync_schedule SET last_error = $2, consecutive_failures = consecutive_failures + 1
+WHERE integration = $1
+"""
+_STATES = """
+SELECT integration, enabled, interval_seconds, last_run_at, consecutive_failures
+FROM sync_schedule WHERE integration = ANY($1::text[])
+"""
+
+
+@dataclass(frozen=True)
+class ScheduleState:
+    integration: str
+    enabled: bool
+    interval_seconds: int
+    last_run_at: datetime | None
+    consecutive_failures: int
+
+
+async def register(pool: asyncpg.Pool | asyncpg.Connection, integration: str, interval_seconds: int) -> None:
+    await pool.execute(_REGISTER, integration, interval_seconds)
+
+
+async def mark_started(pool: asyncpg.Pool, integration: str) -> datetime:
+    started: datetime = await pool.fetchval(_MARK_STARTED, integration)
+    return started
+
+
+async def load_cursor(pool: asyncpg.Pool, integration: str) -> dict[str, Any]:
+    cursor = await pool.fetchval(_LOAD_CURSOR, integration)
+    return dict(cursor or {})
+
+
+async def save_cursor(conn: asyncpg.Connection, integration: str, cursor: dict[str, Any]) -> None:
+    await conn.execute(_SAVE_CURSOR, integration, cursor)
+
+
+async def record_success(pool: asyncpg.Pool, integration: str, run_at: datetime) -> None:
+    await pool.execute(_SUCCESS, integration)
+
+
+async def record_failure(pool: asyncpg.Pool, integration: str, run_at: datetime, error: str) -> None:
+    await pool.execute(_FAILURE, integration, error)
+
+
+async def load_states(pool: asyncpg.Pool, integrations: list[str]) -> dict[str, ScheduleState]:
+    rows = await pool.fetch(_STATES, integrations)
+    return {row["integration"]: ScheduleState(**dict(row)) for row in rows}

@@ -1,0 +1,99 @@
+"""Syncing a (fake) Plex server: first run, unchanged re-run, and a change upstream."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from adapters.media.plex import PlexSettings, PlexSyncJob
+from core.sync.jobs import run_job
+from .fakes import FakePlex, plex_movie, serve
+from .snapshot import differences, snapshot
+
+
+def job(url: str, **overrides: object) -> PlexSyncJob:
+    settings = {"url": url, "token": "plex-token", "page_size": 2, **overrides}
+    return PlexSyncJob(PlexSettings(**settings))  # type: ignore[arg-type]
+
+
+async def test_first_sync_fills_users_items_hierarchy_history_and_ratings(db_pool: asyncpg.Pool) -> None:
+    fake = FakePlex()
+    async with serve(fake) as url:
+        result = await run_job(db_pool, job(url))
+    assert result.ok, result.error
+    usernames = {r["username"] for r in await db_pool.fetch("SELECT username FROM users")}
+    assert usernames == {"PlexUser", "Kids"}
+    assert await db_pool.fetchval("SELECT role FROM users WHERE username = 'PlexUser'") == "admin"
+
+    movie = await db_pool.fetchrow("SELECT * FROM media_items WHERE title = 'Captain America: The Winter Soldier'")
+    assert movie["media_type"] == "movie" and movie["library_name"] == "Movies"
+    assert movie["file_size_bytes"] == 8_000_000_000 and movie["duration_seconds"] == 7800
+    assert movie["metadata"] == {"genres": ["Action"], "audience_rating": 7.5}
+    assert await db_pool.fetchval(
+        "SELECT external_id FROM media_external_ids WHERE service = 'tmdb' AND media_item_id = $1", movie["id"]
+    ) == "100402"
+
+    pilot = await db_pool.fetchrow(
+        "SELECT e.*, s.title AS show FROM media_items e JOIN media_items s ON s.id = e.parent_id WHERE e.title = 'Pilot'"
+    )
+    assert (pilot["show"], pilot["season_number"], pilot["episode_number"]) == ("The 100", 1, 1)
+    assert pilot["file_size_bytes"] == 13_400_382 and pilot["library_name"] == "TV Shows"
+    show_tvdb = await db_pool.fetchval(
+        "SELECT e.external_id FROM media_external_ids e JOIN media_items m ON m.id = e.media_item_id "
+        "WHERE m.title = 'The 100' AND e.service = 'tvdb'"
+    )
+    assert show_tvdb == "268592"
+
+    # Two history entries name an item still in the library; the rest were deleted (no ratingKey).
+    plays = await db_pool.fetch(
+        "SELECT m.title, w.stopped_at, w.started_at, w.watched_seconds, w.source, w.source_id "
+        "FROM watch_history w JOIN media_items m ON m.id = w.media_item_id ORDER BY w.stopped_at"
+    )
+    assert [(p["title"], p["source_id"]) for p in plays] == [
+        ("Captain America: The Winter Soldier", "1"),
+        ("At the Garbage Dump", "2"),
+    ]
+    assert plays[0]["watched_seconds"] == 7800
+    assert (plays[0]["stopped_at"] - plays[0]["started_at"]).total_seconds() == 7800
+    stats = await db_pool.fetchrow(
+        "SELECT s.play_count, s.rating, s.last_played_at FROM user_stats s JOIN media_items m ON m.id = s.media_item_id "
+        "JOIN users u ON u.id = s.user_id WHERE m.title LIKE 'Captain%' AND u.username = 'PlexUser'"
+    )
+    assert stats["play_count"] == 1 and float(stats["rating"]) == 8.0
+    assert stats["last_played_at"] == plays[0]["stopped_at"]
+
+    schedule = await db_pool.fetchrow("SELECT * FROM sync_schedule WHERE integration = 'plex'")
+    assert schedule["last_success_at"] is not None and schedule["consecutive_failures"] == 0
+    assert schedule["cursor"] == {"viewed_at": 1419653744}
+
+
+async def test_resync_without_upstream_change_changes_nothing(db_pool: asyncpg.Pool) -> None:
+    fake = FakePlex()
+    async with serve(fake) as url:
+        assert (await run_job(db_pool, job(url))).ok
+        before = await snapshot(db_pool)
+        again = await run_job(db_pool, job(url))
+    assert again.ok
+    assert again.counts["items_new"] == again.counts["items_changed"] == again.counts["plays_new"] == 0
+    assert differences(before, await snapshot(db_pool)) == {}
+
+
+async def test_resync_after_upstream_change_writes_only_that_change(db_pool: asyncpg.Pool) -> None:
+    fake = FakePlex()
+    async with serve(fake) as url:
+        assert (await run_job(db_pool, job(url))).ok
+        before = await snapshot(db_pool)
+        fake.items[("1", 1)].append(plex_movie("5000", "Arrival", 2016, added_at=1500000000, size=5_000_000_000))
+        fake.history.append(
+            {"historyKey": "/status/sessions/history/9", "ratingKey": "5000", "accountID": 3972737,
+             "viewedAt": 1500001000, "type": "movie", "title": "Arrival"}
+        )  # fmt: skip
+        result = await run_job(db_pool, job(url))
+    assert result.ok and result.counts["items_new"] == 1 and result.counts["plays_new"] == 1
+    assert differences(before, await snapshot(db_pool)) == {
+        "media_items": (0, 1),
+        "media_external_ids": (0, 1),
+        "watch_history": (0, 1),
+        "user_stats": (0, 1),
+    }
+    # Only the history after the cursor was asked for.
+    assert any("viewedAt%3E=%3D1419653744" in path or "viewedAt>==1419653744" in path for path in fake.requests)
