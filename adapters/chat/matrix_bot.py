@@ -1,0 +1,627 @@
+"""Marquee on Matrix: a matrix-nio client that answers DMs and admin-room commands.
+
+A thin translator over ``core.chat.ChatCore``:
+
+- An invite is joined when it comes from an allowed user or homeserver
+  (``MARQUEE_MATRIX_ALLOWED_USERS`` / ``MARQUEE_MATRIX_ALLOWED_HOMESERVERS``; with
+  both empty, users of the bot's own homeserver) or is to a configured admin
+  room; any other invite is declined.
+- In a DM (a room of two) every message is a question; in a bigger room the
+  bot answers when it is mentioned. ``!`` commands work everywhere; the admin
+  ones (``!health``, ``!learning ...``, ``!insights``) are checked by core,
+  which answers them only to an admin in an admin room.
+- An answer is an ``m.text`` reply (``m.in_reply_to``) with HTML rendered from
+  its Markdown and the Markdown as the plain body, then 👍 and ❌ annotations.
+  A 👍/❌ by the asker becomes feedback; redacting it undoes the feedback.
+- End-to-end encryption: the key store lives in ``<data_dir>/matrix/store``.
+  A bot cannot do interactive verification, so it trusts on membership: it
+  encrypts to every device of the members of a room it joined (and only joins
+  rooms of allowed users) and decrypts from any device. The allow-list is the
+  security boundary, not device verification.
+- The sync token is saved after each sync's events were handled, so a restart
+  resumes there and never answers a message twice; the first start skips the
+  history of the rooms it is already in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Coroutine
+from typing import Any
+
+import aiohttp
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    InviteMemberEvent,
+    JoinError,
+    LoginError,
+    MatrixRoom,
+    MegolmEvent,
+    RedactionEvent,
+    RoomMessageText,
+    RoomResolveAliasError,
+    RoomSendError,
+    SyncError,
+    SyncResponse,
+    WhoamiError,
+)
+from nio import ReactionEvent as MatrixReactionEvent
+from nio.exceptions import LocalProtocolError
+
+from adapters.chat.matrix_rendering import (
+    normalize_emoji,
+    reaction_content,
+    reply_content,
+    strip_reply_fallback,
+)
+from adapters.chat.matrix_state import MatrixSession, MatrixState
+from bot.settings import Settings
+from core.chat import FEEDBACK_EMOJI, ChatCore, ChatRequest, Platform, ReactionEvent, Reply
+
+log = logging.getLogger(__name__)
+
+SYNC_TIMEOUT_MS = 30_000
+MAX_RECONNECT_DELAY_SECONDS = 300.0
+# How long stop() waits for answers in flight before closing the connection.
+DRAIN_TIMEOUT_SECONDS = 60.0
+TYPING_TIMEOUT_MS = 60_000
+ADMIN_COMMANDS = ("health", "learning", "insights")
+APOLOGY = "Sorry, something went wrong while answering. The admins can find the details in the log."
+HELP = (
+    "Ask me about your server in plain words, e.g. *what should I watch tonight?*\n\n"
+    "React with 👍 or ❌ to an answer to tell me how I did.\n\n"
+    "- `!privacy on` / `!privacy off`: share (or stop sharing) which titles you watch with the admins\n"
+    "- `!link @user:server USERNAME` or `!link discord ID USERNAME`: link a chat account (admins)\n"
+    "- `!health`, `!learning [list|show ID|resolve ID [note]|wont-fix ID [note]]`, `!insights`: "
+    "admin commands, in the admin room"
+)
+_SEEN_EVENTS_KEPT = 2_000
+
+
+class MatrixSetupError(Exception):
+    """The Matrix settings or credentials are wrong: retrying will not help. The message names the setting."""
+
+
+class _HomeserverUnavailable(Exception):
+    """The homeserver answered with an error that a later retry may not get."""
+
+
+class _MarqueeNioClient(AsyncClient):
+    """Knows whether it is in the middle of handling a sync's events, so that stop() never cuts that short."""
+
+    handling_sync = False
+
+    async def receive_response(self, response: Any) -> None:
+        if not isinstance(response, SyncResponse):
+            await super().receive_response(response)
+            return
+        self.handling_sync = True
+        try:
+            await super().receive_response(response)
+        finally:
+            self.handling_sync = False
+
+
+def homeserver_of(user_id: str) -> str:
+    return user_id.split(":", 1)[1] if ":" in user_id else ""
+
+
+def invite_allowed(
+    inviter: str, allowed_users: list[str], allowed_homeservers: list[str], own_user_id: str
+) -> bool:
+    """Whether to join a room ``inviter`` invited the bot to (admin rooms are joined regardless)."""
+    if inviter in allowed_users or homeserver_of(inviter) in allowed_homeservers:
+        return True
+    if not allowed_users and not allowed_homeservers:
+        return homeserver_of(inviter) == homeserver_of(own_user_id)
+    return False
+
+
+def parse_command(text: str) -> tuple[str, list[str]]:
+    """``!learning resolve 3 added the table`` → ("learning", ["resolve", "3", "added the table"])."""
+    name, _, rest = text[1:].strip().partition(" ")
+    name = name.lower()
+    rest = rest.strip()
+    if name == "learning":
+        # The note of resolve/wont-fix is free text: keep it in one piece.
+        return name, rest.split(maxsplit=2)
+    return name, rest.split()
+
+
+class MatrixBot:
+    def __init__(self, core: ChatCore, settings: Settings) -> None:
+        self._core = core
+        self._settings = settings
+        self._state = MatrixState(settings.data_dir / "matrix")
+        self._client: _MarqueeNioClient | None = None
+        self._stopping = asyncio.Event()
+        self._finished = asyncio.Event()
+        # Set while connected and syncing (after the first sync), cleared while reconnecting.
+        self.connected = asyncio.Event()
+        self._running = False
+        self._logged_in = False
+        self._sync_task: asyncio.Task[Any] | None = None
+        self._handling_events = False
+        self._answers: set[asyncio.Task[None]] = set()
+        self._seen_events: OrderedDict[str, None] = OrderedDict()
+        self._admin_rooms: set[str] = set()
+        self._display_name: str | None = None
+
+    @property
+    def user_id(self) -> str:
+        return self._settings.matrix_user_id or ""
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Log in (or restore the saved device), skip old messages, then sync until stop().
+
+        Raises ``MatrixSetupError`` for settings or credentials that cannot work. A homeserver that is
+        unreachable is one warning per attempt and a retry with growing delays, never a crash.
+        """
+        homeserver, user_id = self._check_settings()
+        self._running = True
+        self._finished.clear()
+        try:
+            await self._state.open()
+            self._client = self._build_client(homeserver, user_id)
+            delay = 1.0
+            while not self._stopping.is_set():
+                try:
+                    await self._connect(homeserver)
+                    delay = 1.0
+                    self.connected.set()
+                    await self._sync_until_stopped()
+                except (aiohttp.ClientError, TimeoutError, OSError, _HomeserverUnavailable) as exc:
+                    self.connected.clear()
+                    if self._stopping.is_set():
+                        break
+                    log.warning(
+                        "Matrix: homeserver %s unreachable (%s); retrying in %.0f s",
+                        homeserver,
+                        exc or type(exc).__name__,
+                        delay,
+                    )
+                    await self._sleep_unless_stopped(delay)
+                    delay = min(delay * 2, MAX_RECONNECT_DELAY_SECONDS)
+        finally:
+            await self._shut_down()
+
+    async def stop(self) -> None:
+        """Stop syncing, let the answers in flight finish, close the connection."""
+        self._stopping.set()
+        client = self._client
+        task = self._sync_task
+        # A sync still waiting on the network is cancelled; one whose events are being handled finishes.
+        if task is not None and not task.done() and not (client is not None and client.handling_sync):
+            task.cancel()
+        if self._running:
+            await self._finished.wait()
+
+    def _check_settings(self) -> tuple[str, str]:
+        settings = self._settings
+        if not settings.matrix_homeserver:
+            raise MatrixSetupError("MARQUEE_MATRIX_HOMESERVER is not set (e.g. https://matrix.example.org)")
+        if not settings.matrix_user_id or not re.fullmatch(r"@[^:\s]+:\S+", settings.matrix_user_id):
+            raise MatrixSetupError(
+                "MARQUEE_MATRIX_USER_ID must be a full Matrix id such as @marquee:example.org"
+            )
+        if settings.matrix_access_token is None and settings.matrix_password is None:
+            raise MatrixSetupError(
+                "set MARQUEE_MATRIX_ACCESS_TOKEN or MARQUEE_MATRIX_PASSWORD for the Matrix bot"
+            )
+        return settings.matrix_homeserver.rstrip("/"), settings.matrix_user_id
+
+    def _build_client(self, homeserver: str, user_id: str) -> _MarqueeNioClient:
+        config = AsyncClientConfig(
+            encryption_enabled=True,
+            store_sync_tokens=False,  # saved by us, only once a sync's events were handled
+            max_timeouts=3,  # then our reconnect loop takes over with one clear log line
+            backoff_factor=0.5,
+            request_timeout=60,
+        )
+        client = _MarqueeNioClient(
+            homeserver,
+            user_id,
+            device_id=self._settings.matrix_device_id or "",
+            store_path=str(self._state.store_path),
+            config=config,
+        )
+        client.add_event_callback(self._on_invite, InviteMemberEvent)
+        client.add_event_callback(self._on_message, RoomMessageText)
+        client.add_event_callback(self._on_reaction, MatrixReactionEvent)
+        client.add_event_callback(self._on_redaction, RedactionEvent)
+        client.add_event_callback(self._on_undecryptable, MegolmEvent)
+        return client
+
+    async def _connect(self, homeserver: str) -> None:
+        client = self._require_client()
+        if not self._logged_in:
+            await self._log_in(homeserver)
+            self._logged_in = True
+        token = await self._state.load_sync_token(self.user_id)
+        # The first start has nothing to resume: the rooms' history is skipped, not answered.
+        self._handling_events = token is not None
+        await self._sync_once(timeout_ms=0, since=token, full_state=True)
+        self._handling_events = True
+        await self._join_admin_rooms()
+        log.info(
+            "Matrix: connected to %s as %s (device %s, %d rooms, admin rooms: %s)",
+            homeserver,
+            self.user_id,
+            client.device_id,
+            len(client.rooms),
+            ", ".join(sorted(self._admin_rooms)) or "none",
+        )
+
+    async def _log_in(self, homeserver: str) -> None:
+        client = self._require_client()
+        settings = self._settings
+        if settings.matrix_access_token is not None:
+            token = settings.matrix_access_token.get_secret_value()
+            device_id = settings.matrix_device_id or await self._device_of_token(token)
+            client.restore_login(self.user_id, device_id, token)
+            return
+        saved = await self._state.load_session(homeserver, self.user_id)
+        if saved is not None:
+            client.restore_login(saved.user_id, saved.device_id, saved.access_token)
+            whoami = await client.whoami()
+            if not isinstance(whoami, WhoamiError):
+                return
+            if whoami.status_code != "M_UNKNOWN_TOKEN":
+                raise _HomeserverUnavailable(str(whoami))
+            log.warning("Matrix: the saved login of device %s was revoked; logging in again", saved.device_id)
+            await self._state.forget_session()
+            client.access_token = ""
+        assert settings.matrix_password is not None  # _check_settings
+        response = await client.login(
+            settings.matrix_password.get_secret_value(), device_name=settings.matrix_device_name
+        )
+        if isinstance(response, LoginError):
+            if response.status_code in ("M_FORBIDDEN", "M_USER_DEACTIVATED", "M_INVALID_USERNAME"):
+                raise MatrixSetupError(
+                    f"Matrix login as {self.user_id} failed ({response.message}): "
+                    "check MARQUEE_MATRIX_USER_ID and MARQUEE_MATRIX_PASSWORD"
+                )
+            raise _HomeserverUnavailable(str(response))
+        await self._state.save_session(
+            MatrixSession(homeserver, response.user_id, response.device_id, response.access_token)
+        )
+        log.info("Matrix: logged in as %s, new device %s", response.user_id, response.device_id)
+
+    async def _device_of_token(self, token: str) -> str:
+        client = self._require_client()
+        client.access_token = token
+        client.user_id = self.user_id
+        whoami = await client.whoami()
+        if isinstance(whoami, WhoamiError):
+            if whoami.status_code == "M_UNKNOWN_TOKEN":
+                raise MatrixSetupError("MARQUEE_MATRIX_ACCESS_TOKEN was rejected by the homeserver")
+            raise _HomeserverUnavailable(str(whoami))
+        if whoami.user_id != self.user_id:
+            raise MatrixSetupError(
+                f"MARQUEE_MATRIX_ACCESS_TOKEN belongs to {whoami.user_id}, not MARQUEE_MATRIX_USER_ID {self.user_id}"
+            )
+        if not whoami.device_id:
+            raise MatrixSetupError(
+                "set MARQUEE_MATRIX_DEVICE_ID: the homeserver does not say which device the token is"
+            )
+        return whoami.device_id
+
+    async def _sync_until_stopped(self) -> None:
+        while not self._stopping.is_set():
+            await self._sync_once(timeout_ms=SYNC_TIMEOUT_MS)
+
+    async def _sync_once(
+        self, *, timeout_ms: int, since: str | None = None, full_state: bool = False
+    ) -> None:
+        client = self._require_client()
+        self._sync_task = asyncio.ensure_future(
+            client.sync(timeout=timeout_ms, since=since, full_state=full_state)
+        )
+        try:
+            response = await self._sync_task
+        except asyncio.CancelledError:
+            if self._stopping.is_set():
+                return
+            raise
+        finally:
+            self._sync_task = None
+        if isinstance(response, SyncError):
+            if response.status_code == "M_UNKNOWN_TOKEN":
+                await self._state.forget_session()
+                raise MatrixSetupError(
+                    f"the homeserver no longer accepts the bot's login ({response.message})"
+                )
+            raise _HomeserverUnavailable(str(response))
+        if client.next_batch:
+            await self._state.save_sync_token(self.user_id, client.next_batch)
+        await self._exchange_keys()
+
+    async def _exchange_keys(self) -> None:
+        """What nio's sync_forever does between syncs: to-device messages and encryption keys."""
+        client = self._require_client()
+        await client.send_to_device_messages()
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+
+    async def _join_admin_rooms(self) -> None:
+        client = self._require_client()
+        for configured in self._settings.matrix_admin_rooms:
+            room_id = configured
+            if configured.startswith("#"):
+                resolved = await client.room_resolve_alias(configured)
+                if isinstance(resolved, RoomResolveAliasError):
+                    log.warning("Matrix: admin room %s not found: %s", configured, resolved.message)
+                    continue
+                room_id = resolved.room_id
+            self._admin_rooms.add(room_id)
+            if room_id in client.rooms:
+                continue
+            joined = await client.join(room_id)
+            if isinstance(joined, JoinError):
+                log.warning(
+                    "Matrix: cannot join admin room %s yet (invite the bot): %s", configured, joined.message
+                )
+
+    async def _sleep_unless_stopped(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def _shut_down(self) -> None:
+        self.connected.clear()
+        if self._answers:
+            _done, pending = await asyncio.wait(set(self._answers), timeout=DRAIN_TIMEOUT_SECONDS)
+            for task in pending:
+                log.warning("Matrix: stopping with an answer still in flight; it is cancelled")
+                task.cancel()
+        if self._client is not None:
+            await self._client.close()
+        self._running = False
+        self._finished.set()
+        log.info("Matrix: stopped")
+
+    def _require_client(self) -> _MarqueeNioClient:
+        if self._client is None:
+            raise RuntimeError("MatrixBot.start() has not been called")
+        return self._client
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
+
+    def _first_time_seen(self, event_id: str) -> bool:
+        if event_id in self._seen_events:
+            return False
+        self._seen_events[event_id] = None
+        if len(self._seen_events) > _SEEN_EVENTS_KEPT:
+            self._seen_events.popitem(last=False)
+        return True
+
+    # --- invites ------------------------------------------------------------------
+
+    async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
+        if event.state_key != self.user_id or event.membership != "invite":
+            return
+        client = self._require_client()
+        try:
+            if room.room_id in self._admin_rooms or invite_allowed(
+                event.sender,
+                self._settings.matrix_allowed_users,
+                self._settings.matrix_allowed_homeservers,
+                self.user_id,
+            ):
+                joined = await client.join(room.room_id)
+                if isinstance(joined, JoinError):
+                    log.warning(
+                        "Matrix: could not join %s (invited by %s): %s", room.room_id, event.sender, joined
+                    )
+                else:
+                    log.info("Matrix: joined %s, invited by %s", room.room_id, event.sender)
+            else:
+                await client.room_leave(room.room_id)
+                log.info(
+                    "Matrix: declined the invite of %s to %s (not in MARQUEE_MATRIX_ALLOWED_USERS "
+                    "or MARQUEE_MATRIX_ALLOWED_HOMESERVERS)",
+                    event.sender,
+                    room.room_id,
+                )
+        except Exception:
+            log.exception("Matrix: handling the invite to %s failed", room.room_id)
+
+    # --- messages -----------------------------------------------------------------
+
+    async def _on_message(self, room: MatrixRoom, event: RoomMessageText) -> None:
+        if event.sender == self.user_id or not self._first_time_seen(event.event_id):
+            return
+        if not self._handling_events:
+            return
+        relates_to = event.source.get("content", {}).get("m.relates_to") or {}
+        if relates_to.get("rel_type") == "m.replace":
+            return  # an edit of an earlier message, not a new question
+        age_seconds = time.time() - event.server_timestamp / 1000
+        if age_seconds > self._settings.matrix_catch_up_seconds:
+            log.info(
+                "Matrix: not answering %s in %s: sent %.0f s ago", event.event_id, room.room_id, age_seconds
+            )
+            return
+        self._spawn(self._answer(room, event))
+
+    async def _answer(self, room: MatrixRoom, event: RoomMessageText) -> None:
+        room_id = room.room_id
+        text = strip_reply_fallback(event.body).strip()
+        is_admin_room = room_id in self._admin_rooms
+        typing = False
+        try:
+            if text.startswith("!"):
+                reply = await self._run_command(event.sender, room_id, text, is_admin_room)
+            else:
+                question = self._question_for_bot(room, event, text)
+                if question is None:
+                    return
+                typing = await self._set_typing(room_id, True)
+                reply = await self._core.handle(
+                    ChatRequest(
+                        platform="matrix",
+                        platform_user_id=event.sender,
+                        conversation_id=room_id,
+                        text=question,
+                        is_admin_channel=is_admin_room,
+                    )
+                )
+        except Exception:
+            log.exception("Matrix: answering %s in %s failed", event.event_id, room_id)
+            reply = Reply(APOLOGY, kind="error")
+        try:
+            await self._send_reply(room_id, event.event_id, reply)
+        except Exception:
+            log.exception("Matrix: sending the reply to %s in %s failed", event.event_id, room_id)
+        finally:
+            if typing:
+                await self._set_typing(room_id, False)
+
+    def _question_for_bot(self, room: MatrixRoom, event: RoomMessageText, text: str) -> str | None:
+        """The question in ``text``, or None when a message in a shared room is not addressed to the bot."""
+        if room.member_count <= 2 and room.room_id not in self._admin_rooms:
+            return text
+        content = event.source.get("content", {})
+        mentioned = self.user_id in (content.get("m.mentions") or {}).get("user_ids", [])
+        names = [self.user_id, room.user_name(self.user_id) or "", self.user_id[1:].split(":", 1)[0]]
+        for name in filter(None, names):
+            prefix = re.match(rf"\s*{re.escape(name)}\s*[:,]?\s*", text, flags=re.IGNORECASE)
+            if prefix:
+                return text[prefix.end() :].strip() or None
+            if name in text:
+                mentioned = True
+        return text if mentioned else None
+
+    async def _run_command(self, sender: str, room_id: str, text: str, is_admin_room: bool) -> Reply:
+        name, args = parse_command(text)
+        request = ChatRequest(
+            platform="matrix",
+            platform_user_id=sender,
+            conversation_id=room_id,
+            text=text,
+            is_admin_channel=is_admin_room,
+            explicit_admin=name in ADMIN_COMMANDS,
+        )
+        if name in ADMIN_COMMANDS:
+            return await self._core.admin_command(request, name, args)
+        if name == "ask" and args:
+            return await self._core.handle(
+                ChatRequest("matrix", sender, room_id, " ".join(args), is_admin_channel=is_admin_room)
+            )
+        if name == "privacy" and len(args) == 1 and args[0].lower() in ("on", "off"):
+            return await self._core.set_privacy(request, share_activity_with_admins=args[0].lower() == "on")
+        if name == "link":
+            if len(args) == 2 and args[0].startswith("@"):
+                return await self._core.link_account(request, "matrix", args[0], args[1])
+            if len(args) == 3 and args[0].lower() in ("discord", "matrix"):
+                platform: Platform = "discord" if args[0].lower() == "discord" else "matrix"
+                return await self._core.link_account(request, platform, args[1], args[2])
+            return Reply(
+                "Usage: `!link @user:server USERNAME` or `!link discord ID USERNAME`", kind="refused"
+            )
+        return Reply(HELP)
+
+    async def _send_reply(self, room_id: str, in_reply_to: str, reply: Reply) -> None:
+        reply_id = await self._send(room_id, "m.room.message", reply_content(reply.text, in_reply_to))
+        if reply_id is None:
+            return
+        if reply.feedback_id is not None:
+            await self._core.attach_reply(reply.feedback_id, "matrix", reply_id)
+        if reply.wants_feedback_reactions:
+            for emoji in FEEDBACK_EMOJI:
+                await self._send(room_id, "m.reaction", reaction_content(reply_id, emoji))
+
+    async def _send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str | None:
+        client = self._require_client()
+        try:
+            # Trust on membership, see the module docstring.
+            response = await client.room_send(room_id, event_type, content, ignore_unverified_devices=True)
+        except LocalProtocolError as exc:
+            log.warning("Matrix: cannot send to %s: %s", room_id, exc)
+            return None
+        if isinstance(response, RoomSendError):
+            log.warning("Matrix: sending %s to %s failed: %s", event_type, room_id, response)
+            return None
+        return str(response.event_id)
+
+    async def _set_typing(self, room_id: str, typing: bool) -> bool:
+        try:
+            await self._require_client().room_typing(room_id, typing, timeout=TYPING_TIMEOUT_MS)
+        except (aiohttp.ClientError, TimeoutError, LocalProtocolError):
+            return False  # a missing typing indicator is not worth more than this
+        return True
+
+    async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
+        if not self._handling_events or not self._first_time_seen(event.event_id):
+            return
+        log.warning(
+            "Matrix: cannot decrypt %s from %s in %s (session %s); asking for the key",
+            event.event_id,
+            event.sender,
+            room.room_id,
+            event.session_id,
+        )
+        try:
+            await self._require_client().request_room_key(event)
+        except (LocalProtocolError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("Matrix: room key request failed: %s", exc)
+
+    # --- feedback reactions -------------------------------------------------------
+
+    async def _on_reaction(self, room: MatrixRoom, event: MatrixReactionEvent) -> None:
+        if not self._handling_events or event.sender == self.user_id:
+            return
+        emoji = normalize_emoji(event.key)
+        if emoji not in FEEDBACK_EMOJI or not self._first_time_seen(event.event_id):
+            return
+        try:
+            counted = await self._core.record_reaction(
+                ReactionEvent(
+                    platform="matrix",
+                    reply_message_id=event.reacts_to,
+                    reactor_platform_user_id=event.sender,
+                    emoji=emoji,
+                    action="added",
+                )
+            )
+            if counted:
+                await self._state.remember_reaction(
+                    event.event_id, room.room_id, event.reacts_to, emoji, event.sender
+                )
+        except Exception:
+            log.exception("Matrix: recording the reaction %s failed", event.event_id)
+
+    async def _on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
+        if not self._handling_events:
+            return
+        remembered = self._state.reaction(event.redacts)
+        if remembered is None:
+            return
+        try:
+            await self._core.record_reaction(
+                ReactionEvent(
+                    platform="matrix",
+                    reply_message_id=remembered.reply_event_id,
+                    reactor_platform_user_id=remembered.sender,
+                    emoji=remembered.emoji,
+                    action="removed",
+                )
+            )
+            await self._state.forget_reaction(event.redacts)
+        except Exception:
+            log.exception("Matrix: undoing the reaction %s failed", event.redacts)
