@@ -21,6 +21,7 @@ messages that mention the bot without it. No member list, no presences.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
@@ -137,6 +138,14 @@ class MarqueeDiscordClient(discord.Client):
             self._in_flight.add(task)
         try:
             await work()
+        except discord.Forbidden as exc:
+            log.warning(
+                "discord: no permission to answer there (%s); check the bot's channel permissions", exc.text
+            )
+        except discord.HTTPException as exc:
+            log.warning(
+                "discord: Discord refused a call (HTTP %s, code %s): %s", exc.status, exc.code, exc.text
+            )
         except Exception:
             log.exception("discord: handling an event failed")
         finally:
@@ -149,7 +158,7 @@ class MarqueeDiscordClient(discord.Client):
         if message.author.bot or self.user is None:
             return
         text = self.question_in(message)
-        if text is None:
+        if not text:  # not for us, or nothing but an attachment or the mention
             return
         await self._tracked(lambda: self._answer_message(message, text))
 
@@ -174,7 +183,10 @@ class MarqueeDiscordClient(discord.Client):
             is_admin_channel=message.channel.id == self.config.admin_channel_id,
         )
         try:
-            async with message.channel.typing():
+            async with contextlib.AsyncExitStack() as stack:
+                # The typing indicator is a nicety: failing to show it must not cost the answer.
+                with contextlib.suppress(discord.HTTPException):
+                    await stack.enter_async_context(message.channel.typing())
                 reply = await self.core.handle(request)
         except Exception:
             log.exception("discord: answering message %s failed", message.id)
@@ -190,7 +202,9 @@ class MarqueeDiscordClient(discord.Client):
             # Only the first part replies to the question: one quote is enough.
             ref = reference if index == 0 and reference is not None and reference.guild is not None else None
             if ref is not None:
-                sent.append(await channel.send(part, reference=ref, mention_author=False))
+                # A deleted question must not cost the answer.
+                quote = ref.to_reference(fail_if_not_exists=False)
+                sent.append(await channel.send(part, reference=quote, mention_author=False))
             else:
                 sent.append(await channel.send(part))
         return sent
