@@ -27,22 +27,11 @@ sys.path.insert(0, str(ROOT))
 from bot.database import ensure_database_exists, with_database  # noqa: E402
 from core.db import create_pool  # noqa: E402
 from core.migrations import apply_migrations  # noqa: E402
-from tests.chat.fake_discord import FakeDiscord, RecordedRequest, user_payload  # noqa: E402
+from tests.chat.fake_discord import MARQUEE_RUN_AGAINST_FAKE, FakeDiscord, RecordedRequest, user_payload  # noqa: E402
 
 TARGET_MB = 150
 FIRST_MEMBER_ID = 1_700_000_000_000_000_000
 IN_FLIGHT = 10
-
-# ``marquee run`` with discord.py's endpoints pointed at the fake; everything else is the real CLI.
-LAUNCHER = """
-import sys
-import discord.gateway, discord.http, yarl
-port = sys.argv[1]
-discord.http.Route.BASE = f"http://127.0.0.1:{port}/api/v10"
-discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{port}/")
-from bot.cli import main
-sys.exit(main(["run"]))
-"""
 
 QUESTIONS = [
     "how many movies are in the library?",
@@ -107,7 +96,7 @@ async def measure(dsn: str, data_dir: Path, messages: int, members: int) -> int:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        LAUNCHER,
+        MARQUEE_RUN_AGAINST_FAKE,
         str(fake.port),
         cwd=data_dir,
         env=env,

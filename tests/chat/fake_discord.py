@@ -29,6 +29,18 @@ HEARTBEAT_INTERVAL_MS = 41_250
 # Gateway opcodes (https://discord.com/developers/docs/topics/opcodes-and-status-codes)
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 0, 1, 2, 6, 9, 10, 11
 GUILD_TEXT, DM = 0, 1
+
+# ``python -c MARQUEE_RUN_AGAINST_FAKE PORT``: the real ``marquee run`` in its own process, with only
+# discord.py's REST and gateway addresses pointed at a fake on PORT.
+MARQUEE_RUN_AGAINST_FAKE = """
+import sys
+import discord.gateway, discord.http, yarl
+port = sys.argv[1]
+discord.http.Route.BASE = f"http://127.0.0.1:{port}/api/v10"
+discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{port}/")
+from bot.cli import main
+sys.exit(main(["run"]))
+"""
 EPHEMERAL = 64
 
 
