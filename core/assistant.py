@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -243,7 +244,7 @@ class Assistant:
             if action == "show":
                 return admin_reports.render_learning_entry(await admin_reports.learning_show(conn, args[1]))
             note = " ".join(args[2:]) or None
-            status = "resolved" if action == "resolve" else "wont_fix"
+            status: Literal["resolved", "wont_fix"] = "resolved" if action == "resolve" else "wont_fix"
             entry = await admin_reports.learning_close(conn, args[1], status, note)
             return f"Marked `{admin_reports.short_id(entry['id'])}` as {status.replace('_', ' ')}."
         return None
