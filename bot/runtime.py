@@ -80,9 +80,20 @@ def discord_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
     return ServiceSpec("discord", lambda: DiscordBot(core, config), classify)
 
 
+def matrix_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
+    if not settings.matrix_homeserver:
+        return None
+    from adapters.chat.matrix_bot import MatrixBot, MatrixSetupError
+
+    def classify(exc: Exception) -> Exception:
+        return PermanentStartFailure(str(exc)) if isinstance(exc, MatrixSetupError) else exc
+
+    return ServiceSpec("matrix", lambda: MatrixBot(core, settings), classify)
+
+
 def adapter_specs(settings: Settings, core: ChatCore) -> list[ServiceSpec]:
-    specs = [spec for spec in (discord_spec(settings, core),) if spec is not None]
-    return specs
+    candidates = (discord_spec(settings, core), matrix_spec(settings, core))
+    return [spec for spec in candidates if spec is not None]
 
 
 def configured_adapter_names(settings: Settings) -> list[str]:
