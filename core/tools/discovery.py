@@ -1,0 +1,664 @@
+"""Content discovery: what to watch, what is new, what others watch.
+
+Definitions
+-----------
+*Genre affinity* (recommendations): every movie or show the asker played or
+rated counts once for each of its genres, weighted 1.5 when they rated it 7 or
+more, -0.5 when they rated it 4 or less, 1 otherwise; weights are divided by the
+largest so the favourite genre is 1.0. A candidate's genre match is the mean
+affinity of its genres.
+
+*What to watch tonight*: movies the asker has not played and shows they have
+not finished, among the 5,000 best audience-rated titles, scored
+``0.6 * genre match + 0.4 * audience rating / 10 + 0.2 if already in progress``.
+
+*Something like X*: X is found by fuzzy title match (pg_trgm); candidates are
+the best-rated 5,000 titles sharing a genre with X that the asker has not
+finished, scored ``0.7 * genre overlap (Jaccard) + 0.3 * audience rating / 10``
+(+0.05 for the same kind, movie or show).
+
+*What others watch* / *trending*: titles (episodes rolled up to their show)
+played by other users in the period, with counts and no names; a title appears
+in personal mode only when at least ``min_group_size`` other users played it
+(enforced inside ``analytics.title_popularity``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import asyncpg
+from pydantic import BaseModel, Field
+
+from core.scope import Mode, Scope
+from core.tools.base import Coverage, Tool, ToolResult
+from core.tools.periods import PeriodParams, resolve_period
+from core.tools.phrasing import listing, plural, title_of, with_gaps
+from core.tools.records import plain_rows
+from core.tools.title_lookup import find_title
+
+PERSONAL: frozenset[Mode] = frozenset({"personal"})
+BOTH: frozenset[Mode] = frozenset({"personal", "admin"})
+
+# The asker's titles (episodes rolled up to their show): plays, their rating,
+# and for a show how many of its episodes they completed out of how many.
+_MY_TITLES = """
+mine AS (
+    SELECT coalesce(mi.parent_id, mi.id) AS top_id,
+           sum(us.play_count) AS plays,
+           avg(us.rating) AS rating,
+           count(*) FILTER (WHERE us.play_count > 0 AND mi.media_type = 'episode') AS episodes_done
+    FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id
+    WHERE us.user_id = $1
+    GROUP BY 1
+), mine_status AS (
+    SELECT m.top_id, m.plays, m.rating, t.media_type,
+           CASE WHEN t.media_type = 'movie' THEN m.plays > 0
+                ELSE m.episodes_done >= (SELECT count(*) FROM media_items e WHERE e.parent_id = m.top_id)
+           END AS finished
+    FROM mine m JOIN media_items t ON t.id = m.top_id
+), taste AS (
+    SELECT g.genre,
+           sum(CASE WHEN m.rating IS NULL THEN 1 WHEN m.rating >= 7 THEN 1.5 WHEN m.rating <= 4 THEN -0.5 ELSE 1 END)
+               AS weight
+    FROM mine_status m JOIN media_items t ON t.id = m.top_id,
+         jsonb_array_elements_text(coalesce(t.metadata -> 'genres', '[]'::jsonb)) AS g(genre)
+    GROUP BY g.genre
+), affinity AS (
+    SELECT genre, weight / nullif(max(weight) OVER (), 0) AS affinity FROM taste WHERE weight > 0
+)"""
+
+CANDIDATE_POOL = 5000
+
+
+class RecommendParams(BaseModel):
+    limit: int = Field(default=5, ge=1, le=25, description="How many titles to suggest.")
+    genre: str | None = Field(default=None, description="Only titles of this genre, e.g. 'Comedy'.")
+    media_type: Literal["movie", "show"] | None = Field(
+        default=None, description="Only movies or only shows."
+    )
+
+
+_RECOMMEND = f"""
+WITH {_MY_TITLES}, candidates AS (
+    SELECT t.id, t.title, t.media_type, t.year, coalesce(t.metadata -> 'genres', '[]'::jsonb) AS genres,
+           (t.metadata ->> 'rating')::numeric AS audience_rating
+    FROM media_items t
+    WHERE t.media_type IN ('movie', 'show')
+    ORDER BY (t.metadata ->> 'rating')::numeric DESC NULLS LAST
+    LIMIT {CANDIDATE_POOL}
+), scored AS (
+    SELECT c.*, ms.top_id IS NOT NULL AND NOT ms.finished AND c.media_type = 'show' AS in_progress,
+           coalesce((SELECT sum(a.affinity) / greatest(jsonb_array_length(c.genres), 1)
+                     FROM jsonb_array_elements_text(c.genres) g(genre) JOIN affinity a ON a.genre = g.genre), 0)
+               AS genre_match
+    FROM candidates c
+    LEFT JOIN mine_status ms ON ms.top_id = c.id
+    WHERE (ms.top_id IS NULL OR NOT ms.finished)
+      AND ($2::text IS NULL OR c.media_type = $2)
+      AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(c.genres) g(genre)
+                                       WHERE lower(g.genre) = lower($3)))
+)
+SELECT id, title, media_type, year, genres, audience_rating, in_progress, round(genre_match::numeric, 3) AS genre_match,
+       round((0.6 * genre_match + 0.4 * coalesce(audience_rating, 5) / 10
+              + CASE WHEN in_progress THEN 0.2 ELSE 0 END)::numeric, 3) AS score
+FROM scored
+ORDER BY score DESC, audience_rating DESC NULLS LAST, title
+LIMIT $4
+"""
+
+
+async def _history_size(conn: asyncpg.Connection, user_id: Any) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM user_stats WHERE user_id = $1", user_id))
+
+
+async def recommend_tonight(conn: asyncpg.Connection, scope: Scope, p: RecommendParams) -> ToolResult:
+    rows = await conn.fetch(_RECOMMEND, scope.user_id, p.media_type, p.genre, p.limit)
+    coverage = Coverage(
+        tables_used=["user_stats", "media_items.metadata.genres", "media_items.metadata.rating"]
+    )
+    if await _history_size(conn, scope.user_id) == 0:
+        coverage.gaps.append("you have no viewing history yet, so these are ranked by audience rating only")
+        coverage.missing_tables.append("user_stats")
+    return ToolResult(
+        "recommend_tonight", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage
+    )
+
+
+def _render_recommendations(result: ToolResult) -> str:
+    if not result.rows:
+        return with_gaps("I found nothing you haven't already watched that fits.", result)
+    lines = []
+    for row in result.rows:
+        extra = " — you're partway through it" if row.get("in_progress") else ""
+        rating = f", rated {row['audience_rating']:.1f}" if row.get("audience_rating") is not None else ""
+        genres = ", ".join(row.get("genres") or []) or "no genre listed"
+        lines.append(f"{title_of(row)} ({row['media_type']}, {genres}{rating}){extra}")
+    intro = "Here is what I'd put on tonight, from your taste and audience ratings:"
+    return with_gaps(f"{intro}\n{listing(lines)}", result)
+
+
+class SimilarParams(BaseModel):
+    title: str = Field(
+        min_length=1, description="The movie or show to find similar titles to (spelling may be rough)."
+    )
+    limit: int = Field(default=5, ge=1, le=25)
+
+
+_SIMILAR = f"""
+WITH {_MY_TITLES}, source AS (
+    SELECT coalesce(metadata -> 'genres', '[]'::jsonb) AS genres FROM media_items WHERE id = $2
+), candidates AS (
+    SELECT t.id, t.title, t.media_type, t.year, coalesce(t.metadata -> 'genres', '[]'::jsonb) AS genres,
+           (t.metadata ->> 'rating')::numeric AS audience_rating
+    FROM media_items t
+    WHERE t.media_type IN ('movie', 'show') AND t.id <> $2
+    ORDER BY (t.metadata ->> 'rating')::numeric DESC NULLS LAST
+    LIMIT {CANDIDATE_POOL}
+), scored AS (
+    SELECT c.*,
+           (SELECT count(*) FROM jsonb_array_elements_text(c.genres) g(genre)
+             WHERE (SELECT s.genres FROM source s) ? g.genre)::numeric
+           / nullif((SELECT count(DISTINCT x) FROM (
+                SELECT jsonb_array_elements_text(c.genres) AS x
+                UNION SELECT jsonb_array_elements_text(s.genres) FROM source s) u), 0) AS overlap
+    FROM candidates c
+    LEFT JOIN mine_status ms ON ms.top_id = c.id
+    WHERE ms.top_id IS NULL OR NOT ms.finished
+)
+SELECT id, title, media_type, year, genres, audience_rating, round(overlap, 3) AS genre_overlap,
+       round(0.7 * overlap + 0.3 * coalesce(audience_rating, 5) / 10
+             + CASE WHEN media_type = $3 THEN 0.05 ELSE 0 END, 3) AS score
+FROM scored
+WHERE overlap > 0
+ORDER BY score DESC, title
+LIMIT $4
+"""
+
+
+async def similar_titles(conn: asyncpg.Connection, scope: Scope, p: SimilarParams) -> ToolResult:
+    coverage = Coverage(tables_used=["media_items.title", "media_items.metadata.genres", "user_stats"])
+    match = await find_title(conn, p.title)
+    if match is None:
+        coverage.gaps.append(f"no title in the library looks like {p.title!r}")
+        return ToolResult("similar_titles", p.model_dump(mode="json"), [], coverage, {"matched_title": None})
+    rows = await conn.fetch(_SIMILAR, scope.user_id, match["id"], match["media_type"], p.limit)
+    genres = (match["metadata"] or {}).get("genres") or []
+    if not genres:
+        coverage.gaps.append(f"{match['title']} has no genres listed, so nothing can be matched to it")
+        coverage.missing_tables.append("media_items.metadata.genres")
+    summary = {
+        "matched_title": title_of(dict(match)),
+        "matched_genres": genres,
+        "match_score": float(match["score"]),
+    }
+    return ToolResult(
+        "similar_titles", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
+    )
+
+
+def _render_similar(result: ToolResult) -> str:
+    matched = result.summary.get("matched_title")
+    if not matched:
+        return with_gaps(f"I couldn't find {result.params.get('title')!r} in the library.", result)
+    if not result.rows:
+        return with_gaps(f"I found {matched}, but nothing unwatched shares its genres.", result)
+    lines = [f"{title_of(r)} ({', '.join(r['genres'])})" for r in result.rows]
+    return with_gaps(f"If you liked {matched}, try:\n{listing(lines)}", result)
+
+
+class TopGenresParams(PeriodParams):
+    limit: int = Field(default=5, ge=1, le=30)
+
+
+_TOP_GENRES = """
+SELECT g.genre, count(*) AS sessions, sum(wh.watched_seconds)::bigint AS watched_seconds,
+       count(DISTINCT coalesce(mi.parent_id, mi.id)) AS titles
+FROM watch_history wh
+JOIN media_items mi ON mi.id = wh.media_item_id
+JOIN media_items t ON t.id = coalesce(mi.parent_id, mi.id),
+     jsonb_array_elements_text(coalesce(t.metadata -> 'genres', '[]'::jsonb)) AS g(genre)
+WHERE wh.user_id = $1 AND wh.started_at >= $2 AND wh.started_at < $3
+GROUP BY g.genre
+ORDER BY watched_seconds DESC, sessions DESC, g.genre
+LIMIT $4
+"""
+
+
+async def top_genres(conn: asyncpg.Connection, scope: Scope, p: TopGenresParams) -> ToolResult:
+    period = resolve_period(scope, p.start, p.end, "all_time")
+    rows = await conn.fetch(_TOP_GENRES, scope.user_id, period.start, period.end, p.limit)
+    coverage = Coverage(tables_used=["watch_history", "media_items.metadata.genres"])
+    if not rows:
+        coverage.gaps.append(f"you have no plays with a genre in {period.label}")
+    return ToolResult(
+        "top_genres",
+        p.model_dump(mode="json"),
+        plain_rows(rows, scope.timezone),
+        coverage,
+        {"period": period.as_dict()},
+    )
+
+
+def _render_top_genres(result: ToolResult) -> str:
+    from core.tools.phrasing import hours, period_label
+
+    if not result.rows:
+        return with_gaps(f"You haven't watched anything in {period_label(result)}.", result)
+    lines = [
+        f"{r['genre']}: {hours(r['watched_seconds'])} over {plural(r['titles'], 'title')}"
+        for r in result.rows
+    ]
+    return with_gaps(f"Your most watched genres ({period_label(result)}):\n{listing(lines)}", result)
+
+
+class HighlyRatedParams(BaseModel):
+    min_rating: float = Field(default=7.5, ge=0, le=10, description="Lowest audience rating (0-10).")
+    media_type: Literal["movie", "show"] | None = None
+    genre: str | None = None
+    limit: int = Field(default=10, ge=1, le=50)
+
+
+_HIGHLY_RATED = """
+WITH mine AS (
+    SELECT DISTINCT coalesce(mi.parent_id, mi.id) AS top_id
+    FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id
+    WHERE us.user_id = $1 AND us.play_count > 0
+)
+SELECT t.id, t.title, t.media_type, t.year, coalesce(t.metadata -> 'genres', '[]'::jsonb) AS genres,
+       (t.metadata ->> 'rating')::numeric AS audience_rating
+FROM media_items t
+WHERE t.media_type IN ('movie', 'show')
+  AND (t.metadata ->> 'rating')::numeric >= $2
+  AND ($3::text IS NULL OR t.media_type = $3)
+  AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.metadata -> 'genres') g(genre)
+                                   WHERE lower(g.genre) = lower($4)))
+  AND NOT EXISTS (SELECT 1 FROM mine WHERE mine.top_id = t.id)
+ORDER BY (t.metadata ->> 'rating')::numeric DESC NULLS LAST, t.title
+LIMIT $5
+"""
+
+
+async def highly_rated_unwatched(conn: asyncpg.Connection, scope: Scope, p: HighlyRatedParams) -> ToolResult:
+    rows = await conn.fetch(_HIGHLY_RATED, scope.user_id, p.min_rating, p.media_type, p.genre, p.limit)
+    coverage = Coverage(tables_used=["media_items.metadata.rating", "user_stats"])
+    if not rows:
+        rated = await conn.fetchval(
+            "SELECT count(*) FROM media_items WHERE media_type IN ('movie','show') AND metadata ? 'rating'"
+        )
+        if not rated:
+            coverage.gaps.append("no title in the library has an audience rating")
+            coverage.missing_tables.append("media_items.metadata.rating")
+    return ToolResult(
+        "highly_rated_unwatched", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage
+    )
+
+
+def _render_highly_rated(result: ToolResult) -> str:
+    if not result.rows:
+        return with_gaps(
+            f"Nothing rated {result.params['min_rating']} or more is left that you haven't seen.", result
+        )
+    lines = [f"{title_of(r)} — {r['media_type']}, rated {r['audience_rating']:.1f}" for r in result.rows]
+    return with_gaps(f"Highly rated and not yet watched by you:\n{listing(lines)}", result)
+
+
+class NewInLibraryParams(PeriodParams):
+    media_type: Literal["movie", "show"] | None = Field(
+        default=None, description="Only movies or only shows."
+    )
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+_NEW_IN_LIBRARY = """
+SELECT t.id, t.title, t.media_type, t.year, t.library_name,
+       count(*) FILTER (WHERE mi.media_type = 'episode') AS new_episodes,
+       max(mi.added_at) AS added_at
+FROM media_items mi
+JOIN media_items t ON t.id = coalesce(mi.parent_id, mi.id)
+WHERE mi.added_at >= $1 AND mi.added_at < $2 AND mi.media_type IN ('movie', 'episode', 'show')
+  AND ($3::text IS NULL OR t.media_type = $3)
+GROUP BY t.id
+ORDER BY max(mi.added_at) DESC, t.title
+"""
+
+
+async def new_in_library(conn: asyncpg.Connection, scope: Scope, p: NewInLibraryParams) -> ToolResult:
+    period = resolve_period(scope, p.start, p.end, "last_7_days")
+    rows = await conn.fetch(_NEW_IN_LIBRARY, period.start, period.end, p.media_type)
+    summary = {
+        "period": period.as_dict(),
+        "new_titles": len(rows),
+        "new_movies": sum(1 for r in rows if r["media_type"] == "movie"),
+        "shows_with_new_episodes": sum(1 for r in rows if r["media_type"] == "show"),
+        "new_episodes": sum(int(r["new_episodes"]) for r in rows),
+    }
+    coverage = Coverage(tables_used=["media_items.added_at"])
+    return ToolResult(
+        "new_in_library",
+        p.model_dump(mode="json"),
+        plain_rows(rows[: p.limit], scope.timezone),
+        coverage,
+        summary,
+    )
+
+
+def _render_new(result: ToolResult) -> str:
+    from core.tools.phrasing import period_label
+
+    label = period_label(result)
+    if not result.rows:
+        return with_gaps(f"Nothing new arrived in the library in {label}.", result)
+    s = result.summary
+    lines = []
+    for r in result.rows:
+        if r["media_type"] == "show":
+            lines.append(
+                f"{title_of(r)}: {plural(r['new_episodes'], 'new episode')}"
+                if r["new_episodes"]
+                else title_of(r)
+            )
+        else:
+            lines.append(f"{title_of(r)} (movie)")
+    head = (
+        f"New in {label}: {plural(s['new_movies'], 'movie')} and {plural(s['new_episodes'], 'episode')}"
+        f" across {plural(s['shows_with_new_episodes'], 'show')}."
+    )
+    return with_gaps(f"{head}\n{listing(lines)}", result)
+
+
+class OthersWatchingParams(PeriodParams):
+    limit: int = Field(default=10, ge=1, le=50)
+
+
+_POPULAR = """
+SELECT media_item_id AS id, title, media_type, year, library_name, genres, viewers, sessions, watched_seconds
+FROM analytics.title_popularity($1, $2, $3)
+ORDER BY viewers DESC, sessions DESC, title
+LIMIT $4
+"""
+
+
+async def what_others_watch(conn: asyncpg.Connection, scope: Scope, p: OthersWatchingParams) -> ToolResult:
+    period = resolve_period(scope, p.start, p.end, "last_7_days")
+    rows = await conn.fetch(_POPULAR, period.start, period.end, scope.min_group_size, p.limit)
+    coverage = Coverage(tables_used=["watch_history (anonymous counts)", "media_items"])
+    summary = {"period": period.as_dict(), "min_group_size": scope.min_group_size}
+    return ToolResult(
+        "what_others_watch", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
+    )
+
+
+def _render_others(result: ToolResult) -> str:
+    from core.tools.phrasing import period_label
+
+    group = result.summary.get("min_group_size", 2)
+    if not result.rows:
+        return with_gaps(
+            f"No title was played by at least {group} other people in {period_label(result)}, so I have nothing to "
+            "show without pointing at someone.",
+            result,
+        )
+    lines = [
+        f"{title_of(r)}: {plural(r['viewers'], 'viewer')}, {plural(r['sessions'], 'play')}"
+        for r in result.rows
+    ]
+    return with_gaps(
+        f"What others on the server watched in {period_label(result)}:\n{listing(lines)}", result
+    )
+
+
+class TrendingParams(PeriodParams):
+    limit: int = Field(default=10, ge=1, le=50)
+
+
+_TRENDING = """
+WITH now_period AS (SELECT * FROM analytics.title_popularity($1, $2, $4)),
+     before AS (SELECT media_item_id, sessions FROM analytics.title_popularity($3, $1, 1))
+SELECT n.media_item_id AS id, n.title, n.media_type, n.year, n.viewers, n.sessions,
+       coalesce(b.sessions, 0) AS previous_sessions
+FROM now_period n LEFT JOIN before b USING (media_item_id)
+ORDER BY n.sessions DESC, n.viewers DESC, n.title
+LIMIT $5
+"""
+
+
+async def trending(conn: asyncpg.Connection, scope: Scope, p: TrendingParams) -> ToolResult:
+    period = resolve_period(scope, p.start, p.end, "last_7_days")
+    previous_start = period.start - (period.end - period.start)
+    min_viewers = scope.min_group_size if scope.mode == "personal" else 1
+    rows = await conn.fetch(_TRENDING, period.start, period.end, previous_start, min_viewers, p.limit)
+    coverage = Coverage(tables_used=["watch_history (anonymous counts)", "media_items"])
+    summary = {"period": period.as_dict(), "min_group_size": min_viewers}
+    return ToolResult(
+        "trending", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
+    )
+
+
+def _render_trending(result: ToolResult) -> str:
+    from core.tools.phrasing import period_label
+
+    if not result.rows:
+        return with_gaps(f"Nothing is trending on the server in {period_label(result)}.", result)
+    lines = []
+    for r in result.rows:
+        change = f", up from {r['previous_sessions']}" if r["sessions"] > r["previous_sessions"] else ""
+        lines.append(
+            f"{title_of(r)}: {plural(r['sessions'], 'play')} by {plural(r['viewers'], 'viewer')}{change}"
+        )
+    return with_gaps(f"Trending on the server in {period_label(result)}:\n{listing(lines)}", result)
+
+
+class UnwatchedParams(BaseModel):
+    media_type: Literal["movie", "show"] | None = None
+    limit: int = Field(
+        default=10, ge=1, le=50, description="How many of the newest unwatched titles to list."
+    )
+
+
+_UNWATCHED_COUNTS = """
+WITH mine AS (
+    SELECT DISTINCT coalesce(mi.parent_id, mi.id) AS top_id
+    FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id WHERE us.user_id = $1
+), totals AS (
+    SELECT media_type, coalesce(library_name, 'Unsorted') AS library_name, count(*) AS titles
+    FROM media_items WHERE media_type IN ('movie', 'show') AND ($2::text IS NULL OR media_type = $2)
+    GROUP BY 1, 2
+), started AS (
+    SELECT t.media_type, coalesce(t.library_name, 'Unsorted') AS library_name, count(*) AS titles
+    FROM mine JOIN media_items t ON t.id = mine.top_id
+    WHERE ($2::text IS NULL OR t.media_type = $2)
+    GROUP BY 1, 2
+)
+SELECT t.media_type, t.library_name, t.titles AS total, t.titles - coalesce(s.titles, 0) AS unwatched
+FROM totals t LEFT JOIN started s USING (media_type, library_name)
+ORDER BY unwatched DESC, t.library_name
+"""
+
+_UNWATCHED_NEWEST = """
+WITH mine AS (
+    SELECT DISTINCT coalesce(mi.parent_id, mi.id) AS top_id
+    FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id WHERE us.user_id = $1
+)
+SELECT t.id, t.title, t.media_type, t.year, t.library_name, t.added_at
+FROM media_items t
+WHERE t.media_type IN ('movie', 'show') AND ($2::text IS NULL OR t.media_type = $2)
+  AND NOT EXISTS (SELECT 1 FROM mine WHERE mine.top_id = t.id)
+ORDER BY t.added_at DESC, t.title
+LIMIT $3
+"""
+
+
+async def unwatched_content(conn: asyncpg.Connection, scope: Scope, p: UnwatchedParams) -> ToolResult:
+    counts = await conn.fetch(_UNWATCHED_COUNTS, scope.user_id, p.media_type)
+    newest = await conn.fetch(_UNWATCHED_NEWEST, scope.user_id, p.media_type, p.limit)
+    summary = {
+        "unwatched_titles": sum(int(r["unwatched"]) for r in counts),
+        "total_titles": sum(int(r["total"]) for r in counts),
+        "by_library": plain_rows(counts, scope.timezone),
+    }
+    coverage = Coverage(tables_used=["media_items", "user_stats"])
+    return ToolResult(
+        "unwatched_content", p.model_dump(mode="json"), plain_rows(newest, scope.timezone), coverage, summary
+    )
+
+
+def _render_unwatched(result: ToolResult) -> str:
+    s = result.summary
+    if not s.get("total_titles"):
+        return with_gaps("The library is empty, so there is nothing unwatched.", result)
+    libraries = [
+        f"{r['library_name']} ({r['media_type']}s): {r['unwatched']} of {r['total']}" for r in s["by_library"]
+    ]
+    text = f"You haven't started {s['unwatched_titles']} of the {s['total_titles']} titles in the library:\n"
+    text += listing(libraries)
+    if result.rows:
+        text += "\nNewest among them:\n" + listing(title_of(r) for r in result.rows)
+    return with_gaps(text, result)
+
+
+TOOLS: list[Tool[Any]] = [
+    Tool(
+        name="recommend_tonight",
+        description=(
+            "Suggest what the asker could watch tonight: movies they have not seen and shows they have not "
+            "finished, ranked by their genre taste (from their plays and ratings) and audience rating; shows "
+            "already in progress get a boost. Optional genre and movie/show filter."
+        ),
+        params=RecommendParams,
+        modes=PERSONAL,
+        question_type="recommendation",
+        run=recommend_tonight,
+        render=_render_recommendations,
+        examples=(
+            "What should I watch tonight?",
+            "Any recommendations for me?",
+            "I'm bored, suggest a movie",
+            "Give me something to watch this evening",
+            "What comedy should I watch?",
+        ),
+    ),
+    Tool(
+        name="similar_titles",
+        description=(
+            "Recommend titles like a given movie or show (found by fuzzy title match), by shared genres and "
+            "audience rating, leaving out what the asker already finished."
+        ),
+        params=SimilarParams,
+        modes=PERSONAL,
+        question_type="recommendation",
+        run=similar_titles,
+        render=_render_similar,
+        examples=(
+            "Recommend something like [movie/show]",
+            "Something similar to Breaking Bad?",
+            "I loved Inception, what else would I like?",
+            "More shows like The Office please",
+        ),
+    ),
+    Tool(
+        name="top_genres",
+        description="The asker's most watched genres by time watched, optionally within start/end.",
+        params=TopGenresParams,
+        modes=PERSONAL,
+        question_type="analytics",
+        run=top_genres,
+        render=_render_top_genres,
+        examples=(
+            "What are my most watched genres?",
+            "Which genres do I watch the most?",
+            "What's my favourite genre?",
+            "What kind of stuff do I usually watch?",
+        ),
+    ),
+    Tool(
+        name="highly_rated_unwatched",
+        description=(
+            "Highly audience-rated movies and shows the asker has never played, best first; optional minimum "
+            "rating, genre and movie/show filter."
+        ),
+        params=HighlyRatedParams,
+        modes=PERSONAL,
+        question_type="recommendation",
+        run=highly_rated_unwatched,
+        render=_render_highly_rated,
+        examples=(
+            "Show me highly rated movies I haven't watched",
+            "What are the best rated films I haven't seen?",
+            "Top rated shows I've never watched",
+            "Which acclaimed movies am I missing?",
+        ),
+    ),
+    Tool(
+        name="new_in_library",
+        description=(
+            "Movies and episodes added to the library in a period (default: the last 7 days), episodes grouped "
+            "by show."
+        ),
+        params=NewInLibraryParams,
+        modes=BOTH,
+        question_type="discovery",
+        run=new_in_library,
+        render=_render_new,
+        examples=(
+            "What's new in my library this week?",
+            "What was added recently?",
+            "Any new movies this month?",
+            "Which new episodes came in?",
+        ),
+    ),
+    Tool(
+        name="what_others_watch",
+        description=(
+            "What other users on the server watched in a period (default: last 7 days), as titles with counts of "
+            "viewers and plays and no names; titles fewer than min_group_size other users played are left out."
+        ),
+        params=OthersWatchingParams,
+        modes=PERSONAL,
+        question_type="discovery",
+        run=what_others_watch,
+        render=_render_others,
+        examples=(
+            "What are other users watching?",
+            "What's everyone else watching lately?",
+            "What do other people on the server watch?",
+            "Popular with others this week?",
+        ),
+    ),
+    Tool(
+        name="trending",
+        description=(
+            "Titles with the most plays on the server in a period (default: last 7 days) compared with the period "
+            "before; counts only, no names (personal mode needs min_group_size other viewers per title)."
+        ),
+        params=TrendingParams,
+        modes=BOTH,
+        question_type="discovery",
+        run=trending,
+        render=_render_trending,
+        examples=(
+            "What's trending on my server?",
+            "What's hot right now?",
+            "Most played titles this week",
+            "What is popular on the server at the moment?",
+        ),
+    ),
+    Tool(
+        name="unwatched_content",
+        description=(
+            "How many movies and shows in the library the asker has never started, per library, and the newest of "
+            "them."
+        ),
+        params=UnwatchedParams,
+        modes=PERSONAL,
+        question_type="discovery",
+        run=unwatched_content,
+        render=_render_unwatched,
+        examples=(
+            "What unwatched content do I have?",
+            "What haven't I watched yet?",
+            "How much of the library have I not seen?",
+            "List movies I've never started",
+        ),
+    ),
+]

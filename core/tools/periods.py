@@ -1,0 +1,110 @@
+"""Date ranges of tool parameters, read in the asker's time zone.
+
+A tool takes ``start``/``end`` as a date or a datetime. A date means the whole
+day in the scope's time zone (``end`` is inclusive: ``end=2025-12-25`` covers
+Christmas Day); a datetime without a zone is read in the scope's time zone.
+Queries get a half-open UTC range ``[start, end)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+from core.scope import Scope
+
+DateOrDateTime = date | datetime
+
+DefaultPeriod = Literal[
+    "today",
+    "last_24_hours",
+    "last_7_days",
+    "last_30_days",
+    "last_90_days",
+    "this_month",
+    "last_12_months",
+    "all_time",
+]
+
+# Far enough back for "all time" without an unbounded range.
+_EPOCH = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
+
+
+class PeriodParams(BaseModel):
+    start: DateOrDateTime | None = Field(
+        default=None, description="First day (YYYY-MM-DD) or moment of the period, in the server's time zone."
+    )
+    end: DateOrDateTime | None = Field(
+        default=None, description="Last day (inclusive, YYYY-MM-DD) or moment (exclusive) of the period."
+    )
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+    label: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
+
+
+def _moment(value: DateOrDateTime, tz: ZoneInfo, *, is_end: bool) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    day = value + timedelta(days=1) if is_end else value
+    return datetime.combine(day, time.min, tzinfo=tz)
+
+
+def _default_start(default: DefaultPeriod, now: datetime) -> tuple[datetime, str]:
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if default == "today":
+        return midnight, "today"
+    if default == "last_24_hours":
+        return now - timedelta(hours=24), "the last 24 hours"
+    if default == "last_7_days":
+        return now - timedelta(days=7), "the last 7 days"
+    if default == "last_30_days":
+        return now - timedelta(days=30), "the last 30 days"
+    if default == "last_90_days":
+        return now - timedelta(days=90), "the last 90 days"
+    if default == "this_month":
+        return midnight.replace(day=1), "this month"
+    if default == "last_12_months":
+        return now - timedelta(days=365), "the last 12 months"
+    return _EPOCH, "all time"
+
+
+def resolve_period(
+    scope: Scope,
+    start: DateOrDateTime | None,
+    end: DateOrDateTime | None,
+    default: DefaultPeriod,
+    now: datetime | None = None,
+) -> Period:
+    """The UTC range a tool queries, with a label for sentences."""
+    tz = scope.timezone
+    now = (now or datetime.now(tz)).astimezone(tz)
+    if start is None and end is None:
+        begin, label = _default_start(default, now)
+        return Period(begin, now, label)
+    begin = _moment(start, tz, is_end=False) if start is not None else _EPOCH
+    finish = _moment(end, tz, is_end=True) if end is not None else now
+    if finish <= begin:
+        finish = begin + timedelta(days=1)
+    return Period(
+        begin, finish, f"{_day_label(begin, tz)} to {_day_label(finish - timedelta(microseconds=1), tz)}"
+    )
+
+
+def _day_label(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return (
+        local.strftime("%Y-%m-%d")
+        if local.time() in (time.min, time.max)
+        else local.strftime("%Y-%m-%d %H:%M")
+    )
