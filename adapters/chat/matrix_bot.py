@@ -29,7 +29,8 @@ import asyncio
 import logging
 import re
 import time
-from collections import OrderedDict
+import uuid
+from collections import OrderedDict, defaultdict
 from collections.abc import Coroutine
 from typing import Any
 
@@ -70,6 +71,7 @@ MAX_RECONNECT_DELAY_SECONDS = 300.0
 # How long stop() waits for answers in flight before closing the connection.
 DRAIN_TIMEOUT_SECONDS = 60.0
 TYPING_TIMEOUT_MS = 60_000
+SEND_ATTEMPTS = 4
 ADMIN_COMMANDS = ("health", "learning", "insights")
 APOLOGY = "Sorry, something went wrong while answering. The admins can find the details in the log."
 HELP = (
@@ -140,68 +142,93 @@ class MatrixBot:
         self._state = MatrixState(settings.data_dir / "matrix")
         self._client: _MarqueeNioClient | None = None
         self._stopping = asyncio.Event()
-        self._finished = asyncio.Event()
         # Set while connected and syncing (after the first sync), cleared while reconnecting.
         self.connected = asyncio.Event()
-        self._running = False
         self._logged_in = False
+        self._sync_loop: asyncio.Task[None] | None = None
         self._sync_task: asyncio.Task[Any] | None = None
         self._handling_events = False
         self._answers: set[asyncio.Task[None]] = set()
         self._seen_events: OrderedDict[str, None] = OrderedDict()
         self._admin_rooms: set[str] = set()
-        self._display_name: str | None = None
+        # One answer at a time per room: replies come in the order of the questions, and each
+        # question sees the previous exchange as its conversation history.
+        self._room_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @property
     def user_id(self) -> str:
         return self._settings.matrix_user_id or ""
 
+    @property
+    def device_id(self) -> str | None:
+        return self._client.device_id if self._client is not None else None
+
     # --- lifecycle ----------------------------------------------------------------
 
     async def start(self) -> None:
-        """Log in (or restore the saved device), skip old messages, then sync until stop().
+        """Log in (or restore the saved device) and sync once, then keep syncing in the background.
 
-        Raises ``MatrixSetupError`` for settings or credentials that cannot work. A homeserver that is
-        unreachable is one warning per attempt and a retry with growing delays, never a crash.
+        Returns once connected. Raises ``MatrixSetupError`` for settings or credentials that cannot
+        work, and a connection error (``aiohttp.ClientError``, ``TimeoutError``, ``OSError``) when the
+        homeserver cannot be reached: the caller retries with a fresh bot. Once connected, a lost
+        connection is retried here with growing delays, one warning line until it is back.
         """
         homeserver, user_id = self._check_settings()
-        self._running = True
-        self._finished.clear()
-        try:
-            await self._state.open()
-            self._client = self._build_client(homeserver, user_id)
-            delay = 1.0
-            while not self._stopping.is_set():
-                try:
-                    await self._connect(homeserver)
-                    delay = 1.0
-                    self.connected.set()
-                    await self._sync_until_stopped()
-                except (aiohttp.ClientError, TimeoutError, OSError, _HomeserverUnavailable) as exc:
-                    self.connected.clear()
-                    if self._stopping.is_set():
-                        break
-                    log.warning(
-                        "Matrix: homeserver %s unreachable (%s); retrying in %.0f s",
-                        homeserver,
-                        exc or type(exc).__name__,
-                        delay,
-                    )
-                    await self._sleep_unless_stopped(delay)
-                    delay = min(delay * 2, MAX_RECONNECT_DELAY_SECONDS)
-        finally:
-            await self._shut_down()
+        await self._state.open()
+        self._client = self._build_client(homeserver, user_id)
+        await self._connect(homeserver)
+        self.connected.set()
+        self._sync_loop = asyncio.create_task(self._sync_forever(homeserver), name="matrix-sync")
 
     async def stop(self) -> None:
-        """Stop syncing, let the answers in flight finish, close the connection."""
+        """Stop syncing, let the answers in flight finish, close the connection. Safe to call at any time."""
         self._stopping.set()
         client = self._client
         task = self._sync_task
         # A sync still waiting on the network is cancelled; one whose events are being handled finishes.
         if task is not None and not task.done() and not (client is not None and client.handling_sync):
             task.cancel()
-        if self._running:
-            await self._finished.wait()
+        if self._sync_loop is not None:
+            await asyncio.gather(self._sync_loop, return_exceptions=True)
+            self._sync_loop = None
+        await self._shut_down()
+
+    async def _sync_forever(self, homeserver: str) -> None:
+        delay = 1.0
+        lost_since: float | None = None
+        while not self._stopping.is_set():
+            try:
+                if lost_since is not None:
+                    await self._connect(homeserver)
+                    log.info(
+                        "Matrix: reconnected to %s after %.0f s", homeserver, time.monotonic() - lost_since
+                    )
+                    lost_since, delay = None, 1.0
+                    self.connected.set()
+                await self._sync_once(timeout_ms=SYNC_TIMEOUT_MS)
+            except (aiohttp.ClientError, TimeoutError, OSError, _HomeserverUnavailable) as exc:
+                if self._stopping.is_set():
+                    break
+                self.connected.clear()
+                reason = str(exc) or type(exc).__name__
+                if lost_since is None:
+                    lost_since = time.monotonic()
+                    log.warning("Matrix: lost the connection to %s (%s); reconnecting", homeserver, reason)
+                else:
+                    log.debug(
+                        "Matrix: still cannot reach %s (%s); next try in %.0f s", homeserver, reason, delay
+                    )
+                await self._sleep_unless_stopped(delay)
+                delay = min(delay * 2, MAX_RECONNECT_DELAY_SECONDS)
+            except MatrixSetupError as exc:
+                self.connected.clear()
+                log.error("Matrix: %s; the Matrix bot stops", exc)
+                return
+            except Exception:
+                # A bug must not end the bot silently: log it, pause, carry on from the saved token.
+                log.exception("Matrix: the sync loop failed; retrying")
+                await self._sleep_unless_stopped(delay)
+                delay = min(delay * 2, MAX_RECONNECT_DELAY_SECONDS)
 
     def _check_settings(self) -> tuple[str, str]:
         settings = self._settings
@@ -221,8 +248,9 @@ class MatrixBot:
         config = AsyncClientConfig(
             encryption_enabled=True,
             store_sync_tokens=False,  # saved by us, only once a sync's events were handled
-            max_timeouts=3,  # then our reconnect loop takes over with one clear log line
-            backoff_factor=0.5,
+            # nio would retry a lost connection forever with a warning each time; we retry ourselves
+            # (sends a few times, the sync loop with growing delays) and log once.
+            max_timeouts=0,
             request_timeout=60,
         )
         client = _MarqueeNioClient(
@@ -244,6 +272,8 @@ class MatrixBot:
         if not self._logged_in:
             await self._log_in(homeserver)
             self._logged_in = True
+            # Known before the first sync, so that an invite to an admin room is never declined.
+            await self._resolve_admin_rooms()
         token = await self._state.load_sync_token(self.user_id)
         # The first start has nothing to resume: the rooms' history is skipped, not answered.
         self._handling_events = token is not None
@@ -313,10 +343,6 @@ class MatrixBot:
             )
         return whoami.device_id
 
-    async def _sync_until_stopped(self) -> None:
-        while not self._stopping.is_set():
-            await self._sync_once(timeout_ms=SYNC_TIMEOUT_MS)
-
     async def _sync_once(
         self, *, timeout_ms: int, since: str | None = None, full_state: bool = False
     ) -> None:
@@ -334,10 +360,14 @@ class MatrixBot:
             self._sync_task = None
         if isinstance(response, SyncError):
             if response.status_code == "M_UNKNOWN_TOKEN":
+                if self._settings.matrix_access_token is not None:
+                    raise MatrixSetupError(
+                        f"the homeserver no longer accepts MARQUEE_MATRIX_ACCESS_TOKEN ({response.message})"
+                    )
+                # A revoked password login: log in again (same device) on the next attempt.
                 await self._state.forget_session()
-                raise MatrixSetupError(
-                    f"the homeserver no longer accepts the bot's login ({response.message})"
-                )
+                self._logged_in = False
+                client.access_token = ""
             raise _HomeserverUnavailable(str(response))
         if client.next_batch:
             await self._state.save_sync_token(self.user_id, client.next_batch)
@@ -354,23 +384,25 @@ class MatrixBot:
         if client.should_claim_keys:
             await client.keys_claim(client.get_users_for_key_claiming())
 
-    async def _join_admin_rooms(self) -> None:
+    async def _resolve_admin_rooms(self) -> None:
         client = self._require_client()
         for configured in self._settings.matrix_admin_rooms:
-            room_id = configured
-            if configured.startswith("#"):
-                resolved = await client.room_resolve_alias(configured)
-                if isinstance(resolved, RoomResolveAliasError):
-                    log.warning("Matrix: admin room %s not found: %s", configured, resolved.message)
-                    continue
-                room_id = resolved.room_id
-            self._admin_rooms.add(room_id)
-            if room_id in client.rooms:
+            if not configured.startswith("#"):
+                self._admin_rooms.add(configured)
                 continue
+            resolved = await client.room_resolve_alias(configured)
+            if isinstance(resolved, RoomResolveAliasError):
+                log.warning("Matrix: admin room %s not found: %s", configured, resolved.message)
+            else:
+                self._admin_rooms.add(resolved.room_id)
+
+    async def _join_admin_rooms(self) -> None:
+        client = self._require_client()
+        for room_id in sorted(self._admin_rooms - set(client.rooms)):
             joined = await client.join(room_id)
             if isinstance(joined, JoinError):
                 log.warning(
-                    "Matrix: cannot join admin room %s yet (invite the bot): %s", configured, joined.message
+                    "Matrix: cannot join admin room %s yet (invite the bot): %s", room_id, joined.message
                 )
 
     async def _sleep_unless_stopped(self, seconds: float) -> None:
@@ -388,9 +420,8 @@ class MatrixBot:
                 task.cancel()
         if self._client is not None:
             await self._client.close()
-        self._running = False
-        self._finished.set()
-        log.info("Matrix: stopped")
+            self._client = None
+            log.info("Matrix: stopped")
 
     def _require_client(self) -> _MarqueeNioClient:
         if self._client is None:
@@ -457,7 +488,11 @@ class MatrixBot:
                 "Matrix: not answering %s in %s: sent %.0f s ago", event.event_id, room.room_id, age_seconds
             )
             return
-        self._spawn(self._answer(room, event))
+        self._spawn(self._answer_in_turn(room, event))
+
+    async def _answer_in_turn(self, room: MatrixRoom, event: RoomMessageText) -> None:
+        async with self._room_locks[room.room_id]:
+            await self._answer(room, event)
 
     async def _answer(self, room: MatrixRoom, event: RoomMessageText) -> None:
         room_id = room.room_id
@@ -485,7 +520,7 @@ class MatrixBot:
             log.exception("Matrix: answering %s in %s failed", event.event_id, room_id)
             reply = Reply(APOLOGY, kind="error")
         try:
-            await self._send_reply(room_id, event.event_id, reply)
+            await self._send_reply(room_id, event, reply)
         except Exception:
             log.exception("Matrix: sending the reply to %s in %s failed", event.event_id, room_id)
         finally:
@@ -536,8 +571,11 @@ class MatrixBot:
             )
         return Reply(HELP)
 
-    async def _send_reply(self, room_id: str, in_reply_to: str, reply: Reply) -> None:
-        reply_id = await self._send(room_id, "m.room.message", reply_content(reply.text, in_reply_to))
+    async def _send_reply(self, room_id: str, question: RoomMessageText, reply: Reply) -> None:
+        relates_to = question.source.get("content", {}).get("m.relates_to") or {}
+        thread_root = relates_to.get("event_id") if relates_to.get("rel_type") == "m.thread" else None
+        content = reply_content(reply.text, question.event_id, thread_root=thread_root)
+        reply_id = await self._send(room_id, "m.room.message", content)
         if reply_id is None:
             return
         if reply.feedback_id is not None:
@@ -548,12 +586,24 @@ class MatrixBot:
 
     async def _send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str | None:
         client = self._require_client()
-        try:
-            # Trust on membership, see the module docstring.
-            response = await client.room_send(room_id, event_type, content, ignore_unverified_devices=True)
-        except LocalProtocolError as exc:
-            log.warning("Matrix: cannot send to %s: %s", room_id, exc)
-            return None
+        transaction_id = str(uuid.uuid4())  # the same id on each retry: the homeserver keeps one event
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                # Trust on membership, see the module docstring.
+                response = await client.room_send(
+                    room_id, event_type, content, tx_id=transaction_id, ignore_unverified_devices=True
+                )
+                break
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                if attempt == SEND_ATTEMPTS:
+                    log.warning(
+                        "Matrix: sending %s to %s failed: %s", event_type, room_id, exc or type(exc).__name__
+                    )
+                    return None
+                await asyncio.sleep(2**attempt)
+            except LocalProtocolError as exc:
+                log.warning("Matrix: cannot send to %s: %s", room_id, exc)
+                return None
         if isinstance(response, RoomSendError):
             log.warning("Matrix: sending %s to %s failed: %s", event_type, room_id, response)
             return None

@@ -27,16 +27,24 @@ def markdown_to_html(text: str) -> str:
     return converter.convert(text).strip()
 
 
-def reply_content(text: str, in_reply_to: str | None) -> dict[str, Any]:
-    """An ``m.room.message`` answering the event ``in_reply_to`` (no reply fallback: Matrix 1.13)."""
+def reply_content(text: str, in_reply_to: str | None, *, thread_root: str | None = None) -> dict[str, Any]:
+    """An ``m.room.message`` answering the event ``in_reply_to`` (no reply fallback: Matrix 1.13).
+
+    A question asked in a thread is answered in that thread.
+    """
     content: dict[str, Any] = {
         "msgtype": "m.text",
         "body": text,
         "format": "org.matrix.custom.html",
         "formatted_body": markdown_to_html(text),
     }
+    relates_to: dict[str, Any] = {}
+    if thread_root is not None:
+        relates_to = {"rel_type": "m.thread", "event_id": thread_root, "is_falling_back": False}
     if in_reply_to is not None:
-        content["m.relates_to"] = {"m.in_reply_to": {"event_id": in_reply_to}}
+        relates_to["m.in_reply_to"] = {"event_id": in_reply_to}
+    if relates_to:
+        content["m.relates_to"] = relates_to
     return content
 
 

@@ -45,7 +45,7 @@ _RATE_LIMITS = {
 }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -171,7 +171,7 @@ def running_synapse(directory: Path) -> Iterator[SynapseServer]:
 
     Tests use it through a session-scoped fixture, so one server serves the whole run.
     """
-    port = _free_port()
+    port = free_port()
     shared_secret = secrets.token_hex(16)
     _write_signing_key(directory / "signing.key")
     config_path = directory / "homeserver.yaml"
