@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 
+from bot.database import open_database
 from bot.settings import Settings
 from core.assistant import Assistant, AssistantConfig
 from core.engines.base import Engine
@@ -78,3 +81,22 @@ async def build_assistant(settings: Settings, pool: asyncpg.Pool) -> Assistant:
             limits=Limits(settings.rate_limit_messages_per_minute, settings.daily_token_budget_per_user),
         ),
     )
+
+
+@asynccontextmanager
+async def assistant_session(settings: Settings) -> AsyncIterator[tuple[asyncpg.Pool, Assistant]]:
+    """The migrated pool and the Assistant for one CLI command; the pool is closed afterwards."""
+    pool = await open_database(settings)
+    try:
+        yield pool, await build_assistant(settings, pool)
+    finally:
+        await pool.close()
+
+
+@asynccontextmanager
+async def database_session(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await open_database(settings)
+    try:
+        yield pool
+    finally:
+        await pool.close()

@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-async def _set_up(settings: Settings, seed: int) -> None:
+async def _set_up(settings: Settings, seed: int) -> str | None:
+    """Prepare the database; returns the demo admin to chat as (None: the console picks the first admin)."""
     from core.demo_data import DemoConfig, database_is_empty, generate_demo_data
 
     pool = await open_database(settings)
@@ -34,12 +35,17 @@ async def _set_up(settings: Settings, seed: int) -> None:
             print("Generating a demo media server (first run only)...")
             summary = await generate_demo_data(pool, DemoConfig(seed=seed, users=40, items=3000, days=365))
             print(f"Demo server ready: {summary}")
-        else:
-            print("The database already has data; keeping it.")
+            if summary.user_usernames:
+                print(f"Try it as an ordinary member too: marquee console --as {summary.user_usernames[0]}")
+            return summary.admin_usernames[0] if summary.admin_usernames else None
+        print("The database already has data; keeping it.")
+        return None
     finally:
         await pool.close()
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    asyncio.run(_set_up(settings, args.seed))
-    return 0
+    from bot.commands.console import run_console
+
+    username = asyncio.run(_set_up(settings, args.seed))
+    return asyncio.run(run_console(settings, username, admin=False))

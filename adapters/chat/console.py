@@ -1,0 +1,150 @@
+"""The console chat: the same core path as Discord and Matrix, in a terminal.
+
+Every line is a ``ChatRequest`` on platform ``console``; answers are rendered
+as Markdown. ``/up`` and ``/wrong`` react to the last answer exactly like 👍 and
+❌ on a chat platform (``/undo`` takes the last reaction back); admins switch
+admin mode with ``/admin`` and run ``/health``, ``/learning ...`` and
+``/insights``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+from rich.console import Console
+from rich.markdown import Markdown
+
+from core.chat import THUMBS_UP, WRONG, ChatCore, ChatRequest, ReactionEvent, Reply
+
+HELP = """\
+Ask anything about your server, e.g. *What should I watch tonight?*
+
+- `/up`, `/wrong` — 👍 or ❌ on the last answer; `/undo` takes your last reaction back
+- `/privacy on|off` — let admins see which titles you watched (or not)
+- `/admin` — switch admin mode on or off (admins only)
+- `/health`, `/insights`, `/learning [list|show ID|resolve ID [note]|wont-fix ID [note]]` — admin reports
+- `/quit` — leave
+"""
+
+ReadLine = Callable[[str], Awaitable[str | None]]
+
+
+async def read_stdin_line(prompt: str) -> str | None:
+    """One line from the terminal without blocking the event loop; None at end of input."""
+    try:
+        return await asyncio.to_thread(input, prompt)
+    except EOFError:
+        return None
+
+
+@dataclass
+class _LastAnswer:
+    feedback_id: UUID
+    message_id: str
+
+
+class ConsoleChat:
+    def __init__(
+        self,
+        core: ChatCore,
+        platform_user_id: str,
+        *,
+        admin_mode: bool = False,
+        console: Console | None = None,
+        read_line: ReadLine = read_stdin_line,
+        conversation_id: str = "console",
+    ) -> None:
+        self.core = core
+        self.platform_user_id = platform_user_id
+        self.admin_mode = admin_mode
+        self.console = console or Console()
+        self.read_line = read_line
+        self.conversation_id = conversation_id
+        self._replies = 0
+        self._last: _LastAnswer | None = None
+        self._last_reaction: str | None = None
+
+    def _request(self, text: str, *, admin_place: bool = False) -> ChatRequest:
+        # The terminal is the operator's own, private place: admin commands typed here count as
+        # sent in the admin channel (the Assistant still refuses them to non-admins).
+        return ChatRequest(
+            platform="console",
+            platform_user_id=self.platform_user_id,
+            conversation_id=self.conversation_id,
+            text=text,
+            is_admin_channel=self.admin_mode or admin_place,
+        )
+
+    def show(self, reply: Reply) -> None:
+        self.console.print(Markdown(reply.text))
+        if reply.wants_feedback_reactions and reply.confidence is not None:
+            self.console.print(f"[dim]confidence {reply.confidence:.2f} · /up or /wrong[/dim]")
+
+    async def run(self) -> None:
+        self.console.print(Markdown(HELP))
+        while True:
+            line = await self.read_line("admin> " if self.admin_mode else "you> ")
+            if line is None:
+                return
+            line = line.strip()
+            if not line:
+                continue
+            if line in ("/quit", "/exit", "/q"):
+                return
+            await self.handle_line(line)
+
+    async def handle_line(self, line: str) -> None:
+        if line.startswith("/"):
+            await self._command(line[1:].split())
+            return
+        reply = await self.core.handle(self._request(line))
+        if reply.feedback_id is not None:
+            self._replies += 1
+            message_id = f"{self.conversation_id}:{self._replies}"
+            await self.core.attach_reply(reply.feedback_id, "console", message_id)
+            self._last = _LastAnswer(reply.feedback_id, message_id)
+            self._last_reaction = None
+        self.show(reply)
+
+    async def _react(self, emoji: str, action: str) -> bool:
+        assert self._last is not None
+        event = ReactionEvent("console", self._last.message_id, self.platform_user_id, emoji, action)  # type: ignore[arg-type]
+        return await self.core.record_reaction(event)
+
+    async def _command(self, words: list[str]) -> None:
+        command, args = (words[0].lower(), words[1:]) if words else ("help", [])
+        if command in ("up", "wrong", "undo"):
+            if self._last is None:
+                self.console.print("There is no answer to react to yet.")
+                return
+            if command == "undo":
+                if self._last_reaction is None:
+                    self.console.print("Nothing to undo.")
+                    return
+                await self._react(self._last_reaction, "removed")
+                self._last_reaction = None
+                self.console.print("Reaction removed.")
+                return
+            emoji = THUMBS_UP if command == "up" else WRONG
+            changed = await self._react(emoji, "added")
+            self._last_reaction = emoji
+            self.console.print(
+                ("Thanks! " if emoji == THUMBS_UP else "Noted, I'll learn from it. ")
+                if changed
+                else "Already recorded."
+            )
+        elif command == "privacy" and args and args[0].lower() in ("on", "off"):
+            self.show(await self.core.set_privacy(self._request(""), args[0].lower() == "on"))
+        elif command == "admin":
+            if not await self.core.is_admin("console", self.platform_user_id):
+                self.console.print("Admin mode is only for admins of this server.")
+                return
+            self.admin_mode = not self.admin_mode
+            self.console.print(f"Admin mode {'on' if self.admin_mode else 'off'}.")
+        elif command in ("health", "insights", "learning"):
+            self.show(await self.core.admin_command(self._request("", admin_place=True), command, args))
+        else:
+            self.console.print(Markdown(HELP))

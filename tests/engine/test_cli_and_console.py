@@ -1,0 +1,121 @@
+"""The CLI commands and the console chat, end to end on a real database with the real wiring
+(offline engine, real tool catalogue)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+
+import asyncpg
+import pytest
+from rich.console import Console
+
+from adapters.chat.console import ConsoleChat
+from bot.cli import main
+from bot.settings import load_settings
+from bot.wiring import build_assistant
+
+from .doubles import People
+
+
+@pytest.fixture
+def env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> Iterator[None]:
+    monkeypatch.setenv("MARQUEE_DATABASE_URL", database_url)
+    monkeypatch.delenv("MARQUEE_ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.setenv("MARQUEE_ENGINE", "offline")
+    yield
+
+
+async def cli(*argv: str) -> int:
+    return await asyncio.to_thread(main, list(argv))
+
+
+async def test_ask_json_answers_as_the_given_user_and_feedback_applies(
+    env: None, db_pool: asyncpg.Pool, people: People, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await cli("ask", "--as", "alice", "--json", "What did I request?") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {
+        "answer",
+        "confidence",
+        "data_sources_used",
+        "missing_data",
+        "question_type",
+        "feedback_id",
+    }
+    assert out["answer"] and 0 <= out["confidence"] <= 1
+    row = await db_pool.fetchrow("SELECT user_id, mode, engine FROM ai_conversation_feedback")
+    assert (row["user_id"], row["mode"], row["engine"]) == (people.alice, "personal", "offline")
+    # the console account was linked on first use
+    assert (
+        await db_pool.fetchval("SELECT user_id FROM chat_accounts WHERE platform = 'console'") == people.alice
+    )
+
+    assert await cli("feedback", out["feedback_id"], "wrong") == 0
+    assert await cli("feedback", out["feedback_id"], "wrong") == 0
+    assert "already recorded" in capsys.readouterr().out
+    assert await db_pool.fetchval("SELECT user_reported_wrong FROM ai_conversation_feedback") is True
+
+
+async def test_ask_refuses_unknown_users_and_admin_mode_for_members(
+    env: None, people: People, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await cli("ask", "--as", "nobody", "hello") == 1
+    assert "no user named 'nobody'" in capsys.readouterr().err
+    assert await cli("ask", "--as", "alice", "--admin", "Which users are most active?") == 3
+    assert "only for admins" in capsys.readouterr().err
+
+
+async def test_admin_commands_in_the_terminal(
+    env: None, db_pool: asyncpg.Pool, people: People, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await db_pool.execute(
+        "INSERT INTO sync_schedule (integration, last_run_at, last_error, consecutive_failures) "
+        "VALUES ('plex', now(), 'HTTP 401 Unauthorized', 3)"
+    )
+    await db_pool.execute(
+        "INSERT INTO ai_learning_queue (question, question_type, why_failed) "
+        "VALUES ('What is the storage usage by library?', 'analytics', 'missing_data')"
+    )
+    assert await cli("health") == 1  # plex is failing
+    assert "HTTP 401" in capsys.readouterr().out
+    assert await cli("learning") == 0
+    assert "storage usage" in capsys.readouterr().out
+    entry = str(await db_pool.fetchval("SELECT id FROM ai_learning_queue"))
+    assert await cli("learning", "wont-fix", entry[:8], "no", "file", "sizes") == 0
+    assert await db_pool.fetchval("SELECT status FROM ai_learning_queue") == "wont_fix"
+    assert await cli("learning", "show", "ffff0000") == 1
+    assert await cli("insights") == 0
+    assert "Suggested database improvements" in capsys.readouterr().out
+    assert await cli("link", "matrix", "@carol:example.org", "carol") == 0
+    assert await cli("link", "matrix", "@x:example.org", "nobody") == 1
+
+
+async def test_the_console_chat_answers_reacts_and_runs_admin_commands(
+    db_pool: asyncpg.Pool, people: People, database_url: str
+) -> None:
+    settings = load_settings(database_url=database_url, engine="offline")
+    assistant = await build_assistant(settings, db_pool)
+    await db_pool.execute(
+        "INSERT INTO chat_accounts (platform, platform_user_id, user_id) VALUES ('console', 'root', $1)",
+        people.root,
+    )
+    lines = iter(["What did I request?", "/up", "/up", "/undo", "/health", "/admin", "/quit", "never read"])
+
+    async def read_line(prompt: str) -> str | None:
+        return next(lines)
+
+    output = Console(record=True, width=100, force_terminal=False)
+    chat = ConsoleChat(assistant, "root", console=output, read_line=read_line)
+    await chat.run()
+
+    text = output.export_text()
+    assert "confidence" in text and "Thanks!" in text and "Already recorded." in text
+    assert "Reaction removed." in text and "Integrations" in text and "Admin mode on." in text
+    row = await db_pool.fetchrow(
+        "SELECT user_rating, reply_message_id, platform FROM ai_conversation_feedback"
+    )
+    assert (
+        row["user_rating"] is None and row["reply_message_id"] == "console:1" and row["platform"] == "console"
+    )
