@@ -1,0 +1,447 @@
+"""The Matrix bot against a real Synapse, driven by real matrix-nio clients, answering with the real Assistant.
+
+One Synapse serves the whole run (see ``synapse_server.py``); every test has its
+own accounts, its own database and its own bot data directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+import asyncpg
+import pytest
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    LoginError,
+    MatrixRoom,
+    ReactionEvent,
+    RoomCreateError,
+    RoomMemberEvent,
+    RoomMessageText,
+    RoomSendError,
+)
+
+from adapters.chat.matrix_bot import MatrixBot, MatrixSetupError, invite_allowed
+from bot.settings import Settings
+from bot.wiring import build_assistant
+
+from .synapse_server import SynapseServer, free_port, running_synapse
+
+T = TypeVar("T")
+WAIT_SECONDS = 45.0
+QUESTION = "what did I watch this week?"
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SynapseServer]:
+    with running_synapse(tmp_path_factory.mktemp("synapse")) as server:
+        yield server
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], what: str) -> T:
+    """Poll ``check`` until it returns something other than None (the bot works asynchronously)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        result = await check()
+        if result is not None:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+class Person:
+    """A human on Matrix: a real nio client that records what it sees."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+        self.messages: list[tuple[str, RoomMessageText]] = []
+        self.reactions: list[tuple[str, ReactionEvent]] = []
+        self.memberships: list[tuple[str, RoomMemberEvent]] = []
+        client.add_event_callback(self._record, (RoomMessageText, ReactionEvent, RoomMemberEvent))  # type: ignore[arg-type]
+
+    @property
+    def user_id(self) -> str:
+        return str(self.client.user_id)
+
+    async def _record(self, room: MatrixRoom, event: Any) -> None:
+        if isinstance(event, RoomMessageText):
+            self.messages.append((room.room_id, event))
+        elif isinstance(event, ReactionEvent):
+            self.reactions.append((room.room_id, event))
+        else:
+            self.memberships.append((room.room_id, event))
+
+    async def sync_until(self, found: Callable[[], T | None], what: str) -> T:
+        async def step() -> T | None:
+            result = found()
+            if result is not None:
+                return result
+            await self.client.sync(timeout=500)
+            if self.client.olm is not None:
+                await self.client.send_to_device_messages()
+                if self.client.should_upload_keys:
+                    await self.client.keys_upload()
+                if self.client.should_query_keys:
+                    await self.client.keys_query()
+                if self.client.should_claim_keys:
+                    await self.client.keys_claim(self.client.get_users_for_key_claiming())
+            return found()
+
+        return await eventually(step, what)
+
+    async def send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        response = await self.client.room_send(room_id, event_type, content, ignore_unverified_devices=True)
+        assert not isinstance(response, RoomSendError), response
+        return str(response.event_id)
+
+    async def say(self, room_id: str, text: str) -> str:
+        return await self.send(room_id, "m.room.message", {"msgtype": "m.text", "body": text})
+
+    async def react(self, room_id: str, event_id: str, emoji: str) -> str:
+        relation = {"rel_type": "m.annotation", "event_id": event_id, "key": emoji}
+        return await self.send(room_id, "m.reaction", {"m.relates_to": relation})
+
+    async def open_room(self, invite: list[str], *, direct: bool = True, encrypted: bool = False) -> str:
+        initial_state = (
+            [{"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}]
+            if encrypted
+            else []
+        )
+        response = await self.client.room_create(is_direct=direct, invite=invite, initial_state=initial_state)
+        assert not isinstance(response, RoomCreateError), response
+        return str(response.room_id)
+
+    def replies_to(self, event_id: str, sender: str) -> list[RoomMessageText]:
+        return [
+            event
+            for _, event in self.messages
+            if event.sender == sender
+            and (event.source["content"].get("m.relates_to") or {}).get("m.in_reply_to", {}).get("event_id")
+            == event_id
+        ]
+
+    def reply_to(self, event_id: str, sender: str) -> Callable[[], RoomMessageText | None]:
+        return lambda: next(iter(self.replies_to(event_id, sender)), None)
+
+    def has_joined(self, room_id: str, user_id: str) -> Callable[[], bool | None]:
+        def joined() -> bool | None:
+            room = self.client.rooms.get(room_id)
+            return True if room and user_id in room.users and user_id not in room.invited_users else None
+
+        return joined
+
+    def membership_of(self, room_id: str, user_id: str, membership: str) -> Callable[[], bool | None]:
+        return lambda: next(
+            (
+                True
+                for room, event in self.memberships
+                if room == room_id and event.state_key == user_id and event.membership == membership
+            ),
+            None,
+        )
+
+
+@asynccontextmanager
+async def person(
+    synapse: SynapseServer, name: str, tmp_path: Path, *, encrypted: bool = False
+) -> AsyncIterator[Person]:
+    localpart = f"{name}-{uuid.uuid4().hex[:8]}"
+    password = uuid.uuid4().hex
+    user_id = await synapse.register(localpart, password)
+    store = tmp_path / f"store-{localpart}"
+    store.mkdir()
+    client = AsyncClient(
+        synapse.base_url,
+        user_id,
+        store_path=str(store),
+        # A 429 fails the test at once instead of sleeping; network trouble is not retried forever.
+        config=AsyncClientConfig(max_limit_exceeded=0, max_timeouts=2, encryption_enabled=encrypted),
+    )
+    login = await client.login(password, device_name=name)
+    assert not isinstance(login, LoginError), login
+    await client.sync(timeout=0, full_state=True)
+    if encrypted and client.should_upload_keys:
+        await client.keys_upload()
+    try:
+        yield Person(client)
+    finally:
+        await client.close()
+
+
+async def bot_account(synapse: SynapseServer) -> tuple[str, str]:
+    localpart = f"marquee-{uuid.uuid4().hex[:8]}"
+    password = uuid.uuid4().hex
+    return await synapse.register(localpart, password), password
+
+
+def bot_settings(
+    synapse: SynapseServer, account: tuple[str, str], data_dir: Path, database_url: str, **matrix: Any
+) -> Settings:
+    user_id, password = account
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=data_dir,
+        database_url=database_url,
+        engine="offline",
+        matrix_homeserver=synapse.base_url,
+        matrix_user_id=user_id,
+        matrix_password=password,
+        **matrix,
+    )
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[MatrixBot]:
+    bot = MatrixBot(await build_assistant(settings, pool), settings)
+    await bot.start()
+    try:
+        assert bot.connected.is_set()
+        yield bot
+    finally:
+        await bot.stop()
+
+
+async def link(pool: asyncpg.Pool, username: str, matrix_id: str, role: str = "user") -> None:
+    await pool.execute(
+        """
+        WITH new_user AS (INSERT INTO users (username, role) VALUES ($1, $3) RETURNING id)
+        INSERT INTO chat_accounts (platform, platform_user_id, user_id)
+        SELECT 'matrix', $2, id FROM new_user
+        """,
+        username,
+        matrix_id,
+        role,
+    )
+
+
+async def feedback_of(pool: asyncpg.Pool, reply_event_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await pool.fetchrow(
+        "SELECT user_rating, user_reported_wrong, user_message, ai_response FROM ai_conversation_feedback "
+        "WHERE platform = 'matrix' AND reply_message_id = $1",
+        reply_event_id,
+    )
+    return row
+
+
+def rating_becomes(
+    pool: asyncpg.Pool, reply_event_id: str, rating: int | None
+) -> Callable[[], Awaitable[bool | None]]:
+    async def check() -> bool | None:
+        row = await feedback_of(pool, reply_event_id)
+        return True if row is not None and row["user_rating"] == rating else None
+
+    return check
+
+
+async def test_a_dm_is_answered_as_a_formatted_reply_and_the_askers_reactions_are_feedback(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice, person(synapse, "bob", tmp_path) as bob:
+        await link(db_pool, "alice", alice.user_id)
+        await link(db_pool, "bob", bob.user_id)
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url)
+        async with running_bot(settings, db_pool):
+            room = await alice.open_room([bot_id])
+            await alice.sync_until(alice.has_joined(room, bot_id), "the bot to accept the DM invite")
+
+            question = await alice.say(room, QUESTION)
+            answer = await alice.sync_until(alice.reply_to(question, bot_id), "the answer")
+            content = answer.source["content"]
+            assert content["msgtype"] == "m.text"
+            assert content["format"] == "org.matrix.custom.html"
+            assert content["formatted_body"].startswith("<")
+            assert content["body"] and "<p>" not in content["body"]
+            row = await feedback_of(db_pool, answer.event_id)
+            assert row is not None and row["user_message"] == QUESTION
+            assert content["body"] == row["ai_response"]
+
+            bot_reactions = await alice.sync_until(
+                lambda: (
+                    found
+                    if len(
+                        found := {
+                            event.key
+                            for _, event in alice.reactions
+                            if event.sender == bot_id and event.reacts_to == answer.event_id
+                        }
+                    )
+                    == 2
+                    else None
+                ),
+                "the bot's 👍 and ❌",
+            )
+            assert bot_reactions == {"👍", "❌"}
+
+            # Someone else's 👍 is not feedback. The bot handles a sync's events in order, so once it
+            # has replied to a later command it has seen the reaction.
+            await alice.client.room_invite(room, bob.user_id)
+            await bob.sync_until(lambda: room if room in bob.client.invited_rooms else None, "bob's invite")
+            await bob.client.join(room)
+            await bob.react(room, answer.event_id, "👍")
+            barrier = await alice.say(room, "!help")
+            await alice.sync_until(alice.reply_to(barrier, bot_id), "the reply to !help")
+            row = await feedback_of(db_pool, answer.event_id)
+            assert row is not None and row["user_rating"] is None
+
+            # Element's 👍 carries a variation selector; it is the same 👍.
+            thumbs_up = await alice.react(room, answer.event_id, "👍\ufe0f")
+            await eventually(
+                rating_becomes(db_pool, answer.event_id, 5), "the 👍 to land on the feedback row"
+            )
+
+            await alice.client.room_redact(room, thumbs_up)
+            await eventually(rating_becomes(db_pool, answer.event_id, None), "the redaction to undo the 👍")
+
+
+async def test_admin_commands_answer_admins_in_the_admin_room_and_refuse_members(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    await db_pool.execute(
+        "INSERT INTO ai_learning_queue (question, why_failed) VALUES ('how much bandwidth did I use?', 'no_data')"
+    )
+    async with person(synapse, "admin", tmp_path) as admin, person(synapse, "alice", tmp_path) as alice:
+        await link(db_pool, "admin", admin.user_id, role="admin")
+        await link(db_pool, "alice", alice.user_id)
+        admin_room = await admin.open_room([bot_id, alice.user_id], direct=False)
+        await alice.sync_until(
+            lambda: admin_room if admin_room in alice.client.invited_rooms else None, "invite"
+        )
+        await alice.client.join(admin_room)
+        settings = bot_settings(
+            synapse,
+            account,
+            tmp_path / "data",
+            database_url,
+            matrix_admin_rooms=[admin_room],
+            matrix_allowed_users=[admin.user_id, alice.user_id],
+        )
+        async with running_bot(settings, db_pool):
+            await admin.sync_until(admin.has_joined(admin_room, bot_id), "the bot to join the admin room")
+
+            command = await admin.say(admin_room, "!learning")
+            listing = await admin.sync_until(admin.reply_to(command, bot_id), "the learning queue")
+            assert "how much bandwidth did I use?" in listing.body
+
+            refused = await alice.say(admin_room, "!learning")
+            refusal = await alice.sync_until(alice.reply_to(refused, bot_id), "the refusal")
+            assert "only for admins" in refusal.body
+            assert "bandwidth" not in refusal.body
+
+
+async def test_invites_from_users_and_homeservers_not_allowed_are_declined(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice, person(synapse, "mallory", tmp_path) as mallory:
+        settings = bot_settings(
+            synapse,
+            account,
+            tmp_path / "data",
+            database_url,
+            matrix_allowed_users=[alice.user_id],
+            matrix_allowed_homeservers=["friends.example"],
+        )
+        async with running_bot(settings, db_pool):
+            room = await mallory.open_room([bot_id])
+            await mallory.sync_until(mallory.membership_of(room, bot_id, "leave"), "the bot to decline")
+            allowed_room = await alice.open_room([bot_id])
+            await alice.sync_until(alice.has_joined(allowed_room, bot_id), "the bot to join alice's DM")
+    assert not any(room_id == room for room_id, _ in mallory.messages if _.sender == bot_id)
+
+
+def test_the_invite_rule_allows_listed_users_and_homeservers_and_by_default_the_bots_own() -> None:
+    bot = "@marquee:home.example"
+    assert invite_allowed("@alice:home.example", [], [], bot)
+    assert not invite_allowed("@eve:elsewhere.example", [], [], bot)
+    assert invite_allowed("@bob:friends.example", ["@alice:home.example"], ["friends.example"], bot)
+    assert invite_allowed("@alice:home.example", ["@alice:home.example"], ["friends.example"], bot)
+    assert not invite_allowed("@carol:home.example", ["@alice:home.example"], ["friends.example"], bot)
+
+
+async def test_a_restart_resumes_where_it_stopped_without_answering_twice(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url)
+        async with running_bot(settings, db_pool) as first_run:
+            room = await alice.open_room([bot_id])
+            await alice.sync_until(alice.has_joined(room, bot_id), "the bot to accept the DM invite")
+            before = await alice.say(room, QUESTION)
+            answer = await alice.sync_until(alice.reply_to(before, bot_id), "the first answer")
+            thumbs_up = await alice.react(room, answer.event_id, "👍")
+            await eventually(rating_becomes(db_pool, answer.event_id, 5), "the 👍")
+            first_device = first_run.device_id
+
+        while_down = await alice.say(room, "what did I watch last week?")
+
+        async with running_bot(settings, db_pool) as second_run:
+            assert first_device and second_run.device_id == first_device  # same device, same keys
+            await alice.sync_until(
+                alice.reply_to(while_down, bot_id), "the answer to the message sent while down"
+            )
+            # The reaction map survived the restart: the redaction still finds its feedback.
+            await alice.client.room_redact(room, thumbs_up)
+            await eventually(rating_becomes(db_pool, answer.event_id, None), "the redaction to undo the 👍")
+            after = await alice.say(room, "!help")
+            await alice.sync_until(alice.reply_to(after, bot_id), "the reply after the restart")
+
+        assert len(alice.replies_to(before, bot_id)) == 1
+        assert len(alice.replies_to(while_down, bot_id)) == 1
+        assert len(alice.replies_to(after, bot_id)) == 1
+
+
+async def test_an_encrypted_dm_is_decrypted_and_answered_encrypted(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path, encrypted=True) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url)
+        async with running_bot(settings, db_pool):
+            room = await alice.open_room([bot_id], encrypted=True)
+            await alice.sync_until(alice.has_joined(room, bot_id), "the bot to accept the DM invite")
+            question = await alice.say(room, QUESTION)
+            answer = await alice.sync_until(alice.reply_to(question, bot_id), "the encrypted answer")
+            assert answer.decrypted
+            assert answer.source["content"]["formatted_body"]
+            assert await feedback_of(db_pool, answer.event_id) is not None
+        assert (tmp_path / "data" / "matrix" / "store").is_dir()
+
+
+async def test_a_wrong_password_is_a_setup_error_and_an_unreachable_homeserver_a_connection_error(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    user_id, _ = await bot_account(synapse)
+    wrong = bot_settings(synapse, (user_id, "not-the-password"), tmp_path / "a", database_url)
+    bot = MatrixBot(await build_assistant(wrong, db_pool), wrong)
+    with pytest.raises(MatrixSetupError, match="MARQUEE_MATRIX_PASSWORD"):
+        await bot.start()
+    await bot.stop()
+
+    unreachable = wrong.model_copy(update={"matrix_homeserver": f"http://127.0.0.1:{free_port()}"})
+    bot = MatrixBot(await build_assistant(unreachable, db_pool), unreachable)
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await bot.start()
+    await bot.stop()
+
+    missing = wrong.model_copy(update={"matrix_password": None})
+    with pytest.raises(MatrixSetupError, match="MARQUEE_MATRIX_ACCESS_TOKEN or MARQUEE_MATRIX_PASSWORD"):
+        await MatrixBot(await build_assistant(missing, db_pool), missing).start()
