@@ -1,0 +1,1 @@
+"""The HTTP server of ``marquee run``: media-service webhooks, health and metrics."""

@@ -16,7 +16,8 @@ LIMIT 1
 """
 _INSERT_DELETION = """
 INSERT INTO deletion_log (media_item_id, title, media_type, file_size_bytes, deleted_at, reason)
-VALUES ($1, $2, $3, $4, $5, $6)
+-- The space freed is the item's known size when the service does not say.
+VALUES ($1, $2, $3, COALESCE($4, (SELECT file_size_bytes FROM media_items WHERE id = $1)), $5, $6)
 RETURNING id
 """
 _INSERT_BANDWIDTH = """

@@ -1,0 +1,276 @@
+"""The aiohttp app: ``POST /webhooks/{source}``, ``GET /healthz``, ``GET /metrics``; every request in ``api_logs``.
+
+Webhook authentication: each source has its own secret, sent as the ``token``
+query parameter (``https://marquee.example/webhooks/plex?token=SECRET``) —
+the one scheme every sender can use, since Plex and the *arr apps can only be
+given a URL. A source without a configured secret is refused.
+
+Every delivery to a known source gets a ``webhook_log`` row: processed,
+ignored (an event Marquee does not use, or a repeated delivery), rejected (bad
+secret, wrong content type, malformed or oversized body, missing fields:
+4xx) or error (the database failed: 503). The writes of one delivery happen in
+one transaction, so nothing is ever half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import asyncpg
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from adapters.media import arr, jellyfin, overseerr, plex, tautulli
+from adapters.media.payload import PayloadError
+from core.ingest.logs import WEBHOOK_SOURCES, delivery_already_handled, record_api_call, record_webhook
+from core.ingest.webhooks import WebhookEvent, apply_webhook_event
+
+log = logging.getLogger(__name__)
+
+WebhookParser = Callable[[bytes, str, datetime], WebhookEvent]
+
+PARSERS: dict[str, WebhookParser] = {
+    "plex": plex.parse_webhook,
+    "jellyfin": jellyfin.parse_webhook,
+    "tautulli": tautulli.parse_webhook,
+    "overseerr": functools.partial(overseerr.parse_webhook, "overseerr"),
+    "jellyseerr": functools.partial(overseerr.parse_webhook, "jellyseerr"),
+    "radarr": arr.parse_radarr_webhook,
+    "sonarr": arr.parse_sonarr_webhook,
+}
+assert set(PARSERS) == WEBHOOK_SOURCES
+
+DATABASE_TIMEOUT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    """Secrets per source (plain strings here: the composition root unwraps them) and the body limit."""
+
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    max_body_bytes: int = 1_048_576
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry
+    requests: Counter
+    latency: Histogram
+    deliveries: Counter
+
+    @classmethod
+    def create(cls) -> Metrics:
+        registry = CollectorRegistry()
+        return cls(
+            registry=registry,
+            requests=Counter(
+                "marquee_http_requests",
+                "HTTP requests served",
+                ["route", "method", "status"],
+                registry=registry,
+            ),
+            latency=Histogram(
+                "marquee_http_request_seconds", "HTTP request latency", ["route"], registry=registry
+            ),
+            deliveries=Counter(
+                "marquee_webhook_deliveries",
+                "Webhook deliveries by outcome",
+                ["source", "status"],
+                registry=registry,
+            ),
+        )
+
+
+POOL_KEY = web.AppKey("pool", asyncpg.Pool)
+CONFIG_KEY = web.AppKey("config", WebhookConfig)
+METRICS_KEY = web.AppKey("metrics", Metrics)
+
+
+def _route_name(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def _log_requests(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    started = time.perf_counter()
+    status, error = 500, None
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status, error = exc.status, exc.reason
+        raise
+    except Exception as exc:  # a bug: answered 500 by aiohttp, logged here without the body
+        log.exception("unexpected error serving %s %s", request.method, request.path)
+        error = type(exc).__name__
+        raise
+    finally:
+        elapsed = time.perf_counter() - started
+        metrics = request.app[METRICS_KEY]
+        route = _route_name(request)
+        metrics.requests.labels(route, request.method, str(status)).inc()
+        metrics.latency.labels(route).observe(elapsed)
+        # The path only: the query string carries the webhook secret.
+        try:
+            await asyncio.wait_for(
+                record_api_call(
+                    request.app[POOL_KEY],
+                    request.path[:300],
+                    request.method,
+                    status,
+                    int(elapsed * 1000),
+                    error,
+                ),
+                DATABASE_TIMEOUT_SECONDS,
+            )
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("could not write api_logs for %s %s: %s", request.method, request.path, exc)
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None when it is larger than ``limit``."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks, size = [], 0
+    while chunk := await request.content.read(65536):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _answer(status: int, outcome: str, event: str | None = None, detail: str | None = None) -> web.Response:
+    body = {"status": outcome, "event": event, "detail": detail}
+    return web.json_response({k: v for k, v in body.items() if v is not None}, status=status)
+
+
+async def _reject(
+    request: web.Request, source: str, status: int, message: str, event: str | None = None
+) -> web.Response:
+    request.app[METRICS_KEY].deliveries.labels(source, "rejected").inc()
+    log.info("webhook from %s rejected (%d): %s", source, status, message)
+    try:
+        await record_webhook(
+            request.app[POOL_KEY], source, "rejected", event_type=event, error=message[:1000]
+        )
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        log.warning("could not write webhook_log: %s", exc)
+    return _answer(status, "rejected", event, message)
+
+
+async def handle_webhook(request: web.Request) -> web.Response:
+    source = request.match_info["source"]
+    if source not in PARSERS:
+        return _answer(404, "unknown source", detail=f"no webhooks are accepted for {source[:50]!r}")
+    config = request.app[CONFIG_KEY]
+    secret = config.secrets.get(source)
+    if not secret:
+        return await _reject(
+            request, source, 403, f"{source} webhooks are not enabled (no secret configured)"
+        )
+    token = request.query.get("token", "")
+    if not hmac.compare_digest(token.encode(), secret.encode()):
+        return await _reject(request, source, 401, "missing or wrong token")
+    body = await _read_body(request, config.max_body_bytes)
+    if body is None:
+        return await _reject(request, source, 413, f"body larger than {config.max_body_bytes} bytes")
+
+    received_at = datetime.now(UTC)
+    try:
+        event = PARSERS[source](body, request.headers.get("Content-Type", ""), received_at)
+    except PayloadError as exc:
+        return await _reject(request, source, exc.status, str(exc))
+
+    delivery_key = hashlib.sha256(body).hexdigest()
+    pool = request.app[POOL_KEY]
+    metrics = request.app[METRICS_KEY]
+    note: str | None
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            # Two copies of one delivery arriving together: the second waits, then sees the first.
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{source}:{delivery_key}"
+            )
+            if await delivery_already_handled(conn, source, delivery_key):
+                outcome, note = "ignored", "repeated delivery"
+            elif event.ignored:
+                outcome, note = "ignored", event.note
+            else:
+                await apply_webhook_event(conn, event)
+                outcome, note = "processed", None
+            await record_webhook(
+                conn, source, outcome, event_type=event.event_type, error=note, delivery_key=delivery_key
+            )
+    except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
+        # Values the schema refuses (an out-of-range number, say): the sender's data, not our failure.
+        return await _reject(request, source, 422, f"payload values refused: {exc}", event.event_type)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        log.error("webhook from %s not stored: %s", source, exc)
+        metrics.deliveries.labels(source, "error").inc()
+        with contextlib.suppress(OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            await record_webhook(pool, source, "error", event_type=event.event_type, error=str(exc)[:1000])
+        return _answer(503, "error", event.event_type, "not stored; please deliver again later")
+    metrics.deliveries.labels(source, outcome).inc()
+    log.info("webhook from %s: %s %s", source, event.event_type, outcome)
+    return _answer(200, "duplicate" if note == "repeated delivery" else outcome, event.event_type, note)
+
+
+async def handle_health(request: web.Request) -> web.Response:
+    try:
+        await asyncio.wait_for(request.app[POOL_KEY].fetchval("SELECT 1"), DATABASE_TIMEOUT_SECONDS)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return web.json_response({"status": "database unavailable"}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+async def handle_metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS_KEY].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def build_app(pool: asyncpg.Pool, config: WebhookConfig) -> web.Application:
+    # aiohttp's own limit sits above ours so that ours answers (with a log row) first.
+    app = web.Application(middlewares=[_log_requests], client_max_size=config.max_body_bytes + 1)
+    app[POOL_KEY] = pool
+    app[CONFIG_KEY] = config
+    app[METRICS_KEY] = Metrics.create()
+    app.router.add_post("/webhooks/{source}", handle_webhook)
+    app.router.add_get("/healthz", handle_health)
+    app.router.add_get("/metrics", handle_metrics)
+    return app
+
+
+@dataclass
+class RunningServer:
+    runner: web.AppRunner
+    host: str
+    port: int
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start_http_server(app: web.Application, host: str, port: int) -> RunningServer:
+    """Serve ``app`` until ``stop()``; port 0 picks a free port (see ``RunningServer.port``)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    addresses = runner.addresses
+    bound_port = int(addresses[0][1]) if addresses else port
+    log.info("HTTP server listening on %s:%d", host, bound_port)
+    return RunningServer(runner=runner, host=host, port=bound_port)

@@ -1,0 +1,321 @@
+"""Overseerr and Jellyseerr (same API): users with their Discord ids, requests with requester, decision and availability; webhooks.
+
+Authentication is ``X-Api-Key``. A user's Discord id lives in their
+notification settings (``/user/{id}/settings/notifications`` → ``discordId``);
+when present it links the member's Discord account (``chat_accounts``), so
+they are known without asking. Requests are matched to media items by TMDB or
+TVDB id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from adapters.media.client import ServiceClient
+from adapters.media.payload import PayloadError, decode_json_object, require_content_type, validate
+from adapters.media.timeparse import from_iso
+from core.ingest.records import RequestRecord, RequestStatus, UserRecord
+from core.ingest.requests import link_requests_to_items, upsert_request
+from core.ingest.users import upsert_user
+from core.ingest.webhooks import WebhookEvent
+from core.sync.jobs import SyncContext, SyncError
+
+ADMIN_PERMISSION = 2  # Overseerr's Permission.ADMIN bit
+MEDIA_AVAILABLE = 5  # MediaInfo.status: 5 = AVAILABLE
+_REQUEST_STATUS: dict[int, RequestStatus] = {
+    1: "pending",
+    2: "approved",
+    3: "declined",
+    4: "failed",
+    5: "approved",
+}
+
+
+class _SeerrModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class SeerrUserSettings(_SeerrModel):
+    discord_id: str | None = Field(default=None, alias="discordId")
+
+
+class SeerrUser(_SeerrModel):
+    id: int
+    email: str | None = None
+    username: str | None = None
+    plex_username: str | None = Field(default=None, alias="plexUsername")
+    jellyfin_username: str | None = Field(default=None, alias="jellyfinUsername")
+    display_name: str | None = Field(default=None, alias="displayName")
+    permissions: int = 0
+    settings: SeerrUserSettings | None = None
+
+
+class SeerrMedia(_SeerrModel):
+    tmdb_id: int | None = Field(default=None, alias="tmdbId")
+    tvdb_id: int | None = Field(default=None, alias="tvdbId")
+    status: int | None = None
+    media_added_at: str | None = Field(default=None, alias="mediaAddedAt")
+    updated_at: str | None = Field(default=None, alias="updatedAt")
+
+
+class SeerrRequest(_SeerrModel):
+    id: int
+    status: int
+    type: Literal["movie", "tv"] | None = None
+    media: SeerrMedia | None = None
+    created_at: str | None = Field(default=None, alias="createdAt")
+    updated_at: str | None = Field(default=None, alias="updatedAt")
+    requested_by: SeerrUser | None = Field(default=None, alias="requestedBy")
+    # Overseerr documents modifiedBy as a user or a string/null.
+    modified_by: SeerrUser | str | None = Field(default=None, alias="modifiedBy")
+
+
+class PageInfo(_SeerrModel):
+    pages: int | None = None
+    page: int | None = None
+    results: int | None = None
+
+
+class UsersPage(_SeerrModel):
+    page_info: PageInfo | None = Field(default=None, alias="pageInfo")
+    results: list[SeerrUser] = Field(default_factory=list)
+
+
+class RequestsPage(_SeerrModel):
+    page_info: PageInfo | None = Field(default=None, alias="pageInfo")
+    results: list[SeerrRequest] = Field(default_factory=list)
+
+
+class TitleDetails(_SeerrModel):
+    title: str | None = None  # movies
+    name: str | None = None  # tv
+
+
+USERS_PAGE = TypeAdapter(UsersPage)
+REQUESTS_PAGE = TypeAdapter(RequestsPage)
+NOTIFICATION_SETTINGS = TypeAdapter(SeerrUserSettings)
+DETAILS = TypeAdapter(TitleDetails)
+
+
+def user_record(service: str, user: SeerrUser, discord_id: str | None = None) -> UserRecord:
+    username = user.username or user.plex_username or user.jellyfin_username or user.display_name
+    if not username:
+        username = (user.email or f"{service}-user-{user.id}").split("@", 1)[0]
+    return UserRecord(
+        service=service,
+        external_id=str(user.id),
+        username=username,
+        display_name=user.display_name if user.display_name and user.display_name != username else None,
+        email=user.email or None,
+        is_admin=bool(user.permissions & ADMIN_PERMISSION),
+        discord_id=discord_id or (user.settings.discord_id if user.settings else None) or None,
+    )
+
+
+def request_record(service: str, request: SeerrRequest, title: str) -> RequestRecord | None:
+    if request.requested_by is None or request.type is None:
+        return None
+    media = request.media or SeerrMedia()
+    available = media.status == MEDIA_AVAILABLE
+    status: RequestStatus = "available" if available else _REQUEST_STATUS.get(request.status, "pending")
+    decided_at = from_iso(request.updated_at)
+    approver = request.modified_by if isinstance(request.modified_by, SeerrUser) else None
+    approved = status in ("approved", "available")
+    return RequestRecord(
+        service=service,
+        source_request_id=str(request.id),
+        title=title,
+        media_type="movie" if request.type == "movie" else "show",
+        requester=user_record(service, request.requested_by),
+        status=status,
+        requested_at=from_iso(request.created_at) or decided_at or datetime.now(UTC),
+        approved_at=decided_at if approved else None,
+        approved_by=user_record(service, approver) if approved and approver is not None else None,
+        declined_at=decided_at if status == "declined" else None,
+        available_at=(from_iso(media.media_added_at) or from_iso(media.updated_at)) if available else None,
+        tmdb_id=media.tmdb_id,
+        tvdb_id=media.tvdb_id,
+    )
+
+
+@dataclass(frozen=True)
+class SeerrSettings:
+    service: Literal["overseerr", "jellyseerr"]
+    url: str
+    api_key: str
+    interval_seconds: int = 900
+    timeout_seconds: float = 30.0
+    page_size: int = 100
+
+
+class SeerrSyncJob:
+    def __init__(self, settings: SeerrSettings) -> None:
+        self.settings = settings
+        self.name = settings.service
+        self.interval_seconds = settings.interval_seconds
+
+    def client(self) -> ServiceClient:
+        return ServiceClient(
+            self.settings.service,
+            f"{self.settings.url.rstrip('/')}/api/v1",
+            headers={"X-Api-Key": self.settings.api_key, "Accept": "application/json"},
+            timeout_seconds=self.settings.timeout_seconds,
+        )
+
+    async def run(self, context: SyncContext) -> dict[str, int]:
+        service = self.settings.service
+        counts = {"users": 0, "discord_links": 0, "requests_changed": 0}
+        async with self.client() as client:
+            users: list[UserRecord] = []
+            async for page in self._pages(client, "/user", USERS_PAGE):
+                for user in page:
+                    settings = await client.get_model(
+                        f"/user/{user.id}/settings/notifications", NOTIFICATION_SETTINGS
+                    )
+                    users.append(user_record(service, user, settings.discord_id))
+            async with context.pool.acquire() as conn, conn.transaction():
+                for record in users:
+                    await upsert_user(conn, record)
+            counts["users"] = len(users)
+            counts["discord_links"] = sum(1 for user in users if user.discord_id)
+
+            titles: dict[tuple[str, int], str] = {}
+            async for requests in self._pages(client, "/request", REQUESTS_PAGE, filter="all", sort="added"):
+                request_records: list[RequestRecord] = []
+                for request in requests:
+                    title = await self._title(client, request, titles)
+                    parsed = request_record(service, request, title)
+                    if parsed is not None:
+                        request_records.append(parsed)
+                async with context.pool.acquire() as conn, conn.transaction():
+                    for pending in request_records:
+                        counts["requests_changed"] += (await upsert_request(conn, pending)).changed
+            async with context.pool.acquire() as conn, conn.transaction():
+                await link_requests_to_items(conn)
+        return counts
+
+    async def _title(
+        self, client: ServiceClient, request: SeerrRequest, cache: dict[tuple[str, int], str]
+    ) -> str:
+        tmdb_id = request.media.tmdb_id if request.media else None
+        kind = "movie" if request.type == "movie" else "tv"
+        if tmdb_id is None:
+            return f"{self.settings.service} request {request.id}"
+        if (kind, tmdb_id) not in cache:
+            try:
+                details = await client.get_model(f"/{kind}/{tmdb_id}", DETAILS)
+                cache[(kind, tmdb_id)] = details.title or details.name or f"TMDB {tmdb_id}"
+            except SyncError:
+                # The title lookup goes through TMDB and may fail on its own; the request still counts.
+                cache[(kind, tmdb_id)] = f"TMDB {tmdb_id}"
+        return cache[(kind, tmdb_id)]
+
+    async def _pages(
+        self, client: ServiceClient, path: str, adapter: TypeAdapter[Any], **params: Any
+    ) -> AsyncIterator[list[Any]]:
+        skip = 0
+        while True:
+            page = await client.get_model(
+                path, adapter, {**params, "take": self.settings.page_size, "skip": skip}
+            )
+            if page.results:
+                yield page.results
+            skip += len(page.results)
+            total = page.page_info.results if page.page_info else None
+            if (
+                not page.results
+                or len(page.results) < self.settings.page_size
+                or (total is not None and skip >= total)
+            ):
+                return
+
+
+# --- webhooks ------------------------------------------------------------------
+# Overseerr's default JSON template: every value is a string, blocks whose
+# subject is absent (no request, no issue) arrive as null.
+
+_NOTIFICATION_STATUS: dict[str, RequestStatus] = {
+    "MEDIA_PENDING": "pending",
+    "MEDIA_APPROVED": "approved",
+    "MEDIA_AUTO_APPROVED": "approved",
+    "MEDIA_DECLINED": "declined",
+    "MEDIA_FAILED": "failed",
+    "MEDIA_AVAILABLE": "available",
+}
+_YEAR_SUFFIX = re.compile(r"\s*\(\d{4}\)\s*$")
+
+
+class SeerrWebhookMedia(BaseModel):
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, populate_by_name=True)
+    media_type: str
+    tmdb_id: str | None = Field(default=None, alias="tmdbId")
+    tvdb_id: str | None = Field(default=None, alias="tvdbId")
+
+
+class SeerrWebhookRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, populate_by_name=True)
+    request_id: str
+    email: str | None = Field(default=None, alias="requestedBy_email")
+    username: str | None = Field(default=None, alias="requestedBy_username")
+    discord_id: str | None = Field(default=None, alias="requestedBy_settings_discordId")
+
+
+class SeerrWebhook(BaseModel):
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+    notification_type: str
+    subject: str | None = None
+    media: SeerrWebhookMedia | None = None
+    request: SeerrWebhookRequest | None = None
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value and value.strip() not in ("", "0") else None
+    except ValueError:
+        return None
+
+
+def parse_webhook(service: str, body: bytes, content_type: str, received_at: datetime) -> WebhookEvent:
+    """MEDIA_* notifications upsert the request with the time of delivery; others are ignored."""
+    require_content_type(content_type, ("application/json",), service.capitalize())
+    hook = validate(SeerrWebhook, decode_json_object(body, service), service)
+    event = hook.notification_type
+    status = _NOTIFICATION_STATUS.get(event)
+    if status is None:
+        return WebhookEvent(event, note="event type not used")
+    if hook.request is None or hook.media is None or not hook.subject:
+        raise PayloadError(f"{service} {event} webhook needs subject, media and request", status=422)
+    request = hook.request
+    username = request.username or (request.email or "").split("@", 1)[0]
+    if not username:
+        raise PayloadError(f"{service} {event} webhook names no requester", status=422)
+    if hook.media.media_type not in ("movie", "tv"):
+        raise PayloadError(f"{service} {event} webhook has unknown media_type {hook.media.media_type!r}", 422)
+    requester = UserRecord(
+        service=service,
+        external_id=None,
+        username=username,
+        email=request.email or None,
+        discord_id=request.discord_id or None,
+    )
+    record = RequestRecord(
+        service=service,
+        source_request_id=request.request_id,
+        title=_YEAR_SUFFIX.sub("", hook.subject),
+        media_type="movie" if hook.media.media_type == "movie" else "show",
+        requester=requester,
+        status=status,
+        requested_at=received_at,
+        approved_at=received_at if status in ("approved", "available") else None,
+        declined_at=received_at if status == "declined" else None,
+        available_at=received_at if status == "available" else None,
+        tmdb_id=_int_or_none(hook.media.tmdb_id),
+        tvdb_id=_int_or_none(hook.media.tvdb_id),
+    )
+    return WebhookEvent(event, requests=(record,))

@@ -1,0 +1,390 @@
+"""Tautulli: per-play history (duration, percent complete), users with last seen, bandwidth from activity; webhooks.
+
+Every call is ``GET /api/v2?apikey=...&cmd=...`` answering
+``{"response": {"result": "success"|"error", "message": ..., "data": ...}}``.
+Tautulli speaks in Plex's ids (user ids, rating keys), so its plays and
+items land on the same rows as the Plex sync's. A play's id is
+"user:item:started", which the history sync and the webhook both know, so the
+same play arriving both ways is one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+from adapters.media.client import ServiceClient
+from adapters.media.paging import prefetching
+from adapters.media.payload import PayloadError, decode_json_object, require_content_type, validate
+from adapters.media.timeparse import from_unix
+from core.ingest.events import record_bandwidth
+from core.ingest.media import upsert_media
+from core.ingest.plays import upsert_plays
+from core.ingest.records import BandwidthRecord, MediaRecord, MediaType, PlayRecord, UserRecord
+from core.ingest.users import upsert_user
+from core.ingest.webhooks import WebhookEvent
+from core.sync.jobs import SyncContext, SyncError
+
+SERVICE = "tautulli"
+ID_SERVICE = "plex"
+
+DataT = TypeVar("DataT")
+
+
+class _TautulliModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        # Tautulli writes "" for values it does not have.
+        return None if value == "" else value
+
+
+class TautulliHistoryRow(_TautulliModel):
+    user_id: str
+    user: str | None = None
+    rating_key: str | None = None
+    grandparent_rating_key: str | None = None
+    media_type: str | None = None
+    title: str | None = None
+    grandparent_title: str | None = None
+    full_title: str | None = None
+    year: int | None = None
+    media_index: int | None = None
+    parent_media_index: int | None = None
+    started: int
+    stopped: int | None = None
+    play_duration: int | None = None
+    duration: int | None = None
+    percent_complete: float | None = None
+
+
+class TautulliUser(_TautulliModel):
+    user_id: str
+    username: str | None = None
+    friendly_name: str | None = None
+    email: str | None = None
+    is_admin: int | None = None
+    last_seen: int | None = None
+
+
+class TautulliSession(_TautulliModel):
+    user_id: str | None = None
+    rating_key: str | None = None
+    bandwidth: int | None = None
+
+
+class TautulliTable(_TautulliModel, Generic[DataT]):
+    records_filtered: int | None = Field(default=None, alias="recordsFiltered")
+    data: list[DataT] = Field(default_factory=list)
+
+
+class TautulliActivity(_TautulliModel):
+    sessions: list[TautulliSession] = Field(default_factory=list)
+
+
+class TautulliResponse(BaseModel, Generic[DataT]):
+    result: str
+    message: str | None = None
+    data: DataT | None = None
+
+
+class TautulliEnvelope(BaseModel, Generic[DataT]):
+    response: TautulliResponse[DataT]
+
+
+HISTORY = TypeAdapter(TautulliEnvelope[TautulliTable[TautulliHistoryRow]])
+USERS = TypeAdapter(TautulliEnvelope[list[TautulliUser]])
+USERS_TABLE = TypeAdapter(TautulliEnvelope[TautulliTable[TautulliUser]])
+ACTIVITY = TypeAdapter(TautulliEnvelope[TautulliActivity])
+
+
+def play_id(user_id: str, rating_key: str, started: int) -> str:
+    return f"{user_id}:{rating_key}:{started}"
+
+
+def user_record(user: TautulliUser, last_seen: int | None = None) -> UserRecord | None:
+    username = user.username or user.friendly_name
+    if not username:
+        return None
+    return UserRecord(
+        service=SERVICE,
+        external_id=user.user_id,
+        username=username,
+        display_name=user.friendly_name if user.friendly_name != username else None,
+        email=user.email,
+        is_admin=bool(user.is_admin),
+        last_login_at=from_unix(last_seen if last_seen is not None else user.last_seen),
+        aliases=((ID_SERVICE, user.user_id),),
+    )
+
+
+def history_media(row: TautulliHistoryRow) -> list[MediaRecord]:
+    """The items a play names, so plays match even where the Plex library is not synced."""
+    if not row.rating_key or row.media_type not in ("movie", "episode"):
+        return []
+    records = []
+    if row.media_type == "episode" and row.grandparent_rating_key and row.grandparent_title:
+        records.append(MediaRecord(ID_SERVICE, row.grandparent_rating_key, row.grandparent_title, "show"))
+    records.append(
+        MediaRecord(
+            service=ID_SERVICE,
+            external_id=row.rating_key,
+            title=row.title or row.full_title or row.rating_key,
+            media_type="movie" if row.media_type == "movie" else "episode",
+            year=row.year,
+            parent_external_id=row.grandparent_rating_key if row.media_type == "episode" else None,
+            season_number=row.parent_media_index if row.media_type == "episode" else None,
+            episode_number=row.media_index if row.media_type == "episode" else None,
+        )
+    )
+    return records
+
+
+def play_record(row: TautulliHistoryRow) -> PlayRecord | None:
+    if not row.rating_key or row.media_type not in ("movie", "episode"):
+        return None
+    watched = row.play_duration if row.play_duration is not None else row.duration
+    percent = None if row.percent_complete is None else min(max(row.percent_complete, 0.0), 100.0)
+    return PlayRecord(
+        service=SERVICE,
+        source_id=play_id(row.user_id, row.rating_key, row.started),
+        user_external_id=row.user_id,
+        item_external_id=row.rating_key,
+        started_at=from_unix(row.started),
+        stopped_at=from_unix(row.stopped),
+        watched_seconds=max(watched or 0, 0),
+        percent_complete=percent,
+        id_service=ID_SERVICE,
+    )
+
+
+@dataclass(frozen=True)
+class TautulliSettings:
+    url: str
+    api_key: str
+    interval_seconds: int = 900
+    timeout_seconds: float = 30.0
+    page_size: int = 1000
+
+
+class TautulliSyncJob:
+    name = SERVICE
+
+    def __init__(self, settings: TautulliSettings) -> None:
+        self.settings = settings
+        self.interval_seconds = settings.interval_seconds
+
+    def client(self) -> ServiceClient:
+        return ServiceClient(
+            SERVICE,
+            f"{self.settings.url.rstrip('/')}",
+            params={"apikey": self.settings.api_key},
+            timeout_seconds=self.settings.timeout_seconds,
+        )
+
+    async def _call(self, client: ServiceClient, adapter: TypeAdapter[Any], cmd: str, **params: Any) -> Any:
+        envelope = await client.get_model("/api/v2", adapter, {"cmd": cmd, **params})
+        if envelope.response.result != "success" or envelope.response.data is None:
+            raise SyncError(f"tautulli refused {cmd}: {envelope.response.message or 'no data'}")
+        return envelope.response.data
+
+    async def run(self, context: SyncContext) -> dict[str, int]:
+        counts = {"users": 0, "plays_new": 0, "bandwidth_samples": 0}
+        async with self.client() as client:
+            users: list[TautulliUser] = await self._call(client, USERS, "get_users")
+            last_seen: dict[str, int | None] = {}
+            async for rows in self._table(client, USERS_TABLE, "get_users_table", order_column="last_seen"):
+                last_seen.update({row.user_id: row.last_seen for row in rows})
+            records = [r for r in (user_record(u, last_seen.get(u.user_id)) for u in users) if r is not None]
+            async with context.pool.acquire() as conn, conn.transaction():
+                for record in records:
+                    await upsert_user(conn, record)
+            counts["users"] = len(records)
+
+            after = context.cursor.get("after")
+            history_query: dict[str, Any] = {"order_column": "date", "order_dir": "asc", "grouping": 0}
+            if after:
+                # Inclusive: the last day is read again, its plays' ids make that harmless.
+                history_query["after"] = after
+            async for rows in prefetching(self._table(client, HISTORY, "get_history", **history_query)):
+                media = [record for row in rows for record in history_media(row)]
+                plays = [p for p in map(play_record, rows) if p is not None]
+                newest = max(row.started for row in rows)
+                async with context.pool.acquire() as conn, conn.transaction():
+                    await upsert_media(conn, sorted(media, key=lambda r: r.media_type == "episode"))
+                    counts["plays_new"] += (await upsert_plays(conn, plays)).written
+                    day = datetime.fromtimestamp(newest, UTC).date().isoformat()
+                    await context.save_cursor(conn, {**context.cursor, "after": max(day, after or day)})
+
+            counts["bandwidth_samples"] = await self._sample_bandwidth(client, context)
+        return counts
+
+    async def _table(
+        self, client: ServiceClient, adapter: TypeAdapter[Any], cmd: str, **params: Any
+    ) -> AsyncIterator[list[Any]]:
+        start = 0
+        while True:
+            table = await self._call(
+                client, adapter, cmd, start=start, length=self.settings.page_size, **params
+            )
+            if table.data:
+                yield table.data
+            start += len(table.data)
+            total = table.records_filtered
+            if (
+                not table.data
+                or len(table.data) < self.settings.page_size
+                or (total is not None and start >= total)
+            ):
+                return
+
+    async def _sample_bandwidth(self, client: ServiceClient, context: SyncContext) -> int:
+        """One row per active stream: its bandwidth over the time since the previous sample (at most one interval)."""
+        activity: TautulliActivity = await self._call(client, ACTIVITY, "get_activity")
+        now = datetime.now(UTC)
+        previous = context.cursor.get("activity_sampled_at")
+        seconds = self.interval_seconds
+        if previous:
+            elapsed = (now - datetime.fromisoformat(previous)).total_seconds()
+            seconds = int(min(max(elapsed, 0), self.interval_seconds))
+        samples = [
+            BandwidthRecord(
+                user_external_id=session.user_id,
+                item_external_id=session.rating_key,
+                # Tautulli reports kbit/s: 125 bytes per kbit.
+                bytes_transferred=session.bandwidth * 125 * seconds
+                if session.bandwidth is not None
+                else None,
+                stream_duration_seconds=seconds,
+                created_at=now,
+            )
+            for session in activity.sessions
+        ]
+        async with context.pool.acquire() as conn, conn.transaction():
+            written = await record_bandwidth(conn, samples)
+            await context.save_cursor(conn, {**context.cursor, "activity_sampled_at": now.isoformat()})
+        return written
+
+
+# --- webhooks ------------------------------------------------------------------
+
+RECOMMENDED_TEMPLATE = """{
+  "action": "{action}", "unixtime": "{unixtime}",
+  "user_id": "{user_id}", "username": "{username}", "user_email": "{user_email}",
+  "rating_key": "{rating_key}", "grandparent_rating_key": "{grandparent_rating_key}",
+  "media_type": "{media_type}", "title": "{title}", "episode_name": "{episode_name}",
+  "show_name": "{show_name}", "season_num": "{season_num}", "episode_num": "{episode_num}", "year": "{year}",
+  "library_name": "{library_name}", "file_size_bytes": "{file_size_bytes}",
+  "themoviedb_id": "{themoviedb_id}", "thetvdb_id": "{thetvdb_id}", "imdb_id": "{imdb_id}",
+  "started_unixtime": "{started_unixtime}", "stopped_unixtime": "{stopped_unixtime}",
+  "stream_duration_sec": "{stream_duration_sec}", "progress_percent": "{progress_percent}"
+}"""
+
+
+class TautulliWebhook(_TautulliModel):
+    action: str
+    unixtime: int | None = None
+    user_id: str | None = None
+    username: str | None = None
+    user_email: str | None = None
+    rating_key: str | None = None
+    grandparent_rating_key: str | None = None
+    media_type: str | None = None
+    title: str | None = None
+    episode_name: str | None = None
+    show_name: str | None = None
+    season_num: int | None = None
+    episode_num: int | None = None
+    year: int | None = None
+    library_name: str | None = None
+    file_size_bytes: int | None = None
+    themoviedb_id: str | None = None
+    thetvdb_id: str | None = None
+    imdb_id: str | None = None
+    started_unixtime: int | None = None
+    stopped_unixtime: int | None = None
+    stream_duration_sec: int | None = None
+    progress_percent: float | None = None
+
+
+def _hook_media(hook: TautulliWebhook, event: str) -> list[MediaRecord]:
+    if hook.media_type not in ("movie", "episode", "show"):
+        return []
+    if not hook.rating_key:
+        raise PayloadError(f"Tautulli {event} webhook has no rating_key", status=422)
+    ids = {"tmdb": hook.themoviedb_id, "tvdb": hook.thetvdb_id, "imdb": hook.imdb_id}
+    catalogue = {k: v for k, v in ids.items() if v and v != "0"}
+    if hook.media_type != "episode":
+        title = hook.title or hook.show_name
+        if not title:
+            raise PayloadError(f"Tautulli {event} webhook has no title", status=422)
+        kind: MediaType = "movie" if hook.media_type == "movie" else "show"
+        return [
+            MediaRecord(
+                ID_SERVICE, hook.rating_key, title, kind, year=hook.year, library_name=hook.library_name,
+                file_size_bytes=hook.file_size_bytes if kind == "movie" else None, catalogue_ids=catalogue,
+            )
+        ]  # fmt: skip
+    records = []
+    if hook.grandparent_rating_key and hook.show_name:
+        records.append(MediaRecord(ID_SERVICE, hook.grandparent_rating_key, hook.show_name, "show"))
+    records.append(
+        MediaRecord(
+            ID_SERVICE, hook.rating_key, hook.episode_name or hook.title or hook.rating_key, "episode",
+            year=hook.year, library_name=hook.library_name, file_size_bytes=hook.file_size_bytes,
+            parent_external_id=hook.grandparent_rating_key, season_number=hook.season_num,
+            episode_number=hook.episode_num,
+        )
+    )  # fmt: skip
+    return records
+
+
+def parse_webhook(body: bytes, content_type: str, received_at: datetime) -> WebhookEvent:
+    """stop and watched record the play; created (recently added) adds the item; other actions are ignored."""
+    require_content_type(content_type, ("application/json",), "Tautulli")
+    hook = validate(TautulliWebhook, decode_json_object(body, SERVICE), SERVICE)
+    event = hook.action
+    if event == "created":
+        media = _hook_media(hook, event)
+        return (
+            WebhookEvent(event, media=tuple(media))
+            if media
+            else WebhookEvent(event, note="not a movie or show")
+        )
+    if event not in ("stop", "watched"):
+        return WebhookEvent(event, note="event type not used")
+    media = _hook_media(hook, event)
+    if not media or hook.media_type == "show":
+        return WebhookEvent(event, note="not a movie or episode")
+    if not hook.user_id or not hook.username:
+        raise PayloadError(f"Tautulli {event} webhook has no user_id or username", status=422)
+    if hook.started_unixtime is None:
+        raise PayloadError(f"Tautulli {event} webhook has no started_unixtime", status=422)
+    user = UserRecord(
+        SERVICE, hook.user_id, hook.username, email=hook.user_email, aliases=((ID_SERVICE, hook.user_id),)
+    )
+    started_at = from_unix(hook.started_unixtime)
+    stopped_at = from_unix(hook.stopped_unixtime) or from_unix(hook.unixtime) or received_at
+    watched = hook.stream_duration_sec
+    if watched is None and started_at is not None:
+        watched = int((stopped_at - started_at) / timedelta(seconds=1))
+    play = PlayRecord(
+        service=SERVICE,
+        source_id=play_id(hook.user_id, hook.rating_key or "", hook.started_unixtime),
+        user_external_id=hook.user_id,
+        item_external_id=hook.rating_key or "",
+        started_at=started_at,
+        stopped_at=stopped_at,
+        watched_seconds=max(watched or 0, 0),
+        percent_complete=None
+        if hook.progress_percent is None
+        else min(max(hook.progress_percent, 0.0), 100.0),
+        id_service=ID_SERVICE,
+    )
+    return WebhookEvent(event, users=(user,), media=tuple(media), plays=(play,))

@@ -1,0 +1,53 @@
+"""``marquee sync [SERVICE]``: run the media-service sync jobs now and print each one's result."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from bot.cli import CommandError
+from bot.database import open_database
+from bot.integrations import build_sync_jobs
+from bot.settings import Settings
+from core.sync.jobs import run_job
+
+SERVICES = ("plex", "jellyfin", "tautulli", "overseerr", "jellyseerr")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("sync", help="sync the configured media services now (all, or one)")
+    parser.add_argument("service", nargs="?", choices=SERVICES, help="only this service")
+    parser.set_defaults(handler=run)
+
+
+async def _sync(settings: Settings, service: str | None) -> int:
+    jobs = build_sync_jobs(settings)
+    if service is not None:
+        jobs = [job for job in jobs if job.name == service]
+        if not jobs:
+            raise CommandError(
+                f"{service} is not configured: set MARQUEE_{service.upper()}_URL and its API key or token",
+                code=2,
+            )
+    if not jobs:
+        raise CommandError(
+            "no media service is configured (e.g. MARQUEE_PLEX_URL and MARQUEE_PLEX_TOKEN)", code=2
+        )
+    pool = await open_database(settings)
+    failures = 0
+    try:
+        for job in jobs:
+            result = await run_job(pool, job)
+            if result.ok:
+                counts = ", ".join(f"{name} {value}" for name, value in result.counts.items())
+                print(f"{job.name}: ok in {result.seconds:.1f}s ({counts})")
+            else:
+                failures += 1
+                print(f"{job.name}: FAILED after {result.seconds:.1f}s: {result.error}")
+    finally:
+        await pool.close()
+    return 1 if failures else 0
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_sync(settings, args.service))
