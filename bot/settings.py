@@ -92,12 +92,29 @@ class Settings(BaseSettings):
     tautulli_api_key: SecretStr | None = None
     overseerr_url: str | None = None
     overseerr_api_key: SecretStr | None = None
+    jellyseerr_url: str | None = None
+    jellyseerr_api_key: SecretStr | None = None
     sync_interval_seconds: int = Field(default=900, ge=30)
+    media_timeout_seconds: float = Field(default=30.0, gt=0, description="Per HTTP call to a media service.")
+    plex_sync_history: bool | None = Field(
+        default=None,
+        description="Read plays from Plex's history; unset means yes unless Tautulli is configured "
+        "(Tautulli's history is richer and would count the same plays again).",
+    )
 
     # --- webhook server -----------------------------------------------------------
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8787, ge=1, le=65535)
-    webhook_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Webhook token for every source without its own *_webhook_secret."
+    )
+    plex_webhook_secret: SecretStr | None = None
+    jellyfin_webhook_secret: SecretStr | None = None
+    tautulli_webhook_secret: SecretStr | None = None
+    overseerr_webhook_secret: SecretStr | None = None
+    jellyseerr_webhook_secret: SecretStr | None = None
+    radarr_webhook_secret: SecretStr | None = None
+    sonarr_webhook_secret: SecretStr | None = None
     webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
     @field_validator("timezone")
