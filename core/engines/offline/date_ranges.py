@@ -96,6 +96,9 @@ _ROLLING = re.compile(
     r"(?:(\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
     r"thirty|ninety|few|couple(?: of)?)\s+)?" + _UNIT + r"\b"
 )
+_SINCE_START = re.compile(
+    r"\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?(week|month|year)\b"
+)
 _WEEKEND = re.compile(r"\b(this|last|past|previous)\s+weekend\b")
 _SEASON = re.compile(
     r"\b(?:(last|this|past|previous)\s+|(?:in|over|during|through|throughout|for)\s+(?:the\s+)?)"
@@ -276,6 +279,8 @@ class DateRangeParser:
         local_now = now.astimezone(tz)
         today = local_now.date()
         lowered = " ".join(text.lower().replace("’", "'").split())
+        # "today's webhooks", "last month's plays"
+        lowered = re.sub(r"\b(today|yesterday|tonight|week|weekend|month|year)'s\b", r"\1", lowered)
 
         def day_range(first: date, end_exclusive: date, phrase: str, label: str) -> DateRange:
             return DateRange(
@@ -297,6 +302,22 @@ class DateRangeParser:
                 last + timedelta(days=1),
                 phrase,
                 f"around {name} {day.year} ({_span_label(first, last)})",
+            )
+
+        since_start = _SINCE_START.search(lowered)
+        if since_start is not None:
+            unit = since_start.group(1)
+            if unit == "week":
+                first = today - timedelta(days=today.weekday())
+            elif unit == "month":
+                first = today.replace(day=1)
+            else:
+                first = date(today.year, 1, 1)
+            return day_range(
+                first,
+                today + timedelta(days=1),
+                since_start.group(0),
+                f"this {unit} so far ({_span_label(first, today)})",
             )
 
         season = _SEASON.search(lowered)

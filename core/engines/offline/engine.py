@@ -83,7 +83,7 @@ class OfflineEngine:
             return self._wrong_mode(route, scope)
         assert route.tool is not None
         if route.missing_required:
-            return self._ask_for_title(route)
+            return self._ask_for_missing(route)
         return await self._run(route, tools, scope)
 
     # -- the paths ------------------------------------------------------------------------
@@ -92,7 +92,7 @@ class OfflineEngine:
     ) -> Route | None:
         """'and last month?' / 'what about comedies?': the previous question's tool with the new slots."""
         slots = route.slots
-        if not (slots.period or slots.title or slots.genre or slots.media_type):
+        if not (slots.period or slots.title or slots.genre or slots.media_type or slots.username):
             return None
         if len(question.split()) > FOLLOW_UP_MAX_WORDS:
             return None
@@ -111,6 +111,7 @@ class OfflineEngine:
             integration=slots.integration or earlier.slots.integration,
             days=slots.days or earlier.slots.days,
             status=slots.status or earlier.slots.status,
+            username=slots.username or earlier.slots.username,
         )
         params, dropped, missing = self.router.parameters(earlier.tool, merged)
         # A follow-up is only as sure as the question it follows, and a little less.
@@ -160,11 +161,15 @@ class OfflineEngine:
             engine=self.name,
         )
 
-    def _ask_for_title(self, route: Route) -> EngineAnswer:
+    def _ask_for_missing(self, route: Route) -> EngineAnswer:
         assert route.tool is not None
         example = next((e for e in route.tool.examples if "[" not in e), route.example)
+        if "username" in route.missing_required:
+            text = phrasing.which_user(example)
+        else:
+            text = phrasing.which_title(example)
         return EngineAnswer(
-            text=phrasing.which_title(f'"{example}"' if '"' not in example else example),
+            text=text,
             assessment=SelfAssessment(
                 confidence=0.3,
                 had_sufficient_data=False,

@@ -58,7 +58,11 @@ def needs_personal_mode() -> str:
 
 
 def which_title(example: str) -> str:
-    return f"Which title do you mean? Name it in quotes, for example: {example}"
+    return f'Which title do you mean? Name it, in quotes if it is a common phrase, for example: "{example}"'
+
+
+def which_user(example: str) -> str:
+    return f'Which user do you mean? Give their server username, for example: "{example}"'
 
 
 def tool_failed(reason: str) -> str:

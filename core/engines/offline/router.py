@@ -35,9 +35,16 @@ from core.scope import Mode
 from core.tools.base import Tool
 
 # Below this score a question is not mapped to any tool ("I can't answer that yet").
-MIN_SCORE = 0.42
+MIN_SCORE = 0.46
 # An unknown word this close to a known one (rapidfuzz ratio) is read as that word: "abandonned".
 TYPO_SIMILARITY = 86
+# A tool of the asker's mode wins over a better-scoring tool of the other mode within this distance.
+MODE_WINDOW = 0.12
+# A question about people ("who", "which users") is a poorer match for an example about things, and
+# the other way round.
+PEOPLE_WORDS = frozenset({"who", "whose", "user"})
+PEOPLE_MISMATCH = 0.87
+SECOND_EXAMPLE_WEIGHT = 0.1
 # Weight of the fuzzy string similarity next to the weighted word overlap.
 FUZZY_WEIGHT = 0.25
 
@@ -70,6 +77,20 @@ _STATUS = {
     "fulfilled": "available", "failed": "failed",
 }  # fmt: skip
 _STATUS_PATTERN = re.compile(r"\b(" + "|".join(sorted(_STATUS, key=len, reverse=True)) + r")\b")
+_USERNAME_PATTERNS = (
+    re.compile(
+        r"\b(?P<name>[a-z0-9_.-]{2,32})'s\s+(?:viewing|watch|history|activity|plays|stats|shows|movies)"
+    ),
+    re.compile(
+        r"\b(?:has|did|is|does|was)\s+(?:user\s+)?(?P<name>[a-z0-9_.-]{2,32})\s+(?:been\s+)?(?:watch|view|play|stream|see)"
+    ),
+    re.compile(r"\b(?:user|member)\s+(?P<name>[a-z0-9_.-]{2,32})\b"),
+)
+_NOT_A_USERNAME = frozenset(
+    "i me my you your we our they them he she it everyone everybody anyone anybody someone somebody people "
+    "users user members member others other the a an this that what who which most least each every all "
+    "content server library plex admin admins my own".split()
+)
 _DAYS = re.compile(r"\b(\d{1,4})\s*(day|week|month)s?\b")
 
 # Examples are read against a fixed clock: only which words are time words matters there.
@@ -78,7 +99,120 @@ _EXAMPLE_CLOCK = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 # Extra phrasings per tool name, beyond the tools' own examples: synonyms and
 # the ways people actually ask. Unknown names are ignored, so the catalogue
 # can change without breaking the router.
-EXTRA_EXAMPLES: dict[str, tuple[str, ...]] = {}
+EXTRA_EXAMPLES: dict[str, tuple[str, ...]] = {
+    "recommend_tonight": (
+        "what would you put on for me",
+        "recommend me a movie",
+        "what's good to watch",
+        "I need a recommendation",
+        "suggest a show for tonight",
+    ),
+    "similar_titles": (
+        "something like X I haven't seen",
+        "what's like X",
+        "titles similar to X",
+        "what else is like X",
+    ),
+    "top_genres": (
+        "what genres do I like",
+        "my favourite kinds of movies",
+        "which genre do I watch most often",
+    ),
+    "highly_rated_unwatched": ("highly rated movies I have not seen yet", "acclaimed films I never watched"),
+    "new_in_library": ("what was added to the library", "latest additions", "anything new on the server"),
+    "what_others_watch": ("what are other people watching", "what are my friends watching"),
+    "trending": (
+        "what is trending",
+        "most played titles on the server this week",
+        "what gets the most plays",
+    ),
+    "unwatched_content": (
+        "what have I not watched yet",
+        "titles I have never played",
+        "what is left for me to watch",
+    ),
+    "watch_time": (
+        "how many hours have I watched",
+        "how much time did I spend watching",
+        "my total watch time",
+        "how much did I stream",
+    ),
+    "average_rating": (
+        "what rating do I usually give",
+        "what score do I give things on average",
+        "my mean rating",
+    ),
+    "watch_history": ("what did I watch", "what was I watching", "list what I watched", "my recent plays"),
+    "watch_time_by_hour": (
+        "which hours do I watch",
+        "what time do I usually stream",
+        "night or morning viewer",
+    ),
+    "time_to_finish_series": ("how many episodes left", "when will I be done with this show"),
+    "abandoned_shows": (
+        "shows I stopped watching",
+        "series I gave up on",
+        "shows I started but never finished",
+    ),
+    "my_requests": ("what have I requested", "my requests status", "titles I asked for"),
+    "request_turnaround": (
+        "how long does a request take",
+        "typical wait for a request",
+        "time from request to available",
+    ),
+    "fastest_approvers": ("who approves the quickest", "which admin approves fastest"),
+    "declined_requests": ("which requests were rejected", "why was my request declined", "denied requests"),
+    "most_active_users": ("who is the most active user", "rank users by activity", "busiest users"),
+    "inactive_users": ("who has not logged in", "users who have not signed in for a while", "idle users"),
+    "top_watchers": (
+        "who watched the most",
+        "which user has watched the most",
+        "rank users by watch time",
+        "who has watched the most hours",
+    ),
+    "top_raters": ("which users rate the most", "who gives the most ratings", "most ratings given by user"),
+    "top_requesters": ("who requests the most", "rank users by requests", "who has made the most requests"),
+    "requested_content_watchers": (
+        "which users watch requested titles",
+        "who watches the requests of others",
+        "who plays requested content",
+    ),
+    "requests_watched_by_others": (
+        "whose requests do others watch",
+        "whose requests are watched the most",
+        "whose requests are popular with others",
+    ),
+    "content_discoverers": ("whose requests do others love", "who discovers content others rate highly"),
+    "power_users": ("who are the heaviest users", "most engaged users overall", "super users"),
+    "requesters_who_skip_their_requests": (
+        "who requests content and never watches it",
+        "users who do not watch what they requested",
+    ),
+    "popular_content": (
+        "most watched titles across everyone",
+        "which titles get the most plays from all users",
+        "most popular movies and shows on the server",
+        "what do all users watch most",
+    ),
+    "server_genres": ("most popular genres across the server", "genre breakdown for all users"),
+    "never_watched_content": (
+        "titles nobody has watched",
+        "content with zero plays",
+        "movies no one watches",
+    ),
+    "removal_candidates": ("what could I delete", "titles to remove to free space", "what should I prune"),
+    "library_growth": (
+        "how many titles are added each month",
+        "library growth trend",
+        "is the library growing",
+    ),
+    "deletions": ("what was removed from the library", "how many titles were deleted", "deleted items"),
+    "integration_health": ("did any sync fail", "is plex syncing", "which services are down", "sync status"),
+    "webhook_counts": ("how many webhooks came in", "webhook events received", "count of webhooks"),
+    "api_error_rate": ("how often do api calls fail", "api failure rate", "api errors"),
+    "bandwidth_usage": ("how much data do we stream", "bandwidth used this month", "total data transferred"),
+    "storage_by_library": ("how much space does each library use", "library sizes", "disk usage per library"),
+}
 
 
 @dataclass(frozen=True)
@@ -93,6 +227,9 @@ class Slots:
     integration: str | None = None
     days: int | None = None
     status: str | None = None
+    # A server username the question names ("what has alice been watching"): a tool argument only,
+    # never an identity; the scope comes from the caller and the tool applies its own privacy rule.
+    username: str | None = None
 
 
 @dataclass
@@ -126,6 +263,7 @@ class _Example:
     tokens: Counter[str]
     joined: str
     weight: float
+    about_people: bool
 
 
 class Router:
@@ -155,7 +293,14 @@ class Router:
         }
         self._unknown_idf = math.log(1 + count)
         self._examples = [
-            _Example(name, text, Counter(tokens), " ".join(sorted(tokens)), self._weight(Counter(tokens)))
+            _Example(
+                name,
+                text,
+                Counter(tokens),
+                " ".join(sorted(tokens)),
+                self._weight(Counter(tokens)),
+                bool(PEOPLE_WORDS & set(tokens)),
+            )
             for name, text, tokens in tokenised
             if tokens
         ]
@@ -175,11 +320,17 @@ class Router:
         period = self.dates.find(rest, now)
         if period is not None:
             rest = re.sub(re.escape(period.phrase), " ", rest, count=1, flags=re.IGNORECASE)
+            # "over Christmas last year": the second time phrase only refines the first; drop its words too.
+            again = self.dates.find(rest, now)
+            if again is not None:
+                rest = re.sub(re.escape(again.phrase), " ", rest, count=1, flags=re.IGNORECASE)
         lowered = rest.lower()
+        # "show me ..." is a verb, not TV.
+        kinds = re.sub(r"\bshow\s+(?:me|us|my|the|all|what)\b", " ", lowered)
         media_type = None
-        if _MOVIE.search(lowered) and not _SHOW.search(lowered):
+        if _MOVIE.search(kinds) and not _SHOW.search(kinds):
             media_type = "movie"
-        elif _SHOW.search(lowered) and not _MOVIE.search(lowered):
+        elif _SHOW.search(kinds) and not _MOVIE.search(kinds):
             media_type = "show"
         genre_match = _GENRE_PATTERN.search(lowered)
         genre = None
@@ -201,6 +352,12 @@ class Router:
             factor = {"day": 1, "week": 7, "month": 30}[days_match.group(2)]
             days = int(days_match.group(1)) * factor
         status_match = _STATUS_PATTERN.search(lowered)
+        username = None
+        for pattern in _USERNAME_PATTERNS:
+            user_match = pattern.search(lowered.replace("’", "'"))
+            if user_match and user_match.group("name") not in _NOT_A_USERNAME:
+                username = user_match.group("name")
+                break
         found = Slots(
             period=period,
             title=title,
@@ -210,6 +367,7 @@ class Router:
             integration=integration_match.group(1) if integration_match else None,
             days=days,
             status=_STATUS[status_match.group(1)] if status_match else None,
+            username=username,
         )
         return found, rest
 
@@ -237,7 +395,8 @@ class Router:
         question = Counter(tokens)
         question_weight = self._weight(question)
         joined = " ".join(sorted(tokens))
-        best: dict[str, Candidate] = {}
+        asks_about_people = bool(PEOPLE_WORDS & question.keys())
+        scores: dict[str, list[tuple[float, str]]] = {}
         for example in self._examples:
             shared = question & example.tokens
             if not shared:
@@ -245,9 +404,16 @@ class Router:
             overlap = 2 * self._weight(shared) / (question_weight + example.weight)
             fuzzy = fuzz.token_sort_ratio(joined, example.joined) / 100
             value = (1 - FUZZY_WEIGHT) * overlap + FUZZY_WEIGHT * fuzzy
-            current = best.get(example.tool_name)
-            if current is None or value > current.score:
-                best[example.tool_name] = Candidate(self.tools[example.tool_name], value, example.text)
+            if asks_about_people != example.about_people:
+                value *= PEOPLE_MISMATCH
+            scores.setdefault(example.tool_name, []).append((value, example.text))
+        best: dict[str, Candidate] = {}
+        for name, values in scores.items():
+            values.sort(reverse=True)
+            # Mostly the best example; a second good one breaks ties between tools.
+            second = values[1][0] if len(values) > 1 else 0.0
+            combined = (1 - SECOND_EXAMPLE_WEIGHT) * values[0][0] + SECOND_EXAMPLE_WEIGHT * second
+            best[name] = Candidate(self.tools[name], combined, values[0][1])
         return sorted(best.values(), key=lambda c: c.score, reverse=True)
 
     # -- routing ------------------------------------------------------------------------------
@@ -261,7 +427,7 @@ class Router:
         allowed = [c for c in candidates if mode in c.tool.modes]
         # A tool of the asker's mode that scores nearly as well is what they meant.
         if mode not in top.tool.modes:
-            close = [c for c in allowed if c.score >= top.score - 0.04]
+            close = [c for c in allowed if c.score >= top.score - MODE_WINDOW]
             if not close:
                 kind: Literal["needs_admin", "needs_personal"] = (
                     "needs_admin" if mode == "personal" else "needs_personal"
@@ -318,6 +484,8 @@ class Router:
             names = [n for n in ("integration", "service", "source") if n in fields]
             if names:
                 offer(names, found.integration, "the integration")
+        if found.username is not None and "username" in fields:
+            params["username"] = found.username
         if found.status is not None and "status" in fields:
             params["status"] = found.status
         if found.days is not None:

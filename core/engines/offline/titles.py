@@ -16,11 +16,12 @@ _CUE = (
     r"what'?s|whats|picks?|recommendations?)\s+(?:just\s+|kind\s+of\s+|a\s+bit\s+|a\s+lot\s+)?like|"
     r"similar\s+to|along\s+the\s+lines\s+of|in\s+the\s+(?:vein|style|spirit)\s+of|"
     r"reminiscent\s+of|comparable\s+to|(?:if|since|because|as)\s+i\s+(?:liked|loved|enjoyed)|"
+    r"i\s+(?:really\s+|just\s+)?(?:liked|loved|enjoyed|adored)|"
     r"(?:same|similar)\s+(?:vibe|feel|style)\s+as)"
 )
 _SIMILAR = re.compile(rf"\b{_CUE}\s+(?P<title>.+)$", re.IGNORECASE)
 _FINISH = re.compile(
-    r"\b(?:finish(?:ing)?|complete|completing|done\s+with|through|left\s+(?:of|in)|remaining\s+(?:of|in)|"
+    r"\b(?:finish(?:ing)?|complete|completing|(?:be\s+)?done\s+with|through|left\s+(?:of|in)|remaining\s+(?:of|in)|"
     r"to\s+go\s+(?:of|in)|catch(?:ing)?\s+up\s+(?:on|with))\s+(?P<title>.+)$",
     re.IGNORECASE,
 )
@@ -31,7 +32,7 @@ _EPISODES_OF = re.compile(
 )
 # Words that end a title when they follow it: "like Alien but newer", "finish Severance at this pace".
 _TRAILING = re.compile(
-    r"\s+(?:but|please|pls|thanks|thank\s+you|at\s+this\s+(?:pace|rate)|at\s+my\s+(?:pace|rate)|"
+    r"\s*,.*$|\s+(?:but|what\s+else|and\s+want|please|pls|thanks|thank\s+you|at\s+this\s+(?:pace|rate)|at\s+my\s+(?:pace|rate)|"
     r"if\s+i|when\s+i|from\s+my|in\s+my|on\s+(?:my|the)\s+(?:server|library|plex)|tonight|today|"
     r"this\s+(?:week|weekend|evening)|for\s+(?:me|tonight)|that\s+i|i\s+haven'?t|maybe|instead|again)\b.*$",
     re.IGNORECASE,
@@ -80,6 +81,13 @@ class TitleMention:
     rest: str
 
 
+# "the shows I'm in the middle of", "my shows": a description, not a title.
+_DESCRIPTION = re.compile(
+    r"^(?:the\s+|my\s+|all\s+(?:the\s+|my\s+)?)?(?:shows?|series|ones?|things?|stuff|episodes?|seasons?)\b",
+    re.I,
+)
+
+
 def _clean(raw: str) -> str:
     title = _TRAILING.sub("", raw.strip())
     title = re.sub(r"[\s?!.,;:]+$", "", title)
@@ -100,7 +108,11 @@ def find_title(question: str) -> TitleMention | None:
         if match is None:
             continue
         title = _clean(match.group("title"))
-        if title.lower() in _NOT_A_TITLE or not re.search(r"[a-z0-9]", title, re.I):
+        if (
+            title.lower() in _NOT_A_TITLE
+            or _DESCRIPTION.match(title)
+            or not re.search(r"[a-z0-9]", title, re.I)
+        ):
             continue
         at = question.find(title, match.start("title"))
         rest = question[:at] + " " + question[at + len(title) :] if at >= 0 else question[: match.start()]
