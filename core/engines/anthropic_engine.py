@@ -171,9 +171,13 @@ class AnthropicEngine:
         max_attempts: int = 3,
         backoff_base_seconds: float = 1.0,
         max_retry_wait_seconds: float = 20.0,
+        answer_deadline_seconds: float | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._client = client
+        # A chat user should not wait for every round and retry at full timeout: one answer, all
+        # rounds and retries included, gets at most this long (default: twice the request timeout).
+        self._deadline = answer_deadline_seconds or 2 * timeout_seconds
         self._model = model
         self._max_tool_rounds = max_tool_rounds
         self._timeout = timeout_seconds
@@ -230,6 +234,15 @@ class AnthropicEngine:
     # -- the loop -----------------------------------------------------------------
 
     async def answer(
+        self, question: str, scope: Scope, history: list[Turn], tools: ToolRunner
+    ) -> EngineAnswer:
+        try:
+            async with asyncio.timeout(self._deadline):
+                return await self._answer(question, scope, history, tools)
+        except TimeoutError:
+            raise EngineUnavailable(f"no answer within {self._deadline:.0f} s") from None
+
+    async def _answer(
         self, question: str, scope: Scope, history: list[Turn], tools: ToolRunner
     ) -> EngineAnswer:
         tool_defs = self.tool_definitions(tools)

@@ -199,11 +199,26 @@ async def test_a_model_that_does_not_answer_in_time_times_out(
     api, _ = fake_api
     late = Delay(2.0, message([submit_answer("too late")]))
     api.script(late, late)
-    engine, _ = engine_for(anthropic_client, timeout_seconds=0.2, max_attempts=2)
+    engine, _ = engine_for(anthropic_client, timeout_seconds=0.2, max_attempts=2, answer_deadline_seconds=5.0)
 
     with pytest.raises(EngineUnavailable, match="Timeout"):
         await engine.answer("hi", ALICE, [], RecordingToolRunner(ALICE))
     assert len(api.requests) == 2
+
+
+async def test_one_answer_has_an_overall_deadline_across_rounds_and_retries(
+    fake_api: tuple[FakeMessagesAPI, str], anthropic_client: anthropic.AsyncAnthropic
+) -> None:
+    api, _ = fake_api
+    slow_round = Delay(0.15, message([tool_use("my_watch_time", {"period": "today"})]))
+    api.script(*[slow_round] * 6)
+    engine = AnthropicEngine(
+        anthropic_client, "claude-sonnet-4-5", timeout_seconds=1.0, answer_deadline_seconds=0.4
+    )
+
+    with pytest.raises(EngineUnavailable, match="no answer within"):
+        await engine.answer("hi", ALICE, [], RecordingToolRunner(ALICE))
+    assert len(api.requests) < 6
 
 
 async def test_conversation_memory_is_sent_as_alternating_turns(

@@ -1,0 +1,320 @@
+"""Core overhead of the Assistant per message, with a zero-latency model.
+
+    python benchmarks/engine.py [--database-url DSN] [--users 2000] [--items 200000] [--watch-rows 5000000]
+                                [--messages 300] [--conversations 100] [--per-conversation 5]
+                                [--engine anthropic|offline]
+
+The real Assistant, the real tool catalogue (row-level security included) and,
+with ``--engine anthropic`` (the default), the real ``AnthropicEngine`` and
+``anthropic`` SDK talking HTTP to a local fake Messages API that answers at once
+from its own thread: a tool call chosen from the question, then
+``submit_answer``. So every figure is Marquee's own cost — identity, scope,
+limits, conversation memory, the SDK, the tools' SQL on the large demo server,
+the grounded assessment and the records — and none of it is model time.
+
+The large demo server (2,000 users, 200,000 items, 5,000,000 watch rows) is
+generated once into the database ``marquee_bench_large`` (embedded PostgreSQL
+under the data directory unless ``--database-url``/``MARQUEE_DATABASE_URL``
+points elsewhere) and reused by later runs.
+
+Prints: sequential latency p50/p99 (target p50 ≤ 25 ms, p99 ≤ 100 ms),
+messages per second and latency with N concurrent conversations, and model
+calls per answer (target: one per answer plus one per tool round).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import anthropic  # noqa: E402
+import asyncpg  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+from bot.database import ensure_database_exists, start_embedded_database, with_database  # noqa: E402
+from bot.settings import default_data_dir  # noqa: E402
+from core.assistant import Assistant, AssistantConfig  # noqa: E402
+from core.chat import ChatRequest  # noqa: E402
+from core.db import create_pool  # noqa: E402
+from core.engines.anthropic_engine import AnthropicEngine  # noqa: E402
+from core.engines.base import Engine  # noqa: E402
+from core.engines.offline.engine import OfflineEngine  # noqa: E402
+from core.identity import link_account  # noqa: E402
+from core.migrations import apply_migrations  # noqa: E402
+from core.rate_limits import Limits  # noqa: E402
+from core.scope import Scope  # noqa: E402
+from core.tools.catalogue import build_catalogue  # noqa: E402
+from core.tools.scoped_connection import ScopedToolRunner  # noqa: E402
+
+BENCH_DATABASE = "marquee_bench_large"
+TARGET_P50_MS = 25
+TARGET_P99_MS = 100
+
+# What members ask, and the catalogue tool a model would call for it.
+QUESTIONS: list[tuple[str, str, dict[str, Any]]] = [
+    ("What should I watch tonight?", "recommend_tonight", {}),
+    ("What are my most watched genres?", "top_genres", {}),
+    ("How much have I watched this month?", "watch_time", {}),
+    ("What's my average rating?", "average_rating", {}),
+    ("What did I request?", "my_requests", {}),
+    ("Which shows have I abandoned?", "abandoned_shows", {}),
+    ("What's new in my library this week?", "new_in_library", {}),
+    ("What's trending on my server?", "trending", {}),
+    ("Show my watch history", "watch_history", {}),
+    ("When do I watch the most?", "watch_time_by_hour", {}),
+]
+TOOL_FOR_QUESTION = {question: (tool, params) for question, tool, params in QUESTIONS}
+
+
+# -- a zero-latency Messages API in its own thread ------------------------------------------------
+
+
+class FakeModel:
+    def __init__(self) -> None:
+        self.calls = 0
+        self._ids = 0
+        self.loop = asyncio.new_event_loop()
+        self.url = ""
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _next_id(self, prefix: str) -> str:
+        self._ids += 1
+        return f"{prefix}_01Bench{self._ids:08d}"
+
+    def _reply(self, content: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "id": self._next_id("msg"),
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5-20250929",
+            "content": content,
+            "stop_reason": "tool_use",
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": 120,
+                "output_tokens": 60,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 2400,
+            },
+        }
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.calls += 1
+        body = await request.json()
+        last = body["messages"][-1]["content"]
+        if isinstance(last, str):  # the question: call the tool a model would pick
+            tool, params = TOOL_FOR_QUESTION.get(last, ("recommend_tonight", {}))
+            block = {"type": "tool_use", "id": self._next_id("toolu"), "name": tool, "input": params}
+        else:  # tool results are back: answer with the self-assessment
+            block = {
+                "type": "tool_use",
+                "id": self._next_id("toolu"),
+                "name": "submit_answer",
+                "input": {
+                    "answer": "Here is what I found on your server.",
+                    "confidence": 0.86,
+                    "had_sufficient_data": True,
+                    "missing_data": [],
+                    "data_sources_used": ["watch_history"],
+                    "could_improve_with": [],
+                    "reasoning": "from the tool result",
+                    "question_type": "analytics",
+                    "complexity": "simple",
+                },
+            }
+        return web.json_response(self._reply([block]))
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        app = web.Application()
+        app.router.add_post("/v1/messages", self.handle)
+        runner = web.AppRunner(app, access_log=None)
+        self.loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        self.loop.run_until_complete(site.start())
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        self._ready.set()
+        self.loop.run_forever()
+
+    def start(self) -> str:
+        self._thread.start()
+        self._ready.wait()
+        return self.url
+
+
+# -- the database --------------------------------------------------------------------------------
+
+
+async def prepare_database(args: argparse.Namespace) -> str:
+    from core.demo_data import DemoConfig, database_is_empty, generate_demo_data
+
+    admin_dsn = args.database_url or os.environ.get("MARQUEE_DATABASE_URL")
+    if admin_dsn:
+        await ensure_database_exists(admin_dsn, BENCH_DATABASE)
+        dsn = with_database(admin_dsn, BENCH_DATABASE)
+    else:
+        dsn = with_database(await start_embedded_database(default_data_dir() / "benchmarks"), BENCH_DATABASE)
+        await ensure_database_exists(with_database(dsn, "postgres"), BENCH_DATABASE)
+    pool = await create_pool(dsn, max_size=4)
+    try:
+        async with pool.acquire() as conn:
+            await apply_migrations(conn)
+        if await database_is_empty(pool):
+            print(
+                f"generating the large demo server ({args.users} users, {args.items} items, "
+                f"{args.watch_rows} watch rows); this runs once...",
+                flush=True,
+            )
+            started = time.perf_counter()
+            config = DemoConfig(
+                seed=7, users=args.users, items=args.items, days=730, watch_rows=args.watch_rows
+            )
+            await generate_demo_data(pool, config)
+            print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
+    finally:
+        await pool.close()
+    return dsn
+
+
+async def bench_accounts(pool: asyncpg.Pool, count: int) -> list[str]:
+    """Discord accounts for the first ``count`` ordinary users (the members who chat)."""
+    async with pool.acquire() as conn:
+        usernames = await conn.fetch(
+            "SELECT username FROM users WHERE role = 'user' ORDER BY username LIMIT $1", count
+        )
+        accounts = []
+        for n, row in enumerate(usernames):
+            account = f"bench{n:04d}"
+            await link_account(conn, "discord", account, row["username"])
+            accounts.append(account)
+        # earlier runs leave their exchanges behind; the figures are about answering, not a full table
+        await conn.execute(
+            "DELETE FROM chat_history WHERE platform = 'discord' AND conversation_id LIKE 'bench-%'"
+        )
+    return accounts
+
+
+# -- measuring -----------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def timed(assistant: Assistant, request: ChatRequest) -> float:
+    started = time.perf_counter()
+    reply = await assistant.handle(request)
+    elapsed = (time.perf_counter() - started) * 1000
+    if reply.kind not in ("answer", "admin"):
+        raise RuntimeError(f"unexpected reply {reply.kind}: {reply.text}")
+    return elapsed
+
+
+async def run(args: argparse.Namespace) -> int:
+    dsn = await prepare_database(args)
+    pool = await create_pool(dsn, max_size=args.pool_size)
+    fake = FakeModel()
+    client: anthropic.AsyncAnthropic | None = None
+    try:
+        accounts = await bench_accounts(pool, args.conversations)
+        catalogue = build_catalogue()
+        engine: Engine
+        if args.engine == "anthropic":
+            client = anthropic.AsyncAnthropic(api_key="bench", base_url=fake.start(), max_retries=0)
+            engine = AnthropicEngine(client, "claude-sonnet-4-5")
+        else:
+            engine = OfflineEngine(catalogue)
+
+        def tools(scope: Scope) -> ScopedToolRunner:
+            return ScopedToolRunner(pool, scope, catalogue)
+
+        assistant = Assistant(
+            pool,
+            engine,
+            tools,
+            config=AssistantConfig(limits=Limits(messages_per_minute=1_000_000, daily_token_budget=0)),
+        )
+
+        def request(n: int, account: str, conversation: str) -> ChatRequest:
+            return ChatRequest("discord", account, conversation, QUESTIONS[n % len(QUESTIONS)][0])
+
+        for n in range(10):  # warm-up: connections, plans, SDK
+            await timed(assistant, request(n, accounts[n % len(accounts)], "bench-warmup"))
+
+        # 1. one message at a time
+        calls_before = fake.calls
+        sequential = [
+            await timed(assistant, request(n, accounts[n % len(accounts)], f"bench-seq-{n % len(accounts)}"))
+            for n in range(args.messages)
+        ]
+        calls_sequential = fake.calls - calls_before
+
+        # 2. many conversations at once, each asking its questions in turn
+        async def conversation(index: int) -> list[float]:
+            account = accounts[index % len(accounts)]
+            return [
+                await timed(assistant, request(index + k, account, f"bench-conc-{index}"))
+                for k in range(args.per_conversation)
+            ]
+
+        started = time.perf_counter()
+        per_conversation = await asyncio.gather(*(conversation(i) for i in range(args.conversations)))
+        wall = time.perf_counter() - started
+        concurrent = [ms for latencies in per_conversation for ms in latencies]
+
+        print(f"\nengine: {args.engine} (zero-latency model); pool {args.pool_size} connections")
+        p50, p99 = statistics.median(sequential), percentile(sequential, 0.99)
+        print(
+            f"sequential, {len(sequential)} messages: p50 {p50:.1f} ms, p95 {percentile(sequential, 0.95):.1f} ms, "
+            f"p99 {p99:.1f} ms, max {max(sequential):.1f} ms "
+            f"(targets p50 ≤ {TARGET_P50_MS} ms: {'met' if p50 <= TARGET_P50_MS else 'MISSED'}, "
+            f"p99 ≤ {TARGET_P99_MS} ms: {'met' if p99 <= TARGET_P99_MS else 'MISSED'})"
+        )
+        print(
+            f"{args.conversations} concurrent conversations × {args.per_conversation}: "
+            f"{len(concurrent) / wall:.0f} messages/s, latency p50 {statistics.median(concurrent):.1f} ms, "
+            f"p99 {percentile(concurrent, 0.99):.1f} ms"
+        )
+        if args.engine == "anthropic":
+            print(
+                f"model calls per answer: {calls_sequential / len(sequential):.2f} "
+                "(one tool round + the submit_answer call; no separate self-assessment call)"
+            )
+        return 0
+    finally:
+        if client is not None:
+            await client.close()
+        await pool.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", help="admin DSN of a PostgreSQL server (default: embedded)")
+    parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--items", type=int, default=200_000)
+    parser.add_argument("--watch-rows", type=int, default=5_000_000)
+    parser.add_argument("--messages", type=int, default=300, help="sequential messages")
+    parser.add_argument("--conversations", type=int, default=100)
+    parser.add_argument("--per-conversation", type=int, default=5)
+    parser.add_argument("--pool-size", type=int, default=20)
+    parser.add_argument("--engine", choices=("anthropic", "offline"), default="anthropic")
+    return asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
