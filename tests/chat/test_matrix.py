@@ -29,7 +29,8 @@ from nio import (
     RoomSendError,
 )
 
-from adapters.chat.matrix_bot import MatrixBot, MatrixSetupError, invite_allowed
+from adapters.chat.matrix_bot import MatrixBot, MatrixSetupError, invite_allowed, parse_command
+from adapters.chat.matrix_rendering import normalize_emoji, reply_content, strip_reply_fallback
 from bot.settings import Settings
 from bot.wiring import build_assistant
 
@@ -340,6 +341,32 @@ async def test_admin_commands_answer_admins_in_the_admin_room_and_refuse_members
             assert "only for admins" in refusal.body
             assert "bandwidth" not in refusal.body
 
+            # In the admin room a question must address the bot; it is then asked in admin mode.
+            localpart = bot_id[1:].split(":")[0]
+            question = await admin.send(
+                admin_room,
+                "m.room.message",
+                {
+                    "msgtype": "m.text",
+                    "body": f"{localpart}: who watched the most this month?",
+                    "m.mentions": {"user_ids": [bot_id]},
+                },
+            )
+            answer = await admin.sync_until(admin.reply_to(question, bot_id), "the admin-mode answer")
+            mode = await db_pool.fetchval(
+                "SELECT mode FROM ai_conversation_feedback WHERE reply_message_id = $1", answer.event_id
+            )
+            assert mode == "admin"
+
+            await db_pool.execute("INSERT INTO users (username) VALUES ('carol')")
+            linking = await admin.say(admin_room, "!link @carol:elsewhere.example carol")
+            await admin.sync_until(admin.reply_to(linking, bot_id), "the link confirmation")
+            linked = await db_pool.fetchval(
+                "SELECT u.username FROM chat_accounts c JOIN users u ON u.id = c.user_id "
+                "WHERE c.platform = 'matrix' AND c.platform_user_id = '@carol:elsewhere.example'"
+            )
+            assert linked == "carol"
+
 
 async def test_invites_from_users_and_homeservers_not_allowed_are_declined(
     synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
@@ -445,3 +472,57 @@ async def test_a_wrong_password_is_a_setup_error_and_an_unreachable_homeserver_a
     missing = wrong.model_copy(update={"matrix_password": None})
     with pytest.raises(MatrixSetupError, match="MARQUEE_MATRIX_ACCESS_TOKEN or MARQUEE_MATRIX_PASSWORD"):
         await MatrixBot(await build_assistant(missing, db_pool), missing).start()
+
+
+async def test_the_first_start_skips_the_history_of_rooms_the_bot_is_already_in(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    account = await bot_account(synapse)
+    bot_id, bot_password = account
+    async with person(synapse, "alice", tmp_path) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        room = await alice.open_room([bot_id])
+        # Before Marquee ever ran, its owner joined the room with the bot account by hand.
+        by_hand = AsyncClient(synapse.base_url, bot_id, config=AsyncClientConfig(max_limit_exceeded=0))
+        assert not isinstance(await by_hand.login(bot_password), LoginError)
+        await by_hand.join(room)
+        await by_hand.close()
+        old = await alice.say(room, "an old question from before the bot ran")
+
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url)
+        async with running_bot(settings, db_pool):
+            new = await alice.say(room, QUESTION)
+            await alice.sync_until(alice.reply_to(new, bot_id), "the answer to the new question")
+        assert alice.replies_to(old, bot_id) == []
+
+
+def test_replies_render_markdown_as_html_and_never_pass_raw_html_through() -> None:
+    content = reply_content("**Alien** <script>alert(1)</script>\n\n- one\n- two", "$question")
+    assert content["body"] == "**Alien** <script>alert(1)</script>\n\n- one\n- two"
+    assert "<strong>Alien</strong>" in content["formatted_body"]
+    assert "&lt;script&gt;" in content["formatted_body"] and "<script>" not in content["formatted_body"]
+    assert "<li>one</li>" in content["formatted_body"]
+    assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$question"}}
+
+    in_thread = reply_content("yes", "$question", thread_root="$root")
+    assert in_thread["m.relates_to"] == {
+        "rel_type": "m.thread",
+        "event_id": "$root",
+        "is_falling_back": False,
+        "m.in_reply_to": {"event_id": "$question"},
+    }
+
+
+def test_reaction_keys_and_commands_are_read_the_way_clients_send_them() -> None:
+    assert normalize_emoji("👍\ufe0f") == "👍"
+    assert normalize_emoji("👍🏽") == "👍"
+    assert normalize_emoji("❌") == "❌"
+    assert strip_reply_fallback("> <@bob:example.org> earlier\n> text\n\nand what about this?") == (
+        "and what about this?"
+    )
+    assert parse_command("!learning resolve 3f2a added the bandwidth table") == (
+        "learning",
+        ["resolve", "3f2a", "added the bandwidth table"],
+    )
+    assert parse_command("!Health") == ("health", [])
+    assert parse_command("!link @carol:example.org carol") == ("link", ["@carol:example.org", "carol"])
