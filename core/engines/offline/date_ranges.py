@@ -260,6 +260,9 @@ class DateRangeParser:
     @staticmethod
     def _looks_like_date(span: str, before: str, after: str) -> bool:
         words = re.findall(r"[a-z]+|\d+", span.lower())
+        # "for 60 days" is a duration, not a date: "60 days ago" says when.
+        if re.fullmatch(r"(?:for\s+|in\s+)?\d+\s+(?:day|week|month|year)s?", span.strip().lower()):
+            return False
         if any(w in _RELATIVE_WORDS or w in _WEEKDAYS for w in words):
             return True
         if any(len(w) == 4 and w.isdigit() and 1900 <= int(w) <= 2100 for w in words):

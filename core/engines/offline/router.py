@@ -39,11 +39,15 @@ MIN_SCORE = 0.46
 # An unknown word this close to a known one (rapidfuzz ratio) is read as that word: "abandonned".
 TYPO_SIMILARITY = 86
 # A tool of the asker's mode wins over a better-scoring tool of the other mode within this distance.
-MODE_WINDOW = 0.12
+# Narrow in personal mode: an admin question there gets an honest refusal, not a personal tool that
+# only looks similar; wider in admin mode, where admins also ask in their own words about the server.
+MODE_WINDOW: dict[str, float] = {"personal": 0.03, "admin": 0.12}
 # A question about people ("who", "which users") is a poorer match for an example about things, and
 # the other way round.
 PEOPLE_WORDS = frozenset({"who", "whose", "user"})
 PEOPLE_MISMATCH = 0.87
+# Likewise a question about "me"/"my" and an example that is not (and the other way round).
+SELF_MISMATCH = 0.93
 SECOND_EXAMPLE_WEIGHT = 0.1
 # Weight of the fuzzy string similarity next to the weighted word overlap.
 FUZZY_WEIGHT = 0.25
@@ -264,6 +268,7 @@ class _Example:
     joined: str
     weight: float
     about_people: bool
+    about_self: bool
 
 
 class Router:
@@ -300,6 +305,7 @@ class Router:
                 " ".join(sorted(tokens)),
                 self._weight(Counter(tokens)),
                 bool(PEOPLE_WORDS & set(tokens)),
+                "self" in tokens,
             )
             for name, text, tokens in tokenised
             if tokens
@@ -396,6 +402,7 @@ class Router:
         question_weight = self._weight(question)
         joined = " ".join(sorted(tokens))
         asks_about_people = bool(PEOPLE_WORDS & question.keys())
+        asks_about_self = "self" in question
         scores: dict[str, list[tuple[float, str]]] = {}
         for example in self._examples:
             shared = question & example.tokens
@@ -406,6 +413,8 @@ class Router:
             value = (1 - FUZZY_WEIGHT) * overlap + FUZZY_WEIGHT * fuzzy
             if asks_about_people != example.about_people:
                 value *= PEOPLE_MISMATCH
+            if asks_about_self != example.about_self:
+                value *= SELF_MISMATCH
             scores.setdefault(example.tool_name, []).append((value, example.text))
         best: dict[str, Candidate] = {}
         for name, values in scores.items():
@@ -427,7 +436,7 @@ class Router:
         allowed = [c for c in candidates if mode in c.tool.modes]
         # A tool of the asker's mode that scores nearly as well is what they meant.
         if mode not in top.tool.modes:
-            close = [c for c in allowed if c.score >= top.score - MODE_WINDOW]
+            close = [c for c in allowed if c.score >= top.score - MODE_WINDOW[mode]]
             if not close:
                 kind: Literal["needs_admin", "needs_personal"] = (
                     "needs_admin" if mode == "personal" else "needs_personal"
