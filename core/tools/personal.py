@@ -389,7 +389,7 @@ FROM started s
 JOIN media_items t ON t.id = s.show_id
 WHERE s.show_id NOT IN (SELECT show_id FROM recent)
   AND (s.last_played_at IS NULL OR s.last_played_at < $2)
-  AND s.watched < $3 * (SELECT count(*) FROM media_items e WHERE e.parent_id = s.show_id)
+  AND s.watched < $3::float8 * (SELECT count(*) FROM media_items e WHERE e.parent_id = s.show_id)
 ORDER BY s.last_played_at DESC NULLS LAST, t.title
 LIMIT $4
 """
