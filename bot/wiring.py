@@ -20,10 +20,15 @@ from core.tools.scoped_connection import ScopedToolRunner
 log = logging.getLogger(__name__)
 
 
-def offline_engine(catalogue: ToolCatalogue) -> Engine:
+def offline_engine(settings: Settings, catalogue: ToolCatalogue) -> Engine:
     from core.engines.offline.engine import OfflineEngine
 
-    return OfflineEngine(catalogue)
+    return OfflineEngine(
+        catalogue,
+        holiday_country=settings.holiday_country,
+        holiday_subdivision=settings.holiday_subdivision,
+        southern_hemisphere=settings.southern_hemisphere,
+    )
 
 
 def anthropic_engine(settings: Settings) -> Engine:
@@ -56,7 +61,7 @@ def choose_engine_name(settings: Settings) -> str:
 async def build_assistant(settings: Settings, pool: asyncpg.Pool) -> Assistant:
     """The Assistant every adapter and CLI command uses; ``engine=auto`` picks anthropic when a key is set."""
     catalogue = build_catalogue()
-    offline = offline_engine(catalogue)
+    offline = offline_engine(settings, catalogue)
     name = choose_engine_name(settings)
     if name == "anthropic":
         if settings.anthropic_api_key is None:
