@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import os
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -43,6 +44,12 @@ QUESTIONS = [
     "what was added recently?",
     "what did I watch over the summer?",
 ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -90,6 +97,8 @@ async def measure(dsn: str, data_dir: Path, messages: int, members: int) -> int:
         "MARQUEE_DISCORD_ADMIN_CHANNEL_ID": str(fake.admin_channel_id),
         "MARQUEE_RATE_LIMIT_MESSAGES_PER_MINUTE": "100000",
         "MARQUEE_LOG_LEVEL": "WARNING",
+        "MARQUEE_HTTP_HOST": "127.0.0.1",
+        "MARQUEE_HTTP_PORT": str(free_port()),
     }
     for name in ("MARQUEE_MATRIX_HOMESERVER", "MARQUEE_ANTHROPIC_API_KEY"):
         env.pop(name, None)

@@ -1,7 +1,8 @@
 """``marquee run``: one process with the configured chat adapters, until SIGINT or SIGTERM.
 
-Settings → one pool → the Assistant → each configured adapter, started under
-a supervisor: a refused token is one error line and that adapter stays off; an
+Settings → one pool → the Assistant → each configured chat adapter and the
+integrations (webhook server, sync scheduler), each started under a
+supervisor: a refused token is one error line and that adapter stays off; an
 unreachable service is one warning line and a retry in the background with
 backoff (never a crash loop). Once connected, each adapter reconnects by
 itself after a network loss. On SIGINT/SIGTERM the adapters stop taking new
@@ -91,6 +92,13 @@ def matrix_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
     return ServiceSpec("matrix", lambda: MatrixBot(core, settings), classify)
 
 
+def integrations_spec(settings: Settings, pool: asyncpg.Pool) -> ServiceSpec:
+    """The webhook HTTP server (with /healthz and /metrics) and the sync scheduler."""
+    from bot.integrations import IntegrationsService
+
+    return ServiceSpec("integrations", lambda: IntegrationsService(pool, settings))
+
+
 def adapter_specs(settings: Settings, core: ChatCore) -> list[ServiceSpec]:
     candidates = (discord_spec(settings, core), matrix_spec(settings, core))
     return [spec for spec in candidates if spec is not None]
@@ -118,14 +126,14 @@ async def supervise_start(spec: ServiceSpec, stopping: asyncio.Event) -> Service
             with contextlib.suppress(Exception):
                 await service.stop()
             if isinstance(exc, PermanentStartFailure):
-                log.error("%s: %s; this adapter stays off", spec.name, exc)
+                log.error("%s: %s; it stays off until restarted", spec.name, exc)
                 return None
             message = f"{type(raw).__name__}: {raw}" if str(raw) else type(raw).__name__
             if not warned:
-                log.warning("%s: cannot connect (%s); retrying in the background", spec.name, message)
+                log.warning("%s: cannot start (%s); retrying in the background", spec.name, message)
                 warned = True
             else:
-                log.debug("%s: still cannot connect (%s); next try in %.0fs", spec.name, message, delay)
+                log.debug("%s: still cannot start (%s); next try in %.0fs", spec.name, message, delay)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), timeout=delay)
             delay = min(delay * 2, MAX_RETRY_SECONDS)
@@ -144,8 +152,9 @@ async def run_services(specs: list[ServiceSpec], stopping: asyncio.Event) -> int
     waiters: set[asyncio.Future[Any]] = {all_started, stop_wait}
     await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     if all_started.done() and not stopping.is_set():
+        # Exiting would only restart into the same refusal: stay up while anything runs.
         if all(service is None for service in all_started.result()):
-            log.error("marquee: no adapter could start; exiting")
+            log.error("marquee: nothing could start; exiting")
             stop_wait.cancel()
             return 1
         log.info("marquee: running; stop with Ctrl-C or SIGTERM")
@@ -188,10 +197,7 @@ async def run_marquee(settings: Settings, stopping: asyncio.Event | None = None)
     pool: asyncpg.Pool = await open_database(settings)
     try:
         assistant = await build_assistant(settings, pool)
-        specs = adapter_specs(settings, assistant)
-        if not specs:
-            log.error("marquee: none of the configured adapters is available in this build")
-            return 1
+        specs = [*adapter_specs(settings, assistant), integrations_spec(settings, pool)]
         return await run_services(specs, stopping)
     finally:
         await pool.close()

@@ -7,12 +7,14 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import aiohttp
 import asyncpg
 import discord.http
 import pytest
@@ -326,6 +328,12 @@ async def test_an_admin_links_a_member(fake: FakeDiscord, bot: DiscordBot, db_po
 # --- marquee run ----------------------------------------------------------------------------------
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def run_settings(database_url: str, fake: FakeDiscord, tmp_path: Path) -> Settings:
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -334,6 +342,8 @@ def run_settings(database_url: str, fake: FakeDiscord, tmp_path: Path) -> Settin
         engine="offline",
         discord_token="test-token",
         discord_admin_channel_id=fake.admin_channel_id,
+        http_host="127.0.0.1",
+        http_port=free_port(),
     )
 
 
@@ -365,19 +375,28 @@ async def test_marquee_run_answers_on_discord_and_finishes_the_answer_in_flight_
     assert len([r for r in fake.requests if "/reactions/" in r.path]) == 2
 
 
-async def test_marquee_run_with_a_refused_token_logs_one_line_and_exits(
+async def test_marquee_run_with_a_refused_token_logs_one_line_and_keeps_the_rest_running(
     fake: FakeDiscord, database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake.refuse_token = True
+    settings = run_settings(database_url, fake, tmp_path)
+    stopping = asyncio.Event()
     with caplog.at_level(logging.INFO, logger="marquee.run"):
-        code = await asyncio.wait_for(
-            run_marquee(run_settings(database_url, fake, tmp_path), asyncio.Event()), 30
-        )
-    assert code == 1
+        running = asyncio.create_task(run_marquee(settings, stopping))
+        await eventually(lambda: _logged(caplog, "integrations: started"))
+        await eventually(lambda: _logged(caplog, "discord: Discord refused the token"))
+        # The webhook server is still up.
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{settings.http_port}/healthz") as response:
+                assert response.status < 500
+        stopping.set()
+        assert await asyncio.wait_for(running, timeout=30) == 0
     errors = [
         r.getMessage() for r in caplog.records if r.name == "marquee.run" and r.levelno >= logging.ERROR
     ]
-    assert len([e for e in errors if "MARQUEE_DISCORD_TOKEN" in e]) == 1
+    assert errors == [
+        "discord: Discord refused the token; check MARQUEE_DISCORD_TOKEN; it stays off until restarted"
+    ]
     assert len(fake.calls("GET", "/users/@me")) == 1  # no retry loop against a refused token
 
 
@@ -390,11 +409,14 @@ async def test_marquee_run_keeps_retrying_quietly_while_discord_is_unreachable(
     stopping = asyncio.Event()
     with caplog.at_level(logging.INFO, logger="marquee.run"):
         running = asyncio.create_task(run_marquee(settings, stopping))
-        await eventually(lambda: _logged(caplog, "cannot connect"))
+        await eventually(lambda: _logged(caplog, "discord: cannot start"))
         stopping.set()
         assert await asyncio.wait_for(running, timeout=30) == 0
-    warnings = [r for r in caplog.records if r.name == "marquee.run" and r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "retrying in the background" in warnings[0].getMessage()
+    warnings = [
+        r.getMessage() for r in caplog.records if r.name == "marquee.run" and r.levelno == logging.WARNING
+    ]
+    assert len(warnings) == 1 and warnings[0].startswith("discord: cannot start (")
+    assert "retrying in the background" in warnings[0]
 
 
 async def _logged(caplog: pytest.LogCaptureFixture, text: str) -> bool:
@@ -410,6 +432,8 @@ async def test_marquee_run_stops_cleanly_on_sigterm(
         "MARQUEE_DATA_DIR": str(tmp_path),
         "MARQUEE_ENGINE": "offline",
         "MARQUEE_DISCORD_TOKEN": "test-token",
+        "MARQUEE_HTTP_HOST": "127.0.0.1",
+        "MARQUEE_HTTP_PORT": str(free_port()),
     }
     env.pop("MARQUEE_MATRIX_HOMESERVER", None)
     process = await asyncio.create_subprocess_exec(
