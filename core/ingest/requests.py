@@ -69,7 +69,12 @@ async def upsert_request(conn: asyncpg.Connection, record: RequestRecord) -> Req
     approver_id = await upsert_user(conn, record.approved_by) if record.approved_by is not None else None
     item_id = None
     if record.tmdb_id is not None or record.tvdb_id is not None:
-        item_id = await conn.fetchval(_FIND_ITEM, record.tmdb_id, record.tvdb_id, record.media_type)
+        item_id = await conn.fetchval(
+            _FIND_ITEM,
+            str(record.tmdb_id) if record.tmdb_id is not None else None,
+            str(record.tvdb_id) if record.tvdb_id is not None else None,
+            record.media_type,
+        )
     request_id = await conn.fetchval(
         _UPSERT_REQUEST,
         record.title,
