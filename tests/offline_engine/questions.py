@@ -52,13 +52,13 @@ USER_QUESTIONS: list[SpecQuestion] = [
         "similar_titles",
         (
             "Any movies similar to 'Alien'?",
-            "I really enjoyed Alein, what else is in that vein?",
+            "I really enjoyed Allien, what else is in that vein?",
             "Find me stuff along the lines of Alien",
             "What's like Alien that I haven't seen?",
         ),
         params={"title": "Alien"},
         answer_contains=("Aliens",),
-        paraphrase_params={"I really enjoyed Alein, what else is in that vein?": {"title": "Alein"}},
+        paraphrase_params={"I really enjoyed Allien, what else is in that vein?": {"title": "Allien"}},
     ),
     SpecQuestion(
         "personal",
@@ -70,7 +70,7 @@ USER_QUESTIONS: list[SpecQuestion] = [
             "Tell me my favorite genres based on what I've seen",
             "Which categories take up most of my viewing?",
         ),
-        answer_contains=("Sci-Fi",),
+        answer_contains=("Science Fiction",),
     ),
     SpecQuestion(
         "personal",
@@ -426,7 +426,7 @@ ADMIN_QUESTIONS += [
             "Top genres among everyone on Plex",
             "genre breakdown of viewing for all members",
         ),
-        answer_contains=("Sci-Fi",),
+        answer_contains=("Science Fiction",),
     ),
     SpecQuestion(
         "admin",

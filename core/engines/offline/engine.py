@@ -8,8 +8,8 @@ sentences. The self-assessment is computed, not guessed:
 - confidence starts from the router's match score (0.5 at the threshold, 0.95
   for a near-verbatim match), loses 0.1 when the runner-up tool was almost as
   good, 0.1 per coverage gap (at most 0.3) and 0.1 when the question named a
-  filter the tool cannot apply, and is capped at 0.5 when the tool found
-  nothing;
+  filter the tool cannot apply, is capped at 0.6 when the tool reported
+  missing tables/columns and at 0.5 when it found nothing;
 - ``data_sources_used`` is the tool plus the tables its coverage names;
 - ``missing_data`` is the coverage gaps, ``could_improve_with`` the missing
   tables/columns.
@@ -41,8 +41,18 @@ FULL_MATCH = 0.85
 # A runner-up this close means the question could have been meant either way.
 CLOSE_MARGIN = 0.05
 EMPTY_RESULT_CAP = 0.5
+# The tool said data it needed is missing (a table empty, a column mostly NULL).
+MISSING_DATA_CAP = 0.6
 # Follow-ups such as "and last month?" reuse the previous question's tool when they are this short.
 FOLLOW_UP_MAX_WORDS = 7
+
+
+def _found_nothing(result: ToolResult) -> bool:
+    """No rows and no non-zero figure in the summary (a period label alone is not a finding)."""
+    if result.rows:
+        return False
+    figures = [v for v in result.summary.values() if isinstance(v, int | float) and not isinstance(v, bool)]
+    return not any(figures)
 
 
 def _tools_of(catalogue: Any) -> list[Tool[Any]]:
@@ -223,8 +233,11 @@ class OfflineEngine:
         confidence -= min(0.1 * len(coverage.gaps), 0.3)
         if route.dropped:
             confidence -= 0.1
-        if result.is_empty:
+        found_nothing = _found_nothing(result)
+        if found_nothing:
             confidence = min(confidence, EMPTY_RESULT_CAP)
+        if coverage.missing_tables:
+            confidence = min(confidence, MISSING_DATA_CAP)
         confidence = round(min(max(confidence, 0.05), 0.95), 2)
 
         text = tool.render(result)
@@ -248,7 +261,7 @@ class OfflineEngine:
             text=text,
             assessment=SelfAssessment(
                 confidence=confidence,
-                had_sufficient_data=not result.is_empty and not coverage.missing_tables,
+                had_sufficient_data=not found_nothing and not coverage.missing_tables,
                 missing_data=missing,
                 data_sources_used=sources,
                 could_improve_with=list(coverage.missing_tables),
