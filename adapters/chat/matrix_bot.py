@@ -176,7 +176,11 @@ class MatrixBot:
         homeserver, user_id = self._check_settings()
         await self._state.open()
         self._client = self._build_client(homeserver, user_id)
-        await self._connect(homeserver)
+        try:
+            await self._connect(homeserver)
+        except asyncio.CancelledError:
+            await self._shut_down()  # cancelled while starting: leave no open connection behind
+            raise
         self.connected.set()
         self._sync_loop = asyncio.create_task(self._sync_forever(homeserver), name="matrix-sync")
 

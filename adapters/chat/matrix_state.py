@@ -86,8 +86,9 @@ class MatrixState:
         self._write_lock = asyncio.Lock()
 
     async def open(self) -> None:
-        """Create the directories and load the reaction map."""
-        await asyncio.to_thread(self.store_path.mkdir, parents=True, exist_ok=True)
+        """Create the directories (private: they hold keys and a login) and load the reaction map."""
+        await asyncio.to_thread(self.directory.mkdir, mode=0o700, parents=True, exist_ok=True)
+        await asyncio.to_thread(self.store_path.mkdir, mode=0o700, exist_ok=True)
         raw = await asyncio.to_thread(_read_json, self._reactions_file)
         cutoff = time.time() - REACTION_RETENTION_SECONDS
         self._reactions = {}
