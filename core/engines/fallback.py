@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from core.engines.anthropic_engine import EngineUnavailable
 from core.engines.base import Engine, EngineAnswer, SelfAssessment, ToolRunner, Turn
 from core.scope import Scope
 
@@ -51,6 +50,9 @@ async def answer_with_fallback(
     try:
         return Outcome(await engine.answer(question, scope, history, tools))
     except Exception as exc:
+        # Imported here: it loads the Anthropic SDK (~40 MB), which the offline engine never needs.
+        from core.engines.anthropic_engine import EngineUnavailable
+
         error = _describe(exc)
         log.warning(
             "engine %s failed: %s", engine.name, error, exc_info=not isinstance(exc, EngineUnavailable)
