@@ -423,6 +423,8 @@ class DateRangeParser:
                 end = today + timedelta(days=1)
             if first > today:
                 continue
-            phrase = ("since " + cleaned) if since and not span.startswith("since") else span.strip()
-            return day_range(first, end, phrase, f"{phrase} ({_span_label(first, end - timedelta(days=1))})")
+            words = f"since {cleaned}" if since else cleaned
+            return day_range(
+                first, end, span.strip(), f"{words} ({_span_label(first, end - timedelta(days=1))})"
+            )
         return None

@@ -47,12 +47,22 @@ MISSING_DATA_CAP = 0.6
 FOLLOW_UP_MAX_WORDS = 7
 
 
-def _found_nothing(result: ToolResult) -> bool:
-    """No rows and no non-zero figure in the summary (a period label alone is not a finding)."""
-    if result.rows:
+def _has_figures(value: Any) -> bool:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
         return False
-    figures = [v for v in result.summary.values() if isinstance(v, int | float) and not isinstance(v, bool)]
-    return not any(figures)
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, dict):
+        # The period is a label of what was asked, not something found.
+        return any(_has_figures(v) for k, v in value.items() if k != "period")
+    if isinstance(value, list | tuple):
+        return any(_has_figures(v) for v in value)
+    return True
+
+
+def _found_nothing(result: ToolResult) -> bool:
+    """No rows and no non-zero figure anywhere in the summary."""
+    return not result.rows and not _has_figures(result.summary)
 
 
 def _tools_of(catalogue: Any) -> list[Tool[Any]]:

@@ -54,10 +54,11 @@ FUZZY_WEIGHT = 0.25
 
 GENRES = (
     "action", "adventure", "animation", "anime", "biography", "comedy", "crime", "documentary", "drama",
-    "family", "fantasy", "history", "horror", "musical", "music", "mystery", "romance", "sci-fi",
+    "family", "fantasy", "historical", "horror", "musical", "music", "mystery", "romance", "sci-fi",
     "science fiction", "sport", "thriller", "war", "western", "reality", "kids",
 )  # fmt: skip
 _GENRE_CANONICAL = {
+    "historical": "History",
     "science fiction": "Science Fiction",
     "sci-fi": "Science Fiction",
     "sci fi": "Science Fiction",

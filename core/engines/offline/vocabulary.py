@@ -369,7 +369,7 @@ STOPWORDS = frozenset(
     please pls hey hi hello ok okay tell give list let know want wanna need get got
     any some ever just really actually also even still yet all out up any anything something
     one ones kind sort lot lots much very too quite pretty bit you your yours bot marquee
-    far currently now make makes made making actually end ends ended""".split()
+    far currently now make makes made making actually end ends ended since around during ago""".split()
 )
 
 # Canonical words that matter more than their frequency suggests: they alone
