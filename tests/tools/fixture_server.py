@@ -104,7 +104,18 @@ async def build_fixture_server(pool: asyncpg.Pool) -> FixtureServer:
             ("The Office", "show", "bob", "available", 302, 302 - 2 / 24, "mia", 300, "The Office", None),
             # Paddington: approved after 12 h by root, available after 24 h.
             ("Paddington", "movie", "carol", "available", 4, 3.5, "root", 3, "Paddington", None),
-            ("Dune", "movie", "alice", "declined", 10, None, None, None, None, "not available in good quality"),
+            (
+                "Dune",
+                "movie",
+                "alice",
+                "declined",
+                10,
+                None,
+                None,
+                None,
+                None,
+                "not available in good quality",
+            ),
             ("Cats", "movie", "dave", "declined", 20, None, None, None, None, None),
             ("Tenet", "movie", "bob", "pending", 1, None, None, None, None, None),
         ]:

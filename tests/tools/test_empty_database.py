@@ -19,7 +19,9 @@ REQUIRED_ARGUMENTS = {"similar_titles": {"title": "Inception"}, "user_watch_acti
 
 @pytest.fixture
 async def admin_scope(db_pool: asyncpg.Pool) -> Scope:
-    user_id = await db_pool.fetchval("INSERT INTO users (username, role) VALUES ('root', 'admin') RETURNING id")
+    user_id = await db_pool.fetchval(
+        "INSERT INTO users (username, role) VALUES ('root', 'admin') RETURNING id"
+    )
     return Scope(user_id=user_id, username="root", role="admin", mode="admin")
 
 
@@ -33,7 +35,9 @@ async def test_personal_tools_answer_on_an_empty_database(db_pool: asyncpg.Pool,
 
 
 @pytest.mark.parametrize("name", sorted(t.name for t in CATALOGUE.for_mode("admin")))
-async def test_admin_tools_answer_on_an_empty_database(db_pool: asyncpg.Pool, admin_scope: Scope, name: str) -> None:
+async def test_admin_tools_answer_on_an_empty_database(
+    db_pool: asyncpg.Pool, admin_scope: Scope, name: str
+) -> None:
     result = await run_tool(db_pool, admin_scope, CATALOGUE, name, REQUIRED_ARGUMENTS.get(name, {}))
     text = CATALOGUE.get(name).render(result)
     assert text.strip()

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from core.tools.catalogue import ToolCatalogue
+
 from .conftest import RunTool
 from .fixture_server import FixtureServer
 
@@ -15,7 +16,9 @@ def titles(rows: list[dict]) -> list[str]:
     return [r["title"] for r in rows]
 
 
-async def test_recommend_tonight_ranks_by_genre_affinity_rating_and_progress(ask: RunTool, catalogue: ToolCatalogue) -> None:
+async def test_recommend_tonight_ranks_by_genre_affinity_rating_and_progress(
+    ask: RunTool, catalogue: ToolCatalogue
+) -> None:
     # Affinity: Comedy 1.0, Sci-Fi/Action/Crime/Drama 0.75, Family 0.5; Inception is finished.
     result = await ask("recommend_tonight", "alice", limit=10)
     assert titles(result.rows) == [
@@ -85,12 +88,18 @@ async def test_new_in_library_groups_episodes_by_show(ask: RunTool) -> None:
 
 async def test_what_others_watch_counts_other_users_only(ask: RunTool, catalogue: ToolCatalogue) -> None:
     result = await ask("what_others_watch", "alice")
-    assert [(r["title"], r["viewers"]) for r in result.rows] == [("Inception", 2), ("The Matrix", 2), ("The Office", 2)]
+    assert [(r["title"], r["viewers"]) for r in result.rows] == [
+        ("Inception", 2),
+        ("The Matrix", 2),
+        ("The Office", 2),
+    ]
     assert all("username" not in r and "user_id" not in r for r in result.rows)
     assert "Inception" in catalogue.get("what_others_watch").render(result)
 
 
-async def test_what_others_watch_drops_titles_below_min_group_size(ask: RunTool, scope_of, catalogue: ToolCatalogue) -> None:
+async def test_what_others_watch_drops_titles_below_min_group_size(
+    ask: RunTool, scope_of, catalogue: ToolCatalogue
+) -> None:
     # For bob: Inception and The Matrix were played by carol alone among the others this week.
     bob = await ask("what_others_watch", "bob")
     assert [(r["title"], r["viewers"]) for r in bob.rows] == [("The Office", 2)]
@@ -135,15 +144,23 @@ async def test_average_rating(ask: RunTool, catalogue: ToolCatalogue) -> None:
 async def test_watch_history_in_a_date_range(ask: RunTool, server: FixtureServer) -> None:
     # Whole days, end inclusive, as for "what did I watch last Christmas?".
     days = await ask(
-        "watch_history", "alice", start=server.ago(61).date().isoformat(), end=server.ago(60).date().isoformat()
+        "watch_history",
+        "alice",
+        start=server.ago(61).date().isoformat(),
+        end=server.ago(60).date().isoformat(),
     )
-    assert [(r["title"], r["episode_number"]) for r in days.rows] == [("Breaking Bad", 2), ("Breaking Bad", 1)]
+    assert [(r["title"], r["episode_number"]) for r in days.rows] == [
+        ("Breaking Bad", 2),
+        ("Breaking Bad", 1),
+    ]
     everything = await ask("watch_history", "alice", limit=2)
     assert everything.summary["sessions"] == 7
     assert titles(everything.rows) == ["Paddington", "The Office"]
 
 
-async def test_watch_time_by_hour_uses_the_configured_time_zone(ask: RunTool, scope_of, catalogue: ToolCatalogue) -> None:
+async def test_watch_time_by_hour_uses_the_configured_time_zone(
+    ask: RunTool, scope_of, catalogue: ToolCatalogue
+) -> None:
     # 20:00 UTC is 05:00 in Tokyo: Inception and two Breaking Bad episodes.
     result = await ask("watch_time_by_hour", "alice", scope=scope_of("alice", timezone="Asia/Tokyo"))
     assert {r["hour"]: r["watched_seconds"] for r in result.rows} == {5: 14880, 6: 3960, 21: 2000}
@@ -207,7 +224,9 @@ async def test_fastest_approvers_names_admins(ask: RunTool, server: FixtureServe
 
 async def test_declined_requests_personal_are_own(ask: RunTool) -> None:
     result = await ask("declined_requests", "alice")
-    assert [(r["title"], r["decline_reason"]) for r in result.rows] == [("Dune", "not available in good quality")]
+    assert [(r["title"], r["decline_reason"]) for r in result.rows] == [
+        ("Dune", "not available in good quality")
+    ]
     assert (await ask("declined_requests", "bob")).rows == []
 
 
