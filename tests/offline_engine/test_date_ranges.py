@@ -99,3 +99,8 @@ def test_holidays_come_from_the_configured_country() -> None:
 def test_southern_hemisphere_summer_is_december_to_february() -> None:
     found = DateRangeParser("AU", southern_hemisphere=True).find("what did I watch last summer", NOW)
     assert found is not None and (found.start, found.end) == (day(2025, 12, 1), day(2026, 3, 1))
+
+
+def test_an_unknown_holiday_country_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown holiday country"):
+        DateRangeParser("XX")

@@ -153,3 +153,13 @@ def test_a_question_needing_a_title_without_one_reports_it_missing(router: Route
     route = router.route("recommend something similar to it", "personal", NOW)
     assert route.tool is not None and route.tool.name == "similar_titles"
     assert route.missing_required == ["title"]
+
+
+def test_watch_history_is_not_the_history_genre(router: Router) -> None:
+    route = router.route("Show my watch history", "personal", NOW)
+    assert route.slots.genre is None and route.dropped == []
+
+
+def test_a_duration_is_a_threshold_not_a_date(router: Router) -> None:
+    route = router.route("which shows have I not touched for 90 days", "personal", NOW)
+    assert route.slots.period is None and route.slots.days == 90

@@ -159,7 +159,11 @@ class DateRangeParser:
         self._country = holiday_country
         self._subdivision = holiday_subdivision
         self._southern = southern_hemisphere
-        probe = holidays.country_holidays(holiday_country, subdiv=holiday_subdivision, years=2000)
+        try:
+            probe = holidays.country_holidays(holiday_country, subdiv=holiday_subdivision, years=2000)
+        except NotImplementedError as error:
+            # A settings mistake (MARQUEE_HOLIDAY_COUNTRY / MARQUEE_HOLIDAY_SUBDIVISION): say so in one line.
+            raise ValueError(f"unknown holiday country or subdivision: {error}") from None
         # Every category the country knows (public, unofficial, ...): Halloween and Valentine's Day count.
         self._categories: tuple[str, ...] = tuple(getattr(probe, "supported_categories", ())) or ("public",)
         self._holiday_years: dict[int, dict[date, list[str]]] = {}
