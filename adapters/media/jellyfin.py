@@ -74,7 +74,6 @@ class JellyfinItem(_JellyfinModel):
     index_number: int | None = Field(default=None, alias="IndexNumber")
     provider_ids: dict[str, str | None] = Field(default_factory=dict, alias="ProviderIds")
     user_data: JellyfinUserData | None = Field(default=None, alias="UserData")
-    collection_type: str | None = Field(default=None, alias="CollectionType")
 
     @field_validator("genres", mode="before")
     @classmethod
@@ -87,7 +86,17 @@ class JellyfinItemsPage(_JellyfinModel):
     total_record_count: int | None = Field(default=None, alias="TotalRecordCount")
 
 
+class JellyfinFolder(_JellyfinModel):
+    id: str = Field(alias="Id")
+    name: str = Field(alias="Name")
+
+
+class JellyfinFoldersPage(_JellyfinModel):
+    items: list[JellyfinFolder] = Field(default_factory=list, alias="Items")
+
+
 USERS = TypeAdapter(list[JellyfinUser])
+FOLDERS = TypeAdapter(JellyfinFoldersPage)
 ITEMS_PAGE = TypeAdapter(JellyfinItemsPage)
 
 
@@ -191,7 +200,7 @@ class JellyfinSyncJob:
                     await upsert_user(conn, user_record(user))
             counts["users"] = len(users)
 
-            folders = (await client.get_model("/Library/MediaFolders", ITEMS_PAGE)).items
+            folders = (await client.get_model("/Library/MediaFolders", FOLDERS)).items
             for folder in folders:
                 # Shows first, so their episodes find them.
                 for types in ("Series", "Movie,Episode"):

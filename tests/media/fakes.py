@@ -13,6 +13,7 @@ import copy
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,7 @@ def page(items: list[Any], start: int, size: int) -> list[Any]:
 
 # --- Plex ----------------------------------------------------------------------
 
+
 def plex_movie(rating_key: str, title: str, year: int, *, added_at: int, size: int, tmdb: str | None = None,
                genres: tuple[str, ...] = ("Action",), audience_rating: float = 7.5, duration_ms: int = 7_800_000,
                user_rating: float | None = None) -> dict[str, Any]:  # fmt: skip
@@ -79,7 +81,9 @@ def plex_movie(rating_key: str, title: str, year: int, *, added_at: int, size: i
         "updatedAt": added_at,
         "Genre": [{"tag": genre} for genre in genres],
         "Guid": [{"id": f"tmdb://{tmdb}"}] if tmdb else [],
-        "Media": [{"id": int(rating_key), "duration": duration_ms, "Part": [{"id": int(rating_key), "size": size}]}],
+        "Media": [
+            {"id": int(rating_key), "duration": duration_ms, "Part": [{"id": int(rating_key), "size": size}]}
+        ],
     }
     if user_rating is not None:
         item["userRating"] = user_rating
@@ -114,10 +118,19 @@ class FakePlex(FakeService):
         ]
         self.items: dict[tuple[str, int], list[dict[str, Any]]] = {
             ("1", 1): [
-                plex_movie("218860", "Captain America: The Winter Soldier", 2014, added_at=1419000000,
-                           size=8_000_000_000, tmdb="100402", user_rating=8.0),
-                plex_movie("3001", "Pixar Short Films Collection 1", 2007, added_at=1418000000, size=2_000_000_000),
-            ],  # fmt: skip
+                plex_movie(
+                    "218860",
+                    "Captain America: The Winter Soldier",
+                    2014,
+                    added_at=1419000000,
+                    size=8_000_000_000,
+                    tmdb="100402",
+                    user_rating=8.0,
+                ),
+                plex_movie(
+                    "3001", "Pixar Short Films Collection 1", 2007, added_at=1418000000, size=2_000_000_000
+                ),
+            ],
             ("2", 2): [
                 plex_show("22", "The 100", 2014, added_at=1579514154, tvdb="268592"),
                 plex_show("871", "Mighty Machines", 1994, added_at=1400000000, tvdb="77777"),
@@ -185,3 +198,259 @@ async def serve(fake: FakeService) -> AsyncIterator[str]:
         yield str(server.make_url("")).rstrip("/")
     finally:
         await server.close()
+
+
+# --- Jellyfin ------------------------------------------------------------------
+
+
+def jellyfin_item(item_id: str, name: str, kind: str, folder: str, **fields: Any) -> dict[str, Any]:
+    return {"Id": item_id, "Name": name, "Type": kind, "ServerId": "srv", "_folder": folder, **fields}
+
+
+class FakeJellyfin(FakeService):
+    token_header = "Authorization"
+    token_value = 'MediaBrowser Token="jellyfin-key"'
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.users: list[dict[str, Any]] = [
+            {"Id": "5f4a3c2e9b1d4e6f8a7b6c5d4e3f2a1b", "Name": "alice", "HasPassword": True,
+             "LastLoginDate": "2026-11-20T20:01:02.1234567Z", "LastActivityDate": "2026-11-20T21:14:03.0000000Z",
+             "Policy": {"IsAdministrator": True}},
+            {"Id": "6a5b4c3d2e1f4a5b6c7d8e9f0a1b2c3d", "Name": "bob", "HasPassword": True,
+             "LastLoginDate": None, "Policy": {"IsAdministrator": False}},
+        ]  # fmt: skip
+        self.folders = [
+            {
+                "Id": "f0000000000000000000000000000001",
+                "Name": "Films",
+                "Type": "CollectionFolder",
+                "CollectionType": "movies",
+            },
+            {
+                "Id": "f0000000000000000000000000000002",
+                "Name": "Series",
+                "Type": "CollectionFolder",
+                "CollectionType": "tvshows",
+            },
+        ]
+        movies, shows = self.folders[0]["Id"], self.folders[1]["Id"]
+        self.items: list[dict[str, Any]] = [
+            jellyfin_item("c0ffee00c0ffee00c0ffee00c0ffee00", "Arrival", "Movie", movies, ProductionYear=2016,
+                          Genres=["Science Fiction", "Drama"], CommunityRating=7.6, RunTimeTicks=69_600_000_000,
+                          DateCreated="2026-01-05T10:00:00.0000000Z", MediaSources=[{"Id": "ms1", "Size": 9_876_543_210}],
+                          ProviderIds={"Tmdb": "329865", "Imdb": "tt2543164"}),
+            jellyfin_item("0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a", "Captain America: The Winter Soldier", "Movie", movies,
+                          ProductionYear=2014, Genres=["Action"], RunTimeTicks=78_000_000_000,
+                          DateCreated="2026-01-04T10:00:00.0000000Z", MediaSources=[{"Size": 8_000_000_000}],
+                          ProviderIds={"Tmdb": "100402"}),
+            jellyfin_item("0f9e8d7c6b5a49382716a5b4c3d2e1f0", "The 100", "Series", shows, ProductionYear=2014,
+                          Genres=["Drama"], ProviderIds={"Tvdb": "268592"}, DateCreated="2026-01-01T00:00:00Z"),
+            jellyfin_item("a1b2c3d4e5f60718293a4b5c6d7e8f90", "Pilot", "Episode", shows, ProductionYear=2014,
+                          SeriesId="0f9e8d7c6b5a49382716a5b4c3d2e1f0", SeriesName="The 100", ParentIndexNumber=1,
+                          IndexNumber=1, RunTimeTicks=26_000_000_000, MediaSources=[{"Size": 13_400_382}],
+                          DateCreated="2026-01-01T00:00:00Z", ProviderIds={"Tvdb": "4590211"}),
+        ]  # fmt: skip
+        self.user_data: dict[str, dict[str, dict[str, Any]]] = {
+            "5f4a3c2e9b1d4e6f8a7b6c5d4e3f2a1b": {
+                "c0ffee00c0ffee00c0ffee00c0ffee00": {"PlayCount": 2, "Played": True, "IsFavorite": True,
+                                                     "LastPlayedDate": "2026-11-19T22:00:00.0000000Z", "Rating": 9},
+                "a1b2c3d4e5f60718293a4b5c6d7e8f90": {"PlayCount": 1, "Played": True,
+                                                     "LastPlayedDate": "2026-11-20T21:14:03.0000000Z"},
+            },
+            "6a5b4c3d2e1f4a5b6c7d8e9f0a1b2c3d": {},
+        }  # fmt: skip
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/Users", self.users_handler)
+        app.router.add_get("/Library/MediaFolders", self.folders_handler)
+        app.router.add_get("/Items", self.items_handler)
+
+    async def users_handler(self, request: web.Request) -> web.Response:
+        return web.json_response(self.users)
+
+    async def folders_handler(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"Items": self.folders, "TotalRecordCount": len(self.folders), "StartIndex": 0}
+        )
+
+    async def items_handler(self, request: web.Request) -> web.Response:
+        query = request.query
+        types = set(query.get("includeItemTypes", "").split(","))
+        items = [i for i in self.items if i["Type"] in types]
+        if "parentId" in query:
+            items = [i for i in items if i["_folder"] == query["parentId"]]
+        if "userId" in query:
+            data = self.user_data.get(query["userId"], {})
+            items = [{**i, "UserData": {**data[i["Id"]], "Key": i["Id"]}} for i in items if i["Id"] in data]
+            if query.get("isPlayed") == "true":
+                items = [i for i in items if i["UserData"].get("Played")]
+        start, size = int(query.get("startIndex", 0)), int(query.get("limit", 100))
+        shown = [{k: v for k, v in i.items() if k != "_folder"} for i in page(items, start, size)]
+        return web.json_response({"Items": shown, "TotalRecordCount": len(items), "StartIndex": start})
+
+
+# --- Tautulli --------------------------------------------------------------------
+
+
+def tautulli_play(
+    row_id: int, user_id: int, user: str, rating_key: int, started: int, **fields: Any
+) -> dict[str, Any]:
+    row = {
+        "date": started, "friendly_name": user, "full_title": "Game of Thrones - The Red Woman",
+        "grandparent_rating_key": 351, "grandparent_title": "Game of Thrones", "original_title": "",
+        "group_count": 1, "group_ids": str(row_id), "guid": "com.plexapp.agents.thetvdb://121361/6/1?lang=en",
+        "ip_address": "xxx.xxx.xxx.xxx", "live": 0, "location": "wan", "machine_id": "lmd93nkn12k29j2lnm",
+        "media_index": 1, "media_type": "episode", "originally_available_at": "2016-04-24",
+        "parent_media_index": 6, "parent_rating_key": 544, "parent_title": "", "paused_counter": 0,
+        "percent_complete": 84, "platform": "Windows", "play_duration": 263, "product": "Plex for Windows",
+        "player": "Castle-PC", "rating_key": rating_key, "reference_id": row_id, "relayed": 0, "row_id": row_id,
+        "secure": 1, "session_key": None, "started": started, "state": None, "stopped": started + 263,
+        "thumb": "/library/metadata/4348/thumb/1462414561", "title": "The Red Woman",
+        "transcode_decision": "transcode", "user": user, "user_id": user_id, "watched_status": 0, "year": 2016,
+    }  # fmt: skip
+    row.update(fields)
+    return row
+
+
+class FakeTautulli(FakeService):
+    api_key = "tautulli-key"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.users: list[dict[str, Any]] = [
+            {"allow_guest": 1, "do_notify": 1, "email": "Jon.Snow.1337@CastleBlack.com", "filter_all": "",
+             "is_active": 1, "is_admin": 0, "is_allow_sync": 1, "is_home_user": 1, "is_restricted": 0,
+             "keep_history": 1, "row_id": 1, "shared_libraries": ["1", "2", "3"],
+             "thumb": "https://plex.tv/users/k10w42309cynaopq/avatar", "user_id": "133788", "username": "Jon Snow"},
+            {"allow_guest": 0, "do_notify": 1, "email": "", "is_active": 1, "is_admin": 1, "row_id": 2,
+             "user_id": "8008135", "username": "DanyKhaleesi69"},
+        ]  # fmt: skip
+        self.last_seen = {"133788": 1462591869, "8008135": 1462688370}
+        self.history: list[dict[str, Any]] = [
+            tautulli_play(1123, 8008135, "DanyKhaleesi69", 4348, 1462688107),
+            tautulli_play(1124, 133788, "Jon Snow", 4348, 1462700000, percent_complete=100, play_duration=3000),
+            tautulli_play(1125, 133788, "Jon Snow", 4400, 1462800000, media_type="movie", title="Arrival",
+                          full_title="Arrival", grandparent_rating_key="", grandparent_title="", media_index="",
+                          parent_media_index="", year=2016),
+            tautulli_play(1126, 133788, "Jon Snow", 999, 1462900000, media_type="track", title="A song"),
+        ]  # fmt: skip
+        self.sessions: list[dict[str, Any]] = [
+            {"session_key": "27", "session_id": "helf15l3rxgw01xxe0jf3l3d", "user_id": 133788,
+             "user": "LordCommanderSnow", "rating_key": "4348", "bandwidth": "25318", "media_type": "episode",
+             "view_offset": "1000", "stream_duration": "2998272"},
+        ]  # fmt: skip
+
+    def authorized(self, request: web.Request) -> bool:
+        return request.query.get("apikey") == self.api_key
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/api/v2", self.api_handler)
+
+    @staticmethod
+    def respond(data: Any) -> web.Response:
+        return web.json_response({"response": {"result": "success", "message": None, "data": data}})
+
+    async def api_handler(self, request: web.Request) -> web.Response:
+        query = request.query
+        cmd = query.get("cmd")
+        start, length = int(query.get("start", 0)), int(query.get("length", 25))
+        if cmd == "get_users":
+            return self.respond(self.users)
+        if cmd == "get_users_table":
+            rows = [
+                {"user_id": int(u["user_id"]), "username": u["username"], "friendly_name": u["username"],
+                 "last_seen": self.last_seen.get(u["user_id"]), "plays": 1}
+                for u in self.users
+            ]  # fmt: skip
+            return self.respond({"draw": 1, "recordsTotal": len(rows), "recordsFiltered": len(rows),
+                                 "data": page(rows, start, length)})  # fmt: skip
+        if cmd == "get_history":
+            rows = sorted(self.history, key=lambda r: r["date"])
+            if "after" in query:
+                after = datetime.fromisoformat(query["after"]).replace(tzinfo=UTC).timestamp()
+                rows = [r for r in rows if r["date"] >= after]
+            return self.respond({"draw": 1, "recordsTotal": len(self.history), "recordsFiltered": len(rows),
+                                 "total_duration": "1 hr", "filter_duration": "1 hr",
+                                 "data": page(rows, start, length)})  # fmt: skip
+        if cmd == "get_activity":
+            return self.respond({"lan_bandwidth": 0, "sessions": self.sessions, "stream_count": str(len(self.sessions)),
+                                 "total_bandwidth": 25318, "wan_bandwidth": 25318})  # fmt: skip
+        return web.json_response(
+            {"response": {"result": "error", "message": f"Unknown command: {cmd}", "data": {}}}
+        )
+
+
+# --- Overseerr / Jellyseerr ------------------------------------------------------------
+
+
+def seerr_user(user_id: int, email: str, username: str, **fields: Any) -> dict[str, Any]:
+    return {"id": user_id, "email": email, "username": username, "plexUsername": username, "userType": 1,
+            "permissions": 32, "avatar": "/avatar.png", "createdAt": "2026-01-02T05:02:23.000Z",
+            "updatedAt": "2026-01-02T05:02:23.000Z", "requestCount": 1, **fields}  # fmt: skip
+
+
+class FakeSeerr(FakeService):
+    token_header = "X-Api-Key"
+    token_value = "seerr-key"
+
+    def __init__(self) -> None:
+        super().__init__()
+        admin = seerr_user(1, "admin@example.com", "PlexUser", permissions=2)
+        alice = seerr_user(2, "alice@example.com", "alice")
+        self.users = [admin, alice]
+        self.discord_ids = {2: "123456789012345678"}
+        self.titles = {
+            ("movie", 329865): "Arrival",
+            ("tv", 1412): "The 100",
+            ("movie", 100402): "Captain America",
+        }
+        self.media_requests: list[dict[str, Any]] = [
+            {"id": 11, "status": 2, "type": "movie", "is4k": False, "createdAt": "2026-02-01T10:00:00.000Z",
+             "updatedAt": "2026-02-01T12:00:00.000Z", "requestedBy": alice, "modifiedBy": admin,
+             "media": {"id": 5, "tmdbId": 329865, "tvdbId": None, "status": 5, "mediaAddedAt": "2026-02-03T08:00:00.000Z",
+                       "createdAt": "2026-02-01T10:00:00.000Z", "updatedAt": "2026-02-03T08:00:00.000Z"}},
+            {"id": 12, "status": 1, "type": "tv", "is4k": False, "createdAt": "2026-03-01T10:00:00.000Z",
+             "updatedAt": "2026-03-01T10:00:00.000Z", "requestedBy": alice, "modifiedBy": None,
+             "media": {"id": 6, "tmdbId": 1412, "tvdbId": 268592, "status": 2,
+                       "createdAt": "2026-03-01T10:00:00.000Z", "updatedAt": "2026-03-01T10:00:00.000Z"}},
+            {"id": 13, "status": 3, "type": "movie", "is4k": False, "createdAt": "2026-03-05T10:00:00.000Z",
+             "updatedAt": "2026-03-06T09:30:00.000Z", "requestedBy": admin, "modifiedBy": admin,
+             "media": {"id": 7, "tmdbId": 100402, "status": 1}},
+        ]  # fmt: skip
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/api/v1/user", self.users_handler)
+        app.router.add_get("/api/v1/user/{id}/settings/notifications", self.notifications_handler)
+        app.router.add_get("/api/v1/request", self.requests_handler)
+        app.router.add_get("/api/v1/movie/{id}", self.details_handler)
+        app.router.add_get("/api/v1/tv/{id}", self.details_handler)
+
+    @staticmethod
+    def paged(items: list[Any], request: web.Request) -> web.Response:
+        take, skip = int(request.query.get("take", 20)), int(request.query.get("skip", 0))
+        pages = max(1, -(-len(items) // take))
+        info = {"pages": pages, "pageSize": take, "results": len(items), "page": skip // take + 1}
+        return web.json_response({"pageInfo": info, "results": page(items, skip, take)})
+
+    async def users_handler(self, request: web.Request) -> web.Response:
+        return self.paged(self.users, request)
+
+    async def notifications_handler(self, request: web.Request) -> web.Response:
+        user_id = int(request.match_info["id"])
+        discord_id = self.discord_ids.get(user_id)
+        return web.json_response({"notificationTypes": {}, "emailEnabled": True, "pgpKey": None,
+                                  "discordEnabled": discord_id is not None, "discordEnabledTypes": 0,
+                                  "discordId": discord_id, "telegramChatId": None})  # fmt: skip
+
+    async def requests_handler(self, request: web.Request) -> web.Response:
+        return self.paged(self.media_requests, request)
+
+    async def details_handler(self, request: web.Request) -> web.Response:
+        kind = "movie" if "/movie/" in request.path else "tv"
+        title = self.titles.get((kind, int(request.match_info["id"])))
+        if title is None:
+            return web.json_response({"message": "Unable to retrieve details."}, status=500)
+        return web.json_response(
+            {"id": int(request.match_info["id"]), "title" if kind == "movie" else "name": title}
+        )

@@ -17,7 +17,7 @@ async def snapshot(pool: asyncpg.Pool, tables: tuple[str, ...] = TABLES) -> dict
     async with pool.acquire() as conn:
         for table in tables:
             rows = await conn.fetch(f"SELECT * FROM {table}")
-            result[table] = sorted((tuple(str(v) for v in row.values()) for row in rows))
+            result[table] = sorted(tuple(str(v) for v in row.values()) for row in rows)
     return result
 
 

@@ -6,6 +6,7 @@ import asyncpg
 
 from adapters.media.plex import PlexSettings, PlexSyncJob
 from core.sync.jobs import run_job
+
 from .fakes import FakePlex, plex_movie, serve
 from .snapshot import differences, snapshot
 
@@ -24,13 +25,19 @@ async def test_first_sync_fills_users_items_hierarchy_history_and_ratings(db_poo
     assert usernames == {"PlexUser", "Kids"}
     assert await db_pool.fetchval("SELECT role FROM users WHERE username = 'PlexUser'") == "admin"
 
-    movie = await db_pool.fetchrow("SELECT * FROM media_items WHERE title = 'Captain America: The Winter Soldier'")
+    movie = await db_pool.fetchrow(
+        "SELECT * FROM media_items WHERE title = 'Captain America: The Winter Soldier'"
+    )
     assert movie["media_type"] == "movie" and movie["library_name"] == "Movies"
     assert movie["file_size_bytes"] == 8_000_000_000 and movie["duration_seconds"] == 7800
     assert movie["metadata"] == {"genres": ["Action"], "audience_rating": 7.5}
-    assert await db_pool.fetchval(
-        "SELECT external_id FROM media_external_ids WHERE service = 'tmdb' AND media_item_id = $1", movie["id"]
-    ) == "100402"
+    assert (
+        await db_pool.fetchval(
+            "SELECT external_id FROM media_external_ids WHERE service = 'tmdb' AND media_item_id = $1",
+            movie["id"],
+        )
+        == "100402"
+    )
 
     pilot = await db_pool.fetchrow(
         "SELECT e.*, s.title AS show FROM media_items e JOIN media_items s ON s.id = e.parent_id WHERE e.title = 'Pilot'"
@@ -82,7 +89,9 @@ async def test_resync_after_upstream_change_writes_only_that_change(db_pool: asy
     async with serve(fake) as url:
         assert (await run_job(db_pool, job(url))).ok
         before = await snapshot(db_pool)
-        fake.items[("1", 1)].append(plex_movie("5000", "Arrival", 2016, added_at=1500000000, size=5_000_000_000))
+        fake.items[("1", 1)].append(
+            plex_movie("5000", "Arrival", 2016, added_at=1500000000, size=5_000_000_000)
+        )
         fake.history.append(
             {"historyKey": "/status/sessions/history/9", "ratingKey": "5000", "accountID": 3972737,
              "viewedAt": 1500001000, "type": "movie", "title": "Arrival"}
@@ -96,4 +105,6 @@ async def test_resync_after_upstream_change_writes_only_that_change(db_pool: asy
         "user_stats": (0, 1),
     }
     # Only the history after the cursor was asked for.
-    assert any("viewedAt%3E=%3D1419653744" in path or "viewedAt>==1419653744" in path for path in fake.requests)
+    assert any(
+        "viewedAt%3E=%3D1419653744" in path or "viewedAt>==1419653744" in path for path in fake.requests
+    )

@@ -1,0 +1,176 @@
+"""Syncing Jellyfin, Tautulli and Overseerr/Jellyseerr fakes; one row per thing seen through several services."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from adapters.media.jellyfin import JellyfinSettings, JellyfinSyncJob
+from adapters.media.overseerr import SeerrSettings, SeerrSyncJob
+from adapters.media.plex import PlexSettings, PlexSyncJob
+from adapters.media.tautulli import TautulliSettings, TautulliSyncJob
+from core.sync.jobs import run_job
+
+from .fakes import FakeJellyfin, FakePlex, FakeSeerr, FakeTautulli, serve, tautulli_play
+from .snapshot import differences, snapshot
+
+
+def jellyfin_job(url: str) -> JellyfinSyncJob:
+    return JellyfinSyncJob(JellyfinSettings(url=url, api_key="jellyfin-key", page_size=2))
+
+
+def tautulli_job(url: str) -> TautulliSyncJob:
+    return TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key", page_size=2))
+
+
+def seerr_job(url: str, service: str = "overseerr") -> SeerrSyncJob:
+    return SeerrSyncJob(SeerrSettings(service=service, url=url, api_key="seerr-key", page_size=2))  # type: ignore[arg-type]
+
+
+async def test_jellyfin_sync_users_items_and_user_data(db_pool: asyncpg.Pool) -> None:
+    fake = FakeJellyfin()
+    async with serve(fake) as url:
+        result = await run_job(db_pool, jellyfin_job(url))
+        assert result.ok, result.error
+        alice = await db_pool.fetchrow("SELECT * FROM users WHERE username = 'alice'")
+        assert (
+            alice["role"] == "admin"
+            and alice["last_login_at"].isoformat() == "2026-11-20T20:01:02.123456+00:00"
+        )
+        arrival = await db_pool.fetchrow("SELECT * FROM media_items WHERE title = 'Arrival'")
+        assert arrival["library_name"] == "Films" and arrival["file_size_bytes"] == 9_876_543_210
+        assert arrival["duration_seconds"] == 6960 and arrival["metadata"]["genres"] == [
+            "Science Fiction",
+            "Drama",
+        ]
+        pilot = await db_pool.fetchrow(
+            "SELECT e.season_number, e.episode_number, s.title FROM media_items e "
+            "JOIN media_items s ON s.id = e.parent_id WHERE e.title = 'Pilot'"
+        )
+        assert tuple(pilot) == (1, 1, "The 100")
+        stats = await db_pool.fetchrow(
+            "SELECT s.play_count, s.rating, s.last_played_at FROM user_stats s "
+            "JOIN media_items m ON m.id = s.media_item_id WHERE m.title = 'Arrival'"
+        )
+        assert stats["play_count"] == 2 and float(stats["rating"]) == 9.0
+        assert stats["last_played_at"].isoformat() == "2026-11-19T22:00:00+00:00"
+
+        before = await snapshot(db_pool)
+        assert (await run_job(db_pool, jellyfin_job(url))).ok
+        assert differences(before, await snapshot(db_pool)) == {}
+
+        fake.user_data["5f4a3c2e9b1d4e6f8a7b6c5d4e3f2a1b"]["c0ffee00c0ffee00c0ffee00c0ffee00"][
+            "PlayCount"
+        ] = 3
+        assert (await run_job(db_pool, jellyfin_job(url))).ok
+        assert differences(before, await snapshot(db_pool)) == {
+            "media_user_state": (1, 1),
+            "user_stats": (1, 1),
+        }
+
+
+async def test_plex_and_jellyfin_share_items_and_users(db_pool: asyncpg.Pool) -> None:
+    async with serve(FakePlex()) as plex_url, serve(FakeJellyfin()) as jellyfin_url:
+        plex = PlexSyncJob(PlexSettings(url=plex_url, token="plex-token"))
+        assert (await run_job(db_pool, plex)).ok
+        assert (await run_job(db_pool, jellyfin_job(jellyfin_url))).ok
+    # Same TMDB id (movie) and TVDB id (show): one row each, known by both services.
+    for title in ("Captain America: The Winter Soldier", "The 100"):
+        assert await db_pool.fetchval("SELECT count(*) FROM media_items WHERE title = $1", title) == 1
+    services = await db_pool.fetch(
+        "SELECT e.service FROM media_external_ids e JOIN media_items m ON m.id = e.media_item_id "
+        "WHERE m.title = 'Captain America: The Winter Soldier' ORDER BY 1"
+    )
+    assert [r["service"] for r in services] == ["jellyfin", "plex", "tmdb"]
+    # Library name and size from the first service are kept; the earliest added_at wins.
+    movie = await db_pool.fetchrow(
+        "SELECT * FROM media_items WHERE title = 'Captain America: The Winter Soldier'"
+    )
+    assert movie["library_name"] == "Films" and movie["added_at"].year == 2014
+
+
+async def test_tautulli_sync_history_users_and_bandwidth(db_pool: asyncpg.Pool) -> None:
+    fake = FakeTautulli()
+    async with serve(fake) as url:
+        result = await run_job(db_pool, tautulli_job(url))
+        assert result.ok, result.error
+        assert result.counts["plays_new"] == 3  # the music track is not tracked
+        jon = await db_pool.fetchrow("SELECT * FROM users WHERE username = 'Jon Snow'")
+        assert jon["email"] == "Jon.Snow.1337@CastleBlack.com" and jon["last_login_at"].year == 2016
+        assert await db_pool.fetchval("SELECT role FROM users WHERE username = 'DanyKhaleesi69'") == "admin"
+        plays = await db_pool.fetch(
+            "SELECT w.watched_seconds, w.percent_complete, m.title, s.title AS show FROM watch_history w "
+            "JOIN media_items m ON m.id = w.media_item_id LEFT JOIN media_items s ON s.id = m.parent_id "
+            "ORDER BY w.started_at"
+        )
+        assert [(p["title"], p["show"], p["watched_seconds"], int(p["percent_complete"])) for p in plays] == [
+            ("The Red Woman", "Game of Thrones", 263, 84),
+            ("The Red Woman", "Game of Thrones", 3000, 100),
+            ("Arrival", None, 263, 84),
+        ]
+        bandwidth = await db_pool.fetchrow("SELECT * FROM bandwidth_logs")
+        assert (
+            bandwidth["bytes_transferred"] == 25318 * 125 * 900
+            and bandwidth["stream_duration_seconds"] == 900
+        )
+        assert bandwidth["user_id"] == jon["id"]
+
+        fake.sessions = []  # nobody streaming: no new bandwidth rows on the next runs
+        before = await snapshot(db_pool)
+        again = await run_job(db_pool, tautulli_job(url))
+        assert again.ok and again.counts["plays_new"] == 0
+        assert differences(before, await snapshot(db_pool)) == {}
+
+        fake.history.append(tautulli_play(1127, 8008135, "DanyKhaleesi69", 4400, 1462950000, media_type="movie",
+                                          title="Arrival", grandparent_rating_key="", grandparent_title=""))  # fmt: skip
+        assert (await run_job(db_pool, tautulli_job(url))).ok
+        assert differences(before, await snapshot(db_pool)) == {"watch_history": (0, 1), "user_stats": (0, 1)}
+        assert any("after=2016-05-10" in request for request in fake.requests)
+
+
+async def test_overseerr_sync_users_discord_links_and_requests(db_pool: asyncpg.Pool) -> None:
+    fake = FakeSeerr()
+    async with serve(FakeJellyfin()) as jellyfin_url:
+        assert (await run_job(db_pool, jellyfin_job(jellyfin_url))).ok
+    async with serve(fake) as url:
+        result = await run_job(db_pool, seerr_job(url))
+        assert result.ok, result.error
+        # alice is matched to the Jellyfin user of the same name, and her Discord id linked.
+        assert await db_pool.fetchval("SELECT count(*) FROM users WHERE username = 'alice'") == 1
+        assert (
+            await db_pool.fetchval(
+                "SELECT u.username FROM chat_accounts c JOIN users u ON u.id = c.user_id WHERE c.platform_user_id = $1",
+                "123456789012345678",
+            )
+            == "alice"
+        )
+        rows = await db_pool.fetch(
+            "SELECT r.*, m.title AS item, a.username AS approver FROM content_requests r "
+            "LEFT JOIN media_items m ON m.id = r.media_item_id LEFT JOIN users a ON a.id = r.approved_by_user_id "
+            "ORDER BY r.source_request_id"
+        )
+        arrival, show, declined = rows
+        assert (arrival["title"], arrival["status"], arrival["item"], arrival["approver"]) == (
+            "Arrival", "available", "Arrival", "PlexUser",
+        )  # fmt: skip
+        assert arrival["available_at"].isoformat() == "2026-02-03T08:00:00+00:00"
+        assert arrival["approved_at"].isoformat() == "2026-02-01T12:00:00+00:00"
+        assert (show["title"], show["status"], show["item"], show["media_type"]) == (
+            "The 100",
+            "pending",
+            "The 100",
+            "show",
+        )
+        assert (
+            declined["status"] == "declined"
+            and declined["declined_at"].isoformat() == "2026-03-06T09:30:00+00:00"
+        )
+
+        before = await snapshot(db_pool)
+        assert (await run_job(db_pool, seerr_job(url))).ok
+        assert differences(before, await snapshot(db_pool)) == {}
+
+        fake.media_requests[1]["status"] = 2
+        fake.media_requests[1]["updatedAt"] = "2026-03-02T10:00:00.000Z"
+        fake.media_requests[1]["modifiedBy"] = fake.users[0]
+        assert (await run_job(db_pool, seerr_job(url))).ok
+        assert differences(before, await snapshot(db_pool)) == {"content_requests": (1, 1)}
