@@ -65,7 +65,7 @@ async def test_every_spec_question_and_paraphrase_is_answered_from_the_fixture(
                 problems.append(f"{phrasing!r}: tool error {calls[0].error}")
                 continue
             assert answer.model_calls == 0 and answer.engine == "offline"
-            assert answer.assessment.data_sources_used[0] == spec.tool
+            assert answer.assessment.data_sources_used[0] == f"tool:{spec.tool}"
             if spec_params is None:
                 spec_params = set(calls[0].params)
             # The known answer holds for every phrasing that asks for the same thing.

@@ -10,7 +10,8 @@ sentences. The self-assessment is computed, not guessed:
   good, 0.1 per coverage gap (at most 0.3) and 0.1 when the question named a
   filter the tool cannot apply, is capped at 0.6 when the tool reported
   missing tables/columns and at 0.5 when it found nothing;
-- ``data_sources_used`` is the tool plus the tables its coverage names;
+- ``data_sources_used`` is ``tool:<name>`` plus the tables its coverage names
+  (the same shape the Assistant's grounding uses);
 - ``missing_data`` is the coverage gaps, ``could_improve_with`` the missing
   tables/columns.
 
@@ -224,7 +225,7 @@ class OfflineEngine:
                 assessment=SelfAssessment(
                     confidence=0.1,
                     had_sufficient_data=False,
-                    data_sources_used=[tool.name],
+                    data_sources_used=[f"tool:{tool.name}"],
                     reasoning=f"{tool.name} failed: {error}",
                     question_type=tool.question_type,
                 ),
@@ -258,7 +259,7 @@ class OfflineEngine:
             text += f"\n\n(I couldn't narrow this down by {', '.join(route.dropped)}.)"
         text = phrasing.hedge(text, confidence, phrasing.first_sentence(tool.description))
 
-        sources = [tool.name]
+        sources = [f"tool:{tool.name}"]
         for table in coverage.tables_used:
             if table not in sources:
                 sources.append(table)
