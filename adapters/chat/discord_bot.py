@@ -74,6 +74,8 @@ class MarqueeDiscordClient(discord.Client):
     """The discord.py client; each handler is a few lines of translation around one core call."""
 
     def __init__(self, core: ChatCore, config: DiscordConfig) -> None:
+        # Marquee never joins voice: discord.py's start-up warnings about missing voice libraries are noise.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             intents=discord_intents(),
             guild_ready_timeout=config.guild_ready_timeout,
