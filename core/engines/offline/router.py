@@ -186,6 +186,7 @@ EXTRA_EXAMPLES: dict[str, tuple[str, ...]] = {
         "whose requests do others watch",
         "whose requests are watched the most",
         "whose requests are popular with others",
+        "who are the most influential requesters",
     ),
     "content_discoverers": ("whose requests do others love", "who discovers content others rate highly"),
     "power_users": ("who are the heaviest users", "most engaged users overall", "super users"),
