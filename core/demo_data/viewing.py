@@ -231,7 +231,8 @@ class ViewingGenerator:
         fraction = np.where(partial, rng.uniform(0.05, 0.85, size=rows), complete_fraction)
         duration = catalogue.duration[item]
         watched = np.round(duration * fraction).astype(np.int64)
-        percent_tenths = np.round(watched * 1000 / duration).astype(np.int64)
+        # Tenths of a percent, rounded half up as PostgreSQL's round() does.
+        percent_tenths = (watched * 2000 + duration) // (2 * duration)
         pauses = np.where(rng.random(rows) < 0.4, (watched * rng.uniform(0.0, 0.15, size=rows)).astype(np.int64), 0)
         stopped = started + watched + pauses
 
