@@ -70,6 +70,24 @@ def normalise_emoji(emoji: str) -> str:
     return _SKIN_TONES.sub("", emoji).replace("\ufe0f", "")
 
 
+class _OneLinePerOutage(logging.Filter):
+    """discord.py logs a traceback for every reconnect attempt; Marquee logs one line per outage instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.outage = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith("Attempting a reconnect"):
+            return True
+        if not self.outage:
+            self.outage = True
+            error = record.exc_info[1] if record.exc_info else None
+            cause = f"{type(error).__name__}: {error}" if error is not None else "unknown cause"
+            log.warning("discord: connection lost (%s); reconnecting in the background", cause)
+        return False
+
+
 class MarqueeDiscordClient(discord.Client):
     """The discord.py client; each handler is a few lines of translation around one core call."""
 
@@ -90,6 +108,8 @@ class MarqueeDiscordClient(discord.Client):
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._accepting = True
         self.connected = asyncio.Event()
+        self._outage_log = _OneLinePerOutage()
+        logging.getLogger("discord.client").addFilter(self._outage_log)
         _register_commands(self)
 
     # --- life cycle ---------------------------------------------------------------
@@ -107,13 +127,19 @@ class MarqueeDiscordClient(discord.Client):
             len(self.guilds),
         )
         self.connected.set()
+        self._back_online()
 
     async def on_resumed(self) -> None:
-        log.info("discord: connection resumed")
+        self._back_online()
 
-    async def on_disconnect(self) -> None:
-        if self._accepting:
-            log.warning("discord: disconnected; reconnecting")
+    def _back_online(self) -> None:
+        if self._outage_log.outage:
+            self._outage_log.outage = False
+            log.info("discord: reconnected")
+
+    async def close(self) -> None:
+        logging.getLogger("discord.client").removeFilter(self._outage_log)
+        await super().close()
 
     async def drain(self) -> None:
         """Stop taking new messages and wait for answers in flight (at most the grace period)."""

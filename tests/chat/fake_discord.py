@@ -105,19 +105,34 @@ class FakeDiscord:
     # --- server life cycle -------------------------------------------------------------
 
     async def start(self) -> None:
+        await self._serve(port=0)
+        self._saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+        discord.http.Route.BASE = f"http://127.0.0.1:{self.port}/api/v10"
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{self.port}/")
+
+    async def _serve(self, port: int) -> None:
         app = web.Application()
         app.router.add_get("/", self._gateway)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         server = site._server
         assert server is not None
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self._saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
-        discord.http.Route.BASE = f"http://127.0.0.1:{self.port}/api/v10"
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{self.port}/")
+
+    async def go_offline(self) -> None:
+        """Discord disappears: sockets drop and nothing listens on the port until ``come_back``."""
+        self.ready.clear()
+        for ws in list(self._sockets):
+            await ws.close(code=4000, message=b"network lost")
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def come_back(self) -> None:
+        await self._serve(port=self.port)
 
     async def stop(self) -> None:
         for ws in list(self._sockets):
@@ -126,12 +141,6 @@ class FakeDiscord:
             await self._runner.cleanup()
         if self._saved is not None:
             discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._saved
-
-    async def drop_connections(self) -> None:
-        """Close every gateway socket abruptly, as a network loss would."""
-        self.ready.clear()
-        for ws in list(self._sockets):
-            await ws.close(code=4000, message=b"network lost")
 
     # --- ids and payloads ----------------------------------------------------------------
 

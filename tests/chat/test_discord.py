@@ -461,3 +461,20 @@ async def test_marquee_run_stops_cleanly_on_sigterm(
     assert process.returncode == 0, log_lines
     assert "marquee: stopping" in log_lines and log_lines.rstrip().endswith("marquee: stopped")
     assert "Traceback" not in log_lines
+
+
+async def test_after_a_network_loss_the_bot_reconnects_with_one_log_line(
+    fake: FakeDiscord, bot: DiscordBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        await fake.go_offline()
+        await eventually(lambda: _logged(caplog, "discord: connection lost"), within=30)
+        await fake.come_back()
+        await asyncio.wait_for(fake.ready.wait(), timeout=60)
+        await eventually(lambda: _logged(caplog, "discord: reconnected"), within=30)
+
+    question = await fake.send_dm(ALICE, "how many movies are in the library?")
+    await fake.wait_for(posted_to(int(question["channel_id"])))
+    lost = [r for r in caplog.records if "connection lost" in r.getMessage()]
+    assert len(lost) == 1 and lost[0].levelno == logging.WARNING
+    assert not [r for r in caplog.records if r.name.startswith("discord") and r.exc_info]
