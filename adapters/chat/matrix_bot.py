@@ -194,8 +194,8 @@ class MatrixBot:
             task.cancel()
         if self._sync_loop is not None:
             await asyncio.gather(self._sync_loop, return_exceptions=True)
-            self._sync_loop = None
         await self._shut_down()
+        self._sync_loop = None
 
     async def _sync_forever(self, homeserver: str) -> None:
         delay = 1.0
@@ -416,6 +416,7 @@ class MatrixBot:
             pass
 
     async def _shut_down(self) -> None:
+        was_connected = self._sync_loop is not None or self.connected.is_set()
         self.connected.clear()
         if self._answers:
             _done, pending = await asyncio.wait(set(self._answers), timeout=DRAIN_TIMEOUT_SECONDS)
@@ -425,7 +426,8 @@ class MatrixBot:
         if self._client is not None:
             await self._client.close()
             self._client = None
-            log.info("Matrix: stopped")
+            if was_connected:
+                log.info("Matrix: stopped")
 
     def _require_client(self) -> _MarqueeNioClient:
         if self._client is None:

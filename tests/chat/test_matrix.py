@@ -7,6 +7,7 @@ own accounts, its own database and its own bot data directory.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -494,6 +495,82 @@ async def test_the_first_start_skips_the_history_of_rooms_the_bot_is_already_in(
             new = await alice.say(room, QUESTION)
             await alice.sync_until(alice.reply_to(new, bot_id), "the answer to the new question")
         assert alice.replies_to(old, bot_id) == []
+
+
+class CuttableLink:
+    """A TCP relay between the bot and Synapse that a test can cut and restore, like a network outage."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def restore(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        await self._server.wait_closed()
+
+    async def _relay(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers |= {client_writer, server_writer}
+
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                writer.transport.abort()
+                self._writers.discard(writer)
+
+        await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer))
+
+
+async def test_after_a_network_outage_the_bot_reconnects_and_answers_what_was_sent_meanwhile(
+    synapse: SynapseServer,
+    db_pool: asyncpg.Pool,
+    database_url: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="adapters.chat.matrix_bot")
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    link_to_synapse = CuttableLink(int(synapse.base_url.rsplit(":", 1)[1]))
+    await link_to_synapse.restore()
+    async with person(synapse, "alice", tmp_path) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url).model_copy(
+            update={"matrix_homeserver": f"http://127.0.0.1:{link_to_synapse.port}"}
+        )
+        async with running_bot(settings, db_pool) as bot:
+            room = await alice.open_room([bot_id])
+            await alice.sync_until(alice.has_joined(room, bot_id), "the bot to accept the DM invite")
+
+            await link_to_synapse.cut()
+            await eventually(lambda: _none_if(bot.connected.is_set()), "the bot to notice the outage")
+            during = await alice.say(room, QUESTION)
+            await asyncio.sleep(1.5)  # a reconnect attempt or two fail while the link is down
+            await link_to_synapse.restore()
+
+            await alice.sync_until(alice.reply_to(during, bot_id), "the answer after the reconnect")
+            assert bot.connected.is_set()
+        await link_to_synapse.cut()
+    lost = [r for r in caplog.records if r.levelname == "WARNING" and "lost the connection" in r.getMessage()]
+    assert len(lost) == 1  # one line for the outage, not one per retry
+    assert any("reconnected" in r.getMessage() for r in caplog.records)
+
+
+async def _none_if(value: bool) -> bool | None:
+    return None if value else True
 
 
 def test_replies_render_markdown_as_html_and_never_pass_raw_html_through() -> None:
