@@ -41,32 +41,37 @@ class LeaderboardParams(PeriodParams):
     limit: int = Field(default=10, ge=1, le=100)
 
 
-# ORDER BY expressions are fixed per tool below, never taken from input.
+# Sources, metrics and ORDER BY expressions are fixed per tool below, never taken from input.
+WATCH_TOTALS = "analytics.user_watch_totals($1, $2)"
+RATING_TOTALS = "analytics.user_rating_totals()"
+REQUEST_TOTALS = "analytics.user_request_totals($1, $2)"
+
 _LEADERBOARD = """
-SELECT username, display_name, role, last_login_at, sessions, watched_seconds, completed_plays, distinct_items,
-       ratings_given, avg_rating_given, requests_made, requested_item_sessions
-FROM analytics.user_activity($1, $2)
-WHERE {metric} > 0
+SELECT *
+FROM {source}
+-- $1 and $2 are typed here too, so a source without a period (ratings) takes the same arguments.
+WHERE {metric} > 0 AND $1::timestamptz IS NOT NULL AND $2::timestamptz IS NOT NULL
 ORDER BY {order}, username
 LIMIT $3
 """
 
 
 def _leaderboard(
-    name: str, metric: str, order: str, default: DefaultPeriod, tables: list[str]
+    name: str, source: str, metric: str, order: str, default: DefaultPeriod, tables: list[str]
 ) -> Callable[[asyncpg.Connection, Scope, LeaderboardParams], Awaitable[ToolResult]]:
-    sql = _LEADERBOARD.format(metric=metric, order=order)
+    sql = _LEADERBOARD.format(source=source, metric=metric, order=order)
 
     async def run(conn: asyncpg.Connection, scope: Scope, p: LeaderboardParams) -> ToolResult:
         period = resolve_period(scope, p.start, p.end, default)
-        rows = await conn.fetch(sql, period.start, period.end, p.limit)
+        records = await conn.fetch(sql, period.start, period.end, p.limit)
         coverage = Coverage(tables_used=tables)
-        if not rows:
+        if not records:
             coverage.gaps.append(f"no user has any {metric.replace('_', ' ')} in {period.label}")
+        rows = plain_rows(records, scope.timezone)
+        for row in rows:
+            row.pop("user_id", None)
         summary = {"period": period.as_dict(), "metric": metric}
-        return ToolResult(
-            name, p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
-        )
+        return ToolResult(name, p.model_dump(mode="json"), rows, coverage, summary)
 
     return run
 
@@ -195,6 +200,7 @@ def _render_user_activity(result: ToolResult) -> str:
 def _board(
     name: str,
     description: str,
+    source: str,
     metric: str,
     order: str,
     default: DefaultPeriod,
@@ -209,7 +215,7 @@ def _board(
         params=LeaderboardParams,
         modes=ADMIN,
         question_type="user_analytics",
-        run=_leaderboard(name, metric, order, default, tables),
+        run=_leaderboard(name, source, metric, order, default, tables),
         render=_render_leaderboard(heading, line),
         examples=examples,
     )
@@ -219,6 +225,7 @@ TOOLS: list[Tool[Any]] = [
     _board(
         "most_active_users",
         "Users ranked by playback sessions in a period (default: last 30 days), with hours and last login. Totals only.",
+        WATCH_TOTALS,
         "sessions",
         "sessions DESC, watched_seconds DESC",
         "last_30_days",
@@ -235,6 +242,7 @@ TOOLS: list[Tool[Any]] = [
     _board(
         "top_watchers",
         "Users ranked by hours watched in a period (default: last 30 days), with completed plays. Totals only.",
+        WATCH_TOTALS,
         "watched_seconds",
         "watched_seconds DESC",
         "last_30_days",
@@ -251,6 +259,7 @@ TOOLS: list[Tool[Any]] = [
     _board(
         "top_raters",
         "Users ranked by how many ratings they have given (all time) and their average rating.",
+        RATING_TOTALS,
         "ratings_given",
         "ratings_given DESC",
         "all_time",
@@ -267,6 +276,7 @@ TOOLS: list[Tool[Any]] = [
     _board(
         "top_requesters",
         "Users ranked by how many requests they made in a period (default: last 12 months).",
+        REQUEST_TOTALS,
         "requests_made",
         "requests_made DESC",
         "last_12_months",
@@ -283,6 +293,7 @@ TOOLS: list[Tool[Any]] = [
     _board(
         "requested_content_watchers",
         "Users ranked by sessions of titles someone else requested, in a period (default: last 30 days).",
+        WATCH_TOTALS,
         "requested_item_sessions",
         "requested_item_sessions DESC",
         "last_30_days",

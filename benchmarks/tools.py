@@ -1,0 +1,242 @@
+"""Latency of every analytics tool on the large demo server, and the plans behind the per-user ones.
+
+    python benchmarks/tools.py [--database-url DSN] [--users 2000] [--items 200000] [--watch-rows 5000000]
+                               [--runs 30] [--plans] [--only TOOL ...]
+
+The large demo server (2,000 users, 200,000 items, 5,000,000 watch rows) is
+generated once into the database ``marquee_bench_large`` (embedded PostgreSQL
+under the data directory unless ``--database-url``/``MARQUEE_DATABASE_URL``
+points elsewhere; ``benchmarks/engine.py`` shares it) and reused by later runs.
+
+Every tool runs through ``run_tool`` exactly as an engine calls it (a read-only
+transaction, ``SET LOCAL ROLE marquee_engine``, the scope's settings, row-level
+security), with its default parameters: personal tools as a typical user (the
+median user by plays), admin tools as an admin. Prints p50 and p95 per tool
+against the 50 ms target. ``--plans`` also prints the plan of every statement
+of every personal tool (via ``auto_explain``; needs a superuser connection, as
+the embedded server's is) and checks that none scans ``watch_history``
+sequentially.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import asyncpg  # noqa: E402
+
+from bot.database import ensure_database_exists, start_embedded_database, with_database  # noqa: E402
+from bot.settings import default_data_dir  # noqa: E402
+from core.db import create_pool, init_connection  # noqa: E402
+from core.migrations import apply_migrations  # noqa: E402
+from core.scope import Scope  # noqa: E402
+from core.tools.base import Tool  # noqa: E402
+from core.tools.catalogue import ToolCatalogue, build_catalogue  # noqa: E402
+from core.tools.scoped_connection import enter_scope, run_tool  # noqa: E402
+
+BENCH_DATABASE = "marquee_bench_large"
+TARGET_P95_MS = 50.0
+
+
+async def prepare_database(args: argparse.Namespace) -> str:
+    from core.demo_data import DemoConfig, database_is_empty, generate_demo_data
+
+    admin_dsn = args.database_url or os.environ.get("MARQUEE_DATABASE_URL")
+    if admin_dsn:
+        await ensure_database_exists(admin_dsn, args.database)
+        dsn = with_database(admin_dsn, args.database)
+    else:
+        dsn = with_database(await start_embedded_database(default_data_dir() / "benchmarks"), args.database)
+        await ensure_database_exists(with_database(dsn, "postgres"), args.database)
+    pool = await create_pool(dsn, max_size=4)
+    try:
+        async with pool.acquire() as conn:
+            await apply_migrations(conn)
+        if await database_is_empty(pool):
+            print(
+                f"generating the large demo server ({args.users} users, {args.items} items, "
+                f"{args.watch_rows} watch rows); this runs once...",
+                flush=True,
+            )
+            started = time.perf_counter()
+            config = DemoConfig(
+                seed=7, users=args.users, items=args.items, days=730, watch_rows=args.watch_rows
+            )
+            await generate_demo_data(pool, config)
+            await pool.execute("ANALYZE")
+            print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
+    finally:
+        await pool.close()
+    return dsn
+
+
+async def scopes(pool: asyncpg.Pool) -> tuple[Scope, Scope, dict[str, dict[str, Any]]]:
+    """A typical user (median plays among users who watch), an admin, and arguments for tools that need one."""
+    typical = await pool.fetchrow(
+        """
+        WITH plays AS (
+            SELECT u.id, u.username, count(us.*) AS titles
+            FROM users u JOIN user_stats us ON us.user_id = u.id
+            WHERE u.role = 'user' GROUP BY u.id
+        )
+        SELECT id, username, titles FROM plays
+        ORDER BY titles OFFSET (SELECT count(*) / 2 FROM plays) LIMIT 1
+        """
+    )
+    admin = await pool.fetchrow(
+        "SELECT id, username FROM users WHERE role = 'admin' ORDER BY username LIMIT 1"
+    )
+    show = await pool.fetchval(
+        """
+        SELECT show.title FROM user_stats us
+        JOIN media_items ep ON ep.id = us.media_item_id JOIN media_items show ON show.id = ep.parent_id
+        WHERE us.user_id = $1 ORDER BY us.last_played_at DESC NULLS LAST LIMIT 1
+        """,
+        typical["id"],
+    )
+    movie = await pool.fetchval(
+        "SELECT title FROM media_items WHERE media_type = 'movie' ORDER BY (metadata->>'rating')::numeric DESC NULLS LAST LIMIT 1"
+    )
+    sharer = await pool.fetchval(
+        "SELECT username FROM users WHERE share_activity_with_admins ORDER BY username LIMIT 1"
+    )
+    print(
+        f"typical user: {typical['username']} ({typical['titles']} titles played or rated); admin: {admin['username']}"
+    )
+    user_scope = Scope(user_id=typical["id"], username=typical["username"], role="user", mode="personal")
+    admin_scope = Scope(user_id=admin["id"], username=admin["username"], role="admin", mode="admin")
+    arguments = {
+        "similar_titles": {"title": movie or "Inception"},
+        "time_to_finish_series": {"title": show} if show else {},
+        "user_watch_activity": {"username": sharer or admin["username"]},
+    }
+    return user_scope, admin_scope, arguments
+
+
+async def time_tool(
+    pool: asyncpg.Pool,
+    scope: Scope,
+    catalogue: ToolCatalogue,
+    name: str,
+    arguments: dict[str, Any],
+    runs: int,
+) -> tuple[list[float], int]:
+    rows = 0
+    for _ in range(2):  # warm the caches and the prepared statements
+        rows = len((await run_tool(pool, scope, catalogue, name, arguments)).rows)
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await run_tool(pool, scope, catalogue, name, arguments)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples, rows
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+async def plans_of(dsn: str, scope: Scope, tool: Tool[Any], arguments: dict[str, Any]) -> list[str]:
+    """Every statement plan a tool's run produces, from auto_explain's notices."""
+    conn = await asyncpg.connect(dsn)
+    notices: list[str] = []
+    conn.add_log_listener(lambda _conn, message: notices.append(message.message))
+    try:
+        await init_connection(conn)
+        await conn.execute("LOAD 'auto_explain'")
+        await conn.execute(
+            "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;"
+            " SET auto_explain.log_level = notice; SET client_min_messages = notice"
+        )
+        params = tool.params.model_validate(arguments)
+        async with conn.transaction(readonly=True):
+            await enter_scope(conn, scope)
+            await tool.run(conn, scope, params)
+    finally:
+        await conn.close()
+    return [n for n in notices if "Query Text" in n or "Plan" in n or "->" in n]
+
+
+async def run(args: argparse.Namespace) -> int:
+    dsn = await prepare_database(args)
+    pool = await create_pool(dsn, max_size=4)
+    catalogue = build_catalogue()
+    try:
+        user_scope, admin_scope, arguments = await scopes(pool)
+        table: list[tuple[str, str, float, float, int]] = []
+        for mode, scope in (("personal", user_scope), ("admin", admin_scope)):
+            for tool in catalogue.for_mode(mode):  # type: ignore[arg-type]
+                if args.only and tool.name not in args.only:
+                    continue
+                samples, rows = await time_tool(
+                    pool, scope, catalogue, tool.name, arguments.get(tool.name, {}), args.runs
+                )
+                table.append((tool.name, mode, percentile(samples, 0.5), percentile(samples, 0.95), rows))
+                print(
+                    f"  {mode:8} {tool.name:36} p50 {table[-1][2]:8.1f} ms  p95 {table[-1][3]:8.1f} ms",
+                    flush=True,
+                )
+
+        print(
+            f"\n| tool | mode | p50 ms | p95 ms | rows | ≤ {TARGET_P95_MS:.0f} ms |\n| --- | --- | ---: | ---: | ---: | --- |"
+        )
+        for name, mode, p50, p95, rows in table:
+            print(
+                f"| {name} | {mode} | {p50:.1f} | {p95:.1f} | {rows} | {'yes' if p95 <= TARGET_P95_MS else 'NO'} |"
+            )
+        misses = [name for name, _, _, p95, _ in table if p95 > TARGET_P95_MS]
+        print(
+            f"\n{len(table) - len(misses)} of {len(table)} tool runs meet p95 ≤ {TARGET_P95_MS:.0f} ms",
+            end="",
+        )
+        print(f"; over: {', '.join(misses)}" if misses else "")
+
+        if args.plans:
+            print("\nPlans of the personal tools (auto_explain):")
+            seq_scans = []
+            for tool in catalogue.for_mode("personal"):
+                if args.only and tool.name not in args.only:
+                    continue
+                plans = await plans_of(dsn, user_scope, tool, arguments.get(tool.name, {}))
+                text = "\n".join(plans)
+                if "Seq Scan on watch_history" in text:
+                    seq_scans.append(tool.name)
+                print(f"\n### {tool.name}\n{text}")
+            print(
+                "\nno personal tool scans watch_history sequentially"
+                if not seq_scans
+                else f"\nSEQUENTIAL SCAN of watch_history in: {', '.join(seq_scans)}"
+            )
+    finally:
+        await pool.close()
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", help="a PostgreSQL server to create the benchmark database on")
+    parser.add_argument("--database", default=BENCH_DATABASE, help="name of the benchmark database")
+    parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--items", type=int, default=200_000)
+    parser.add_argument("--watch-rows", type=int, default=5_000_000)
+    parser.add_argument("--runs", type=int, default=30, help="timed runs per tool")
+    parser.add_argument(
+        "--plans", action="store_true", help="print and check the plans of the personal tools"
+    )
+    parser.add_argument("--only", nargs="*", help="only these tools")
+    return asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
