@@ -274,9 +274,7 @@ async def test_series_are_finished_in_progress_and_abandoned(demo: asyncpg.Conne
     )
     finished = [r for r in rows if r["seen"] == r["episodes"] and r["episodes"] >= 2]
     in_progress = [r for r in rows if r["seen"] < r["episodes"] and (NOW - r["last_play"]).days <= 14]
-    abandoned = [
-        r for r in rows if r["seen"] <= 3 < r["episodes"] and (NOW - r["last_play"]).days > 90
-    ]
+    abandoned = [r for r in rows if r["seen"] <= 3 < r["episodes"] and (NOW - r["last_play"]).days > 90]
     assert finished and in_progress and abandoned
 
 
@@ -345,12 +343,17 @@ async def test_plays_of_requested_titles_are_attributed_to_the_request(demo: asy
 # --- operations ---------------------------------------------------------------------------------------------
 
 
-async def test_operations_logs_show_a_failing_integration_and_todays_activity(demo: asyncpg.Connection) -> None:
+async def test_operations_logs_show_a_failing_integration_and_todays_activity(
+    demo: asyncpg.Connection,
+) -> None:
     sync = {r["integration"]: r for r in await demo.fetch("SELECT * FROM sync_schedule")}
     assert set(sync) == {"plex", "jellyfin", "tautulli", "overseerr"}
     failing = [r for r in sync.values() if r["last_error"]]
     assert len(failing) == 1
-    assert failing[0]["consecutive_failures"] > 0 and (NOW - failing[0]["last_success_at"]).total_seconds() > 3600
+    assert (
+        failing[0]["consecutive_failures"] > 0
+        and (NOW - failing[0]["last_success_at"]).total_seconds() > 3600
+    )
     webhooks = dict(await demo.fetch("SELECT status, count(*) FROM webhook_log GROUP BY status"))
     assert set(webhooks) == {"processed", "ignored", "rejected", "error"}
     today = await demo.fetchval(
@@ -414,7 +417,9 @@ async def test_cli_fills_the_database_and_refuses_to_overwrite(database_url: str
     assert "10 users" in done.stdout and "alice" in done.stdout
     assert "watch history" in done.stderr  # plain progress lines when not on a terminal
 
-    refused = await asyncio.to_thread(_marquee, database_url, "--users", "10", "--items", "200", "--days", "30")
+    refused = await asyncio.to_thread(
+        _marquee, database_url, "--users", "10", "--items", "200", "--days", "30"
+    )
     assert refused.returncode == 1
     assert "--replace" in refused.stderr and "Traceback" not in refused.stderr
 

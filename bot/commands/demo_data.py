@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,17 +22,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Generate a realistic, reproducible media server: the same seed gives the same data.",
     )
     defaults = DemoConfig()
-    parser.add_argument("--seed", type=int, default=defaults.seed, help=f"random seed (default {defaults.seed})")
-    parser.add_argument("--users", type=int, default=defaults.users, help=f"members (default {defaults.users})")
     parser.add_argument(
-        "--items", type=int, default=defaults.items, help=f"media items: movies, shows, episodes (default {defaults.items})"
-    )
-    parser.add_argument("--days", type=int, default=defaults.days, help=f"days of history (default {defaults.days})")
-    parser.add_argument(
-        "--watch-rows", type=int, default=None, help="playback sessions in total (default: about 1.2 per user per day)"
+        "--seed", type=int, default=defaults.seed, help=f"random seed (default {defaults.seed})"
     )
     parser.add_argument(
-        "--replace", action="store_true", help="empty the generated tables first instead of refusing a non-empty database"
+        "--users", type=int, default=defaults.users, help=f"members (default {defaults.users})"
+    )
+    parser.add_argument(
+        "--items",
+        type=int,
+        default=defaults.items,
+        help=f"media items: movies, shows, episodes (default {defaults.items})",
+    )
+    parser.add_argument(
+        "--days", type=int, default=defaults.days, help=f"days of history (default {defaults.days})"
+    )
+    parser.add_argument(
+        "--watch-rows",
+        type=int,
+        default=None,
+        help="playback sessions in total (default: about 1.2 per user per day)",
+    )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="empty the generated tables first instead of refusing a non-empty database",
     )
     parser.set_defaults(handler=run)
 
@@ -40,18 +55,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _progress_display() -> Iterator[ProgressCallback]:
     """A rich progress bar on a terminal; one plain line per stage (and every ~10 %) otherwise."""
     if sys.stderr.isatty():
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskID,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         with Progress(
-            TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description:<16}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
             transient=False,
         ) as bar:
-            tasks: dict[str, object] = {}
+            tasks: dict[str, TaskID] = {}
 
             def show(stage: str, done: int, total: int) -> None:
                 if stage not in tasks:
                     tasks[stage] = bar.add_task(stage, total=max(total, 1))
-                bar.update(tasks[stage], completed=done, total=max(total, 1))  # type: ignore[arg-type]
+                bar.update(tasks[stage], completed=done, total=max(total, 1))
 
             yield show
         return
@@ -77,6 +104,8 @@ async def _generate(settings: Settings, config: DemoConfig, replace: bool) -> De
             raise CommandError(
                 "the database already has users or media items; run with --replace to delete them and generate anew"
             )
+        # Rebuilding indexes over millions of rows takes seconds by design: no slow-query warnings for it.
+        logging.getLogger("core.db").setLevel(logging.ERROR)
         with _progress_display() as progress:
             try:
                 return await generate_demo_data(pool, config, progress, replace=replace)

@@ -88,7 +88,7 @@ def encode_rows(columns: list[Column]) -> bytes:
                 present.append((position, column))
         packed = np.empty(len(rows), dtype=np.dtype(fields))
         packed["count"] = len(columns)
-        for position, column in enumerate(columns):
+        for position in range(len(columns)):
             packed[f"len{position}"] = -1
         for position, column in present:
             packed[f"len{position}"] = _DATA_DTYPES[column.kind].itemsize

@@ -87,7 +87,9 @@ def _episode_plan(rng: np.random.Generator, anime: bool, cap: int) -> list[int]:
     return plan
 
 
-def _genres(rng: np.random.Generator, pool: tuple[str, ...], weights: dict[str, float], count: int) -> list[list[str]]:
+def _genres(
+    rng: np.random.Generator, pool: tuple[str, ...], weights: dict[str, float], count: int
+) -> list[list[str]]:
     """One to three distinct genres per title, common genres more often (weighted sampling by random keys)."""
     w = np.array([weights.get(g, 1.0) for g in pool])
     keys = rng.random((count, len(pool))) ** (1.0 / w)
@@ -130,7 +132,10 @@ def generate_catalogue(rng: np.random.Generator, items: int, timeline: Timeline)
 
     # Per title ----------------------------------------------------------------
     category = np.concatenate(
-        [np.full(movies, CATEGORY_MOVIE), np.where(np.array(show_anime, dtype=bool), CATEGORY_ANIME, CATEGORY_TV)]
+        [
+            np.full(movies, CATEGORY_MOVIE),
+            np.where(np.array(show_anime, dtype=bool), CATEGORY_ANIME, CATEGORY_TV),
+        ]
     ).astype(np.int8)
     anime_movie = np.zeros(titles_total, dtype=bool)
     anime_movie[:movies] = rng.random(movies) < ANIME_MOVIE_SHARE
@@ -166,10 +171,14 @@ def generate_catalogue(rng: np.random.Generator, items: int, timeline: Timeline)
     runtime = np.where(
         category == CATEGORY_MOVIE,
         np.clip(rng.normal(108, 18, size=titles_total), 75, 200) * 60,
-        np.where(category == CATEGORY_ANIME, 24 * 60, rng.choice([22, 30, 45, 50, 60], size=titles_total) * 60),
+        np.where(
+            category == CATEGORY_ANIME, 24 * 60, rng.choice([22, 30, 45, 50, 60], size=titles_total) * 60
+        ),
     ).astype(np.int64)
     recent = title_added > timeline.now - 365 * DAY
-    popularity = rng.lognormal(0.0, 1.0, size=titles_total) * np.exp(0.5 * (rating - 6.5)) * np.where(recent, 2.0, 1.0)
+    popularity = (
+        rng.lognormal(0.0, 1.0, size=titles_total) * np.exp(0.5 * (rating - 6.5)) * np.where(recent, 2.0, 1.0)
+    )
 
     # Items: each movie, then each show followed by its episodes ---------------
     per_title_items = 1 + episode_counts
@@ -224,9 +233,13 @@ def generate_catalogue(rng: np.random.Generator, items: int, timeline: Timeline)
     for i, (t, p, k) in enumerate(zip(item_title.tolist(), position.tolist(), kind.tolist(), strict=True)):
         if p == 0:
             item_names.append(names[t])
-            metadata.append({"genres": genre_lists[t], "rating": float(rating[t]), "summary": title_summaries[t]})
+            metadata.append(
+                {"genres": genre_lists[t], "rating": float(rating[t]), "summary": title_summaries[t]}
+            )
         else:
-            item_names.append("Pilot" if season[i] == 1 and episode[i] == 1 and k == EPISODE else names_of_episodes[i])
+            item_names.append(
+                "Pilot" if season[i] == 1 and episode[i] == 1 and k == EPISODE else names_of_episodes[i]
+            )
             metadata.append({})
 
     tmdb = _unique_ids(rng, titles_total, 10_000)

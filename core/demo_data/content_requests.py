@@ -63,7 +63,9 @@ def _delay(rng: np.random.Generator, median_hours: float) -> int:
     return int(np.clip(hours, 0.1, 6 * 24) * HOUR)
 
 
-def generate_requests(rng: np.random.Generator, people: People, catalogue: Catalogue, timeline: Timeline) -> Requests:
+def generate_requests(
+    rng: np.random.Generator, people: People, catalogue: Catalogue, timeline: Timeline
+) -> Requests:
     now, start = timeline.now, timeline.window_start
     days = (now - start) / DAY
     count = max(len(_FIRST_STATUSES), round(people.count * days / 365 * REQUESTS_PER_USER_YEAR))
@@ -95,8 +97,9 @@ def generate_requests(rng: np.random.Generator, people: People, catalogue: Catal
     tmdb = np.zeros(count, dtype=np.int64)
 
     popularity = catalogue.title_popularity / catalogue.title_popularity.sum()
-    wanted = rng.choice(catalogue.title_count, size=min(limit, int((status == AVAILABLE).sum())), replace=False,
-                        p=popularity)
+    wanted = rng.choice(
+        catalogue.title_count, size=min(limit, int((status == AVAILABLE).sum())), replace=False, p=popularity
+    )
     arrived = iter(wanted.tolist())
     new_movies = iter(movie_titles(rng, count))
     new_shows = iter(show_titles(rng, count))
@@ -106,7 +109,11 @@ def generate_requests(rng: np.random.Generator, people: People, catalogue: Catal
     for r in range(count):
         s = int(status[r])
         recent = s in (PENDING, APPROVED)
-        who = int(rng.choice(recently_active, p=recent_p)) if recent else int(rng.choice(people.count, p=request_p))
+        who = (
+            int(rng.choice(recently_active, p=recent_p))
+            if recent
+            else int(rng.choice(people.count, p=request_p))
+        )
         requester[r] = who
         earliest = max(int(people.active_from[who]), start)
         latest = int(people.active_to[who]) - DAY
@@ -118,16 +125,22 @@ def generate_requests(rng: np.random.Generator, people: People, catalogue: Catal
         admin = int(rng.choice(admins[admins != who])) if len(admins) > 1 else int(admins[0])
 
         if s in (APPROVED, AVAILABLE, FAILED):
-            approved_at[r] = min(requested_at[r] + _delay(rng, float(people.approval_hours[admin])), now - HOUR)
+            approved_at[r] = min(
+                requested_at[r] + _delay(rng, float(people.approval_hours[admin])), now - HOUR
+            )
             approver[r] = admin
         if s == DECLINED:
-            declined_at[r] = min(requested_at[r] + _delay(rng, float(people.approval_hours[admin])), now - HOUR)
+            declined_at[r] = min(
+                requested_at[r] + _delay(rng, float(people.approval_hours[admin])), now - HOUR
+            )
             reasons[r] = DECLINE_REASONS[int(rng.integers(len(DECLINE_REASONS)))]
         if s == AVAILABLE:
             t = next(arrived)
             title[r] = t
             # Movies download within hours; a season pack can take a day or two.
-            available_at[r] = min(int(approved_at[r]) + int(rng.integers(HOUR // 2, 48 * HOUR)), now - HOUR // 2)
+            available_at[r] = min(
+                int(approved_at[r]) + int(rng.integers(HOUR // 2, 48 * HOUR)), now - HOUR // 2
+            )
             mark_arrival(catalogue, t, int(available_at[r]))
             titles.append(catalogue.titles[int(catalogue.title_item[t])])
             is_movie = catalogue.title_category[t] == CATEGORY_MOVIE
@@ -136,7 +149,9 @@ def generate_requests(rng: np.random.Generator, people: People, catalogue: Catal
             tvdb[r] = catalogue.tvdb_ids[t]
         else:
             kind = int(rng.choice(3, p=[0.55, 0.35, 0.10]))
-            titles.append(next(new_movies) if kind == 0 else next(new_shows) if kind == 1 else next(new_anime))
+            titles.append(
+                next(new_movies) if kind == 0 else next(new_shows) if kind == 1 else next(new_anime)
+            )
             media_types.append("movie" if kind == 0 else "show")
             tmdb[r] = next_outside_id + r * 7
             tvdb[r] = 0 if kind == 0 else next_outside_id + r * 5

@@ -48,11 +48,32 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-WATCH_HISTORY_COLUMNS = ["id", "user_id", "media_item_id", "started_at", "stopped_at", "watched_seconds",
-                         "percent_complete"]
-USER_STATS_COLUMNS = ["id", "user_id", "media_item_id", "play_count", "rating", "last_played_at",
-                      "attributed_to_request_id"]
-BANDWIDTH_COLUMNS = ["id", "user_id", "media_item_id", "bytes_transferred", "stream_duration_seconds", "created_at"]
+WATCH_HISTORY_COLUMNS = [
+    "id",
+    "user_id",
+    "media_item_id",
+    "started_at",
+    "stopped_at",
+    "watched_seconds",
+    "percent_complete",
+]
+USER_STATS_COLUMNS = [
+    "id",
+    "user_id",
+    "media_item_id",
+    "play_count",
+    "rating",
+    "last_played_at",
+    "attributed_to_request_id",
+]
+BANDWIDTH_COLUMNS = [
+    "id",
+    "user_id",
+    "media_item_id",
+    "bytes_transferred",
+    "stream_duration_seconds",
+    "created_at",
+]
 
 
 class DemoDataError(Exception):
@@ -84,7 +105,9 @@ def _viewing_chunk(world: World, index: int, user_stats: _Spool, bandwidth: _Spo
     users = np.arange(lo, hi, dtype=np.int64)
     sessions = world.viewing.sessions_for(rng, users, world.quotas[lo:hi], world.chunk_engagements(lo, hi))
     people, catalogue = world.people, world.catalogue
-    stats = user_stats_columns(rng, people, catalogue, world.requests, world.request_of_title, sessions, users)
+    stats = user_stats_columns(
+        rng, people, catalogue, world.requests, world.request_of_title, sessions, users
+    )
     user_stats.add(encode_rows(stats), len(stats[0].values))
     streams = bandwidth_columns(rng, people, catalogue, world.timeline, sessions)
     bandwidth.add(encode_rows(streams), len(streams[0].values))
@@ -96,9 +119,13 @@ async def _prefetched(produce: Callable[[int], T], count: int) -> AsyncIterator[
     pending: asyncio.Future[T] | None = None
     try:
         for index in range(count):
-            current = pending if pending is not None else asyncio.ensure_future(asyncio.to_thread(produce, index))
+            current = (
+                pending if pending is not None else asyncio.ensure_future(asyncio.to_thread(produce, index))
+            )
             result = await current
-            pending = asyncio.ensure_future(asyncio.to_thread(produce, index + 1)) if index + 1 < count else None
+            pending = (
+                asyncio.ensure_future(asyncio.to_thread(produce, index + 1)) if index + 1 < count else None
+            )
             yield result
     finally:
         if pending is not None:
@@ -130,9 +157,11 @@ async def generate_demo_data(
         if replace:
             await truncate_generated_tables(conn)
         elif not await database_is_empty(pool):
-            raise DemoDataError("the database already has users or media items; use --replace to overwrite them")
+            raise DemoDataError(
+                "the database already has users or media items; use --replace to overwrite them"
+            )
         # Only for this transaction: bigger sorts for the index builds, no wait for each WAL flush.
-        await conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        await conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
         await conn.execute("SET LOCAL synchronous_commit = off")
         deferred = await drop_bulk_indexes(conn)
 
@@ -157,7 +186,9 @@ async def generate_demo_data(
         async def media_lines() -> AsyncIterator[bytes]:
             yield lines
 
-        await conn.copy_to_table("media_items", source=media_lines(), columns=MEDIA_ITEM_COLUMNS, format="text")
+        await conn.copy_to_table(
+            "media_items", source=media_lines(), columns=MEDIA_ITEM_COLUMNS, format="text"
+        )
         external = await asyncio.to_thread(media_external_id_records, catalogue)
         await conn.copy_records_to_table(
             "media_external_ids", records=external, columns=["service", "external_id", "media_item_id"]
@@ -188,11 +219,19 @@ async def generate_demo_data(
         await copy_binary(conn, "watch_history", WATCH_HISTORY_COLUMNS, watch_history_chunks())
         counts["watch_history"] = written
         report("user stats", 0, user_stats.rows)
-        await conn.copy_to_table("user_stats", source=await asyncio.to_thread(user_stats.finish), columns=USER_STATS_COLUMNS, format="binary")
+        await conn.copy_to_table(
+            "user_stats",
+            source=await asyncio.to_thread(user_stats.finish),
+            columns=USER_STATS_COLUMNS,
+            format="binary",
+        )
         counts["user_stats"] = user_stats.rows
         report("user stats", user_stats.rows, user_stats.rows)
         await conn.copy_to_table(
-            "bandwidth_logs", source=await asyncio.to_thread(bandwidth.finish), columns=BANDWIDTH_COLUMNS, format="binary"
+            "bandwidth_logs",
+            source=await asyncio.to_thread(bandwidth.finish),
+            columns=BANDWIDTH_COLUMNS,
+            format="binary",
         )
         counts["bandwidth_logs"] = bandwidth.rows
         await asyncio.to_thread(user_stats.file.close)
@@ -203,8 +242,15 @@ async def generate_demo_data(
         await conn.copy_records_to_table(
             "sync_schedule",
             records=sync_schedule_rows(operations, timeline),
-            columns=["integration", "enabled", "interval_seconds", "last_run_at", "last_success_at", "last_error",
-                     "consecutive_failures"],
+            columns=[
+                "integration",
+                "enabled",
+                "interval_seconds",
+                "last_run_at",
+                "last_success_at",
+                "last_error",
+                "consecutive_failures",
+            ],
         )
         counts["sync_schedule"] = 4
         webhooks = webhook_rows(operations, people, timeline)
@@ -223,10 +269,22 @@ async def generate_demo_data(
         await conn.copy_records_to_table(
             "api_logs",
             records=api_logs,
-            columns=["id", "user_id", "endpoint", "method", "status_code", "response_time_ms", "error_message",
-                     "created_at"],
+            columns=[
+                "id",
+                "user_id",
+                "endpoint",
+                "method",
+                "status_code",
+                "response_time_ms",
+                "error_message",
+                "created_at",
+            ],
         )
-        counts["webhook_log"], counts["deletion_log"], counts["api_logs"] = len(webhooks), len(deletions), len(api_logs)
+        counts["webhook_log"], counts["deletion_log"], counts["api_logs"] = (
+            len(webhooks),
+            len(deletions),
+            len(api_logs),
+        )
         report("operations logs", 4, 4)
 
         report("indexes", 0, len(deferred))
@@ -238,8 +296,8 @@ async def generate_demo_data(
     elapsed = time.perf_counter() - started
     admins = tuple(u for u, a in zip(people.usernames, people.is_admin.tolist(), strict=True) if a)
     ordinary = tuple(u for u, a in zip(people.usernames, people.is_admin.tolist(), strict=True) if not a)[:3]
-    summary = DemoSummary(counts=counts, elapsed_seconds=elapsed, admin_usernames=admins, user_usernames=ordinary)
+    summary = DemoSummary(
+        counts=counts, elapsed_seconds=elapsed, admin_usernames=admins, user_usernames=ordinary
+    )
     log.info("generated demo server: %s", summary)
     return summary
-
-

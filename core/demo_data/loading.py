@@ -35,7 +35,9 @@ BULK_TABLES = ("media_items", "watch_history", "user_stats", "bandwidth_logs")
 async def database_is_empty(pool: asyncpg.Pool) -> bool:
     """True when there are no users and no media items."""
     return bool(
-        await pool.fetchval("SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM media_items)")
+        await pool.fetchval(
+            "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM media_items)"
+        )
     )
 
 
@@ -53,7 +55,9 @@ class _Deferred:
     is_foreign_key: bool
 
 
-async def drop_bulk_indexes(conn: asyncpg.Connection, tables: tuple[str, ...] = BULK_TABLES) -> list[_Deferred]:
+async def drop_bulk_indexes(
+    conn: asyncpg.Connection, tables: tuple[str, ...] = BULK_TABLES
+) -> list[_Deferred]:
     """Drop the indexes and constraints of ``tables`` that nothing else depends on; return how to rebuild them.
 
     Read from the catalogue, so indexes added by later migrations are rebuilt too.
@@ -74,7 +78,9 @@ async def drop_bulk_indexes(conn: asyncpg.Connection, tables: tuple[str, ...] = 
         list(tables),
     )
     # A self-referencing key (media_items.parent_id) depends on the table's own primary key: drop it first.
-    deferred = [_Deferred(r["table_name"], r["name"], r["definition"], True, r["is_foreign_key"]) for r in rows]
+    deferred = [
+        _Deferred(r["table_name"], r["name"], r["definition"], True, r["is_foreign_key"]) for r in rows
+    ]
     index_rows = await conn.fetch(
         """
         SELECT i.indrelid::regclass::text AS table_name, x.relname AS name, pg_get_indexdef(i.indexrelid) AS definition

@@ -81,7 +81,9 @@ def sync_schedule_rows(rng: np.random.Generator, timeline: Timeline) -> list[tup
         if integration == FAILING_INTEGRATION:
             failures = int(rng.integers(6, 40))
             last_success = last_run - failures * interval - int(rng.integers(0, interval))
-            rows.append((integration, True, interval, _at(last_run), _at(last_success), FAILING_ERROR, failures))
+            rows.append(
+                (integration, True, interval, _at(last_run), _at(last_success), FAILING_ERROR, failures)
+            )
         else:
             rows.append((integration, True, interval, _at(last_run), _at(last_run), None, 0))
     return rows
@@ -103,8 +105,9 @@ def webhook_rows(rng: np.random.Generator, people: People, timeline: Timeline) -
     ids = as_uuids(uuid_words(rng, count))
     rows: list[tuple[object, ...]] = []
     for i in range(count):
-        source, event_type, _ = _WEBHOOK_EVENTS[int(events[i])]
-        error = None
+        source, event, _ = _WEBHOOK_EVENTS[int(events[i])]
+        event_type: str | None = event
+        error: str | None = None
         if event_type == "media.pause":
             status = "ignored"
         elif status_draw[i] < 0.03:
@@ -120,7 +123,9 @@ def webhook_rows(rng: np.random.Generator, people: People, timeline: Timeline) -
     return rows
 
 
-def deletion_rows(rng: np.random.Generator, catalogue: Catalogue, timeline: Timeline) -> list[tuple[object, ...]]:
+def deletion_rows(
+    rng: np.random.Generator, catalogue: Catalogue, timeline: Timeline
+) -> list[tuple[object, ...]]:
     """(id, media_item_id, title, media_type, file_size_bytes, deleted_at, reason): mostly items long gone."""
     days = (timeline.now - timeline.window_start) // DAY
     count = max(6, min(2000, catalogue.count // 100 + int(days) // 10))
@@ -171,5 +176,7 @@ def api_log_rows(rng: np.random.Generator, people: People, timeline: Timeline) -
             code, error = 503, FAILING_ERROR
         # Calls made for a member (a request, a chat answer) carry their id; sync calls do not.
         who = user_ids[int(user[i])] if service in ("overseerr", "anthropic") else None
-        rows.append((ids[i], who, f"{service} {path}", method, code, int(latency[i]), error, _at(int(created[i]))))
+        rows.append(
+            (ids[i], who, f"{service} {path}", method, code, int(latency[i]), error, _at(int(created[i])))
+        )
     return rows

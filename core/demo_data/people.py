@@ -72,7 +72,8 @@ def generate_people(rng: np.random.Generator, count: int, timeline: Timeline, ge
     span = now - start
     usernames, display_names = _names(rng, count)
     emails: list[str | None] = [
-        None if i > 1 and rng.random() < 0.15 else f"{name}@{EMAIL_DOMAIN}" for i, name in enumerate(usernames)
+        None if i > 1 and rng.random() < 0.15 else f"{name}@{EMAIL_DOMAIN}"
+        for i, name in enumerate(usernames)
     ]
 
     is_admin = np.zeros(count, dtype=bool)
@@ -95,8 +96,11 @@ def generate_people(rng: np.random.Generator, count: int, timeline: Timeline, ge
     candidates = ordinary[~newcomer[ordinary]]
     inactive_count = max(1, round(0.15 * count))
     inactive = rng.choice(candidates, size=min(inactive_count, len(candidates)), replace=False)
-    gap_days = rng.uniform(max(30.0, 0.3 * timeline_days(timeline)), max(31.0, 0.85 * timeline_days(timeline)),
-                           size=len(inactive))
+    gap_days = rng.uniform(
+        max(30.0, 0.3 * timeline_days(timeline)),
+        max(31.0, 0.85 * timeline_days(timeline)),
+        size=len(inactive),
+    )
     gap_days = np.minimum(gap_days, 0.85 * timeline_days(timeline))
     active_to[inactive] = now - (gap_days * DAY).astype(np.int64)
     active_to = np.maximum(active_to, active_from + DAY)
@@ -114,7 +118,11 @@ def generate_people(rng: np.random.Generator, count: int, timeline: Timeline, ge
     late_shift_hours = rng.choice([0, 0, 0, 1, 2], size=count)
     anime_fan = rng.random(count) < 0.3
     category_mix = np.column_stack(
-        [rng.uniform(0.3, 0.65, size=count), rng.uniform(0.3, 0.6, size=count), np.where(anime_fan, 0.45, 0.04)]
+        [
+            rng.uniform(0.3, 0.65, size=count),
+            rng.uniform(0.3, 0.6, size=count),
+            np.where(anime_fan, 0.45, 0.04),
+        ]
     )
     category_mix /= category_mix.sum(axis=1, keepdims=True)
     picks = rng.integers(0, len(genres), size=(count, 2))

@@ -19,12 +19,16 @@ HOUR = 3_600
 # Relative chance that a viewing session starts in each local hour: a long
 # evening peak around 20-22h on weekdays, a flatter afternoon on weekends.
 WEEKDAY_HOUR_WEIGHTS = np.array(
-    [1.2, 0.6, 0.3, 0.15, 0.1, 0.1, 0.3, 0.7, 0.8, 0.7, 0.7, 0.9]
-    + [1.2, 1.1, 1.0, 1.2, 1.6, 2.4, 3.6, 5.8, 8.0, 8.2, 6.0, 3.0]
+    [
+        *(1.2, 0.6, 0.3, 0.15, 0.1, 0.1, 0.3, 0.7, 0.8, 0.7, 0.7, 0.9),
+        *(1.2, 1.1, 1.0, 1.2, 1.6, 2.4, 3.6, 5.8, 8.0, 8.2, 6.0, 3.0),
+    ]
 )
 WEEKEND_HOUR_WEIGHTS = np.array(
-    [1.8, 1.0, 0.5, 0.2, 0.1, 0.1, 0.2, 0.5, 1.0, 1.6, 2.2, 2.6]
-    + [2.8, 2.9, 3.2, 3.4, 3.6, 3.8, 4.4, 5.8, 7.2, 7.4, 5.6, 3.2]
+    [
+        *(1.8, 1.0, 0.5, 0.2, 0.1, 0.1, 0.2, 0.5, 1.0, 1.6, 2.2, 2.6),
+        *(2.8, 2.9, 3.2, 3.4, 3.6, 3.8, 4.4, 5.8, 7.2, 7.4, 5.6, 3.2),
+    ]
 )
 SATURDAY = 5
 
@@ -47,10 +51,7 @@ class Timeline:
         first_day = library_start // DAY - 2
         last_day = now_s // DAY + 2
         offsets = np.array(
-            [
-                _offset_at_noon(zone, day)
-                for day in range(first_day, last_day + 1)
-            ],
+            [_offset_at_noon(zone, day) for day in range(first_day, last_day + 1)],
             dtype=np.int64,
         )
         return cls(now_s, window_start, library_start, zone, first_day, offsets)

@@ -30,7 +30,11 @@ def _article(word: str) -> str:
 
 def movie_titles(rng: np.random.Generator, count: int) -> list[str]:
     adj, noun, noun2 = _pick(rng, ADJECTIVES, count), _pick(rng, NOUNS, count), _pick(rng, NOUNS, count)
-    place, gerund, name = _pick(rng, PLACES, count), _pick(rng, GERUNDS, count), _pick(rng, FIRST_NAMES, count)
+    place, gerund, name = (
+        _pick(rng, PLACES, count),
+        _pick(rng, GERUNDS, count),
+        _pick(rng, FIRST_NAMES, count),
+    )
     plural = _pick(rng, PLURALS, count)
     patterns = rng.integers(0, 11, size=count).tolist()
     sequel = rng.random(count) < 0.06
@@ -66,7 +70,11 @@ def movie_titles(rng: np.random.Generator, count: int) -> list[str]:
 
 def show_titles(rng: np.random.Generator, count: int) -> list[str]:
     adj, noun, place = _pick(rng, ADJECTIVES, count), _pick(rng, NOUNS, count), _pick(rng, PLACES, count)
-    plural, surname, surname2 = _pick(rng, PLURALS, count), _pick(rng, SURNAMES, count), _pick(rng, SURNAMES, count)
+    plural, surname, surname2 = (
+        _pick(rng, PLURALS, count),
+        _pick(rng, SURNAMES, count),
+        _pick(rng, SURNAMES, count),
+    )
     patterns = rng.integers(0, 8, size=count).tolist()
     titles = []
     for i, p in enumerate(patterns):
@@ -133,8 +141,10 @@ def episode_titles(rng: np.random.Generator, count: int) -> list[str]:
 
 def summaries(rng: np.random.Generator, genres: list[list[str]]) -> list[str]:
     count = len(genres)
-    tone, hero, plot = _pick(rng, SUMMARY_TONES, count), _pick(rng, SUMMARY_HEROES, count), _pick(
-        rng, SUMMARY_PLOTS, count
+    tone, hero, plot = (
+        _pick(rng, SUMMARY_TONES, count),
+        _pick(rng, SUMMARY_HEROES, count),
+        _pick(rng, SUMMARY_PLOTS, count),
     )
     place = _pick(rng, PLACES, count)
     return [

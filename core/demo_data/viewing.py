@@ -85,7 +85,9 @@ class TitleChooser:
         for key in set(zip(category.tolist(), genre.tolist(), strict=True)):
             rows = np.flatnonzero((category == key[0]) & (genre == key[1]))
             titles, cdf = self._pool(*key)
-            chosen[rows] = titles[np.minimum(np.searchsorted(cdf, draws[rows], side="right"), len(titles) - 1)]
+            chosen[rows] = titles[
+                np.minimum(np.searchsorted(cdf, draws[rows], side="right"), len(titles) - 1)
+            ]
         return chosen
 
     def genre_number(self, name: str) -> int:
@@ -118,7 +120,9 @@ def request_engagements(
                 users.append(other)
                 titles.append(int(requests.title[r]))
                 starts.append(arrived + int(rng.integers(DAY, 60 * DAY)))
-    return Engagements(np.array(users, dtype=np.int64), np.array(titles, dtype=np.int64), np.array(starts, dtype=np.int64))
+    return Engagements(
+        np.array(users, dtype=np.int64), np.array(titles, dtype=np.int64), np.array(starts, dtype=np.int64)
+    )
 
 
 def never_watched_keys(requests: Requests, title_count: int) -> np.ndarray:
@@ -141,11 +145,14 @@ class ViewingGenerator:
         self.timeline = timeline
         self.chooser = chooser
         self.forbidden_keys = forbidden_keys
+        self.expected_rows_per_engagement = _expected_rows_per_engagement(catalogue)
         self.favourite_genre_numbers = np.array(
             [[chooser.genre_number(g) for g in pair] for pair in people.favourite_genres], dtype=np.int64
         )
 
-    def random_engagements(self, rng: np.random.Generator, users: np.ndarray, counts: np.ndarray) -> Engagements:
+    def random_engagements(
+        self, rng: np.random.Generator, users: np.ndarray, counts: np.ndarray
+    ) -> Engagements:
         people = self.people
         user = np.repeat(users, counts)
         mix = np.cumsum(people.category_mix[user], axis=1)
@@ -171,12 +178,17 @@ class ViewingGenerator:
         series_rows = np.where(
             plan == SERIES_FINISHED,
             episodes,
-            np.where(plan == SERIES_ABANDONED, 1 + (rng.random(count) * few).astype(np.int64),
-                     1 + (rng.random(count) * episodes).astype(np.int64)),
+            np.where(
+                plan == SERIES_ABANDONED,
+                1 + (rng.random(count) * few).astype(np.int64),
+                1 + (rng.random(count) * episodes).astype(np.int64),
+            ),
         )
         movie_draw = rng.random(count)
         resumed = movie_draw < MOVIE_RESUMED_SHARE
-        given_up = (movie_draw >= MOVIE_RESUMED_SHARE) & (movie_draw < MOVIE_RESUMED_SHARE + MOVIE_GIVEN_UP_SHARE)
+        given_up = (movie_draw >= MOVIE_RESUMED_SHARE) & (
+            movie_draw < MOVIE_RESUMED_SHARE + MOVIE_GIVEN_UP_SHARE
+        )
         rewatched = ~given_up & (rng.random(count) < MOVIE_REWATCHED_SHARE)
         movie_rows = 1 + resumed + rewatched
         rows_per = np.where(is_series, np.maximum(series_rows, 1), movie_rows).astype(np.int64)
@@ -199,7 +211,9 @@ class ViewingGenerator:
         in_sitting = np.where(series, k % per_sitting, 0)
         sitting_row = np.arange(rows) - in_sitting  # the sitting's first row carries its random draws
         start_day = timeline.to_local(engagements.start)[eng] // DAY
-        day = start_day + np.floor(sitting * gap_days + row_draw[0][sitting_row] * 0.3 * gap_days).astype(np.int64)
+        day = start_day + np.floor(sitting * gap_days + row_draw[0][sitting_row] * 0.3 * gap_days).astype(
+            np.int64
+        )
         # Movie sessions: a resumed movie is finished the next day; a rewatch comes months later.
         movie_shift = np.where(resumed[eng] & (k >= 1), 1, 0) + np.where(
             rewatched[eng] & (k == rows_per[eng] - 1), rng.integers(30, 400, size=count)[eng], 0
@@ -224,7 +238,8 @@ class ViewingGenerator:
         last_of_engagement = k == rows_per[eng] - 1
         partial = np.where(
             series,
-            (last_of_engagement & (plan[eng] == SERIES_ABANDONED) & (row_draw[1] < 0.5)) | (row_draw[2] < 0.04),
+            (last_of_engagement & (plan[eng] == SERIES_ABANDONED) & (row_draw[1] < 0.5))
+            | (row_draw[2] < 0.04),
             (resumed[eng] & (k == 0)) | given_up[eng],
         )
         complete_fraction = np.where(rng.random(rows) < 0.35, 1.0, rng.uniform(0.93, 1.0, size=rows))
@@ -233,7 +248,9 @@ class ViewingGenerator:
         watched = np.round(duration * fraction).astype(np.int64)
         # Tenths of a percent, rounded half up as PostgreSQL's round() does.
         percent_tenths = (watched * 2000 + duration) // (2 * duration)
-        pauses = np.where(rng.random(rows) < 0.4, (watched * rng.uniform(0.0, 0.15, size=rows)).astype(np.int64), 0)
+        pauses = np.where(
+            rng.random(rows) < 0.4, (watched * rng.uniform(0.0, 0.15, size=rows)).astype(np.int64), 0
+        )
         stopped = started + watched + pauses
 
         valid = (
@@ -247,7 +264,9 @@ class ViewingGenerator:
             position = np.minimum(np.searchsorted(self.forbidden_keys, keys), len(self.forbidden_keys) - 1)
             valid &= self.forbidden_keys[position] != keys
         keep = np.flatnonzero(valid)
-        return Sessions(user[keep], item[keep], started[keep], stopped[keep], watched[keep], percent_tenths[keep])
+        return Sessions(
+            user[keep], item[keep], started[keep], stopped[keep], watched[keep], percent_tenths[keep]
+        )
 
     def sessions_for(
         self, rng: np.random.Generator, users: np.ndarray, quotas: np.ndarray, first: Engagements
@@ -255,13 +274,13 @@ class ViewingGenerator:
         """Exactly ``quotas[i]`` sessions for each of ``users`` (sorted; as far as their active period allows)."""
         deficit = quotas.copy()
         parts: list[Sessions] = []
-        rows_per_engagement = 4.0
+        rows_per_engagement = self.expected_rows_per_engagement
         engagements = first
         for _ in range(MAX_ROUNDS):
             needy = deficit > 0
             if not needy.any():
                 break
-            counts = np.ceil(deficit[needy] / rows_per_engagement * 1.3).astype(np.int64) + 1
+            counts = np.ceil(deficit[needy] / rows_per_engagement * 1.15).astype(np.int64) + 1
             extra = self.random_engagements(rng, users[needy], counts)
             engagements = Engagements(
                 np.concatenate([engagements.user, extra.user]),
@@ -284,6 +303,19 @@ class ViewingGenerator:
         return _concat(parts)
 
 
+def _expected_rows_per_engagement(catalogue: Catalogue) -> float:
+    """A first guess of the valid sessions one engagement yields, so the first round is about the right size."""
+    series = catalogue.title_category != CATEGORY_MOVIE
+    if not series.any():
+        return 1.0
+    weights = catalogue.title_popularity[series]
+    episodes = float(np.average(catalogue.title_episode_count[series], weights=weights))
+    shares = _SERIES_PLAN_SHARES
+    series_rows = shares[0] * episodes + shares[1] * 2 + shares[2] * (episodes + 1) / 2
+    # About half the engagements are series; some sessions fall outside the member's active time.
+    return max(1.0, 0.6 * (0.5 * series_rows + 0.5 * 1.15))
+
+
 def _take(sessions: Sessions, rows: np.ndarray) -> Sessions:
     return Sessions(
         sessions.user[rows],
@@ -300,6 +332,8 @@ def _concat(parts: list[Sessions]) -> Sessions:
         empty = np.zeros(0, dtype=np.int64)
         return Sessions(empty, empty, empty, empty, empty, empty)
     return Sessions(
-        *(np.concatenate([getattr(p, f) for p in parts]) for f in
-          ("user", "item", "started_at", "stopped_at", "watched_seconds", "percent_tenths"))
+        *(
+            np.concatenate([getattr(p, f) for p in parts])
+            for f in ("user", "item", "started_at", "stopped_at", "watched_seconds", "percent_tenths")
+        )
     )

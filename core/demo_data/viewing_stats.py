@@ -28,7 +28,9 @@ BANDWIDTH_DAYS = 45  # the bandwidth log keeps recent streams
 BANDWIDTH_SAMPLED_SHARE = 0.35  # streams that went through the logging proxy
 
 
-def watch_history_columns(rng: np.random.Generator, people: People, catalogue: Catalogue, s: Sessions) -> list[Column]:
+def watch_history_columns(
+    rng: np.random.Generator, people: People, catalogue: Catalogue, s: Sessions
+) -> list[Column]:
     return [
         Column("id", "uuid", uuid_words(rng, s.count)),
         Column("user_id", "uuid", people.ids[s.user]),
@@ -53,19 +55,27 @@ def user_stats_columns(
     key = s.user * catalogue.count + s.item
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
-    starts = np.flatnonzero(np.concatenate([[True], sorted_key[1:] != sorted_key[:-1]])) if len(key) else (
-        np.zeros(0, dtype=np.int64)
+    starts = (
+        np.flatnonzero(np.concatenate([[True], sorted_key[1:] != sorted_key[:-1]]))
+        if len(key)
+        else (np.zeros(0, dtype=np.int64))
     )
     played_keys = sorted_key[starts]
     user = played_keys // catalogue.count
     item = played_keys % catalogue.count
     complete = (s.percent_tenths[order] >= COMPLETE_TENTHS).astype(np.int64)
     play_count = np.add.reduceat(complete, starts) if len(starts) else np.zeros(0, dtype=np.int64)
-    last_played = np.maximum.reduceat(s.started_at[order], starts) if len(starts) else np.zeros(0, dtype=np.int64)
-    first_played = np.minimum.reduceat(s.started_at[order], starts) if len(starts) else np.zeros(0, dtype=np.int64)
+    last_played = (
+        np.maximum.reduceat(s.started_at[order], starts) if len(starts) else np.zeros(0, dtype=np.int64)
+    )
+    first_played = (
+        np.minimum.reduceat(s.started_at[order], starts) if len(starts) else np.zeros(0, dtype=np.int64)
+    )
 
     kind = catalogue.kind[item]
-    rated_share = np.where(kind == MOVIE, MOVIE_RATED_SHARE, np.where(kind == EPISODE, EPISODE_RATED_SHARE, 0.0))
+    rated_share = np.where(
+        kind == MOVIE, MOVIE_RATED_SHARE, np.where(kind == EPISODE, EPISODE_RATED_SHARE, 0.0)
+    )
     rated = (play_count > 0) & (rng.random(len(item)) < rated_share)
 
     request = request_of_title[catalogue.item_title[item]]

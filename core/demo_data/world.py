@@ -21,7 +21,7 @@ from core.demo_data.viewing import (
     user_quotas,
 )
 
-SESSIONS_PER_CHUNK = 250_000  # watch_history rows generated and sent at a time
+SESSIONS_PER_CHUNK = 200_000  # watch_history rows generated and sent at a time
 
 
 @dataclass(frozen=True)
