@@ -213,6 +213,7 @@ class PlexSettings:
     timeout_seconds: float = 30.0
     page_size: int = 2000
     sync_history: bool = True
+    retry_delay_seconds: float = 1.0
 
 
 class PlexSyncJob:
@@ -228,6 +229,7 @@ class PlexSyncJob:
             self.settings.url,
             headers={"X-Plex-Token": self.settings.token, "Accept": "application/json"},
             timeout_seconds=self.settings.timeout_seconds,
+            retry_delay_seconds=self.settings.retry_delay_seconds,
         )
 
     async def run(self, context: SyncContext) -> dict[str, int]:

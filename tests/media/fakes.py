@@ -46,7 +46,7 @@ class FakeService:
         if self.failure == "garbage":
             return web.Response(status=200, text="<html>not what you asked for", content_type="text/html")
         if self.failure == "slow":
-            await asyncio.sleep(5)
+            await asyncio.sleep(1.5)
         return await handler(request)
 
     def routes(self, app: web.Application) -> None:

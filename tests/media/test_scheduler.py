@@ -1,0 +1,127 @@
+"""The sync scheduler: runs due jobs, backs off failing ones, outlives a database outage, stops on cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from core.sync.jobs import SyncContext, SyncError
+from core.sync.schedule import ScheduleState
+from core.sync.scheduler import next_run_at, run_sync_scheduler
+
+
+class CountingJob:
+    def __init__(self, name: str, stop_after: int, stop: asyncio.Event, fail: bool = False) -> None:
+        self.name = name
+        self.interval_seconds = 3600
+        self.runs = 0
+        self.stop_after = stop_after
+        self.stop = stop
+        self.fail = fail
+
+    async def run(self, context: SyncContext) -> dict[str, int]:
+        self.runs += 1
+        if self.runs >= self.stop_after:
+            self.stop.set()
+        if self.fail:
+            raise SyncError(f"{self.name} is unreachable")
+        return {"runs": self.runs}
+
+
+async def test_due_jobs_run_once_per_interval_and_failures_are_recorded(db_pool: asyncpg.Pool) -> None:
+    stop = asyncio.Event()
+    good = CountingJob("plex", stop_after=99, stop=stop)
+    bad = CountingJob("jellyfin", stop_after=1, stop=stop, fail=True)
+    await asyncio.wait_for(run_sync_scheduler(db_pool, [good, bad], stop, max_sleep_seconds=0.05), 30)
+    assert (good.runs, bad.runs) == (1, 1)
+    rows = {r["integration"]: r for r in await db_pool.fetch("SELECT * FROM sync_schedule")}
+    assert rows["plex"]["last_success_at"] is not None and rows["plex"]["interval_seconds"] == 3600
+    assert (
+        rows["jellyfin"]["last_error"] == "jellyfin is unreachable"
+        and rows["jellyfin"]["consecutive_failures"] == 1
+    )
+
+
+async def test_disabled_jobs_do_not_run(db_pool: asyncpg.Pool) -> None:
+    stop = asyncio.Event()
+    job = CountingJob("plex", stop_after=1, stop=stop)
+    await db_pool.execute("INSERT INTO sync_schedule (integration, enabled) VALUES ('plex', false)")
+    task = asyncio.create_task(run_sync_scheduler(db_pool, [job], stop, max_sleep_seconds=0.05))
+    await asyncio.sleep(0.3)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert job.runs == 0
+
+
+def test_failing_jobs_back_off_exponentially_up_to_a_cap() -> None:
+    ran = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def state(failures: int, interval: int = 900) -> ScheduleState:
+        return ScheduleState("plex", True, interval, ran, failures)
+
+    assert next_run_at(state(0)) == ran + timedelta(seconds=900)
+    assert next_run_at(state(1)) == ran + timedelta(seconds=1800)
+    assert next_run_at(state(3)) == ran + timedelta(seconds=7200)
+    assert next_run_at(state(30)) == ran + timedelta(hours=6)
+    assert next_run_at(ScheduleState("plex", True, 900, None, 0)) < ran
+
+
+class FlakyPool:
+    """The real pool, except that the first ``outage`` calls fail as if the database restarted."""
+
+    def __init__(self, pool: asyncpg.Pool, outage: int) -> None:
+        self._pool = pool
+        self.outage = outage
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._pool, name)
+        if name not in ("execute", "fetch", "fetchval", "fetchrow"):
+            return attribute
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if self.outage > 0:
+                self.outage -= 1
+                raise ConnectionRefusedError("connection refused")
+            return await attribute(*args, **kwargs)
+
+        return call
+
+
+async def test_a_database_outage_is_waited_out(db_pool: asyncpg.Pool) -> None:
+    stop = asyncio.Event()
+    job = CountingJob("plex", stop_after=1, stop=stop)
+    flaky = FlakyPool(db_pool, outage=3)
+    await asyncio.wait_for(
+        run_sync_scheduler(flaky, [job], stop, max_sleep_seconds=0.05, database_retry_seconds=0.01),  # type: ignore[arg-type]
+        30,
+    )
+    assert job.runs == 1 and flaky.outage == 0
+    assert (
+        await db_pool.fetchval("SELECT consecutive_failures FROM sync_schedule WHERE integration = 'plex'")
+        == 0
+    )
+
+
+async def test_cancelling_mid_run_records_no_failure(db_pool: asyncpg.Pool) -> None:
+    started = asyncio.Event()
+
+    class HangingJob:
+        name = "plex"
+        interval_seconds = 60
+
+        async def run(self, context: SyncContext) -> dict[str, int]:
+            started.set()
+            await asyncio.Event().wait()
+            return {}
+
+    task = asyncio.create_task(run_sync_scheduler(db_pool, [HangingJob()], asyncio.Event()))
+    await asyncio.wait_for(started.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    row = await db_pool.fetchrow("SELECT * FROM sync_schedule WHERE integration = 'plex'")
+    assert row["last_error"] is None and row["consecutive_failures"] == 0 and row["last_success_at"] is None

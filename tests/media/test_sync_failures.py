@@ -1,0 +1,97 @@
+"""A failing service leaves its error in sync_schedule and every other row as it was."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from adapters.media.jellyfin import JellyfinSettings, JellyfinSyncJob
+from adapters.media.overseerr import SeerrSettings, SeerrSyncJob
+from adapters.media.plex import PlexSettings, PlexSyncJob
+from adapters.media.tautulli import TautulliSettings, TautulliSyncJob
+from core.sync.jobs import run_job
+
+from .fakes import FakeJellyfin, FakePlex, FakeSeerr, FakeTautulli, serve
+from .snapshot import differences, snapshot
+
+
+def plex_job(url: str) -> PlexSyncJob:
+    # A short timeout and no waiting between retries keep the failure cases fast.
+    return PlexSyncJob(
+        PlexSettings(url=url, token="plex-token", page_size=2, timeout_seconds=0.3, retry_delay_seconds=0.01)
+    )
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        ("unauthorized", "plex refused the credentials (HTTP 401"),
+        ("slow", "plex is unreachable on /accounts: timed out"),
+        ("garbage", "plex answered /accounts with something unexpected"),
+    ],
+)
+async def test_failing_plex_records_the_error_and_keeps_the_data(
+    db_pool: asyncpg.Pool, failure: str, expected: str
+) -> None:
+    fake = FakePlex()
+    async with serve(fake) as url:
+        assert (await run_job(db_pool, plex_job(url))).ok
+        before = await snapshot(db_pool)
+        fake.failure = failure
+        job = plex_job(url)
+        result = await run_job(db_pool, job)
+        assert not result.ok and result.error is not None and expected in result.error
+        assert "plex-token" not in result.error
+        second = await run_job(db_pool, job)
+        assert not second.ok
+    row = await db_pool.fetchrow("SELECT * FROM sync_schedule WHERE integration = 'plex'")
+    assert expected in row["last_error"]
+    assert row["consecutive_failures"] == 2 and row["last_run_at"] > row["last_success_at"]
+    assert differences(before, await snapshot(db_pool)) == {}
+
+    fake.failure = None
+    async with serve(fake) as url:
+        assert (await run_job(db_pool, plex_job(url))).ok
+    row = await db_pool.fetchrow("SELECT * FROM sync_schedule WHERE integration = 'plex'")
+    assert row["last_error"] is None and row["consecutive_failures"] == 0
+
+
+async def test_a_failure_halfway_keeps_the_pages_already_written(db_pool: asyncpg.Pool) -> None:
+    fake = FakePlex()
+    fake.sections.append({"key": "9", "title": "Broken", "type": "movie"})
+    async with serve(fake) as url:
+        app_items = fake.items
+        app_items[("9", 1)] = [{"ratingKey": "77", "type": "movie"}]  # no title: not what Plex sends
+        result = await run_job(db_pool, plex_job(url))
+    assert not result.ok and "Metadata.0.title" in (result.error or "")
+    # Users and the sections before the broken one are in; nothing half-written from the broken page.
+    assert await db_pool.fetchval("SELECT count(*) FROM users") == 2
+    assert await db_pool.fetchval("SELECT count(*) FROM media_items WHERE library_name = 'Movies'") == 2
+
+
+@pytest.mark.parametrize("service", ["jellyfin", "tautulli", "overseerr"])
+async def test_other_services_refusing_the_key_is_a_clear_error(db_pool: asyncpg.Pool, service: str) -> None:
+    fakes = {"jellyfin": FakeJellyfin, "tautulli": FakeTautulli, "overseerr": FakeSeerr}
+    fake = fakes[service]()
+    fake.failure = "unauthorized"
+    async with serve(fake) as url:
+        job = {
+            "jellyfin": lambda: JellyfinSyncJob(JellyfinSettings(url=url, api_key="jellyfin-key")),
+            "tautulli": lambda: TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key")),
+            "overseerr": lambda: SeerrSyncJob(
+                SeerrSettings(service="overseerr", url=url, api_key="seerr-key")
+            ),
+        }[service]()
+        result = await run_job(db_pool, job)
+    assert not result.ok and f"{service} refused the credentials (HTTP 401" in (result.error or "")
+    assert "key" not in (result.error or "").split("check the")[0].replace("API key", "")
+    assert await db_pool.fetchval("SELECT last_error FROM sync_schedule WHERE integration = $1", service)
+
+
+async def test_tautulli_error_envelope_is_reported(db_pool: asyncpg.Pool) -> None:
+    fake = FakeTautulli()
+    async with serve(fake) as url:
+        job = TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key"))
+        fake.users = "not a list"  # type: ignore[assignment]
+        result = await run_job(db_pool, job)
+    assert not result.ok and "tautulli answered /api/v2 with something unexpected" in (result.error or "")
