@@ -72,6 +72,7 @@ MAX_RECONNECT_DELAY_SECONDS = 300.0
 DRAIN_TIMEOUT_SECONDS = 60.0
 TYPING_TIMEOUT_MS = 60_000
 SEND_ATTEMPTS = 4
+MAX_REPLY_CHARS = 8_000
 ADMIN_COMMANDS = ("health", "learning", "insights")
 APOLOGY = "Sorry, something went wrong while answering. The admins can find the details in the log."
 HELP = (
@@ -507,7 +508,13 @@ class MatrixBot:
         typing = False
         try:
             if text.startswith("!"):
-                reply = await self._run_command(event.sender, room_id, text, is_admin_room)
+                shared_room = room.member_count > 2 or is_admin_room
+                command_reply = await self._run_command(
+                    event.sender, room_id, text, is_admin_room, shared_room
+                )
+                if command_reply is None:
+                    return
+                reply = command_reply
             else:
                 question = self._question_for_bot(room, event, text)
                 if question is None:
@@ -541,14 +548,17 @@ class MatrixBot:
         mentioned = self.user_id in (content.get("m.mentions") or {}).get("user_ids", [])
         names = [self.user_id, room.user_name(self.user_id) or "", self.user_id[1:].split(":", 1)[0]]
         for name in filter(None, names):
-            prefix = re.match(rf"\s*{re.escape(name)}\s*[:,]?\s*", text, flags=re.IGNORECASE)
+            prefix = re.match(rf"\s*{re.escape(name)}(?=[\s:,]|$)[\s:,]*", text, flags=re.IGNORECASE)
             if prefix:
                 return text[prefix.end() :].strip() or None
             if name in text:
                 mentioned = True
         return text if mentioned else None
 
-    async def _run_command(self, sender: str, room_id: str, text: str, is_admin_room: bool) -> Reply:
+    async def _run_command(
+        self, sender: str, room_id: str, text: str, is_admin_room: bool, shared_room: bool
+    ) -> Reply | None:
+        """The reply to a ``!`` command; None for an unknown one in a shared room (it may be another bot's)."""
         name, args = parse_command(text)
         request = ChatRequest(
             platform="matrix",
@@ -575,12 +585,18 @@ class MatrixBot:
             return Reply(
                 "Usage: `!link @user:server USERNAME` or `!link discord ID USERNAME`", kind="refused"
             )
+        if shared_room and name != "help":
+            return None
         return Reply(HELP)
 
     async def _send_reply(self, room_id: str, question: RoomMessageText, reply: Reply) -> None:
         relates_to = question.source.get("content", {}).get("m.relates_to") or {}
         thread_root = relates_to.get("event_id") if relates_to.get("rel_type") == "m.thread" else None
-        content = reply_content(reply.text, question.event_id, thread_root=thread_root)
+        text = reply.text
+        if len(text) > MAX_REPLY_CHARS:
+            # An event must stay under 64 KiB with both the plain and the HTML body.
+            text = text[:MAX_REPLY_CHARS].rstrip() + "\n\n… (shortened)"
+        content = reply_content(text, question.event_id, thread_root=thread_root)
         reply_id = await self._send(room_id, "m.room.message", content)
         if reply_id is None:
             return
