@@ -402,6 +402,9 @@ class FakeDiscord:
                 frame = json.loads(msg.data)
                 op = frame.get("op")
                 if op == HEARTBEAT:
+                    # A real network's latency: discord.py measures it from a timestamp its heartbeat thread
+                    # sets just after sending, so an instant ACK would read as one interval "behind".
+                    await asyncio.sleep(0.05)
                     await ws.send_json({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
                 elif op == IDENTIFY:
                     self.identify = frame["d"]
