@@ -76,6 +76,7 @@ class Assistant:
 
     async def _handle(self, request: ChatRequest) -> Reply:
         started = time.perf_counter()
+        asked_at = datetime.now(UTC)
         async with self.pool.acquire() as conn:
             who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
             if who is None:
@@ -89,7 +90,7 @@ class Assistant:
                 log.info("refused admin mode to %s", who.username)
                 return Reply(str(refused), kind="refused")
             exceeded = await check_limits(
-                conn, who.user_id, self.config.limits, datetime.now(UTC), self.config.timezone
+                conn, who.user_id, self.config.limits, asked_at, self.config.timezone
             )
             if exceeded is not None:
                 log.info("%s limit reached for %s", exceeded.reason, who.username)
@@ -118,6 +119,8 @@ class Assistant:
                     answer=answer,
                     assessment=grounded,
                     latency_ms=latency_ms,
+                    asked_at=asked_at,
+                    answered_at=datetime.now(UTC),
                     used_fallback=outcome.used_fallback,
                     engine_error=outcome.engine_error,
                 ),

@@ -8,6 +8,7 @@ and a confidence cap when a tool failed or found nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -20,6 +21,8 @@ LOW_CONFIDENCE = 0.7
 CAP_WHEN_TOOL_FAILED = 0.5
 CAP_WHEN_NOTHING_FOUND = 0.6
 HISTORY_TURNS = 6
+# Answers below this confidence are flagged for a human to look at.
+REVIEW_BELOW = 0.4
 
 
 @dataclass
@@ -125,77 +128,68 @@ class Exchange:
     answer: EngineAnswer
     assessment: GroundedAssessment
     latency_ms: int
+    asked_at: datetime
+    answered_at: datetime
     used_fallback: bool = False
     engine_error: str | None = None
 
 
-_TURN = """
-INSERT INTO chat_history (user_id, platform, conversation_id, role, content, mode, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp())
-RETURNING id
-"""
-
-_FEEDBACK = """
+# One statement, so the exchange is written whole or not at all in a single round trip. The
+# turns carry the times the question arrived and the answer was ready, so they sort in order.
+_RECORD = """
+WITH question AS (
+    INSERT INTO chat_history (user_id, platform, conversation_id, role, content, mode, created_at)
+    VALUES ($1, $2, $3, 'user', $4, $5, $6)
+), reply AS (
+    INSERT INTO chat_history (user_id, platform, conversation_id, role, content, mode, created_at)
+    VALUES ($1, $2, $3, 'assistant', $7, $5, $8)
+    RETURNING id
+)
 INSERT INTO ai_conversation_feedback (
-    chat_history_id, user_id, user_message, ai_response, confidence_score, data_sources_used, missing_data,
-    had_sufficient_data, could_improve_with, reasoning, question_type, complexity, was_successful,
-    requires_human_review, platform, conversation_id, mode, engine, latency_ms, input_tokens, output_tokens,
-    engine_error, used_fallback, model_calls
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-          $22, $23, $24)
+    chat_history_id, user_id, platform, conversation_id, user_message, ai_response, mode, created_at,
+    confidence_score, data_sources_used, missing_data, had_sufficient_data, could_improve_with, reasoning,
+    question_type, complexity, was_successful, requires_human_review, engine, latency_ms, input_tokens,
+    output_tokens, engine_error, used_fallback, model_calls
+)
+SELECT reply.id, $1, $2, $3, $4, $7, $5, $8,
+       $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25
+FROM reply
 RETURNING id
 """
 
 
 async def record_exchange(conn: asyncpg.Connection, exchange: Exchange) -> UUID:
-    """Write both turns and the feedback row in one transaction; returns the feedback id."""
+    """Write both turns and the feedback row (one statement); returns the feedback id."""
     scope, answer, grounded = exchange.scope, exchange.answer, exchange.assessment
-    async with conn.transaction():
-        await conn.fetchval(
-            _TURN,
-            scope.user_id,
-            exchange.platform,
-            exchange.conversation_id,
-            "user",
-            exchange.question,
-            scope.mode,
-        )
-        reply_id = await conn.fetchval(
-            _TURN,
-            scope.user_id,
-            exchange.platform,
-            exchange.conversation_id,
-            "assistant",
-            answer.text,
-            scope.mode,
-        )
-        feedback_id: UUID = await conn.fetchval(
-            _FEEDBACK,
-            reply_id,
-            scope.user_id,
-            exchange.question,
-            answer.text,
-            grounded.confidence,
-            grounded.data_sources_used,
-            grounded.missing_data,
-            grounded.had_sufficient_data,
-            grounded.could_improve_with,
-            grounded.reasoning or None,
-            grounded.question_type,
-            grounded.complexity,
-            grounded.was_successful,
-            grounded.confidence < 0.4 or exchange.used_fallback,
-            exchange.platform,
-            exchange.conversation_id,
-            scope.mode,
-            answer.engine,
-            exchange.latency_ms,
-            answer.input_tokens,
-            answer.output_tokens,
-            exchange.engine_error,
-            exchange.used_fallback,
-            answer.model_calls,
-        )
+    answered_at = max(exchange.answered_at, exchange.asked_at + timedelta(microseconds=1))
+    feedback_id: UUID = await conn.fetchval(
+        _RECORD,
+        scope.user_id,
+        exchange.platform,
+        exchange.conversation_id,
+        exchange.question,
+        scope.mode,
+        exchange.asked_at,
+        answer.text,
+        answered_at,
+        grounded.confidence,
+        grounded.data_sources_used,
+        grounded.missing_data,
+        grounded.had_sufficient_data,
+        grounded.could_improve_with,
+        grounded.reasoning or None,
+        grounded.question_type,
+        grounded.complexity,
+        grounded.was_successful,
+        grounded.confidence < REVIEW_BELOW or exchange.used_fallback,
+        answer.engine,
+        exchange.latency_ms,
+        answer.input_tokens,
+        answer.output_tokens,
+        exchange.engine_error,
+        exchange.used_fallback,
+        answer.model_calls,
+    )
     return feedback_id
 
 

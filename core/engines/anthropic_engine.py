@@ -66,6 +66,8 @@ class SubmittedAnswer(BaseModel):
     complexity: Literal["simple", "medium", "complex"] = "simple"
 
 
+SUBMIT_ANSWER_SCHEMA = SubmittedAnswer.model_json_schema()
+
 SYSTEM_PROMPT = """\
 You are Marquee, the assistant of a home media server (Plex or Jellyfin with request and statistics \
 services). Members ask about their own viewing, the library and their requests; admins ask about the \
@@ -185,26 +187,35 @@ class AnthropicEngine:
         self._backoff_base = backoff_base_seconds
         self._max_retry_wait = max_retry_wait_seconds
         self._sleep = sleep
+        self._definitions: dict[tuple[type, str], list[dict[str, Any]]] = {}
 
     # -- request building --------------------------------------------------------
 
-    @staticmethod
-    def tool_definitions(tools: ToolRunner) -> list[dict[str, Any]]:
-        definitions = [
-            {"name": d["name"], "description": d["description"], "input_schema": d["input_schema"]}
-            for d in tools.definitions()
-        ]
-        definitions.append(
-            {
-                "name": SUBMIT_ANSWER,
-                "description": "Give the final answer to the user together with your self-assessment. "
-                "Call it exactly once, last.",
-                "input_schema": SubmittedAnswer.model_json_schema(),
-                # the end of the static prefix: everything up to here is cached
-                "cache_control": {"type": "ephemeral"},
-            }
-        )
-        return definitions
+    def tool_definitions(self, tools: ToolRunner, scope: Scope) -> list[dict[str, Any]]:
+        """The catalogue's definitions for this mode plus submit_answer, built once per mode.
+
+        Building JSON schemas costs milliseconds per tool, and the prompt cache needs the
+        prefix byte-identical from one question to the next anyway.
+        """
+        key = (type(tools), scope.mode)
+        cached = self._definitions.get(key)
+        if cached is None:
+            cached = [
+                {"name": d["name"], "description": d["description"], "input_schema": d["input_schema"]}
+                for d in tools.definitions()
+            ]
+            cached.append(
+                {
+                    "name": SUBMIT_ANSWER,
+                    "description": "Give the final answer to the user together with your self-assessment. "
+                    "Call it exactly once, last.",
+                    "input_schema": SUBMIT_ANSWER_SCHEMA,
+                    # the end of the static prefix: everything up to here is cached
+                    "cache_control": {"type": "ephemeral"},
+                }
+            )
+            self._definitions[key] = cached
+        return cached
 
     @staticmethod
     def system_blocks(scope: Scope) -> list[dict[str, Any]]:
@@ -245,7 +256,7 @@ class AnthropicEngine:
     async def _answer(
         self, question: str, scope: Scope, history: list[Turn], tools: ToolRunner
     ) -> EngineAnswer:
-        tool_defs = self.tool_definitions(tools)
+        tool_defs = self.tool_definitions(tools, scope)
         system = self.system_blocks(scope)
         messages = self.history_messages(history, question)
         calls: list[ToolCall] = []
