@@ -497,6 +497,44 @@ async def test_the_first_start_skips_the_history_of_rooms_the_bot_is_already_in(
         assert alice.replies_to(old, bot_id) == []
 
 
+class SlowToAnswer:
+    """The real Assistant, with a pause before each answer: long enough to stop the bot mid-answer."""
+
+    def __init__(self, assistant: Any) -> None:
+        self._assistant = assistant
+        self.answering = asyncio.Event()
+
+    async def handle(self, request: Any) -> Any:
+        self.answering.set()
+        await asyncio.sleep(1.0)
+        return await self._assistant.handle(request)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._assistant, name)
+
+
+async def test_stopping_lets_the_answer_in_flight_finish(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url)
+        core = SlowToAnswer(await build_assistant(settings, db_pool))
+        bot = MatrixBot(core, settings)
+        await bot.start()
+        try:
+            room = await alice.open_room([bot_id])
+            await alice.sync_until(alice.has_joined(room, bot_id), "the bot to accept the DM invite")
+            question = await alice.say(room, QUESTION)
+            await asyncio.wait_for(core.answering.wait(), WAIT_SECONDS)
+        finally:
+            await bot.stop()
+        answer = await alice.sync_until(alice.reply_to(question, bot_id), "the answer that was in flight")
+        assert await feedback_of(db_pool, answer.event_id) is not None
+
+
 class CuttableLink:
     """A TCP relay between the bot and Synapse that a test can cut and restore, like a network outage."""
 
