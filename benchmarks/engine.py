@@ -329,9 +329,9 @@ async def run(args: argparse.Namespace) -> int:
                 for k in range(args.per_conversation)
             ]
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         per_conversation = await asyncio.gather(*(conversation(i) for i in range(args.conversations)))
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         concurrent = [sample for samples in per_conversation for sample in samples]
 
         print(f"\nengine: {args.engine} (zero-latency model); pool {args.pool_size} connections")
@@ -352,6 +352,11 @@ async def run(args: argparse.Namespace) -> int:
                 f"{args.conversations} concurrent conversations × {args.per_conversation} messages: "
                 f"{len(concurrent) / wall:.0f} messages/s",
             )
+        )
+        print(
+            f"  CPU of this process (core, SDK and the fake model's thread): "
+            f"{cpu / len(concurrent) * 1000:.1f} ms per message; load average {os.getloadavg()[0]:.1f} "
+            f"on {os.cpu_count()} cores"
         )
         if args.engine == "anthropic":
             print(
