@@ -443,11 +443,10 @@ class DiscordBot:
         except discord.PrivilegedIntentsRequired as exc:
             log.error("discord: the gateway refused the intents: %s", exc)
         except discord.ConnectionClosed as exc:
-            log.error("discord: the gateway closed the connection (code %s); not reconnecting", exc.code)
-
-    @property
-    def failed(self) -> bool:
-        return self._runner is not None and self._runner.done() and not self.client.is_closed()
+            if exc.code == 4004:
+                log.error("discord: the gateway refused the token (4004); check MARQUEE_DISCORD_TOKEN")
+            else:
+                log.error("discord: the gateway closed the connection (code %s); not reconnecting", exc.code)
 
     async def stop(self) -> None:
         """Finish the answers in flight, then close the connection."""
