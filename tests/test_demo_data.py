@@ -18,6 +18,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.cli import main
 from bot.database import with_database
 from core.db import create_pool
 from core.demo_data import GENERATED_TABLES, DemoConfig, DemoDataError, database_is_empty, generate_demo_data
@@ -435,15 +436,11 @@ async def test_cli_fills_the_database_and_refuses_to_overwrite(database_url: str
         await conn.close()
 
 
-def test_impossible_settings_are_refused_with_a_clear_message(tmp_path: Path) -> None:
+def test_impossible_settings_are_refused_with_a_clear_message(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(ValueError, match="users"):
         DemoConfig(users=1)
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "marquee"), "demo-data", "--items", "3"],
-        env={**os.environ, "MARQUEE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 2 and "items must be at least" in done.stderr
+    monkeypatch.setenv("MARQUEE_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    assert main(["demo-data", "--items", "3"]) == 2
+    assert "items must be at least" in capsys.readouterr().err

@@ -76,6 +76,9 @@ BANDWIDTH_COLUMNS = [
 ]
 
 
+ITEMS_PER_COPY_PIECE = 20_000
+
+
 class DemoDataError(Exception):
     """The demo server cannot be written (e.g. the database already has data)."""
 
@@ -181,10 +184,12 @@ async def generate_demo_data(
         report("users", people.count, people.count)
 
         report("library", 0, catalogue.count)
-        lines = await asyncio.to_thread(media_item_lines, catalogue)
 
         async def media_lines() -> AsyncIterator[bytes]:
-            yield lines
+            for start in range(0, catalogue.count, ITEMS_PER_COPY_PIECE):
+                stop = min(start + ITEMS_PER_COPY_PIECE, catalogue.count)
+                yield await asyncio.to_thread(media_item_lines, catalogue, start, stop)
+                report("library", stop, catalogue.count)
 
         await conn.copy_to_table(
             "media_items", source=media_lines(), columns=MEDIA_ITEM_COLUMNS, format="text"
@@ -194,6 +199,7 @@ async def generate_demo_data(
             "media_external_ids", records=external, columns=["service", "external_id", "media_item_id"]
         )
         counts["media_items"], counts["media_external_ids"] = catalogue.count, len(external)
+        del external
         report("library", catalogue.count, catalogue.count)
 
         report("requests", 0, requests.count)

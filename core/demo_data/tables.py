@@ -99,36 +99,39 @@ def user_external_id_records(rng: np.random.Generator, people: People) -> list[R
     return [("plex", str(int(plex_ids[i])), ids[i]) for i in range(people.count)]
 
 
-def media_item_lines(catalogue: Catalogue) -> bytes:
-    ids = [str(u) for u in as_uuids(catalogue.ids)]
-    added = timestamps(catalogue.added_at)
-    kind = catalogue.kind.tolist()
-    parent = catalogue.parent.tolist()
-    season = catalogue.season.tolist()
-    episode = catalogue.episode.tolist()
-    year = catalogue.year.tolist()
-    library = catalogue.library.tolist()
-    duration = catalogue.duration.tolist()
-    size = catalogue.file_size.tolist()
-    size_null = catalogue.file_size_null.tolist()
-    rows = (
+def media_item_lines(catalogue: Catalogue, start: int, stop: int) -> bytes:
+    """Items ``start``..``stop`` as COPY text lines (free text and jsonb are simplest in the text format)."""
+    rows = range(start, stop)
+    ids = [str(u) for u in as_uuids(catalogue.ids[start:stop])]
+    parents = catalogue.parent[start:stop]
+    parent_ids = [str(u) for u in as_uuids(catalogue.ids[np.maximum(parents, 0)])]
+    added = timestamps(catalogue.added_at[start:stop])
+    kind = catalogue.kind[start:stop].tolist()
+    season = catalogue.season[start:stop].tolist()
+    episode = catalogue.episode[start:stop].tolist()
+    year = catalogue.year[start:stop].tolist()
+    library = catalogue.library[start:stop].tolist()
+    duration = catalogue.duration[start:stop].tolist()
+    size = catalogue.file_size[start:stop].tolist()
+    size_null = catalogue.file_size_null[start:stop].tolist()
+    is_episode = (parents >= 0).tolist()
+    return encode_lines(
         (
-            ids[i],
+            ids[j],
             text_field(catalogue.titles[i]),
-            MEDIA_TYPES[kind[i]],
-            str(year[i]),
-            ids[parent[i]] if parent[i] >= 0 else NULL,
-            str(season[i]) if parent[i] >= 0 else NULL,
-            str(episode[i]) if parent[i] >= 0 else NULL,
-            LIBRARIES[library[i]],
+            MEDIA_TYPES[kind[j]],
+            str(year[j]),
+            parent_ids[j] if is_episode[j] else NULL,
+            str(season[j]) if is_episode[j] else NULL,
+            str(episode[j]) if is_episode[j] else NULL,
+            LIBRARIES[library[j]],
             json_field(catalogue.metadata[i]),
-            str(duration[i]),
-            NULL if size_null[i] else str(size[i]),
-            added[i],
+            str(duration[j]),
+            NULL if size_null[j] else str(size[j]),
+            added[j],
         )
-        for i in range(catalogue.count)
+        for j, i in enumerate(rows)
     )
-    return encode_lines(rows)
 
 
 def media_external_id_records(catalogue: Catalogue) -> list[Record]:
