@@ -54,6 +54,13 @@ from nio import (
 from nio import ReactionEvent as MatrixReactionEvent
 from nio.exceptions import LocalProtocolError
 
+from adapters.chat.matrix_commands import (
+    ADMIN_COMMANDS,
+    HELP,
+    addressed_question,
+    invite_allowed,
+    parse_command,
+)
 from adapters.chat.matrix_rendering import (
     normalize_emoji,
     reaction_content,
@@ -73,16 +80,7 @@ DRAIN_TIMEOUT_SECONDS = 60.0
 TYPING_TIMEOUT_MS = 60_000
 SEND_ATTEMPTS = 4
 MAX_REPLY_CHARS = 8_000
-ADMIN_COMMANDS = ("health", "learning", "insights")
 APOLOGY = "Sorry, something went wrong while answering. The admins can find the details in the log."
-HELP = (
-    "Ask me about your server in plain words, e.g. *what should I watch tonight?*\n\n"
-    "React with 👍 or ❌ to an answer to tell me how I did.\n\n"
-    "- `!privacy on` / `!privacy off`: share (or stop sharing) which titles you watch with the admins\n"
-    "- `!link @user:server USERNAME` or `!link discord ID USERNAME`: link a chat account (admins)\n"
-    "- `!health`, `!learning [list|show ID|resolve ID [note]|wont-fix ID [note]]`, `!insights`: "
-    "admin commands, in the admin room"
-)
 _SEEN_EVENTS_KEPT = 2_000
 
 
@@ -108,32 +106,6 @@ class _MarqueeNioClient(AsyncClient):
             await super().receive_response(response)
         finally:
             self.handling_sync = False
-
-
-def homeserver_of(user_id: str) -> str:
-    return user_id.split(":", 1)[1] if ":" in user_id else ""
-
-
-def invite_allowed(
-    inviter: str, allowed_users: list[str], allowed_homeservers: list[str], own_user_id: str
-) -> bool:
-    """Whether to join a room ``inviter`` invited the bot to (admin rooms are joined regardless)."""
-    if inviter in allowed_users or homeserver_of(inviter) in allowed_homeservers:
-        return True
-    if not allowed_users and not allowed_homeservers:
-        return homeserver_of(inviter) == homeserver_of(own_user_id)
-    return False
-
-
-def parse_command(text: str) -> tuple[str, list[str]]:
-    """``!learning resolve 3 added the table`` → ("learning", ["resolve", "3", "added the table"])."""
-    name, _, rest = text[1:].strip().partition(" ")
-    name = name.lower()
-    rest = rest.strip()
-    if name == "learning":
-        # The note of resolve/wont-fix is free text: keep it in one piece.
-        return name, rest.split(maxsplit=2)
-    return name, rest.split()
 
 
 class MatrixBot:
@@ -544,16 +516,9 @@ class MatrixBot:
         """The question in ``text``, or None when a message in a shared room is not addressed to the bot."""
         if room.member_count <= 2 and room.room_id not in self._admin_rooms:
             return text
-        content = event.source.get("content", {})
-        mentioned = self.user_id in (content.get("m.mentions") or {}).get("user_ids", [])
+        mentions = (event.source.get("content", {}).get("m.mentions") or {}).get("user_ids", [])
         names = [self.user_id, room.user_name(self.user_id) or "", self.user_id[1:].split(":", 1)[0]]
-        for name in filter(None, names):
-            prefix = re.match(rf"\s*{re.escape(name)}(?=[\s:,]|$)[\s:,]*", text, flags=re.IGNORECASE)
-            if prefix:
-                return text[prefix.end() :].strip() or None
-            if name in text:
-                mentioned = True
-        return text if mentioned else None
+        return addressed_question(text, names, mentioned=self.user_id in mentions)
 
     async def _run_command(
         self, sender: str, room_id: str, text: str, is_admin_room: bool, shared_room: bool

@@ -30,7 +30,8 @@ from nio import (
     RoomSendError,
 )
 
-from adapters.chat.matrix_bot import MatrixBot, MatrixSetupError, invite_allowed, parse_command
+from adapters.chat.matrix_bot import MatrixBot, MatrixSetupError
+from adapters.chat.matrix_commands import addressed_question, invite_allowed, parse_command
 from adapters.chat.matrix_rendering import normalize_emoji, reply_content, strip_reply_fallback
 from bot.settings import Settings
 from bot.wiring import build_assistant
@@ -641,3 +642,14 @@ def test_reaction_keys_and_commands_are_read_the_way_clients_send_them() -> None
     )
     assert parse_command("!Health") == ("health", [])
     assert parse_command("!link @carol:example.org carol") == ("link", ["@carol:example.org", "carol"])
+
+
+def test_in_a_shared_room_only_messages_addressed_to_the_bot_are_questions() -> None:
+    names = ["@marquee:home.example", "Marquee", "marquee"]
+    assert addressed_question("Marquee: what is new?", names, mentioned=False) == "what is new?"
+    assert (
+        addressed_question("hey marquee, what is new?", names, mentioned=False) == "hey marquee, what is new?"
+    )
+    assert addressed_question("what is new?", names, mentioned=True) == "what is new?"
+    assert addressed_question("what is new?", names, mentioned=False) is None
+    assert addressed_question("marqueeing is fun", names, mentioned=False) is None
