@@ -95,7 +95,3 @@ def encode_rows(columns: list[Column]) -> bytes:
             packed[f"val{position}"] = _encoded_values(column, rows)
         parts.append(packed.tobytes())
     return b"".join(parts)
-
-
-def column_names(columns: list[Column]) -> list[str]:
-    return [c.name for c in columns]

@@ -64,7 +64,7 @@ _DELETION_REASONS = (
     "Replaced by a better copy",
     "Low rating and never finished",
     "Freeing disk space",
-    "Requested by its requester",
+    "Season finished and nobody is watching",
 )
 
 

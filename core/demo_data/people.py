@@ -43,9 +43,6 @@ class People:
     def count(self) -> int:
         return len(self.usernames)
 
-    def is_inactive(self, timeline: Timeline) -> np.ndarray:
-        return self.active_to < timeline.now - 21 * DAY
-
 
 def _names(rng: np.random.Generator, count: int) -> tuple[list[str], list[str]]:
     usernames = [m[0] for m in FIXED_MEMBERS][:count]
@@ -114,6 +111,7 @@ def generate_people(rng: np.random.Generator, count: int, timeline: Timeline, ge
     shares_activity[1] = True  # bob opted in, so admin mode has someone to show
 
     activity = rng.lognormal(0.0, 0.7, size=count)
+    activity[1] = max(activity[1], 1.0)  # bob has plenty to talk about
     binge_chance = rng.beta(2.0, 3.0, size=count)
     late_shift_hours = rng.choice([0, 0, 0, 1, 2], size=count)
     anime_fan = rng.random(count) < 0.3

@@ -116,7 +116,7 @@ def anime_titles(rng: np.random.Generator, count: int) -> list[str]:
         elif p == 4:
             title = f"{jp[i]}{jp2[i].lower()}!"
         else:
-            title = f"My Neighbour Is a {role[i]}"
+            title = f"My Neighbour Is {_article(role[i]).lower()} {role[i]}"
         titles.append(title)
     return titles
 

@@ -70,9 +70,25 @@ JAPANESE_WORDS = (
 ).split()
 
 ANIME_ROLES = (
-    "Alchemist Apprentice Archer Cook Demon Lord Dragon Tamer Hero Knight Librarian Mage Ninja Pilot Princess "
-    "Samurai Shrine Maiden Swordsman Villainess Witch"
-).split()
+    "Alchemist",
+    "Apprentice",
+    "Archer",
+    "Cook",
+    "Demon Lord",
+    "Dragon Tamer",
+    "Hero",
+    "Knight",
+    "Librarian",
+    "Mage",
+    "Ninja",
+    "Pilot",
+    "Princess",
+    "Samurai",
+    "Shrine Maiden",
+    "Swordsman",
+    "Villainess",
+    "Witch",
+)
 
 MOVIE_GENRES = (
     "Action",
