@@ -22,8 +22,8 @@ from core.demo_data.binary_copy import HEADER, TRAILER, encode_rows
 from core.demo_data.config import DemoConfig, DemoSummary, ProgressCallback
 from core.demo_data.loading import (
     analyze,
+    connection_is_empty,
     copy_binary,
-    database_is_empty,
     drop_bulk_indexes,
     rebuild_bulk_indexes,
     truncate_generated_tables,
@@ -159,7 +159,7 @@ async def generate_demo_data(
     async with pool.acquire() as conn, conn.transaction():
         if replace:
             await truncate_generated_tables(conn)
-        elif not await database_is_empty(pool):
+        elif not await connection_is_empty(conn):
             raise DemoDataError(
                 "the database already has users or media items; use --replace to overwrite them"
             )

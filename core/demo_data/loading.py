@@ -32,13 +32,17 @@ GENERATED_TABLES = (
 BULK_TABLES = ("media_items", "watch_history", "user_stats", "bandwidth_logs")
 
 
+_EMPTY_SQL = "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM media_items)"
+
+
 async def database_is_empty(pool: asyncpg.Pool) -> bool:
     """True when there are no users and no media items."""
-    return bool(
-        await pool.fetchval(
-            "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM media_items)"
-        )
-    )
+    async with pool.acquire() as conn:
+        return await connection_is_empty(conn)
+
+
+async def connection_is_empty(conn: asyncpg.Connection) -> bool:
+    return bool(await conn.fetchval(_EMPTY_SQL))
 
 
 async def truncate_generated_tables(conn: asyncpg.Connection) -> None:
