@@ -25,7 +25,16 @@ CREATE INDEX users_lower_username_idx ON users (lower(username));
 CREATE INDEX content_requests_tmdb_idx ON content_requests (tmdb_id) WHERE tmdb_id IS NOT NULL;
 CREATE INDEX content_requests_tvdb_idx ON content_requests (tvdb_id) WHERE tvdb_id IS NOT NULL;
 
--- The recompute of user_stats counts plays per (user, item) pair.
-CREATE INDEX watch_history_pair_idx ON watch_history (user_id, media_item_id);
+-- (user, item) pairs whose user_stats row must be recomputed: filled in the
+-- transaction that writes plays or counters, emptied by the set-based
+-- recompute. A sync that fails halfway leaves its pairs here for the next
+-- recompute instead of leaving user_stats stale. No foreign keys: the
+-- recompute joins users and media_items, and a bulk sync writes a pair per
+-- play, where per-row key checks would cost more than the pair itself.
+CREATE TABLE user_stats_pending (
+    user_id        uuid NOT NULL,
+    media_item_id  uuid NOT NULL,
+    PRIMARY KEY (user_id, media_item_id)
+);
 
 CREATE INDEX deletion_log_item_idx ON deletion_log (media_item_id) WHERE media_item_id IS NOT NULL;

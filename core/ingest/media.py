@@ -31,11 +31,6 @@ _STAGING_COLUMNS = (
     "episode_number", "tmdb", "tvdb", "imdb",
 )  # fmt: skip
 
-# A page may list an item twice when the library changes while it is read.
-_DEDUPLICATE = """
-DELETE FROM staging_media a USING staging_media b
-WHERE a.ctid < b.ctid AND a.service = b.service AND a.external_id = b.external_id
-"""
 _MATCH_OWN_ID = """
 UPDATE staging_media s SET item_id = e.media_item_id
 FROM media_external_ids e WHERE e.service = s.service AND e.external_id = s.external_id
@@ -150,9 +145,14 @@ async def upsert_media(conn: asyncpg.Connection, records: Sequence[MediaRecord])
     """Upsert a batch of items; call inside a transaction. Shows must come in an earlier or the same batch as their episodes."""
     if not records:
         return MediaUpsertResult(0, 0)
+    # A page may list an item twice when the library changes while it is read; the last one wins.
+    unique = {(record.service, record.external_id): record for record in records}
     await conn.execute(_CREATE_STAGING)
-    await conn.copy_records_to_table("staging_media", records=map(_row, records), columns=_STAGING_COLUMNS)
-    await conn.execute(_DEDUPLICATE)
+    await conn.copy_records_to_table(
+        "staging_media", records=map(_row, unique.values()), columns=_STAGING_COLUMNS
+    )
+    # Temporary tables have no statistics until analysed; without them the joins below plan badly.
+    await conn.execute("ANALYZE staging_media")
     await conn.execute(_MATCH_OWN_ID)
     for catalogue in CATALOGUES:
         await conn.execute(_MATCH_CATALOGUE.format(catalogue=catalogue))

@@ -1,4 +1,8 @@
-"""Plays and per-user counters in bulk, matched to users and items by the services' ids."""
+"""Plays and per-user counters in bulk, matched to users and items by the services' ids.
+
+Both mark the (user, item) pairs they changed in ``user_stats_pending`` in the
+same statement; ``core.ingest.stats.refresh_user_stats`` recomputes them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from dataclasses import dataclass
 import asyncpg
 
 from core.ingest.records import PlayRecord, UserItemState
-from core.ingest.stats import Pair, refresh_user_stats
 
 _CREATE_PLAY_STAGING = """
 CREATE TEMP TABLE staging_plays (
@@ -52,11 +55,12 @@ WITH matched AS (
           (excluded.user_id, excluded.media_item_id, excluded.started_at, excluded.stopped_at,
            excluded.watched_seconds, excluded.percent_complete)
     RETURNING user_id, media_item_id
+), marked AS (
+    INSERT INTO user_stats_pending (user_id, media_item_id)
+    SELECT DISTINCT user_id, media_item_id FROM written
+    ON CONFLICT DO NOTHING
 )
-SELECT (SELECT count(*) FROM matched) AS matched,
-       (SELECT count(*) FROM written) AS written,
-       array_agg(p.user_id) AS user_ids, array_agg(p.media_item_id) AS item_ids
-FROM (SELECT DISTINCT user_id, media_item_id FROM written) AS p
+SELECT (SELECT count(*) FROM matched) AS matched, (SELECT count(*) FROM written) AS written
 """
 
 _CREATE_STATE_STAGING = """
@@ -84,8 +88,12 @@ WITH written AS (
            media_user_state.rating)
           IS DISTINCT FROM (excluded.play_count, excluded.played, excluded.last_played_at, excluded.rating)
     RETURNING user_id, media_item_id
+), marked AS (
+    INSERT INTO user_stats_pending (user_id, media_item_id)
+    SELECT DISTINCT user_id, media_item_id FROM written
+    ON CONFLICT DO NOTHING
 )
-SELECT user_id, media_item_id FROM written
+SELECT count(*) FROM written
 """
 
 
@@ -97,7 +105,7 @@ class PlayUpsertResult:
 
 
 async def upsert_plays(conn: asyncpg.Connection, records: Sequence[PlayRecord]) -> PlayUpsertResult:
-    """Write new or changed plays and refresh user_stats for what changed; call inside a transaction."""
+    """Write new or changed plays and mark their user_stats for recompute; call inside a transaction."""
     if not records:
         return PlayUpsertResult(0, 0, 0)
     await conn.execute(_CREATE_PLAY_STAGING)
@@ -119,16 +127,15 @@ async def upsert_plays(conn: asyncpg.Connection, records: Sequence[PlayRecord]) 
             for r in records
         ),
     )
+    await conn.execute("ANALYZE staging_plays")
     row = await conn.fetchrow(_WRITE_PLAYS)
     await conn.execute("DROP TABLE staging_plays")
     assert row is not None
-    pairs: list[Pair] = list(zip(row["user_ids"] or (), row["item_ids"] or (), strict=True))
-    await refresh_user_stats(conn, pairs)
     return PlayUpsertResult(received=len(records), matched=row["matched"], written=row["written"])
 
 
 async def upsert_user_item_states(conn: asyncpg.Connection, records: Sequence[UserItemState]) -> int:
-    """Write a service's per-user counters and refresh user_stats for what changed; returns rows written."""
+    """Write a service's per-user counters and mark their user_stats for recompute; returns rows written."""
     if not records:
         return 0
     await conn.execute(_CREATE_STATE_STAGING)
@@ -148,7 +155,7 @@ async def upsert_user_item_states(conn: asyncpg.Connection, records: Sequence[Us
             for r in records
         ),
     )
-    rows = await conn.fetch(_WRITE_STATE)
+    await conn.execute("ANALYZE staging_state")
+    written: int = await conn.fetchval(_WRITE_STATE)
     await conn.execute("DROP TABLE staging_state")
-    await refresh_user_stats(conn, ((row["user_id"], row["media_item_id"]) for row in rows))
-    return len(rows)
+    return written

@@ -1,34 +1,43 @@
-"""``user_stats`` recomputed for the (user, item) pairs a write touched.
+"""``user_stats`` recomputed for the (user, item) pairs whose plays or counters changed.
 
+Writers mark pairs in ``user_stats_pending`` in their own transaction;
+``refresh_user_stats`` recomputes every marked pair in one set-based statement.
 play_count is the larger of the plays in ``watch_history`` and the counters a
-service reports itself (``media_user_state``); a service that reports only
+service reports itself (``media_user_state``), so a service that reports only
 counters (Jellyfin) and one that reports plays (Plex, Tautulli) for the same
 person do not add up to double counts.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
-
 import asyncpg
 
-_RECOMPUTE = """
-INSERT INTO user_stats (user_id, media_item_id, play_count, last_played_at, rating)
-SELECT p.user_id, p.media_item_id,
-       GREATEST(h.plays, COALESCE(st.play_count, 0), CASE WHEN st.played THEN 1 ELSE 0 END),
-       GREATEST(h.last_played_at, st.last_played_at),
-       st.rating
-FROM (SELECT DISTINCT * FROM unnest($1::uuid[], $2::uuid[])) AS p(user_id, media_item_id)
-CROSS JOIN LATERAL (
-    SELECT count(*) AS plays, max(COALESCE(w.stopped_at, w.started_at)) AS last_played_at
-    FROM watch_history w WHERE w.user_id = p.user_id AND w.media_item_id = p.media_item_id
-) h
-LEFT JOIN LATERAL (
-    SELECT max(s.play_count) AS play_count, bool_or(s.played) AS played,
+# Claiming the pending rows with DELETE makes two concurrent refreshes split
+# the work instead of doing it twice.
+_REFRESH = """
+WITH claimed AS (
+    DELETE FROM user_stats_pending RETURNING user_id, media_item_id
+), plays AS (
+    SELECT w.user_id, w.media_item_id, count(*) AS plays,
+           max(COALESCE(w.stopped_at, w.started_at)) AS last_played_at
+    FROM watch_history w JOIN claimed c USING (user_id, media_item_id)
+    GROUP BY w.user_id, w.media_item_id
+), counters AS (
+    SELECT s.user_id, s.media_item_id, max(s.play_count) AS play_count, bool_or(s.played) AS played,
            max(s.last_played_at) AS last_played_at, max(s.rating) AS rating
-    FROM media_user_state s WHERE s.user_id = p.user_id AND s.media_item_id = p.media_item_id
-) st ON true
+    FROM media_user_state s JOIN claimed c USING (user_id, media_item_id)
+    GROUP BY s.user_id, s.media_item_id
+)
+INSERT INTO user_stats (user_id, media_item_id, play_count, last_played_at, rating)
+SELECT c.user_id, c.media_item_id,
+       GREATEST(COALESCE(p.plays, 0), COALESCE(n.play_count, 0), CASE WHEN n.played THEN 1 ELSE 0 END),
+       GREATEST(p.last_played_at, n.last_played_at),
+       n.rating
+FROM claimed c
+JOIN users u ON u.id = c.user_id
+JOIN media_items m ON m.id = c.media_item_id
+LEFT JOIN plays p ON p.user_id = c.user_id AND p.media_item_id = c.media_item_id
+LEFT JOIN counters n ON n.user_id = c.user_id AND n.media_item_id = c.media_item_id
 ON CONFLICT (user_id, media_item_id) DO UPDATE SET
     play_count = excluded.play_count,
     last_played_at = excluded.last_played_at,
@@ -37,15 +46,8 @@ WHERE (user_stats.play_count, user_stats.last_played_at, user_stats.rating)
       IS DISTINCT FROM (excluded.play_count, excluded.last_played_at, COALESCE(excluded.rating, user_stats.rating))
 """
 
-Pair = tuple[uuid.UUID, uuid.UUID]
 
-
-async def refresh_user_stats(conn: asyncpg.Connection, pairs: Iterable[Pair]) -> int:
-    """Recompute user_stats for these (user_id, media_item_id) pairs; returns rows written."""
-    unique = set(pairs)
-    if not unique:
-        return 0
-    users = [user_id for user_id, _ in unique]
-    items = [item_id for _, item_id in unique]
-    status = await conn.execute(_RECOMPUTE, users, items)
+async def refresh_user_stats(conn: asyncpg.Connection) -> int:
+    """Recompute user_stats for every pending pair; returns the rows written."""
+    status = await conn.execute(_REFRESH)
     return int(status.rsplit(" ", 1)[-1])

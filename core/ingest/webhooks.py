@@ -18,6 +18,7 @@ from core.ingest.records import (
     UserRecord,
 )
 from core.ingest.requests import upsert_request
+from core.ingest.stats import refresh_user_stats
 from core.ingest.users import upsert_user
 
 
@@ -60,6 +61,8 @@ async def apply_webhook_event(conn: asyncpg.Connection, event: WebhookEvent) -> 
         applied.counts["plays"] = (await upsert_plays(conn, event.plays)).written
     if event.states:
         applied.counts["states"] = await upsert_user_item_states(conn, event.states)
+    if event.plays or event.states:
+        applied.counts["user_stats"] = await refresh_user_stats(conn)
     for request in event.requests:
         await upsert_request(conn, request)
     if event.requests:

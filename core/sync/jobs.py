@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from core.ingest.stats import refresh_user_stats
 from core.sync import schedule
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,14 @@ async def run_job(pool: asyncpg.Pool, job: SyncJob) -> JobResult:
     run_at = await schedule.mark_started(pool, job.name)
     context = SyncContext(pool=pool, integration=job.name, cursor=await schedule.load_cursor(pool, job.name))
     try:
-        counts = await job.run(context)
+        try:
+            counts = await job.run(context)
+        finally:
+            # What a job wrote is committed page by page, even when it fails later: bring
+            # user_stats up to date for it either way, in one set-based pass.
+            async with pool.acquire() as conn, conn.transaction():
+                stats_written = await refresh_user_stats(conn)
+        counts["user_stats_changed"] = stats_written
     except Exception as exc:
         message = str(exc) if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"
         log.warning("sync %s failed: %s", job.name, message)
