@@ -9,11 +9,11 @@ largest so the favourite genre is 1.0. A candidate's genre match is the mean
 affinity of its genres.
 
 *What to watch tonight*: movies the asker has not played and shows they have
-not finished, among the 5,000 best audience-rated titles, scored
+not finished, among the 1,500 best audience-rated titles, scored
 ``0.6 * genre match + 0.4 * audience rating / 10 + 0.2 if already in progress``.
 
 *Something like X*: X is found by fuzzy title match (pg_trgm); candidates are
-the best-rated 5,000 titles sharing a genre with X that the asker has not
+the best-rated 1,500 titles sharing a genre with X that the asker has not
 finished, scored ``0.7 * genre overlap (Jaccard) + 0.3 * audience rating / 10``
 (+0.05 for the same kind, movie or show).
 
@@ -43,7 +43,7 @@ BOTH: frozenset[Mode] = frozenset({"personal", "admin"})
 # The asker's titles (episodes rolled up to their show): plays, their rating,
 # and for a show how many of its episodes they completed out of how many.
 _MY_TITLES = """
-mine AS (
+mine AS MATERIALIZED (
     SELECT coalesce(mi.parent_id, mi.id) AS top_id,
            sum(us.play_count) AS plays,
            avg(us.rating) AS rating,
@@ -51,7 +51,7 @@ mine AS (
     FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id
     WHERE us.user_id = $1
     GROUP BY 1
-), mine_status AS (
+), mine_status AS MATERIALIZED (
     SELECT m.top_id, m.plays, m.rating, t.media_type,
            CASE WHEN t.media_type = 'movie' THEN m.plays > 0
                 ELSE m.episodes_done >= (SELECT count(*) FROM media_items e WHERE e.parent_id = m.top_id)
@@ -64,11 +64,12 @@ mine AS (
     FROM mine_status m JOIN media_items t ON t.id = m.top_id,
          jsonb_array_elements_text(coalesce(t.metadata -> 'genres', '[]'::jsonb)) AS g(genre)
     GROUP BY g.genre
-), affinity AS (
+), affinity AS MATERIALIZED (
     SELECT genre, weight / nullif(max(weight) OVER (), 0) AS affinity FROM taste WHERE weight > 0
 )"""
 
-CANDIDATE_POOL = 5000
+# The best-rated titles considered per recommendation: enough for variety, bounded for speed.
+CANDIDATE_POOL = 1500
 
 
 class RecommendParams(BaseModel):
@@ -80,24 +81,24 @@ class RecommendParams(BaseModel):
 
 
 _RECOMMEND = f"""
-WITH {_MY_TITLES}, candidates AS (
+WITH {_MY_TITLES}, candidates AS MATERIALIZED (
     SELECT t.id, t.title, t.media_type, t.year, coalesce(t.metadata -> 'genres', '[]'::jsonb) AS genres,
            (t.metadata ->> 'rating')::numeric AS audience_rating
     FROM media_items t
     WHERE t.media_type IN ('movie', 'show')
+      AND ($2::text IS NULL OR t.media_type = $2)
+      AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.metadata -> 'genres') g(genre)
+                                       WHERE lower(g.genre) = lower($3)))
+      AND NOT EXISTS (SELECT 1 FROM mine_status ms WHERE ms.top_id = t.id AND ms.finished)
     ORDER BY (t.metadata ->> 'rating')::numeric DESC NULLS LAST
     LIMIT {CANDIDATE_POOL}
-), scored AS (
-    SELECT c.*, ms.top_id IS NOT NULL AND NOT ms.finished AND c.media_type = 'show' AS in_progress,
+), scored AS MATERIALIZED (
+    SELECT c.*, ms.top_id IS NOT NULL AND c.media_type = 'show' AS in_progress,
            coalesce((SELECT sum(a.affinity) / greatest(jsonb_array_length(c.genres), 1)
                      FROM jsonb_array_elements_text(c.genres) g(genre) JOIN affinity a ON a.genre = g.genre), 0)
                AS genre_match
     FROM candidates c
     LEFT JOIN mine_status ms ON ms.top_id = c.id
-    WHERE (ms.top_id IS NULL OR NOT ms.finished)
-      AND ($2::text IS NULL OR c.media_type = $2)
-      AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(c.genres) g(genre)
-                                       WHERE lower(g.genre) = lower($3)))
 )
 SELECT id, title, media_type, year, genres, audience_rating, in_progress, round(genre_match::numeric, 3) AS genre_match,
        round((0.6 * genre_match + 0.4 * coalesce(audience_rating, 5) / 10
@@ -146,30 +147,33 @@ class SimilarParams(BaseModel):
 
 
 _SIMILAR = f"""
-WITH {_MY_TITLES}, source AS (
-    SELECT coalesce(metadata -> 'genres', '[]'::jsonb) AS genres FROM media_items WHERE id = $2
-), candidates AS (
+WITH {_MY_TITLES}, source AS MATERIALIZED (
+    SELECT coalesce(array_agg(DISTINCT g.genre), '{{}}') AS genres
+    FROM media_items mi, jsonb_array_elements_text(coalesce(mi.metadata -> 'genres', '[]'::jsonb)) AS g(genre)
+    WHERE mi.id = $2
+), candidates AS MATERIALIZED (
     SELECT t.id, t.title, t.media_type, t.year, coalesce(t.metadata -> 'genres', '[]'::jsonb) AS genres,
            (t.metadata ->> 'rating')::numeric AS audience_rating
     FROM media_items t
     WHERE t.media_type IN ('movie', 'show') AND t.id <> $2
+      AND t.metadata -> 'genres' ?| (SELECT genres FROM source)
+      AND NOT EXISTS (SELECT 1 FROM mine_status ms WHERE ms.top_id = t.id AND ms.finished)
     ORDER BY (t.metadata ->> 'rating')::numeric DESC NULLS LAST
     LIMIT {CANDIDATE_POOL}
-), scored AS (
-    SELECT c.*,
-           (SELECT count(*) FROM jsonb_array_elements_text(c.genres) g(genre)
-             WHERE (SELECT s.genres FROM source s) ? g.genre)::numeric
-           / nullif((SELECT count(DISTINCT x) FROM (
-                SELECT jsonb_array_elements_text(c.genres) AS x
-                UNION SELECT jsonb_array_elements_text(s.genres) FROM source s) u), 0) AS overlap
-    FROM candidates c
-    LEFT JOIN mine_status ms ON ms.top_id = c.id
-    WHERE ms.top_id IS NULL OR NOT ms.finished
+), scored AS MATERIALIZED (
+    SELECT c.*, s.genres AS source_genres,
+           (SELECT count(DISTINCT g.genre) FROM jsonb_array_elements_text(c.genres) g(genre)
+             WHERE g.genre = ANY (s.genres)) AS shared,
+           (SELECT count(DISTINCT g.genre) FROM jsonb_array_elements_text(c.genres) g(genre)) AS own
+    FROM candidates c, source s
+), ranked AS (
+    -- Jaccard: shared genres over all genres of the two titles
+    SELECT *, shared::numeric / nullif(own + cardinality(source_genres) - shared, 0) AS overlap FROM scored
 )
 SELECT id, title, media_type, year, genres, audience_rating, round(overlap, 3) AS genre_overlap,
        round(0.7 * overlap + 0.3 * coalesce(audience_rating, 5) / 10
              + CASE WHEN media_type = $3 THEN 0.05 ELSE 0 END, 3) AS score
-FROM scored
+FROM ranked
 WHERE overlap > 0
 ORDER BY score DESC, title
 LIMIT $4

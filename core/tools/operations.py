@@ -24,7 +24,7 @@ from pydantic import Field
 
 from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
-from core.tools.coverage import add_null_share, note_if_empty
+from core.tools.coverage import add_null_share
 from core.tools.periods import PeriodParams, resolve_period
 from core.tools.phrasing import hours, listing, period_label, plural, size, with_gaps
 from core.tools.records import plain_rows
@@ -78,7 +78,9 @@ async def bandwidth_usage(conn: asyncpg.Connection, scope: Scope, p: BandwidthPa
             "streams",
         )
     else:
-        await note_if_empty(conn, coverage, "bandwidth_logs", "no stream has been logged")
+        # No EXISTS probe of the whole table here: under row-level security it would scan every row.
+        coverage.gaps.append(f"no stream was logged in bandwidth_logs for {period.label}")
+        coverage.missing_tables.append("bandwidth_logs")
     rows = plain_rows(records[: p.limit] if scope.mode == "admin" else [], scope.timezone)
     for row in rows:
         row.pop("user_id", None)

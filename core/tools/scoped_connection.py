@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 ENGINE_ROLE = "marquee_engine"
 # A tool is a handful of indexed queries; anything slower is a bug or a huge server.
 STATEMENT_TIMEOUT = "15s"
+RANDOM_PAGE_COST = 1.1
 
 
 def _readable(error: ValidationError) -> str:
@@ -38,6 +39,9 @@ async def enter_scope(conn: asyncpg.Connection, scope: Scope) -> None:
     """Inside an open transaction: become the engine role with this scope's settings."""
     await conn.execute(f"SET LOCAL ROLE {ENGINE_ROLE}")
     await conn.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
+    # Tools look up a few hundred rows by index. With the default random_page_cost (4, tuned for spinning
+    # disks) the planner prefers hashing all of media_items over a few hundred index probes.
+    await conn.execute(f"SET LOCAL random_page_cost = {RANDOM_PAGE_COST}")
     await conn.execute(
         "SELECT set_config('marquee.user_id', $1, true), set_config('marquee.mode', $2, true),"
         " set_config('marquee.min_group_size', $3, true)",
