@@ -76,6 +76,9 @@ QUESTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("When do I watch the most?", "watch_time_by_hour", {}),
 ]
 TOOL_FOR_QUESTION = {question: (tool, params) for question, tool, params in QUESTIONS}
+# Questions a model answers without a tool: the same path minus the tools' SQL, so the
+# concurrent run of these measures what the core and the SDK alone can carry.
+NO_TOOL_QUESTIONS = ["Hi! What can you do?", "Thanks, that was helpful.", "Who are you?"]
 
 
 # Where the time of the current message goes: {"tools": seconds, "model": seconds}.
@@ -139,27 +142,32 @@ class FakeModel:
         self.calls += 1
         body = await request.json()
         last = body["messages"][-1]["content"]
-        if isinstance(last, str):  # the question: call the tool a model would pick
+        if isinstance(last, str) and last.split("\n\n")[-1] in NO_TOOL_QUESTIONS:
+            block = self._submit()
+        elif isinstance(last, str):  # the question: call the tool a model would pick
             tool, params = TOOL_FOR_QUESTION.get(last, ("recommend_tonight", {}))
             block = {"type": "tool_use", "id": self._next_id("toolu"), "name": tool, "input": params}
         else:  # tool results are back: answer with the self-assessment
-            block = {
-                "type": "tool_use",
-                "id": self._next_id("toolu"),
-                "name": "submit_answer",
-                "input": {
-                    "answer": "Here is what I found on your server.",
-                    "confidence": 0.86,
-                    "had_sufficient_data": True,
-                    "missing_data": [],
-                    "data_sources_used": ["watch_history"],
-                    "could_improve_with": [],
-                    "reasoning": "from the tool result",
-                    "question_type": "analytics",
-                    "complexity": "simple",
-                },
-            }
+            block = self._submit()
         return web.json_response(self._reply([block]))
+
+    def _submit(self) -> dict[str, Any]:
+        return {
+            "type": "tool_use",
+            "id": self._next_id("toolu"),
+            "name": "submit_answer",
+            "input": {
+                "answer": "Here is what I found on your server.",
+                "confidence": 0.86,
+                "had_sufficient_data": True,
+                "missing_data": [],
+                "data_sources_used": ["watch_history"],
+                "could_improve_with": [],
+                "reasoning": "from the tool result",
+                "question_type": "analytics",
+                "complexity": "simple",
+            },
+        }
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -293,7 +301,7 @@ async def run(args: argparse.Namespace) -> int:
         engine: Engine
         if args.engine == "anthropic":
             client = anthropic.AsyncAnthropic(api_key="bench", base_url=fake.start(), max_retries=0)
-            engine = TimedAnthropicEngine(client, "claude-sonnet-4-5")
+            engine = TimedAnthropicEngine(client, "claude-sonnet-4-6")
         else:
             engine = OfflineEngine(catalogue)
 
@@ -334,6 +342,27 @@ async def run(args: argparse.Namespace) -> int:
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         concurrent = [sample for samples in per_conversation for sample in samples]
 
+        # 3. the same, with questions that need no tool (anthropic engine only)
+        async def chat_only(index: int) -> list[Sample]:
+            account = accounts[index % len(accounts)]
+            return [
+                await timed(
+                    assistant,
+                    ChatRequest(
+                        "discord", account, f"bench-chat-{index}", NO_TOOL_QUESTIONS[(index + k) % 3]
+                    ),
+                )
+                for k in range(args.per_conversation)
+            ]
+
+        chat_samples: list[Sample] = []
+        chat_wall = chat_cpu = 0.0
+        if args.engine == "anthropic":
+            started, cpu_started = time.perf_counter(), time.process_time()
+            chats = await asyncio.gather(*(chat_only(i) for i in range(args.conversations)))
+            chat_wall, chat_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            chat_samples = [sample for samples in chats for sample in samples]
+
         print(f"\nengine: {args.engine} (zero-latency model); pool {args.pool_size} connections")
         print(describe(sequential, f"one message at a time ({len(sequential)} messages)"))
         for name, values in (
@@ -358,6 +387,15 @@ async def run(args: argparse.Namespace) -> int:
             f"{cpu / len(concurrent) * 1000:.1f} ms per message; load average {os.getloadavg()[0]:.1f} "
             f"on {os.cpu_count()} cores"
         )
+        if chat_samples:
+            print(
+                describe(
+                    chat_samples,
+                    f"{args.conversations} concurrent conversations × {args.per_conversation} messages "
+                    f"that need no tool: {len(chat_samples) / chat_wall:.0f} messages/s",
+                )
+            )
+            print(f"  CPU of this process: {chat_cpu / len(chat_samples) * 1000:.1f} ms per message")
         if args.engine == "anthropic":
             print(
                 f"model calls per answer: {calls_sequential / len(sequential):.2f} "
