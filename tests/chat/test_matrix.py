@@ -286,6 +286,12 @@ async def test_a_dm_is_answered_as_a_formatted_reply_and_the_askers_reactions_ar
             )
             assert bot_reactions == {"👍", "❌"}
 
+            sharing = await alice.say(room, "!privacy on")
+            await alice.sync_until(alice.reply_to(sharing, bot_id), "the privacy confirmation")
+            assert await db_pool.fetchval(
+                "SELECT share_activity_with_admins FROM users WHERE username = 'alice'"
+            )
+
             # Someone else's 👍 is not feedback. The bot handles a sync's events in order, so once it
             # has replied to a later command it has seen the reaction.
             await alice.client.room_invite(room, bob.user_id)
