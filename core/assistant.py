@@ -36,6 +36,7 @@ from core.scope import Scope
 log = logging.getLogger(__name__)
 
 ERROR_REPLY = "Sorry, something went wrong on my side. It's logged; please try again in a moment."
+EMPTY_MESSAGE_REPLY = "Ask me anything about your server, e.g. *What should I watch tonight?*"
 ADMIN_COMMANDS = ("health", "learning", "insights")
 
 
@@ -75,6 +76,8 @@ class Assistant:
             return Reply(ERROR_REPLY, kind="error")
 
     async def _handle(self, request: ChatRequest) -> Reply:
+        if not request.text.strip():
+            return Reply(EMPTY_MESSAGE_REPLY)
         started = time.perf_counter()
         asked_at = datetime.now(UTC)
         async with self.pool.acquire() as conn:
@@ -126,15 +129,19 @@ class Assistant:
                 ),
             )
             if grounded.needs_learning:
-                queue_id = await learning_queue.record_question(
-                    conn,
-                    question,
-                    grounded.question_type,
-                    grounded.why_failed or "missing_data",
-                    grounded.missing_tables,
-                    "; ".join(grounded.could_improve_with) or None,
-                )
-                await link_learning_row(conn, feedback_id, queue_id)
+                try:
+                    queue_id = await learning_queue.record_question(
+                        conn,
+                        question,
+                        grounded.question_type,
+                        grounded.why_failed or "missing_data",
+                        grounded.missing_tables,
+                        "; ".join(grounded.could_improve_with) or None,
+                    )
+                    await link_learning_row(conn, feedback_id, queue_id)
+                except Exception:
+                    # the answer and its records are in; a queue hiccup must not cost the user the reply
+                    log.exception("could not add a question to the learning queue")
 
         return Reply(
             answer.text,

@@ -71,6 +71,15 @@ async def test_an_unlinked_sender_gets_linking_instructions_and_nothing_else(
     assert await db_pool.fetchval("SELECT count(*) FROM chat_history") == 0
 
 
+async def test_an_empty_message_gets_a_hint_and_no_records(db_pool: asyncpg.Pool, people: People) -> None:
+    engine = ScriptedEngine()
+    reply = await assistant_with(db_pool, engine).handle(ask("   "))
+
+    assert "What should I watch tonight?" in reply.text and reply.feedback_id is None
+    assert engine.seen == []
+    assert await db_pool.fetchval("SELECT count(*) FROM chat_history") == 0
+
+
 async def test_an_answer_records_both_turns_and_a_grounded_feedback_row(
     db_pool: asyncpg.Pool, people: People
 ) -> None:
