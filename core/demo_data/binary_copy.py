@@ -65,7 +65,7 @@ def _encoded_values(column: Column, rows: np.ndarray) -> np.ndarray:
 
 
 def encode_rows(columns: list[Column]) -> bytes:
-    """The tuples of a binary COPY stream (without header and trailer)."""
+    """The tuples of a binary COPY stream (without header and trailer), in the order of the values."""
     count = len(columns[0].values)
     if any(len(c.values) != count for c in columns):
         raise ValueError("columns differ in length")
@@ -76,22 +76,46 @@ def encode_rows(columns: list[Column]) -> bytes:
     for position, column in enumerate(columns):
         if column.null is not None:
             pattern |= column.null.astype(np.int64) << position
-    parts: list[bytes] = []
-    for code in np.unique(pattern):
-        rows = np.flatnonzero(pattern == code)
-        fields: list[tuple[str, np.dtype]] = [("count", np.dtype(">i2"))]
-        present: list[tuple[int, Column]] = []
-        for position, column in enumerate(columns):
-            fields.append((f"len{position}", np.dtype(">i4")))
-            if not (int(code) >> position) & 1:
-                fields.append((f"val{position}", _DATA_DTYPES[column.kind]))
-                present.append((position, column))
-        packed = np.empty(len(rows), dtype=np.dtype(fields))
-        packed["count"] = len(columns)
-        for position in range(len(columns)):
-            packed[f"len{position}"] = -1
-        for position, column in present:
-            packed[f"len{position}"] = _DATA_DTYPES[column.kind].itemsize
-            packed[f"val{position}"] = _encoded_values(column, rows)
-        parts.append(packed.tobytes())
-    return b"".join(parts)
+    codes = np.unique(pattern)
+    if len(codes) == 1:
+        return _pack(columns, int(codes[0]), np.arange(count)).tobytes()
+    # Several layouts: pack each, then put every row back in its place (row order is kept so that
+    # rows written in index order stay in that order on disk).
+    groups = [
+        (np.flatnonzero(pattern == code), _pack(columns, int(code), np.flatnonzero(pattern == code)))
+        for code in codes.tolist()
+    ]
+    lengths = np.empty(count, dtype=np.int64)
+    for rows, packed in groups:
+        lengths[rows] = packed.dtype.itemsize
+    offsets = np.cumsum(lengths) - lengths
+    out = np.empty(int(lengths.sum()), dtype=np.uint8)
+    for rows, packed in groups:
+        width = packed.dtype.itemsize
+        matrix = packed.view(np.uint8).reshape(len(rows), width)
+        for start in range(0, len(rows), _SCATTER_BATCH):
+            batch = slice(start, start + _SCATTER_BATCH)
+            out[offsets[rows[batch], None] + np.arange(width)] = matrix[batch]
+    return out.tobytes()
+
+
+_SCATTER_BATCH = 32_768
+
+
+def _pack(columns: list[Column], code: int, rows: np.ndarray) -> np.ndarray:
+    """Rows ``rows`` (all with NULL pattern ``code``) as one structured array in COPY layout."""
+    fields: list[tuple[str, np.dtype]] = [("count", np.dtype(">i2"))]
+    present: list[tuple[int, Column]] = []
+    for position, column in enumerate(columns):
+        fields.append((f"len{position}", np.dtype(">i4")))
+        if not (code >> position) & 1:
+            fields.append((f"val{position}", _DATA_DTYPES[column.kind]))
+            present.append((position, column))
+    packed = np.empty(len(rows), dtype=np.dtype(fields))
+    packed["count"] = len(columns)
+    for position in range(len(columns)):
+        packed[f"len{position}"] = -1
+    for position, column in present:
+        packed[f"len{position}"] = _DATA_DTYPES[column.kind].itemsize
+        packed[f"val{position}"] = _encoded_values(column, rows)
+    return packed

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.demo_data.randomness import uuid_words
+from core.demo_data.randomness import sorted_uuid_words
 from core.demo_data.timeline import DAY, Timeline
 from core.demo_data.titles import anime_titles, episode_titles, movie_titles, show_titles, summaries
 from core.demo_data.vocabulary import ANIME_GENRES, MOVIE_GENRES, SHOW_GENRES
@@ -247,7 +247,7 @@ def generate_catalogue(rng: np.random.Generator, items: int, timeline: Timeline)
     imdb = np.where(category == CATEGORY_MOVIE, _unique_ids(rng, titles_total, 100_000), 0)
 
     return Catalogue(
-        ids=uuid_words(rng, n),
+        ids=sorted_uuid_words(rng, n),
         kind=kind,
         library=library,
         parent=parent,

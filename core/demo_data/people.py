@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.demo_data.randomness import uuid_words
+from core.demo_data.randomness import sorted_uuid_words
 from core.demo_data.timeline import DAY, HOUR, Timeline
 from core.demo_data.vocabulary import FIRST_NAMES, SURNAMES
 
@@ -130,7 +130,7 @@ def generate_people(rng: np.random.Generator, count: int, timeline: Timeline, ge
     approval_hours[0] = 3.0  # alice answers requests fastest
 
     return People(
-        ids=uuid_words(rng, count),
+        ids=sorted_uuid_words(rng, count),
         usernames=usernames,
         display_names=display_names,
         emails=emails,

@@ -49,6 +49,9 @@ class Sessions:
     def count(self) -> int:
         return len(self.user)
 
+    def sorted_by_user_item_start(self) -> Sessions:
+        return _take(self, np.lexsort((self.started_at, self.item, self.user)))
+
 
 @dataclass(frozen=True)
 class Engagements:

@@ -91,10 +91,16 @@ def user_stats_columns(
     extra_key = extra_key[~np.isin(extra_key, played_keys)]
     extra_user, extra_item = extra_key // catalogue.count, extra_key % catalogue.count
 
-    all_user = np.concatenate([user, extra_user])
-    all_item = np.concatenate([item, extra_item])
-    unplayed = np.concatenate([np.zeros(len(user), dtype=bool), np.ones(len(extra_user), dtype=bool)])
-    has_rating = np.concatenate([rated, np.ones(len(extra_user), dtype=bool)])
+    # All rows in (user, item) order, which is also (user_id, media_item_id) order: a cheap unique-index build.
+    order = np.argsort(np.concatenate([played_keys, extra_key]), kind="stable")
+    all_user = np.concatenate([user, extra_user])[order]
+    all_item = np.concatenate([item, extra_item])[order]
+    unplayed = np.concatenate([np.zeros(len(user), dtype=bool), np.ones(len(extra_user), dtype=bool)])[order]
+    has_rating = np.concatenate([rated, np.ones(len(extra_user), dtype=bool)])[order]
+    play_count = np.concatenate([play_count, np.zeros(len(extra_user), dtype=np.int64)])[order]
+    last_played = np.concatenate([last_played, extra_user * 0])[order]
+    request = np.concatenate([request, extra_user * 0])[order]
+    attributed = np.concatenate([attributed, np.zeros(len(extra_user), dtype=bool)])[order]
     score = catalogue.title_rating[catalogue.item_title[all_item]] + people.rating_bias[all_user]
     score = score + rng.normal(0.0, 1.2, size=len(all_user))
     rating_tenths = np.round(np.clip(score, 0.0, 10.0) * 10).astype(np.int64)
@@ -102,16 +108,16 @@ def user_stats_columns(
         Column("id", "uuid", uuid_words(rng, len(all_user))),
         Column("user_id", "uuid", people.ids[all_user]),
         Column("media_item_id", "uuid", catalogue.ids[all_item]),
-        Column("play_count", "int4", np.concatenate([play_count, np.zeros(len(extra_user), dtype=np.int64)])),
+        Column("play_count", "int4", play_count),
         Column("rating", "tenths", rating_tenths, null=~has_rating),
-        Column("last_played_at", "timestamptz", np.concatenate([last_played, extra_user * 0]), null=unplayed),
+        Column("last_played_at", "timestamptz", last_played, null=unplayed),
         Column(
             "attributed_to_request_id",
             "uuid",
-            requests.ids[np.maximum(np.concatenate([request, extra_user * 0]), 0)]
+            requests.ids[np.maximum(request, 0)]
             if requests.count
-            else np.zeros((len(all_user), 2), dtype=np.uint64),
-            null=~np.concatenate([attributed, np.zeros(len(extra_user), dtype=bool)]),
+            else np.zeros((len(all_user), 2), np.uint64),
+            null=~attributed,
         ),
     ]
 
