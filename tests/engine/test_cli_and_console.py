@@ -119,3 +119,20 @@ async def test_the_console_chat_answers_reacts_and_runs_admin_commands(
     assert (
         row["user_rating"] is None and row["reply_message_id"] == "console:1" and row["platform"] == "console"
     )
+
+
+async def test_demo_ends_in_the_console_chat_as_the_demo_admin(
+    env: None, db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("What should I watch tonight?\n/up\n/quit\n"))
+
+    assert await cli("demo") == 0
+
+    out = capsys.readouterr().out
+    assert "Demo server ready" in out and "Chatting as" in out and "Thanks!" in out
+    row = await db_pool.fetchrow(
+        "SELECT u.role, f.user_rating, f.platform FROM ai_conversation_feedback f JOIN users u ON u.id = f.user_id"
+    )
+    assert (row["role"], row["user_rating"], row["platform"]) == ("admin", 5, "console")
