@@ -93,7 +93,10 @@ class ServiceClient:
     async def get_model(
         self, path: str, adapter: TypeAdapter[ModelT], params: Mapping[str, Any] | None = None
     ) -> ModelT:
-        body = await self.get_bytes(path, params)
+        return self.parse(path, adapter, await self.get_bytes(path, params))
+
+    def parse(self, path: str, adapter: TypeAdapter[ModelT], body: bytes) -> ModelT:
+        """Validate an answer of ``path`` against its model; a mismatch is a SyncError naming the field."""
         try:
             return adapter.validate_json(body)
         except ValidationError as exc:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import hashlib
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -205,13 +207,28 @@ def play_record(entry: PlexHistoryEntry) -> PlayRecord | None:
     )
 
 
+# The fingerprints of the library pages last written: a page that comes back byte
+# for byte the same is skipped, which makes a no-change re-sync of a large
+# library cheap. The version changes whenever what is taken from a page changes.
+PAGES_KEY = "library_pages"
+FINGERPRINT_VERSION = "v1"
+
+
+@dataclass(frozen=True)
+class _ItemsPageRead:
+    key: str
+    seen: dict[str, Any]
+    # None when the page is unchanged since the last sync.
+    items: list[PlexMetadata] | None
+
+
 @dataclass(frozen=True)
 class PlexSettings:
     url: str
     token: str
     interval_seconds: int = 900
     timeout_seconds: float = 30.0
-    page_size: int = 2000
+    page_size: int = 5000
     sync_history: bool = True
     retry_delay_seconds: float = 1.0
 
@@ -249,16 +266,21 @@ class PlexSyncJob:
                     section.type, ()
                 )
                 for kind in kinds:
-                    pages = self._items(client, section, kind)
-                    async for page in prefetching(pages):
-                        items = [r for r in (media_record(i, section.title) for i in page) if r is not None]
+                    async for page in prefetching(self._items(client, section, kind, context)):
+                        if page.items is None:
+                            continue  # byte for byte what the last sync wrote
+                        items = [
+                            r for r in (media_record(i, section.title) for i in page.items) if r is not None
+                        ]
                         ratings.extend(
                             UserItemState(SERVICE, OWNER_ACCOUNT_ID, i.rating_key, rating=i.user_rating)
-                            for i in page
+                            for i in page.items
                             if i.user_rating is not None
                         )
                         async with context.pool.acquire() as conn, conn.transaction():
                             result = await upsert_media(conn, items)
+                            fingerprints = {**context.cursor.get(PAGES_KEY, {}), page.key: page.seen}
+                            await context.save_cursor(conn, {**context.cursor, PAGES_KEY: fingerprints})
                         counts["items_new"] += result.inserted
                         counts["items_changed"] += result.updated
             async with context.pool.acquire() as conn, conn.transaction():
@@ -269,13 +291,14 @@ class PlexSyncJob:
         return counts
 
     async def _items(
-        self, client: ServiceClient, section: PlexSection, kind: int
-    ) -> AsyncIterator[list[PlexMetadata]]:
+        self, client: ServiceClient, section: PlexSection, kind: int, context: SyncContext
+    ) -> AsyncIterator[_ItemsPageRead]:
         start = 0
+        known: dict[str, dict[str, Any]] = context.cursor.get(PAGES_KEY, {})
         while True:
-            page = await client.get_model(
-                f"/library/sections/{section.key}/all",
-                ITEMS_PAGE,
+            path = f"/library/sections/{section.key}/all"
+            body = await client.get_bytes(
+                path,
                 {
                     "type": kind,
                     "includeGuids": 1,
@@ -283,12 +306,19 @@ class PlexSyncJob:
                     "X-Plex-Container-Size": self.settings.page_size,
                 },
             )
-            items = page.media_container.metadata
-            if items:
-                yield items
-            start += len(items)
-            total = page.media_container.total_size
-            if not items or len(items) < self.settings.page_size or (total is not None and start >= total):
+            key = f"{FINGERPRINT_VERSION}:{section.key}:{kind}:{start}:{self.settings.page_size}"
+            fingerprint = hashlib.sha256(body).hexdigest()
+            previous = known.get(key)
+            if previous is not None and previous.get("sha256") == fingerprint:
+                count, total, items = int(previous["count"]), previous.get("total"), None
+            else:
+                page = client.parse(path, ITEMS_PAGE, body)
+                items = page.media_container.metadata
+                count, total = len(items), page.media_container.total_size
+            if count:
+                yield _ItemsPageRead(key, {"sha256": fingerprint, "count": count, "total": total}, items)
+            start += count
+            if not count or count < self.settings.page_size or (total is not None and start >= total):
                 return
 
     async def _history(self, client: ServiceClient, since: int) -> AsyncIterator[list[PlexHistoryEntry]]:

@@ -17,13 +17,13 @@ import asyncpg
 from core.ingest.records import CATALOGUES, MediaRecord
 
 _CREATE_STAGING = """
-CREATE TEMP TABLE staging_media (
+CREATE TEMP TABLE IF NOT EXISTS staging_media (
     service text NOT NULL, external_id text NOT NULL, title text NOT NULL, media_type text NOT NULL,
     year integer, library_name text, metadata_json text NOT NULL, duration_seconds integer,
     file_size_bytes bigint, added_at timestamptz, parent_external_id text, season_number integer,
     episode_number integer, tmdb text, tvdb text, imdb text,
     item_id uuid, parent_item_id uuid, is_new boolean NOT NULL DEFAULT false
-) ON COMMIT DROP
+) ON COMMIT DELETE ROWS
 """
 _STAGING_COLUMNS = (
     "service", "external_id", "title", "media_type", "year", "library_name", "metadata_json",
@@ -147,7 +147,9 @@ async def upsert_media(conn: asyncpg.Connection, records: Sequence[MediaRecord])
         return MediaUpsertResult(0, 0)
     # A page may list an item twice when the library changes while it is read; the last one wins.
     unique = {(record.service, record.external_id): record for record in records}
+    # One staging table per connection, emptied at every commit: no catalog churn per page.
     await conn.execute(_CREATE_STAGING)
+    await conn.execute("TRUNCATE staging_media")
     await conn.copy_records_to_table(
         "staging_media", records=map(_row, unique.values()), columns=_STAGING_COLUMNS
     )
@@ -162,5 +164,4 @@ async def upsert_media(conn: asyncpg.Connection, records: Sequence[MediaRecord])
     inserted = _affected(await conn.execute(_INSERT_NEW))
     updated = _affected(await conn.execute(_UPDATE_CHANGED))
     await conn.execute(_LINK_EXTERNAL_IDS)
-    await conn.execute("DROP TABLE staging_media")
     return MediaUpsertResult(inserted=inserted, updated=updated)

@@ -14,12 +14,12 @@ import asyncpg
 from core.ingest.records import PlayRecord, UserItemState
 
 _CREATE_PLAY_STAGING = """
-CREATE TEMP TABLE staging_plays (
+CREATE TEMP TABLE IF NOT EXISTS staging_plays (
     source text NOT NULL, source_id text NOT NULL, lookup_service text NOT NULL,
     user_external_id text NOT NULL, item_external_id text NOT NULL,
     started_at timestamptz, stopped_at timestamptz, watched_seconds integer,
     percent_complete numeric
-) ON COMMIT DROP
+) ON COMMIT DELETE ROWS
 """
 _PLAY_COLUMNS = (
     "source", "source_id", "lookup_service", "user_external_id", "item_external_id",
@@ -29,8 +29,7 @@ _PLAY_COLUMNS = (
 # Plays of a user or item the service no longer lists are left out, not guessed.
 _WRITE_PLAYS = """
 WITH matched AS (
-    SELECT DISTINCT ON (s.source, s.source_id)
-           u.user_id, m.media_item_id,
+    SELECT u.user_id, m.media_item_id,
            COALESCE(s.started_at,
                     s.stopped_at - make_interval(secs => COALESCE(s.watched_seconds, i.duration_seconds, 0))),
            s.stopped_at, COALESCE(s.watched_seconds, i.duration_seconds, 0),
@@ -40,7 +39,6 @@ WITH matched AS (
     JOIN media_external_ids m ON m.service = s.lookup_service AND m.external_id = s.item_external_id
     JOIN media_items i ON i.id = m.media_item_id
     WHERE s.started_at IS NOT NULL OR s.stopped_at IS NOT NULL
-    ORDER BY s.source, s.source_id
 ), written AS (
     INSERT INTO watch_history (user_id, media_item_id, started_at, stopped_at, watched_seconds,
                                percent_complete, source, source_id)
@@ -64,10 +62,10 @@ SELECT (SELECT count(*) FROM matched) AS matched, (SELECT count(*) FROM written)
 """
 
 _CREATE_STATE_STAGING = """
-CREATE TEMP TABLE staging_state (
+CREATE TEMP TABLE IF NOT EXISTS staging_state (
     service text NOT NULL, user_external_id text NOT NULL, item_external_id text NOT NULL,
     play_count integer, played boolean, last_played_at timestamptz, rating numeric
-) ON COMMIT DROP
+) ON COMMIT DELETE ROWS
 """
 _STATE_COLUMNS = (
     "service", "user_external_id", "item_external_id", "play_count", "played", "last_played_at", "rating",
@@ -108,7 +106,10 @@ async def upsert_plays(conn: asyncpg.Connection, records: Sequence[PlayRecord]) 
     """Write new or changed plays and mark their user_stats for recompute; call inside a transaction."""
     if not records:
         return PlayUpsertResult(0, 0, 0)
+    # The same play twice in one batch would make the upsert touch a row twice; the last one wins.
+    unique = {(record.service, record.source_id): record for record in records}
     await conn.execute(_CREATE_PLAY_STAGING)
+    await conn.execute("TRUNCATE staging_plays")
     await conn.copy_records_to_table(
         "staging_plays",
         columns=_PLAY_COLUMNS,
@@ -124,12 +125,11 @@ async def upsert_plays(conn: asyncpg.Connection, records: Sequence[PlayRecord]) 
                 r.watched_seconds,
                 r.percent_complete,
             )
-            for r in records
+            for r in unique.values()
         ),
     )
     await conn.execute("ANALYZE staging_plays")
     row = await conn.fetchrow(_WRITE_PLAYS)
-    await conn.execute("DROP TABLE staging_plays")
     assert row is not None
     return PlayUpsertResult(received=len(records), matched=row["matched"], written=row["written"])
 
@@ -139,6 +139,7 @@ async def upsert_user_item_states(conn: asyncpg.Connection, records: Sequence[Us
     if not records:
         return 0
     await conn.execute(_CREATE_STATE_STAGING)
+    await conn.execute("TRUNCATE staging_state")
     await conn.copy_records_to_table(
         "staging_state",
         columns=_STATE_COLUMNS,
@@ -157,5 +158,4 @@ async def upsert_user_item_states(conn: asyncpg.Connection, records: Sequence[Us
     )
     await conn.execute("ANALYZE staging_state")
     written: int = await conn.fetchval(_WRITE_STATE)
-    await conn.execute("DROP TABLE staging_state")
     return written

@@ -70,7 +70,8 @@ async def test_first_sync_fills_users_items_hierarchy_history_and_ratings(db_poo
 
     schedule = await db_pool.fetchrow("SELECT * FROM sync_schedule WHERE integration = 'plex'")
     assert schedule["last_success_at"] is not None and schedule["consecutive_failures"] == 0
-    assert schedule["cursor"] == {"viewed_at": 1419653744}
+    assert schedule["cursor"]["viewed_at"] == 1419653744
+    assert len(schedule["cursor"]["library_pages"]) == 4  # one fingerprint per library page read
 
 
 async def test_resync_without_upstream_change_changes_nothing(db_pool: asyncpg.Pool) -> None:
