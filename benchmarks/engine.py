@@ -357,9 +357,12 @@ async def run(args: argparse.Namespace) -> int:
 
         chat_samples: list[Sample] = []
         chat_wall = chat_cpu = 0.0
+        calls_chat = 0
         if args.engine == "anthropic":
+            calls_before = fake.calls
             started, cpu_started = time.perf_counter(), time.process_time()
             chats = await asyncio.gather(*(chat_only(i) for i in range(args.conversations)))
+            calls_chat = fake.calls - calls_before
             chat_wall, chat_cpu = time.perf_counter() - started, time.process_time() - cpu_started
             chat_samples = [sample for samples in chats for sample in samples]
 
@@ -396,6 +399,7 @@ async def run(args: argparse.Namespace) -> int:
                 )
             )
             print(f"  CPU of this process: {chat_cpu / len(chat_samples) * 1000:.1f} ms per message")
+            print(f"  model calls per answer: {calls_chat / len(chat_samples):.2f} (submit_answer only)")
         if args.engine == "anthropic":
             print(
                 f"model calls per answer: {calls_sequential / len(sequential):.2f} "
