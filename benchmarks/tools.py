@@ -54,7 +54,7 @@ async def prepare_database(args: argparse.Namespace) -> str:
         await ensure_database_exists(admin_dsn, args.database)
         dsn = with_database(admin_dsn, args.database)
     else:
-        dsn = with_database(await start_embedded_database(default_data_dir() / "benchmarks"), args.database)
+        dsn = with_database(await start_embedded_database(args.data_dir), args.database)
         await ensure_database_exists(with_database(dsn, "postgres"), args.database)
     pool = await create_pool(dsn, max_size=4)
     try:
@@ -228,6 +228,12 @@ def main() -> int:
     )
     parser.add_argument("--database-url", help="a PostgreSQL server to create the benchmark database on")
     parser.add_argument("--database", default=BENCH_DATABASE, help="name of the benchmark database")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default_data_dir() / "benchmarks",
+        help="where the embedded PostgreSQL lives",
+    )
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--items", type=int, default=200_000)
     parser.add_argument("--watch-rows", type=int, default=5_000_000)

@@ -9,11 +9,12 @@ largest so the favourite genre is 1.0. A candidate's genre match is the mean
 affinity of its genres.
 
 *What to watch tonight*: movies the asker has not played and shows they have
-not finished, among the 1,500 best audience-rated titles, scored
+not finished, among the 1,500 best audience-rated titles (of the asked kind and
+genre), scored
 ``0.6 * genre match + 0.4 * audience rating / 10 + 0.2 if already in progress``.
 
 *Something like X*: X is found by fuzzy title match (pg_trgm); candidates are
-the best-rated 1,500 titles sharing a genre with X that the asker has not
+the best-rated 3,000 titles sharing a genre with X that the asker has not
 finished, scored ``0.7 * genre overlap (Jaccard) + 0.3 * audience rating / 10``
 (+0.05 for the same kind, movie or show).
 
@@ -70,6 +71,7 @@ mine AS MATERIALIZED (
 
 # The best-rated titles considered per recommendation: enough for variety, bounded for speed.
 CANDIDATE_POOL = 1500
+SIMILAR_POOL = 3000
 
 
 class RecommendParams(BaseModel):
@@ -81,7 +83,8 @@ class RecommendParams(BaseModel):
 
 
 _RECOMMEND = f"""
-WITH {_MY_TITLES}, candidates AS MATERIALIZED (
+WITH {_MY_TITLES}, best AS MATERIALIZED (
+    -- the best-rated titles first (an ordered scan of media_items_top_rating_idx), the asker's later
     SELECT t.id, t.title, t.media_type, t.year, coalesce(t.metadata -> 'genres', '[]'::jsonb) AS genres,
            (t.metadata ->> 'rating')::numeric AS audience_rating
     FROM media_items t
@@ -89,9 +92,11 @@ WITH {_MY_TITLES}, candidates AS MATERIALIZED (
       AND ($2::text IS NULL OR t.media_type = $2)
       AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.metadata -> 'genres') g(genre)
                                        WHERE lower(g.genre) = lower($3)))
-      AND NOT EXISTS (SELECT 1 FROM mine_status ms WHERE ms.top_id = t.id AND ms.finished)
     ORDER BY (t.metadata ->> 'rating')::numeric DESC NULLS LAST
     LIMIT {CANDIDATE_POOL}
+), candidates AS MATERIALIZED (
+    SELECT b.* FROM best b
+    WHERE NOT EXISTS (SELECT 1 FROM mine_status ms WHERE ms.top_id = b.id AND ms.finished)
 ), scored AS MATERIALIZED (
     SELECT c.*, ms.top_id IS NOT NULL AND c.media_type = 'show' AS in_progress,
            coalesce((SELECT sum(a.affinity) / greatest(jsonb_array_length(c.genres), 1)
@@ -151,15 +156,18 @@ WITH {_MY_TITLES}, source AS MATERIALIZED (
     SELECT coalesce(array_agg(DISTINCT g.genre), '{{}}') AS genres
     FROM media_items mi, jsonb_array_elements_text(coalesce(mi.metadata -> 'genres', '[]'::jsonb)) AS g(genre)
     WHERE mi.id = $2
-), candidates AS MATERIALIZED (
+), best AS MATERIALIZED (
+    -- an ordered scan of media_items_top_rating_idx that stops early; genres are checked after
     SELECT t.id, t.title, t.media_type, t.year, coalesce(t.metadata -> 'genres', '[]'::jsonb) AS genres,
            (t.metadata ->> 'rating')::numeric AS audience_rating
     FROM media_items t
-    WHERE t.media_type IN ('movie', 'show') AND t.id <> $2
-      AND t.metadata -> 'genres' ?| (SELECT genres FROM source)
-      AND NOT EXISTS (SELECT 1 FROM mine_status ms WHERE ms.top_id = t.id AND ms.finished)
+    WHERE t.media_type IN ('movie', 'show')
     ORDER BY (t.metadata ->> 'rating')::numeric DESC NULLS LAST
-    LIMIT {CANDIDATE_POOL}
+    LIMIT {SIMILAR_POOL}
+), candidates AS MATERIALIZED (
+    SELECT b.* FROM best b
+    WHERE b.id <> $2 AND b.genres ?| (SELECT genres FROM source)
+      AND NOT EXISTS (SELECT 1 FROM mine_status ms WHERE ms.top_id = b.id AND ms.finished)
 ), scored AS MATERIALIZED (
     SELECT c.*, s.genres AS source_genres,
            (SELECT count(DISTINCT g.genre) FROM jsonb_array_elements_text(c.genres) g(genre)
