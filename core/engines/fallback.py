@@ -14,7 +14,7 @@ from core.scope import Scope
 
 log = logging.getLogger(__name__)
 
-FALLBACK_NOTE = "_The AI model is not reachable right now, so this is my offline answer:_\n\n"
+FALLBACK_NOTE = "_Sorry, the AI model is not reachable right now, so this is my offline answer:_\n\n"
 APOLOGY = "Sorry, something went wrong while answering that. I've noted it; please try again in a moment."
 
 
