@@ -22,11 +22,19 @@ from core.db import create_pool
 from .conftest import SECRETS, payload
 
 SOURCES = [*SECRETS, "unknown"]
-CONTENT_TYPES = ["application/json", "text/plain", "multipart/form-data; boundary=b0undary", "application/xml", ""]
+CONTENT_TYPES = [
+    "application/json",
+    "text/plain",
+    "multipart/form-data; boundary=b0undary",
+    "application/xml",
+    "",
+]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
     max_leaves=20,
 )
 # Real payloads with fields knocked out or replaced: closer to the parsers' edges than pure noise.

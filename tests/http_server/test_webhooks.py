@@ -17,7 +17,9 @@ def url(source: str, token: str | None = None) -> str:
     return f"/webhooks/{source}?token={token if token is not None else SECRETS.get(source, 'x')}"
 
 
-async def post_json(client: TestClient, source: str, body: Any, content_type: str = "application/json") -> Any:
+async def post_json(
+    client: TestClient, source: str, body: Any, content_type: str = "application/json"
+) -> Any:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     return await client.post(url(source), data=data, headers={"Content-Type": content_type})
 
@@ -78,14 +80,21 @@ async def test_plex_sample_play_event_is_logged_as_ignored(client: TestClient, d
 async def test_jellyfin_playback_stop_sent_as_text_plain_records_a_play(
     client: TestClient, db_pool: asyncpg.Pool
 ) -> None:
-    response = await post_json(client, "jellyfin", payload("jellyfin-webhook-playback-stop.json"), "text/plain")
+    response = await post_json(
+        client, "jellyfin", payload("jellyfin-webhook-playback-stop.json"), "text/plain"
+    )
     assert response.status == 200, await response.text()
     play = await db_pool.fetchrow(
         "SELECT w.*, m.title, m.season_number, p.title AS show, u.username FROM watch_history w "
         "JOIN media_items m ON m.id = w.media_item_id JOIN media_items p ON p.id = m.parent_id "
         "JOIN users u ON u.id = w.user_id"
     )
-    assert (play["title"], play["show"], play["season_number"], play["username"]) == ("Pilot", "The 100", 1, "alice")
+    assert (play["title"], play["show"], play["season_number"], play["username"]) == (
+        "Pilot",
+        "The 100",
+        1,
+        "alice",
+    )
     assert play["watched_seconds"] == 2540 and float(play["percent_complete"]) == 100.0
     assert await db_pool.fetchval("SELECT play_count FROM user_stats") == 1
 
@@ -93,21 +102,29 @@ async def test_jellyfin_playback_stop_sent_as_text_plain_records_a_play(
 async def test_jellyfin_item_added_adds_the_movie(client: TestClient, db_pool: asyncpg.Pool) -> None:
     response = await post_json(client, "jellyfin", payload("jellyfin-webhook-item-added.json"), "text/plain")
     assert response.status == 200
-    assert await db_pool.fetchval(
-        "SELECT m.title FROM media_items m JOIN media_external_ids e ON e.media_item_id = m.id "
-        "WHERE e.service = 'imdb' AND e.external_id = 'tt2543164'"
-    ) == "Arrival"
+    assert (
+        await db_pool.fetchval(
+            "SELECT m.title FROM media_items m JOIN media_external_ids e ON e.media_item_id = m.id "
+            "WHERE e.service = 'imdb' AND e.external_id = 'tt2543164'"
+        )
+        == "Arrival"
+    )
 
 
-async def test_tautulli_watched_records_the_play_in_plex_ids(client: TestClient, db_pool: asyncpg.Pool) -> None:
+async def test_tautulli_watched_records_the_play_in_plex_ids(
+    client: TestClient, db_pool: asyncpg.Pool
+) -> None:
     response = await post_json(client, "tautulli", payload("tautulli-webhook-watched.json"))
     assert response.status == 200, await response.text()
     play = await db_pool.fetchrow("SELECT * FROM watch_history")
     assert play["source"] == "tautulli" and play["source_id"] == "133788:153037:1732137000"
     assert play["watched_seconds"] == 2998 and float(play["percent_complete"]) == 96
-    assert await db_pool.fetchval(
-        "SELECT count(*) FROM user_external_ids WHERE external_id = '133788' AND service IN ('plex', 'tautulli')"
-    ) == 2
+    assert (
+        await db_pool.fetchval(
+            "SELECT count(*) FROM user_external_ids WHERE external_id = '133788' AND service IN ('plex', 'tautulli')"
+        )
+        == 2
+    )
 
 
 async def test_overseerr_default_template_upserts_request_and_links_discord(
@@ -125,7 +142,9 @@ async def test_overseerr_default_template_upserts_request_and_links_discord(
     assert linked == "alice"
 
 
-async def test_jellyseerr_available_marks_the_request_available(client: TestClient, db_pool: asyncpg.Pool) -> None:
+async def test_jellyseerr_available_marks_the_request_available(
+    client: TestClient, db_pool: asyncpg.Pool
+) -> None:
     body = payload("overseerr-webhook-media-approved.json")
     assert (await post_json(client, "jellyseerr", body)).status == 200
     body["notification_type"] = "MEDIA_AVAILABLE"
@@ -135,19 +154,28 @@ async def test_jellyseerr_available_marks_the_request_available(client: TestClie
     assert request["available_at"] is not None
 
 
-async def test_radarr_movie_file_delete_logs_the_space_freed(client: TestClient, db_pool: asyncpg.Pool) -> None:
+async def test_radarr_movie_file_delete_logs_the_space_freed(
+    client: TestClient, db_pool: asyncpg.Pool
+) -> None:
     response = await post_json(client, "radarr", payload("radarr-webhook-movie-file-delete.json"))
     assert response.status == 200
     deletion = await db_pool.fetchrow("SELECT * FROM deletion_log")
-    assert (deletion["title"], deletion["media_type"], deletion["file_size_bytes"]) == ("Arrival", "movie", 9876543210)
+    assert (deletion["title"], deletion["media_type"], deletion["file_size_bytes"]) == (
+        "Arrival",
+        "movie",
+        9876543210,
+    )
 
 
 async def test_radarr_deletion_matches_the_known_item(client: TestClient, db_pool: asyncpg.Pool) -> None:
     await client.post(url("plex"), data=plex_form(plex_library_new()))
     await post_json(client, "radarr", payload("radarr-webhook-movie-file-delete.json"))
-    assert await db_pool.fetchval(
-        "SELECT m.title FROM deletion_log d JOIN media_items m ON m.id = d.media_item_id"
-    ) == "Arrival"
+    assert (
+        await db_pool.fetchval(
+            "SELECT m.title FROM deletion_log d JOIN media_items m ON m.id = d.media_item_id"
+        )
+        == "Arrival"
+    )
 
 
 async def test_sonarr_episode_file_delete_logs_the_episode(client: TestClient, db_pool: asyncpg.Pool) -> None:
@@ -212,7 +240,9 @@ async def test_missing_secret_is_refused(client: TestClient, db_pool: asyncpg.Po
 
 
 async def test_malformed_json_is_refused(client: TestClient, db_pool: asyncpg.Pool) -> None:
-    await assert_rejected(await post_json(client, "overseerr", b'{"notification_type": '), 400, db_pool, "overseerr")
+    await assert_rejected(
+        await post_json(client, "overseerr", b'{"notification_type": '), 400, db_pool, "overseerr"
+    )
 
 
 async def test_json_that_is_not_an_object_is_refused(client: TestClient, db_pool: asyncpg.Pool) -> None:
@@ -228,7 +258,9 @@ async def test_plex_without_multipart_is_refused(client: TestClient, db_pool: as
     await assert_rejected(await post_json(client, "plex", plex_library_new()), 415, db_pool, "plex")
 
 
-async def test_plex_multipart_without_payload_field_is_refused(client: TestClient, db_pool: asyncpg.Pool) -> None:
+async def test_plex_multipart_without_payload_field_is_refused(
+    client: TestClient, db_pool: asyncpg.Pool
+) -> None:
     form = FormData()
     form.add_field("other", "x")
     form.add_field("thumb", b"jpeg", filename="t.jpg", content_type="image/jpeg")
@@ -247,7 +279,9 @@ async def test_missing_event_type_is_refused(client: TestClient, db_pool: asyncp
     await assert_rejected(await post_json(client, "jellyfin", body, "text/plain"), 422, db_pool, "jellyfin")
 
 
-async def test_playback_without_user_is_refused_and_writes_nothing(client: TestClient, db_pool: asyncpg.Pool) -> None:
+async def test_playback_without_user_is_refused_and_writes_nothing(
+    client: TestClient, db_pool: asyncpg.Pool
+) -> None:
     body = payload("jellyfin-webhook-playback-stop.json")
     body["UserId"] = ""
     await assert_rejected(await post_json(client, "jellyfin", body, "text/plain"), 422, db_pool, "jellyfin")
@@ -282,14 +316,18 @@ async def test_a_source_without_a_secret_is_not_enabled(db_pool: asyncpg.Pool) -
 
     app = build_app(db_pool, WebhookConfig(secrets={"plex": "p"}))
     async with TestClient(TestServer(app)) as other:
-        response = await other.post("/webhooks/radarr?token=", data=b"{}", headers={"Content-Type": "application/json"})
+        response = await other.post(
+            "/webhooks/radarr?token=", data=b"{}", headers={"Content-Type": "application/json"}
+        )
         await assert_rejected(response, 403, db_pool, "radarr")
 
 
 # --- the rest of the server --------------------------------------------------------
 
 
-async def test_every_request_is_in_api_logs_without_the_token(client: TestClient, db_pool: asyncpg.Pool) -> None:
+async def test_every_request_is_in_api_logs_without_the_token(
+    client: TestClient, db_pool: asyncpg.Pool
+) -> None:
     await post_json(client, "radarr", payload("radarr-webhook-movie-file-delete.json"))
     await client.get("/healthz")
     rows = await db_pool.fetch("SELECT endpoint, method, status_code FROM api_logs ORDER BY created_at")
