@@ -126,7 +126,7 @@ class FakeModel:
             "id": self._next_id("msg"),
             "type": "message",
             "role": "assistant",
-            "model": "claude-sonnet-4-5-20250929",
+            "model": "claude-sonnet-4-6",
             "content": content,
             "stop_reason": "tool_use",
             "stop_sequence": None,

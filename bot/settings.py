@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         default="auto", description="auto: anthropic when an API key is set, else offline."
     )
     anthropic_api_key: SecretStr | None = None
-    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_model: str = "claude-sonnet-4-6"
     anthropic_base_url: str | None = None
     anthropic_timeout_seconds: float = Field(default=60.0, gt=0)
     anthropic_max_tool_rounds: int = Field(default=6, ge=1, le=20)

@@ -23,7 +23,7 @@ def message(content: list[dict[str, Any]], stop_reason: str = "tool_use", **usag
         "id": f"msg_01Fake{next(_ids):06d}",
         "type": "message",
         "role": "assistant",
-        "model": "claude-sonnet-4-5-20250929",
+        "model": "claude-sonnet-4-6",
         "content": content,
         "stop_reason": stop_reason,
         "stop_sequence": None,

@@ -24,7 +24,7 @@ def engine_for(client: anthropic.AsyncAnthropic, **options: object) -> tuple[Ant
         waits.append(seconds)
 
     options.setdefault("backoff_base_seconds", 0.01)
-    engine = AnthropicEngine(client, "claude-sonnet-4-5", sleep=record_sleep, **options)  # type: ignore[arg-type]
+    engine = AnthropicEngine(client, "claude-sonnet-4-6", sleep=record_sleep, **options)  # type: ignore[arg-type]
     return engine, waits
 
 
@@ -213,7 +213,7 @@ async def test_one_answer_has_an_overall_deadline_across_rounds_and_retries(
     slow_round = Delay(0.15, message([tool_use("my_watch_time", {"period": "today"})]))
     api.script(*[slow_round] * 6)
     engine = AnthropicEngine(
-        anthropic_client, "claude-sonnet-4-5", timeout_seconds=1.0, answer_deadline_seconds=0.4
+        anthropic_client, "claude-sonnet-4-6", timeout_seconds=1.0, answer_deadline_seconds=0.4
     )
 
     with pytest.raises(EngineUnavailable, match="no answer within"):
