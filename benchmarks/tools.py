@@ -38,7 +38,7 @@ from bot.settings import default_data_dir  # noqa: E402
 from core.db import create_pool, init_connection  # noqa: E402
 from core.migrations import apply_migrations  # noqa: E402
 from core.scope import Scope  # noqa: E402
-from core.tools.base import Tool  # noqa: E402
+from core.tools.base import Tool, ToolError  # noqa: E402
 from core.tools.catalogue import ToolCatalogue, build_catalogue  # noqa: E402
 from core.tools.scoped_connection import enter_scope, run_tool  # noqa: E402
 
@@ -178,9 +178,14 @@ async def run(args: argparse.Namespace) -> int:
             for tool in catalogue.for_mode(mode):  # type: ignore[arg-type]
                 if args.only and tool.name not in args.only:
                     continue
-                samples, rows = await time_tool(
-                    pool, scope, catalogue, tool.name, arguments.get(tool.name, {}), args.runs
-                )
+                try:
+                    samples, rows = await time_tool(
+                        pool, scope, catalogue, tool.name, arguments.get(tool.name, {}), args.runs
+                    )
+                except ToolError as error:  # the statement timeout of run_tool
+                    print(f"  {mode:8} {tool.name:36} {error}", flush=True)
+                    table.append((tool.name, mode, float("inf"), float("inf"), 0))
+                    continue
                 table.append((tool.name, mode, percentile(samples, 0.5), percentile(samples, 0.95), rows))
                 print(
                     f"  {mode:8} {tool.name:36} p50 {table[-1][2]:8.1f} ms  p95 {table[-1][3]:8.1f} ms",

@@ -122,7 +122,7 @@ class NeverWatchedParams(BaseModel):
 _NEVER_WATCHED = """
 SELECT media_item_id AS id, title, media_type, year, library_name, added_at, size_bytes, files, files_with_size
 FROM analytics.title_engagement($1)
-WHERE viewers = 0
+WHERE stat_rows = 0
 ORDER BY added_at, title
 """
 
@@ -183,7 +183,7 @@ WITH candidates AS (
     FROM candidates c
 )
 SELECT media_item_id AS id, title, media_type, year, library_name, added_at, round(age_days::numeric) AS age_days,
-       plays, viewers, last_played_at, size_bytes, files, files_with_size, rating_used,
+       plays, stat_rows, last_played_at, size_bytes, files, files_with_size, rating_used,
        round((0.40 * (plays = 0)::int + 0.20 * least(age_days / 730, 1) + 0.25 * size_rank
               + 0.15 * (1 - rating_used / 10))::numeric, 3) AS removal_score
 FROM scored

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import asyncpg
 
-# An exact (case-insensitive) title wins, then a title containing the words,
-# then trigram similarity; media_items_title_trgm_idx serves all three.
-_FIND_TITLE = """
+# The exact title, case aside (media_items_lower_title_idx); the newest when several share it.
+_EXACT_TITLE = """
+SELECT id, title, media_type, year, metadata, 1.0::real AS score
+FROM media_items
+WHERE lower(title) = lower($1) AND media_type IN ('movie', 'show') AND media_type = ANY($2::text[])
+ORDER BY year DESC NULLS LAST
+LIMIT 1
+"""
+
+# Else a title containing the words, then trigram similarity; media_items_title_trgm_idx serves both.
+_FUZZY_TITLE = """
 SELECT id, title, media_type, year, metadata, similarity(title, $1) AS score
 FROM media_items
 WHERE media_type = ANY($2::text[])
   AND (title % $1 OR title ILIKE $3)
-ORDER BY lower(title) = lower($1) DESC, title ILIKE $3 DESC, similarity(title, $1) DESC, year DESC NULLS LAST
+ORDER BY title ILIKE $3 DESC, similarity(title, $1) DESC, year DESC NULLS LAST
 LIMIT 1
 """
+
+# pg_trgm's default (0.3) lets a title sharing one common word match thousands of rows; 0.4 still
+# forgives a typo or two in a short title ("inceptoin", "the ofice").
+SIMILARITY_THRESHOLD = 0.4
 
 
 def _contains_pattern(text: str) -> str:
@@ -24,11 +36,15 @@ def _contains_pattern(text: str) -> str:
 async def find_title(
     conn: asyncpg.Connection, title: str, media_types: tuple[str, ...] = ("movie", "show")
 ) -> asyncpg.Record | None:
-    """The best-matching movie or show for ``title``, or None when nothing is close."""
+    """The best-matching movie or show for ``title``, or None when nothing is close.
+
+    Runs inside the tool's transaction: the threshold is set for that transaction only.
+    """
     text = title.strip()
     if not text:
         return None
-    record: asyncpg.Record | None = await conn.fetchrow(
-        _FIND_TITLE, text, list(media_types), _contains_pattern(text)
-    )
+    record: asyncpg.Record | None = await conn.fetchrow(_EXACT_TITLE, text, list(media_types))
+    if record is None:
+        await conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {SIMILARITY_THRESHOLD}")
+        record = await conn.fetchrow(_FUZZY_TITLE, text, list(media_types), _contains_pattern(text))
     return record
