@@ -33,7 +33,9 @@ async def _set_up(settings: Settings, seed: int) -> str | None:
         print(f"Database: {where}, schema up to date.")
         if await database_is_empty(pool):
             print("Generating a demo media server (first run only)...")
-            summary = await generate_demo_data(pool, DemoConfig(seed=seed, users=40, items=3000, days=365))
+            summary = await generate_demo_data(
+                pool, DemoConfig(seed=seed, users=40, items=3000, days=365, timezone=settings.timezone)
+            )
             print(f"Demo server ready: {summary}")
             if summary.user_usernames:
                 print(f"Try it as an ordinary member too: marquee console --as {summary.user_usernames[0]}")
