@@ -9,6 +9,7 @@ JSON carries the same attribute names as the XML samples of the contract
 
 from __future__ import annotations
 
+import asyncio
 import email.parser
 import email.policy
 import hashlib
@@ -211,6 +212,8 @@ def play_record(entry: PlexHistoryEntry) -> PlayRecord | None:
 # for byte the same is skipped, which makes a no-change re-sync of a large
 # library cheap. The version changes whenever what is taken from a page changes.
 PAGES_KEY = "library_pages"
+# History pages written at once: the database work of one page overlaps the next (2 cores or more).
+HISTORY_WRITERS = 2
 FINGERPRINT_VERSION = "v1"
 
 
@@ -348,15 +351,42 @@ class PlexSyncJob:
                 return
 
     async def _sync_history(self, client: ServiceClient, context: SyncContext) -> int:
+        """Write history pages on up to HISTORY_WRITERS connections at once, advancing the cursor in page order.
+
+        The cursor only moves past a page once it and every page before it are
+        committed, so a failure or a crash makes the next run read those pages
+        again; play ids make that harmless.
+        """
         since = int(context.cursor.get("viewed_at", 0))
         written = 0
-        async for entries in prefetching(self._history(client, since)):
-            plays = [p for p in map(play_record, entries) if p is not None]
-            newest = max(entry.viewed_at for entry in entries)
+        in_flight: list[tuple[asyncio.Task[int], int]] = []
+
+        async def write(plays: list[PlayRecord]) -> int:
             async with context.pool.acquire() as conn, conn.transaction():
-                written += (await upsert_plays(conn, plays)).written
-                # Views at exactly the cursor second are read again next time; their ids make that harmless.
+                return (await upsert_plays(conn, plays)).written
+
+        async def finish_oldest() -> None:
+            nonlocal written
+            task, newest = in_flight.pop(0)
+            written += await task
+            async with context.pool.acquire() as conn:
+                # Views at exactly the cursor second are read again next time.
                 await context.save_cursor(conn, {**context.cursor, "viewed_at": max(newest, since)})
+
+        try:
+            async for entries in prefetching(self._history(client, since)):
+                plays = [p for p in map(play_record, entries) if p is not None]
+                in_flight.append(
+                    (asyncio.create_task(write(plays)), max(entry.viewed_at for entry in entries))
+                )
+                if len(in_flight) >= HISTORY_WRITERS:
+                    await finish_oldest()
+            while in_flight:
+                await finish_oldest()
+        finally:
+            for task, _ in in_flight:
+                task.cancel()
+            await asyncio.gather(*(task for task, _ in in_flight), return_exceptions=True)
         return written
 
 

@@ -56,6 +56,8 @@ WITH matched AS (
 ), marked AS (
     INSERT INTO user_stats_pending (user_id, media_item_id)
     SELECT DISTINCT user_id, media_item_id FROM written
+    -- One key order for every writer, so concurrent pages never deadlock here.
+    ORDER BY user_id, media_item_id
     ON CONFLICT DO NOTHING
 )
 SELECT (SELECT count(*) FROM matched) AS matched, (SELECT count(*) FROM written) AS written
@@ -89,6 +91,8 @@ WITH written AS (
 ), marked AS (
     INSERT INTO user_stats_pending (user_id, media_item_id)
     SELECT DISTINCT user_id, media_item_id FROM written
+    -- One key order for every writer, so concurrent pages never deadlock here.
+    ORDER BY user_id, media_item_id
     ON CONFLICT DO NOTHING
 )
 SELECT count(*) FROM written
