@@ -45,6 +45,7 @@ class LeaderboardParams(PeriodParams):
 WATCH_TOTALS = "analytics.user_watch_totals($1, $2)"
 RATING_TOTALS = "analytics.user_rating_totals()"
 REQUEST_TOTALS = "analytics.user_request_totals($1, $2)"
+REQUESTED_ITEM_SESSIONS = "analytics.user_requested_item_sessions($1, $2)"
 
 _LEADERBOARD = """
 SELECT *
@@ -293,7 +294,7 @@ TOOLS: list[Tool[Any]] = [
     _board(
         "requested_content_watchers",
         "Users ranked by sessions of titles someone else requested, in a period (default: last 30 days).",
-        WATCH_TOTALS,
+        REQUESTED_ITEM_SESSIONS,
         "requested_item_sessions",
         "requested_item_sessions DESC",
         "last_30_days",

@@ -242,3 +242,10 @@ async def test_trending_admin_counts_everyone(ask: RunTool) -> None:
         ("The Matrix", 2, 2, 0),
         ("Paddington", 1, 1, 0),
     ]
+
+
+async def test_library_facts_are_the_same_in_admin_mode(ask: RunTool, server: FixtureServer) -> None:
+    new = await ask("new_in_library", "root", "admin")
+    assert [(r["title"], r["new_episodes"]) for r in new.rows] == [("New Show", 2), ("Paddington", 0)]
+    growth = await ask("library_growth", "root", "admin", start=server.ago(365).isoformat())
+    assert (growth.summary["titles_added"], growth.summary["episodes_added"]) == (4, 7)
