@@ -2,7 +2,7 @@
 
 Targets (2-core machine): first sync ≤ 60 s, no-change re-sync ≤ 10 s.
 
-    python benchmarks/sync.py [--items 200000] [--plays 1000000] [--page-size 2000]
+    python benchmarks/sync.py [--items 200000] [--plays 1000000] [--page-size 5000]
 
 The fake Plex runs in its own process (a real server would not share our CPU
 core) and answers like Plex's JSON API: /accounts, /library/sections/all,
@@ -235,6 +235,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=200_000)
     parser.add_argument("--plays", type=int, default=1_000_000)
-    parser.add_argument("--page-size", type=int, default=2000)
+    parser.add_argument("--page-size", type=int, default=PlexSettings.page_size)
     arguments = parser.parse_args()
     sys.exit(asyncio.run(main(arguments.items, arguments.plays, arguments.page_size)))

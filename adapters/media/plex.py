@@ -281,6 +281,7 @@ class PlexSyncJob:
                             if i.user_rating is not None
                         )
                         async with context.pool.acquire() as conn, conn.transaction():
+                            await conn.execute("SET LOCAL synchronous_commit = off")  # as for history pages
                             result = await upsert_media(conn, items)
                             fingerprints = {**context.cursor.get(PAGES_KEY, {}), page.key: page.seen}
                             await context.save_cursor(conn, {**context.cursor, PAGES_KEY: fingerprints})
@@ -363,6 +364,9 @@ class PlexSyncJob:
 
         async def write(plays: list[PlayRecord]) -> int:
             async with context.pool.acquire() as conn, conn.transaction():
+                # A page lost to a crash right after its commit is read again (the cursor
+                # trails it), so the commit need not wait for the disk.
+                await conn.execute("SET LOCAL synchronous_commit = off")
                 return (await upsert_plays(conn, plays)).written
 
         async def finish_oldest() -> None:
