@@ -27,6 +27,8 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        # `KEY=` in .env or compose means "not set", not "set to the empty string".
+        env_ignore_empty=True,
     )
 
     # --- core -----------------------------------------------------------------

@@ -95,3 +95,23 @@ def test_help_lists_every_registered_command_with_a_handler() -> None:
     for name, sub in subparsers.choices.items():  # type: ignore[attr-defined]
         assert sub.get_default("handler") is not None, name
     assert {"migrate", "demo", "demo-data"} <= set(subparsers.choices)  # type: ignore[attr-defined]
+
+
+def test_empty_values_mean_unset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("MARQUEE_DISCORD_ADMIN_CHANNEL_ID=\nMARQUEE_ANTHROPIC_API_KEY=\n")
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.discord_admin_channel_id is None
+    assert settings.anthropic_api_key is None
+
+
+def test_the_example_env_file_is_valid(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text())
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("MARQUEE_"):
+            monkeypatch.delenv(key)
+    settings = load_settings()
+    assert settings.engine == "auto"
+    assert settings.matrix_admin_rooms == []
