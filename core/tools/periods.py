@@ -10,14 +10,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer, PlainValidator, WithJsonSchema
 
 from core.scope import Scope
 
-DateOrDateTime = date | datetime
+
+def _date_or_datetime(value: Any) -> date | datetime:
+    """``YYYY-MM-DD`` is a whole day; anything with a time is a moment.
+
+    pydantic's own ``date | datetime`` union reads ``2025-12-27T00:00:00+00:00``
+    as the *date* 2025-12-27, which turns an exclusive end moment into an
+    inclusive whole day; this keeps the two apart.
+    """
+    if isinstance(value, date):  # datetime is a subclass of date: both pass as they are
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return date.fromisoformat(text)
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time")
+
+
+DateOrDateTime = Annotated[
+    date | datetime,
+    PlainValidator(_date_or_datetime),
+    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
+    ),
+]
 
 DefaultPeriod = Literal[
     "today",

@@ -241,6 +241,9 @@ class OfflineEngine:
         confidence = 0.5 + 0.45 * min(max((route.score - MIN_SCORE) / (FULL_MATCH - MIN_SCORE), 0.0), 1.0)
         if route.margin < CLOSE_MARGIN:
             confidence -= 0.1
+        # How well the question was understood, before the data's own gaps lower the confidence:
+        # only a weak match earns the "I read this as ..." hedge, never an empty result.
+        understanding = confidence
         confidence -= min(0.1 * len(coverage.gaps), 0.3)
         if route.dropped:
             confidence -= 0.1
@@ -257,7 +260,8 @@ class OfflineEngine:
             text = phrasing.with_period(text, period.label)
         if route.dropped:
             text += f"\n\n(I couldn't narrow this down by {', '.join(route.dropped)}.)"
-        text = phrasing.hedge(text, confidence, phrasing.first_sentence(tool.description))
+        reading = tool.examples[0] if tool.examples else phrasing.first_sentence(tool.description)
+        text = phrasing.hedge(text, understanding, reading)
 
         sources = [f"tool:{tool.name}"]
         for table in coverage.tables_used:

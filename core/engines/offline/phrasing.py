@@ -24,7 +24,7 @@ def hedge(text: str, confidence: float, reading: str) -> str:
     """Say how the question was read when the match was weak."""
     if confidence >= HEDGE_BELOW:
         return text
-    return f"I'm not sure I understood, so I read this as: {reading}.\n\n{text}"
+    return f"I'm not sure I understood, so I read this as “{reading.rstrip('?.')}”.\n\n{text}"
 
 
 def cant_answer(suggestions: Sequence[str]) -> str:

@@ -1,0 +1,37 @@
+"""How tools read start/end: a date is a whole day, a date-time is a moment."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import ValidationError
+
+from core.scope import Scope
+from core.tools.periods import PeriodParams, resolve_period
+
+BERLIN = Scope(uuid4(), "bob", "user", "personal", ZoneInfo("Europe/Berlin"))
+
+
+def test_a_midnight_date_time_stays_an_exclusive_moment() -> None:
+    params = PeriodParams.model_validate(
+        {"start": "2025-12-24T00:00:00+01:00", "end": "2025-12-27T00:00:00+01:00"}
+    )
+    period = resolve_period(BERLIN, params.start, params.end, "all_time")
+    assert period.end == datetime(2025, 12, 26, 23, 0, tzinfo=UTC)
+    assert period.label == "2025-12-24 to 2025-12-26"
+
+
+def test_a_plain_date_end_covers_that_whole_day() -> None:
+    params = PeriodParams.model_validate({"start": "2025-12-25", "end": "2025-12-25"})
+    assert params.start == date(2025, 12, 25)
+    period = resolve_period(BERLIN, params.start, params.end, "all_time")
+    assert period.start == datetime(2025, 12, 24, 23, 0, tzinfo=UTC)
+    assert period.end == datetime(2025, 12, 25, 23, 0, tzinfo=UTC)
+
+
+def test_nonsense_dates_are_refused_with_a_readable_message() -> None:
+    with pytest.raises(ValidationError, match="not a date"):
+        PeriodParams.model_validate({"start": "last tuesday-ish"})
