@@ -17,7 +17,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from adapters.media.client import ServiceClient
-from adapters.media.paging import prefetching
+from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, require_content_type, validate
 from adapters.media.timeparse import from_iso
 from core.ingest.media import upsert_media
@@ -231,22 +231,14 @@ class JellyfinSyncJob:
                         counts["user_data_changed"] += await upsert_user_item_states(conn, states)
         return counts
 
-    async def _pages(self, client: ServiceClient, query: dict[str, str]) -> AsyncIterator[list[JellyfinItem]]:
-        start = 0
-        while True:
+    def _pages(self, client: ServiceClient, query: dict[str, str]) -> AsyncIterator[list[JellyfinItem]]:
+        async def read_page(start: int) -> tuple[list[JellyfinItem], int, int | None]:
             page = await client.get_model(
                 "/Items", ITEMS_PAGE, {**query, "startIndex": start, "limit": self.settings.page_size}
             )
-            if page.items:
-                yield page.items
-            start += len(page.items)
-            total = page.total_record_count
-            if (
-                not page.items
-                or len(page.items) < self.settings.page_size
-                or (total is not None and start >= total)
-            ):
-                return
+            return page.items, len(page.items), page.total_record_count
+
+        return offset_pages(read_page, self.settings.page_size)
 
 
 # --- webhooks ------------------------------------------------------------------

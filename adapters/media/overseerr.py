@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from adapters.media.client import ServiceClient
+from adapters.media.paging import offset_pages
 from adapters.media.payload import PayloadError, decode_json_object, require_content_type, validate
 from adapters.media.timeparse import from_iso
 from core.ingest.records import RequestRecord, RequestStatus, UserRecord
@@ -216,24 +217,17 @@ class SeerrSyncJob:
                 cache[(kind, tmdb_id)] = f"TMDB {tmdb_id}"
         return cache[(kind, tmdb_id)]
 
-    async def _pages(
+    def _pages(
         self, client: ServiceClient, path: str, adapter: TypeAdapter[Any], **params: Any
     ) -> AsyncIterator[list[Any]]:
-        skip = 0
-        while True:
+        async def read_page(skip: int) -> tuple[list[Any], int, int | None]:
             page = await client.get_model(
                 path, adapter, {**params, "take": self.settings.page_size, "skip": skip}
             )
-            if page.results:
-                yield page.results
-            skip += len(page.results)
             total = page.page_info.results if page.page_info else None
-            if (
-                not page.results
-                or len(page.results) < self.settings.page_size
-                or (total is not None and skip >= total)
-            ):
-                return
+            return page.results, len(page.results), total
+
+        return offset_pages(read_page, self.settings.page_size)
 
 
 # --- webhooks ------------------------------------------------------------------

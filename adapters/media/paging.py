@@ -1,10 +1,10 @@
-"""Reading pages one ahead: the next page downloads while the current one is written."""
+"""Reading a service's list endpoints page by page, and one page ahead of the writer."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -25,3 +25,23 @@ async def prefetching(pages: AsyncIterator[T]) -> AsyncIterator[T]:
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
                 await pending
+
+
+async def offset_pages(
+    read_page: Callable[[int], Awaitable[tuple[T, int, int | None]]], page_size: int
+) -> AsyncIterator[T]:
+    """Pages of an offset-paged endpoint, from offset 0 until the service has no more.
+
+    ``read_page(offset)`` returns the page, how many entries it holds and the
+    total the service reports (None when it reports none). The end is an empty
+    page, a short page, or the reported total reached, whichever comes first,
+    so a service that ignores the page size or misreports its total still ends.
+    """
+    offset = 0
+    while True:
+        page, count, total = await read_page(offset)
+        if count:
+            yield page
+        offset += count
+        if not count or count < page_size or (total is not None and offset >= total):
+            return

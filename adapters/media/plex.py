@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from adapters.media.client import ServiceClient
-from adapters.media.paging import prefetching
+from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, media_type_of, validate
 from adapters.media.timeparse import from_unix
 from core.ingest.media import upsert_media
@@ -294,13 +294,13 @@ class PlexSyncJob:
                 counts["plays_new"] = await self._sync_history(client, context)
         return counts
 
-    async def _items(
+    def _items(
         self, client: ServiceClient, section: PlexSection, kind: int, context: SyncContext
     ) -> AsyncIterator[_ItemsPageRead]:
-        start = 0
         known: dict[str, dict[str, Any]] = context.cursor.get(PAGES_KEY, {})
-        while True:
-            path = f"/library/sections/{section.key}/all"
+        path = f"/library/sections/{section.key}/all"
+
+        async def read_page(start: int) -> tuple[_ItemsPageRead, int, int | None]:
             body = await client.get_bytes(
                 path,
                 {
@@ -319,15 +319,16 @@ class PlexSyncJob:
                 page = client.parse(path, ITEMS_PAGE, body)
                 items = page.media_container.metadata
                 count, total = len(items), page.media_container.total_size
-            if count:
-                yield _ItemsPageRead(key, {"sha256": fingerprint, "count": count, "total": total}, items)
-            start += count
-            if not count or count < self.settings.page_size or (total is not None and start >= total):
-                return
+            return (
+                _ItemsPageRead(key, {"sha256": fingerprint, "count": count, "total": total}, items),
+                count,
+                total,
+            )
 
-    async def _history(self, client: ServiceClient, since: int) -> AsyncIterator[list[PlexHistoryEntry]]:
-        start = 0
-        while True:
+        return offset_pages(read_page, self.settings.page_size)
+
+    def _history(self, client: ServiceClient, since: int) -> AsyncIterator[list[PlexHistoryEntry]]:
+        async def read_page(start: int) -> tuple[list[PlexHistoryEntry], int, int | None]:
             # Plex filters with a literal "viewedAt>=N" pair in the query string.
             page = await client.get_model(
                 "/status/sessions/history/all",
@@ -340,16 +341,9 @@ class PlexSyncJob:
                 },
             )
             entries = page.media_container.metadata
-            if entries:
-                yield entries
-            start += len(entries)
-            total = page.media_container.total_size
-            if (
-                not entries
-                or len(entries) < self.settings.page_size
-                or (total is not None and start >= total)
-            ):
-                return
+            return entries, len(entries), page.media_container.total_size
+
+        return offset_pages(read_page, self.settings.page_size)
 
     async def _sync_history(self, client: ServiceClient, context: SyncContext) -> int:
         """Write history pages on up to HISTORY_WRITERS connections at once, advancing the cursor in page order.

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from adapters.media.client import ServiceClient
-from adapters.media.paging import prefetching
+from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, require_content_type, validate
 from adapters.media.timeparse import from_unix
 from core.ingest.events import record_bandwidth
@@ -225,24 +225,16 @@ class TautulliSyncJob:
             counts["bandwidth_samples"] = await self._sample_bandwidth(client, context)
         return counts
 
-    async def _table(
+    def _table(
         self, client: ServiceClient, adapter: TypeAdapter[Any], cmd: str, **params: Any
     ) -> AsyncIterator[list[Any]]:
-        start = 0
-        while True:
+        async def read_page(start: int) -> tuple[list[Any], int, int | None]:
             table = await self._call(
                 client, adapter, cmd, start=start, length=self.settings.page_size, **params
             )
-            if table.data:
-                yield table.data
-            start += len(table.data)
-            total = table.records_filtered
-            if (
-                not table.data
-                or len(table.data) < self.settings.page_size
-                or (total is not None and start >= total)
-            ):
-                return
+            return table.data, len(table.data), table.records_filtered
+
+        return offset_pages(read_page, self.settings.page_size)
 
     async def _sample_bandwidth(self, client: ServiceClient, context: SyncContext) -> int:
         """One row per active stream: its bandwidth over the time since the previous sample (at most one interval)."""
