@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from core.ingest.records import CATALOGUES, MediaRecord
+from core.ingest.staging import load_staging_table
 
 _CREATE_STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS staging_media (
@@ -147,14 +148,9 @@ async def upsert_media(conn: asyncpg.Connection, records: Sequence[MediaRecord])
         return MediaUpsertResult(0, 0)
     # A page may list an item twice when the library changes while it is read; the last one wins.
     unique = {(record.service, record.external_id): record for record in records}
-    # One staging table per connection, emptied at every commit: no catalog churn per page.
-    await conn.execute(_CREATE_STAGING)
-    await conn.execute("TRUNCATE staging_media")
-    await conn.copy_records_to_table(
-        "staging_media", records=map(_row, unique.values()), columns=_STAGING_COLUMNS
+    await load_staging_table(
+        conn, _CREATE_STAGING, "staging_media", _STAGING_COLUMNS, map(_row, unique.values())
     )
-    # Temporary tables have no statistics until analysed; without them the joins below plan badly.
-    await conn.execute("ANALYZE staging_media")
     await conn.execute(_MATCH_OWN_ID)
     for catalogue in CATALOGUES:
         await conn.execute(_MATCH_CATALOGUE.format(catalogue=catalogue))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from core.ingest.records import PlayRecord, UserItemState
+from core.ingest.staging import load_staging_table
 
 _CREATE_PLAY_STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS staging_plays (
@@ -112,12 +113,12 @@ async def upsert_plays(conn: asyncpg.Connection, records: Sequence[PlayRecord]) 
         return PlayUpsertResult(0, 0, 0)
     # The same play twice in one batch would make the upsert touch a row twice; the last one wins.
     unique = {(record.service, record.source_id): record for record in records}
-    await conn.execute(_CREATE_PLAY_STAGING)
-    await conn.execute("TRUNCATE staging_plays")
-    await conn.copy_records_to_table(
+    await load_staging_table(
+        conn,
+        _CREATE_PLAY_STAGING,
         "staging_plays",
-        columns=_PLAY_COLUMNS,
-        records=(
+        _PLAY_COLUMNS,
+        (
             (
                 r.service,
                 r.source_id,
@@ -132,7 +133,6 @@ async def upsert_plays(conn: asyncpg.Connection, records: Sequence[PlayRecord]) 
             for r in unique.values()
         ),
     )
-    await conn.execute("ANALYZE staging_plays")
     row = await conn.fetchrow(_WRITE_PLAYS)
     assert row is not None
     return PlayUpsertResult(received=len(records), matched=row["matched"], written=row["written"])
@@ -142,12 +142,12 @@ async def upsert_user_item_states(conn: asyncpg.Connection, records: Sequence[Us
     """Write a service's per-user counters and mark their user_stats for recompute; returns rows written."""
     if not records:
         return 0
-    await conn.execute(_CREATE_STATE_STAGING)
-    await conn.execute("TRUNCATE staging_state")
-    await conn.copy_records_to_table(
+    await load_staging_table(
+        conn,
+        _CREATE_STATE_STAGING,
         "staging_state",
-        columns=_STATE_COLUMNS,
-        records=(
+        _STATE_COLUMNS,
+        (
             (
                 r.service,
                 r.user_external_id,
@@ -160,6 +160,5 @@ async def upsert_user_item_states(conn: asyncpg.Connection, records: Sequence[Us
             for r in records
         ),
     )
-    await conn.execute("ANALYZE staging_state")
     written: int = await conn.fetchval(_WRITE_STATE)
     return written
