@@ -83,10 +83,7 @@ class Assistant:
         async with self.pool.acquire() as conn:
             who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
             if who is None:
-                return Reply(
-                    identity.link_instructions(request.platform, request.platform_user_id),
-                    kind="link_instructions",
-                )
+                return _link_instructions_reply(request)
             try:
                 scope = identity.build_scope(who, request, self.config.timezone, self.config.min_group_size)
             except identity.AdminModeRefused as refused:
@@ -209,10 +206,7 @@ class Assistant:
         async with self.pool.acquire() as conn:
             who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
             if who is None:
-                return Reply(
-                    identity.link_instructions(request.platform, request.platform_user_id),
-                    kind="link_instructions",
-                )
+                return _link_instructions_reply(request)
             await identity.set_share_activity(conn, who.user_id, share_activity_with_admins)
         if share_activity_with_admins:
             return Reply("Done: admins can now see which titles you watched.")
@@ -258,3 +252,10 @@ class Assistant:
             entry = await admin_reports.learning_close(conn, args[1], status, note)
             return f"Marked `{admin_reports.short_id(entry['id'])}` as {status.replace('_', ' ')}."
         return None
+
+
+def _link_instructions_reply(request: ChatRequest) -> Reply:
+    """What a sender whose chat account is linked to no server user gets, whatever they asked."""
+    return Reply(
+        identity.link_instructions(request.platform, request.platform_user_id), kind="link_instructions"
+    )
