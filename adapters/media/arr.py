@@ -114,10 +114,8 @@ def parse_sonarr_webhook(body: bytes, content_type: str, received_at: datetime) 
     if hook.episode_file is None:
         raise PayloadError("Sonarr EpisodeFileDelete webhook has no episodeFile", status=422)
     episodes = ", ".join(f"S{e.season_number or 0:02d}E{e.episode_number or 0:02d}" for e in hook.episodes)
-    series = hook.series
-    title = ArrTitle(title=f"{series.title} {episodes}".strip())
     deletion = DeletionRecord(
-        title=title.title,
+        title=f"{hook.series.title} {episodes}".strip(),
         media_type="episode",
         file_size_bytes=hook.episode_file.size,
         deleted_at=received_at,
