@@ -123,6 +123,12 @@ class Person:
         assert not isinstance(response, RoomCreateError), response
         return str(response.room_id)
 
+    async def open_dm_with(self, bot_id: str, *, encrypted: bool = False) -> str:
+        """A direct room with the bot, once the bot has accepted the invite."""
+        room = await self.open_room([bot_id], encrypted=encrypted)
+        await self.sync_until(self.has_joined(room, bot_id), "the bot to accept the DM invite")
+        return room
+
     def replies_to(self, event_id: str, sender: str) -> list[RoomMessageText]:
         return [
             event
@@ -255,8 +261,7 @@ async def test_a_dm_is_answered_as_a_formatted_reply_and_the_askers_reactions_ar
         await link(db_pool, "bob", bob.user_id)
         settings = bot_settings(synapse, account, tmp_path / "data", database_url)
         async with running_bot(settings, db_pool):
-            room = await alice.open_room([bot_id])
-            await alice.sync_until(alice.has_joined(room, bot_id), "the bot to accept the DM invite")
+            room = await alice.open_dm_with(bot_id)
 
             question = await alice.say(room, QUESTION)
             answer = await alice.sync_until(alice.reply_to(question, bot_id), "the answer")
@@ -416,8 +421,7 @@ async def test_a_restart_resumes_where_it_stopped_without_answering_twice(
         await link(db_pool, "alice", alice.user_id)
         settings = bot_settings(synapse, account, tmp_path / "data", database_url)
         async with running_bot(settings, db_pool) as first_run:
-            room = await alice.open_room([bot_id])
-            await alice.sync_until(alice.has_joined(room, bot_id), "the bot to accept the DM invite")
+            room = await alice.open_dm_with(bot_id)
             before = await alice.say(room, QUESTION)
             answer = await alice.sync_until(alice.reply_to(before, bot_id), "the first answer")
             thumbs_up = await alice.react(room, answer.event_id, "👍")
@@ -451,8 +455,7 @@ async def test_an_encrypted_dm_is_decrypted_and_answered_encrypted(
         await link(db_pool, "alice", alice.user_id)
         settings = bot_settings(synapse, account, tmp_path / "data", database_url)
         async with running_bot(settings, db_pool):
-            room = await alice.open_room([bot_id], encrypted=True)
-            await alice.sync_until(alice.has_joined(room, bot_id), "the bot to accept the DM invite")
+            room = await alice.open_dm_with(bot_id, encrypted=True)
             question = await alice.say(room, QUESTION)
             answer = await alice.sync_until(alice.reply_to(question, bot_id), "the encrypted answer")
             assert answer.decrypted
@@ -532,8 +535,7 @@ async def test_stopping_lets_the_answer_in_flight_finish(
         bot = MatrixBot(core, settings)
         await bot.start()
         try:
-            room = await alice.open_room([bot_id])
-            await alice.sync_until(alice.has_joined(room, bot_id), "the bot to accept the DM invite")
+            room = await alice.open_dm_with(bot_id)
             question = await alice.say(room, QUESTION)
             await asyncio.wait_for(core.answering.wait(), WAIT_SECONDS)
         finally:
@@ -597,8 +599,7 @@ async def test_after_a_network_outage_the_bot_reconnects_and_answers_what_was_se
             update={"matrix_homeserver": f"http://127.0.0.1:{link_to_synapse.port}"}
         )
         async with running_bot(settings, db_pool) as bot:
-            room = await alice.open_room([bot_id])
-            await alice.sync_until(alice.has_joined(room, bot_id), "the bot to accept the DM invite")
+            room = await alice.open_dm_with(bot_id)
 
             await link_to_synapse.cut()
             await eventually(lambda: _none_if(bot.connected.is_set()), "the bot to notice the outage")
