@@ -35,6 +35,20 @@ async def init_connection(conn: asyncpg.Connection) -> None:
     conn.add_query_logger(_log_slow_query)
 
 
+async def check_database(pool: asyncpg.Pool) -> None:
+    """Raise unless the database answers a query (asyncpg's or the OS's error, as it comes)."""
+    await pool.fetchval("SELECT 1")
+
+
+async def commit_without_waiting_for_disk(conn: asyncpg.Connection) -> None:
+    """Let the current transaction's commit return before its WAL is flushed; call inside the transaction.
+
+    Only for writes that are read again after a crash (a sync whose cursor trails
+    them): a server crash may lose the last such commits, never corrupt them.
+    """
+    await conn.execute("SET LOCAL synchronous_commit = off")
+
+
 async def create_pool(dsn: str, *, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, init=init_connection)
     assert pool is not None

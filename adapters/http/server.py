@@ -31,7 +31,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 
 from adapters.media import arr, jellyfin, overseerr, plex, tautulli
 from adapters.media.payload import PayloadError
-from core.ingest.logs import WEBHOOK_SOURCES, delivery_already_handled, record_api_call, record_webhook
+from core.db import check_database
+from core.ingest.logs import (
+    WEBHOOK_SOURCES,
+    delivery_already_handled,
+    lock_delivery,
+    record_api_call,
+    record_webhook,
+)
 from core.ingest.webhooks import WebhookEvent, apply_webhook_event
 
 log = logging.getLogger(__name__)
@@ -201,10 +208,7 @@ async def handle_webhook(request: web.Request) -> web.Response:
     note: str | None
     try:
         async with pool.acquire() as conn, conn.transaction():
-            # Two copies of one delivery arriving together: the second waits, then sees the first.
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{source}:{delivery_key}"
-            )
+            await lock_delivery(conn, source, delivery_key)
             if await delivery_already_handled(conn, source, delivery_key):
                 outcome, note = "ignored", "repeated delivery"
             elif event.ignored:
@@ -231,7 +235,7 @@ async def handle_webhook(request: web.Request) -> web.Response:
 
 async def handle_health(request: web.Request) -> web.Response:
     try:
-        await asyncio.wait_for(request.app[POOL_KEY].fetchval("SELECT 1"), DATABASE_TIMEOUT_SECONDS)
+        await asyncio.wait_for(check_database(request.app[POOL_KEY]), DATABASE_TIMEOUT_SECONDS)
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return web.json_response({"status": "database unavailable"}, status=503)
     return web.json_response({"status": "ok"})

@@ -25,6 +25,7 @@ from adapters.media.client import ServiceClient
 from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, media_type_of, validate
 from adapters.media.timeparse import from_unix
+from core.db import commit_without_waiting_for_disk
 from core.ingest.media import upsert_media
 from core.ingest.plays import upsert_plays, upsert_user_item_states
 from core.ingest.records import MediaRecord, MediaType, PlayRecord, UserItemState, UserRecord
@@ -281,7 +282,7 @@ class PlexSyncJob:
                             if i.user_rating is not None
                         )
                         async with context.pool.acquire() as conn, conn.transaction():
-                            await conn.execute("SET LOCAL synchronous_commit = off")  # as for history pages
+                            await commit_without_waiting_for_disk(conn)  # as for history pages
                             result = await upsert_media(conn, items)
                             fingerprints = {**context.cursor.get(PAGES_KEY, {}), page.key: page.seen}
                             await context.save_cursor(conn, {**context.cursor, PAGES_KEY: fingerprints})
@@ -360,7 +361,7 @@ class PlexSyncJob:
             async with context.pool.acquire() as conn, conn.transaction():
                 # A page lost to a crash right after its commit is read again (the cursor
                 # trails it), so the commit need not wait for the disk.
-                await conn.execute("SET LOCAL synchronous_commit = off")
+                await commit_without_waiting_for_disk(conn)
                 return (await upsert_plays(conn, plays)).written
 
         async def finish_oldest() -> None:
