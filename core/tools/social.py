@@ -1,7 +1,7 @@
 """Social and influence analytics for admins: what people's requests do for others.
 
 All per-user figures come from ``analytics.requester_influence`` and
-``analytics.user_activity`` (SECURITY DEFINER, admin mode only): totals per
+``analytics.user_power_measures`` (SECURITY DEFINER, admin mode only): totals per
 user, never the titles a user watched or requested.
 
 Definitions
@@ -154,7 +154,7 @@ def _render_discoverers(result: ToolResult) -> str:
 
 
 _POWER_USERS = """
-WITH activity AS (SELECT * FROM analytics.user_activity($1, $2)),
+WITH activity AS (SELECT * FROM analytics.user_power_measures($1, $2)),
      influence AS (SELECT user_id, other_viewers FROM analytics.requester_influence($1, $2)),
      measures AS (
         SELECT a.username, a.display_name, a.watched_seconds, a.distinct_items, a.ratings_given, a.requests_made,

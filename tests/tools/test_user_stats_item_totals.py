@@ -43,7 +43,9 @@ async def _user(conn: asyncpg.Connection, name: str) -> object:
 
 async def _movie(conn: asyncpg.Connection, title: str) -> object:
     return await conn.fetchval(
-        "INSERT INTO media_items (title, media_type, added_at) VALUES ($1, 'movie', $2) RETURNING id", title, T0
+        "INSERT INTO media_items (title, media_type, added_at) VALUES ($1, 'movie', $2) RETURNING id",
+        title,
+        T0,
     )
 
 
@@ -59,7 +61,9 @@ async def _play(conn: asyncpg.Connection, user: object, item: object, hours_late
         started + timedelta(hours=1),
     )
     await conn.execute(
-        "INSERT INTO user_stats_pending (user_id, media_item_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", user, item
+        "INSERT INTO user_stats_pending (user_id, media_item_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        user,
+        item,
     )
 
 
@@ -85,10 +89,17 @@ async def test_rollup_follows_the_ingest_recompute_edits_and_deletes(db_pool: as
             bob,
             heat,
         )
-        await conn.execute("INSERT INTO user_stats_pending (user_id, media_item_id) VALUES ($1, $2)", bob, heat)
+        await conn.execute(
+            "INSERT INTO user_stats_pending (user_id, media_item_id) VALUES ($1, $2)", bob, heat
+        )
         await refresh_user_stats(conn)
         row = await conn.fetchrow("SELECT * FROM user_stats_item_totals WHERE media_item_id = $1", heat)
-        assert (row["plays"], row["stat_rows"], row["rating_sum"], row["ratings"]) == (7, 2, Decimal("8.5"), 1)
+        assert (row["plays"], row["stat_rows"], row["rating_sum"], row["ratings"]) == (
+            7,
+            2,
+            Decimal("8.5"),
+            1,
+        )
         assert await differences(conn) == []
 
         # The latest play's viewer leaves: the last played moment falls back to the remaining viewer's.
