@@ -11,7 +11,6 @@ import contextlib
 import logging
 
 import asyncpg
-from aiohttp import web
 
 from adapters.http.server import RunningServer, WebhookConfig, build_app, start_http_server
 from adapters.media.jellyfin import JellyfinSettings, JellyfinSyncJob
@@ -95,10 +94,6 @@ def webhook_config(settings: Settings) -> WebhookConfig:
         if secret is not None and secret.get_secret_value():
             secrets[source] = secret.get_secret_value()
     return WebhookConfig(secrets=secrets, max_body_bytes=settings.webhook_max_body_bytes)
-
-
-def build_http_app(pool: asyncpg.Pool, settings: Settings) -> web.Application:
-    return build_app(pool, webhook_config(settings))
 
 
 class IntegrationsService:

@@ -16,7 +16,7 @@ import hashlib
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -447,7 +447,3 @@ def parse_webhook(body: bytes, content_type: str, received_at: datetime) -> Webh
         state = UserItemState(SERVICE, user.external_id or "", record.external_id, rating=rating)
         return WebhookEvent(event, users=(user,), media=(record,), states=(state,))
     return WebhookEvent(event, note="plays are taken from Plex's history by the sync job")
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 
 import asyncpg
 
@@ -107,8 +106,3 @@ async def _insert_user(conn: asyncpg.Connection, record: UserRecord) -> uuid.UUI
         if user_id is not None:
             return user_id
     raise RuntimeError(f"could not find a free user name for {record.username!r}")  # pragma: no cover
-
-
-async def upsert_users(conn: asyncpg.Connection, records: Iterable[UserRecord]) -> dict[str, uuid.UUID]:
-    """Upsert each user; returns external id → user id for the records' own service."""
-    return {record.external_id or record.username: await upsert_user(conn, record) for record in records}

@@ -69,7 +69,6 @@ _GENRE_PATTERN = re.compile(
 _MOVIE = re.compile(r"\b(movies?|films?|flicks?|cinema)\b")
 _SHOW = re.compile(r"\b(shows?|series|tv|seasons?|episodes?|sitcoms?)\b")
 _INTEGRATION = re.compile(r"\b(plex|jellyfin|tautulli|overseerr|jellyseerr|sonarr|radarr)\b")
-_WEBHOOK_SOURCE = {"plex", "jellyfin", "tautulli", "overseerr", "jellyseerr", "radarr", "sonarr"}
 _NUMBER = re.compile(
     r"\b(?:top|best|first|last)?\s*(\d{1,3})\b(?!\s*(?:days?|weeks?|months?|years?|%|am|pm))"
 )
