@@ -27,8 +27,18 @@ _PLAY_COLUMNS = (
     "started_at", "stopped_at", "watched_seconds", "percent_complete",
 )  # fmt: skip
 
+# The CTE that ends both writes below: every (user, item) pair a CTE ``written``
+# returned is marked for its user_stats to be recomputed.
+_MARK_WRITTEN_PENDING = """marked AS (
+    INSERT INTO user_stats_pending (user_id, media_item_id)
+    SELECT DISTINCT user_id, media_item_id FROM written
+    -- One key order for every writer, so concurrent pages never deadlock here.
+    ORDER BY user_id, media_item_id
+    ON CONFLICT DO NOTHING
+)"""
+
 # Plays of a user or item the service no longer lists are left out, not guessed.
-_WRITE_PLAYS = """
+_WRITE_PLAYS = f"""
 WITH matched AS (
     SELECT u.user_id, m.media_item_id,
            COALESCE(s.started_at,
@@ -54,13 +64,7 @@ WITH matched AS (
           (excluded.user_id, excluded.media_item_id, excluded.started_at, excluded.stopped_at,
            excluded.watched_seconds, excluded.percent_complete)
     RETURNING user_id, media_item_id
-), marked AS (
-    INSERT INTO user_stats_pending (user_id, media_item_id)
-    SELECT DISTINCT user_id, media_item_id FROM written
-    -- One key order for every writer, so concurrent pages never deadlock here.
-    ORDER BY user_id, media_item_id
-    ON CONFLICT DO NOTHING
-)
+), {_MARK_WRITTEN_PENDING}
 SELECT (SELECT count(*) FROM matched) AS matched, (SELECT count(*) FROM written) AS written
 """
 
@@ -73,7 +77,7 @@ CREATE TEMP TABLE IF NOT EXISTS staging_state (
 _STATE_COLUMNS = (
     "service", "user_external_id", "item_external_id", "play_count", "played", "last_played_at", "rating",
 )  # fmt: skip
-_WRITE_STATE = """
+_WRITE_STATE = f"""
 WITH written AS (
     INSERT INTO media_user_state (service, user_id, media_item_id, play_count, played, last_played_at, rating)
     SELECT DISTINCT ON (u.user_id, m.media_item_id)
@@ -89,13 +93,7 @@ WITH written AS (
            media_user_state.rating)
           IS DISTINCT FROM (excluded.play_count, excluded.played, excluded.last_played_at, excluded.rating)
     RETURNING user_id, media_item_id
-), marked AS (
-    INSERT INTO user_stats_pending (user_id, media_item_id)
-    SELECT DISTINCT user_id, media_item_id FROM written
-    -- One key order for every writer, so concurrent pages never deadlock here.
-    ORDER BY user_id, media_item_id
-    ON CONFLICT DO NOTHING
-)
+), {_MARK_WRITTEN_PENDING}
 SELECT count(*) FROM written
 """
 
