@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import aiohttp
 from pydantic import TypeAdapter, ValidationError
 
+from adapters.media.payload import first_validation_error
 from core.sync.jobs import SyncError
 
 log = logging.getLogger(__name__)
@@ -100,10 +101,8 @@ class ServiceClient:
         try:
             return adapter.validate_json(body)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "body"
             raise SyncError(
-                f"{self.service} answered {path} with something unexpected ({where}: {first['msg']})"
+                f"{self.service} answered {path} with something unexpected ({first_validation_error(exc)})"
             ) from None
 
 

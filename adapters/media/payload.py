@@ -1,4 +1,4 @@
-"""Turning a webhook body into a validated model, or a clear reason it was refused."""
+"""Turning a service's payload into a validated model, or a clear reason it was refused."""
 
 from __future__ import annotations
 
@@ -44,8 +44,13 @@ def validate(model: type[ModelT], data: Any, source: str) -> ModelT:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
         raise PayloadError(
-            f"{source} webhook is missing or has a bad field ({where}: {first['msg']})", 422
+            f"{source} webhook is missing or has a bad field ({first_validation_error(exc)})", 422
         ) from None
+
+
+def first_validation_error(exc: ValidationError) -> str:
+    """The first field pydantic refused and why, as ``path.to.field: message`` (``body`` for the whole payload)."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"{where}: {first['msg']}"
