@@ -43,7 +43,7 @@ import anthropic  # noqa: E402
 import asyncpg  # noqa: E402
 from aiohttp import web  # noqa: E402
 
-from bot.database import ensure_database_exists, start_embedded_database, with_database  # noqa: E402
+from benchmarks.large_server import LARGE_SERVER_DATABASE, prepare_large_server  # noqa: E402
 from bot.settings import default_data_dir  # noqa: E402
 from core.assistant import Assistant, AssistantConfig  # noqa: E402
 from core.chat import ChatRequest  # noqa: E402
@@ -52,13 +52,11 @@ from core.engines.anthropic_engine import AnthropicEngine  # noqa: E402
 from core.engines.base import Engine  # noqa: E402
 from core.engines.offline.engine import OfflineEngine  # noqa: E402
 from core.identity import link_account  # noqa: E402
-from core.migrations import apply_migrations  # noqa: E402
 from core.rate_limits import Limits  # noqa: E402
 from core.scope import Scope  # noqa: E402
 from core.tools.catalogue import build_catalogue  # noqa: E402
 from core.tools.scoped_connection import ScopedToolRunner  # noqa: E402
 
-BENCH_DATABASE = "marquee_bench_large"
 TARGET_P50_MS = 25
 TARGET_P99_MS = 100
 
@@ -191,39 +189,6 @@ class FakeModel:
 # -- the database --------------------------------------------------------------------------------
 
 
-async def prepare_database(args: argparse.Namespace) -> str:
-    from core.demo_data import DemoConfig, database_is_empty, generate_demo_data
-
-    admin_dsn = args.database_url or os.environ.get("MARQUEE_DATABASE_URL")
-    if admin_dsn:
-        await ensure_database_exists(admin_dsn, args.database_name)
-        dsn = with_database(admin_dsn, args.database_name)
-    else:
-        dsn = with_database(
-            await start_embedded_database(default_data_dir() / "benchmarks"), args.database_name
-        )
-        await ensure_database_exists(with_database(dsn, "postgres"), args.database_name)
-    pool = await create_pool(dsn, max_size=4)
-    try:
-        async with pool.acquire() as conn:
-            await apply_migrations(conn)
-        if await database_is_empty(pool):
-            print(
-                f"generating the large demo server ({args.users} users, {args.items} items, "
-                f"{args.watch_rows} watch rows); this runs once...",
-                flush=True,
-            )
-            started = time.perf_counter()
-            config = DemoConfig(
-                seed=7, users=args.users, items=args.items, days=730, watch_rows=args.watch_rows
-            )
-            await generate_demo_data(pool, config)
-            print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
-    finally:
-        await pool.close()
-    return dsn
-
-
 async def bench_accounts(pool: asyncpg.Pool, count: int) -> list[str]:
     """Discord accounts for the first ``count`` ordinary users (the members who chat)."""
     async with pool.acquire() as conn:
@@ -291,7 +256,14 @@ def describe(samples: list[Sample], what: str) -> str:
 
 
 async def run(args: argparse.Namespace) -> int:
-    dsn = await prepare_database(args)
+    dsn = await prepare_large_server(
+        admin_dsn=args.database_url,
+        database=args.database_name,
+        data_dir=default_data_dir() / "benchmarks",
+        users=args.users,
+        items=args.items,
+        watch_rows=args.watch_rows,
+    )
     pool = await create_pool(dsn, max_size=args.pool_size)
     fake = FakeModel()
     client: anthropic.AsyncAnthropic | None = None
@@ -417,7 +389,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--database-url", help="admin DSN of a PostgreSQL server (default: embedded)")
-    parser.add_argument("--database-name", default=BENCH_DATABASE, help="generated once, reused later")
+    parser.add_argument("--database-name", default=LARGE_SERVER_DATABASE, help="generated once, reused later")
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--items", type=int, default=200_000)
     parser.add_argument("--watch-rows", type=int, default=5_000_000)
