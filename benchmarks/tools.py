@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 from pathlib import Path
@@ -33,50 +32,27 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 
-from bot.database import ensure_database_exists, start_embedded_database, with_database  # noqa: E402
+from benchmarks.large_server import LARGE_SERVER_DATABASE, prepare_large_server  # noqa: E402
 from bot.settings import default_data_dir  # noqa: E402
 from core.db import create_pool, init_connection  # noqa: E402
-from core.migrations import apply_migrations  # noqa: E402
 from core.scope import Scope  # noqa: E402
 from core.tools.base import Tool, ToolError  # noqa: E402
 from core.tools.catalogue import ToolCatalogue, build_catalogue  # noqa: E402
 from core.tools.scoped_connection import enter_scope, run_tool  # noqa: E402
 
-BENCH_DATABASE = "marquee_bench_large"
+BENCH_DATABASE = LARGE_SERVER_DATABASE
 TARGET_P95_MS = 50.0
 
 
 async def prepare_database(args: argparse.Namespace) -> str:
-    from core.demo_data import DemoConfig, database_is_empty, generate_demo_data
-
-    admin_dsn = args.database_url or os.environ.get("MARQUEE_DATABASE_URL")
-    if admin_dsn:
-        await ensure_database_exists(admin_dsn, args.database)
-        dsn = with_database(admin_dsn, args.database)
-    else:
-        dsn = with_database(await start_embedded_database(args.data_dir), args.database)
-        await ensure_database_exists(with_database(dsn, "postgres"), args.database)
-    pool = await create_pool(dsn, max_size=4)
-    try:
-        async with pool.acquire() as conn:
-            await apply_migrations(conn)
-        if await database_is_empty(pool):
-            print(
-                f"generating the large demo server ({args.users} users, {args.items} items, "
-                f"{args.watch_rows} watch rows); this runs once...",
-                flush=True,
-            )
-            started = time.perf_counter()
-            config = DemoConfig(
-                seed=7, users=args.users, items=args.items, days=730, watch_rows=args.watch_rows
-            )
-            await generate_demo_data(pool, config)
-            # Fresh statistics and visibility map, as autovacuum would leave them on a live server.
-            await pool.execute("VACUUM (ANALYZE)")
-            print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
-    finally:
-        await pool.close()
-    return dsn
+    return await prepare_large_server(
+        admin_dsn=args.database_url,
+        database=args.database,
+        data_dir=args.data_dir,
+        users=args.users,
+        items=args.items,
+        watch_rows=args.watch_rows,
+    )
 
 
 async def scopes(pool: asyncpg.Pool) -> tuple[Scope, Scope, dict[str, dict[str, Any]]]:
