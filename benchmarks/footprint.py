@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bot.database import ensure_database_exists, with_database  # noqa: E402
 from core.db import create_pool  # noqa: E402
 from core.migrations import apply_migrations  # noqa: E402
-from tests.chat.fake_discord import MARQUEE_RUN_AGAINST_FAKE, FakeDiscord, RecordedRequest, user_payload  # noqa: E402
+from tests.chat.fake_discord import FakeDiscord, RecordedRequest, start_marquee_run, user_payload  # noqa: E402
 from tests.chat.synapse_server import SynapseServer, running_synapse  # noqa: E402
 
 TARGET_MB = 150
@@ -187,15 +187,7 @@ async def measure(
     for name in ("MARQUEE_MATRIX_HOMESERVER", "MARQUEE_ANTHROPIC_API_KEY"):
         env.pop(name, None)
     env.update(matrix_env)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        MARQUEE_RUN_AGAINST_FAKE,
-        str(fake.port),
-        cwd=data_dir,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-    )
+    process = await start_marquee_run(fake.port, cwd=data_dir, env=env, stdin=asyncio.subprocess.DEVNULL)
     try:
         await asyncio.wait_for(fake.ready.wait(), timeout=120)
         connected = "Discord"

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import discord.gateway
@@ -42,6 +44,18 @@ from bot.cli import main
 sys.exit(main(["run"]))
 """
 EPHEMERAL = 64
+
+
+async def start_marquee_run(
+    discord_port: int, *, cwd: Path, env: dict[str, str], **streams: Any
+) -> asyncio.subprocess.Process:
+    """``marquee run`` in its own process, its Discord being the fake on ``discord_port``.
+
+    ``streams`` are ``asyncio.create_subprocess_exec``'s ``stdin``/``stdout``/``stderr``.
+    """
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-c", MARQUEE_RUN_AGAINST_FAKE, str(discord_port), cwd=cwd, env=env, **streams
+    )
 
 
 def _now_iso() -> str:

@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from bot.settings import Settings
 from bot.wiring import build_assistant
 from core.chat import THUMBS_UP, WRONG
 
-from .fake_discord import EPHEMERAL, MARQUEE_RUN_AGAINST_FAKE, FakeDiscord, RecordedRequest, user_payload
+from .fake_discord import EPHEMERAL, FakeDiscord, RecordedRequest, start_marquee_run, user_payload
 
 ALICE_ID = 1_600_000_000_000_000_001  # a linked member
 BOB_ID = 1_600_000_000_000_000_002  # another linked member
@@ -436,15 +435,7 @@ async def test_marquee_run_stops_cleanly_on_sigterm(
         "MARQUEE_HTTP_PORT": str(free_port()),
     }
     env.pop("MARQUEE_MATRIX_HOMESERVER", None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        MARQUEE_RUN_AGAINST_FAKE,
-        str(fake.port),
-        cwd=tmp_path,
-        env=env,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_marquee_run(fake.port, cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE)
     assert process.stderr is not None
     before_signal: list[str] = []
     try:
