@@ -18,7 +18,10 @@ _REFRESH = """
 WITH claimed AS (
     DELETE FROM user_stats_pending RETURNING user_id, media_item_id
 ), plays AS (
-    SELECT w.user_id, w.media_item_id, count(*) AS plays,
+    -- play_count counts completed views (>= 90 % played, the schema's definition). A play of
+    -- unknown completion counts: Plex writes its history only for views it scrobbled.
+    SELECT w.user_id, w.media_item_id,
+           count(*) FILTER (WHERE w.percent_complete IS NULL OR w.percent_complete >= 90) AS plays,
            max(COALESCE(w.stopped_at, w.started_at)) AS last_played_at
     FROM watch_history w JOIN claimed c USING (user_id, media_item_id)
     GROUP BY w.user_id, w.media_item_id
