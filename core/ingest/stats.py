@@ -1,7 +1,9 @@
 """``user_stats`` recomputed for the (user, item) pairs whose plays or counters changed.
 
 Writers mark pairs in ``user_stats_pending`` in their own transaction;
-``refresh_user_stats`` recomputes every marked pair in one set-based statement.
+``refresh_user_stats`` recomputes every marked pair in one set-based statement,
+and ``refresh_user_stats_in_parallel`` splits a large backlog (a first sync
+marks every pair it wrote) into parts by item, one connection each.
 play_count is the larger of the plays in ``watch_history`` and the counters a
 service reports itself (``media_user_state``), so a service that reports only
 counters (Jellyfin) and one that reports plays (Plex, Tautulli) for the same
@@ -10,13 +12,18 @@ person do not add up to double counts.
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 
 # Claiming the pending rows with DELETE makes two concurrent refreshes split
 # the work instead of doing it twice.
 _REFRESH = """
 WITH claimed AS (
-    DELETE FROM user_stats_pending RETURNING user_id, media_item_id
+    DELETE FROM user_stats_pending
+    -- Parts split by item: no two parts touch the same user_stats or rollup rows.
+    WHERE $2 = 1 OR get_byte(uuid_send(media_item_id), 15) % $2 = $1
+    RETURNING user_id, media_item_id
 ), plays AS (
     -- play_count counts completed views (>= 90 % played, the schema's definition). A play of
     -- unknown completion counts: Plex writes its history only for views it scrobbled.
@@ -50,7 +57,17 @@ WHERE (user_stats.play_count, user_stats.last_played_at, user_stats.rating)
 """
 
 
-async def refresh_user_stats(conn: asyncpg.Connection) -> int:
-    """Recompute user_stats for every pending pair; returns the rows written."""
-    status = await conn.execute(_REFRESH)
+async def refresh_user_stats(conn: asyncpg.Connection, *, part: int = 0, parts: int = 1) -> int:
+    """Recompute user_stats for every pending pair (of items in ``part`` of ``parts``); returns the rows written."""
+    status = await conn.execute(_REFRESH, part, parts)
     return int(status.rsplit(" ", 1)[-1])
+
+
+async def refresh_user_stats_in_parallel(pool: asyncpg.Pool, parts: int = 2) -> int:
+    """Recompute every pending pair in ``parts`` transactions at once (one per core is plenty)."""
+
+    async def refresh_part(part: int) -> int:
+        async with pool.acquire() as conn, conn.transaction():
+            return await refresh_user_stats(conn, part=part, parts=parts)
+
+    return sum(await asyncio.gather(*(refresh_part(part) for part in range(parts))))

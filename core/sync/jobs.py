@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from core.ingest.stats import refresh_user_stats
+from core.ingest.stats import refresh_user_stats_in_parallel
 from core.sync import schedule
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,8 @@ async def run_job(pool: asyncpg.Pool, job: SyncJob) -> JobResult:
             counts = await job.run(context)
         finally:
             # What a job wrote is committed page by page, even when it fails later: bring
-            # user_stats up to date for it either way, in one set-based pass.
-            async with pool.acquire() as conn, conn.transaction():
-                stats_written = await refresh_user_stats(conn)
+            # user_stats up to date for it either way, in set-based passes.
+            stats_written = await refresh_user_stats_in_parallel(pool)
         counts["user_stats_changed"] = stats_written
     except Exception as exc:
         message = str(exc) if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"

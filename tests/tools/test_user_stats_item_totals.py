@@ -13,7 +13,7 @@ from decimal import Decimal
 import asyncpg
 
 from core.demo_data import DemoConfig, generate_demo_data
-from core.ingest.stats import refresh_user_stats
+from core.ingest.stats import refresh_user_stats, refresh_user_stats_in_parallel
 
 T0 = datetime(2026, 11, 1, 20, tzinfo=UTC)
 
@@ -123,4 +123,21 @@ async def test_rollup_matches_user_stats_after_demo_generation(db_pool: asyncpg.
     await generate_demo_data(db_pool, config)
     async with db_pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM user_stats_item_totals") > 0
+        assert await differences(conn) == []
+
+
+async def test_a_backlog_refreshed_in_parts_is_refreshed_whole(db_pool: asyncpg.Pool) -> None:
+    async with db_pool.acquire() as conn:
+        viewers = [await _user(conn, f"viewer{n}") for n in range(3)]
+        movies = [await _movie(conn, f"Movie {n}") for n in range(40)]
+        for n, movie in enumerate(movies):
+            for hours, viewer in enumerate(viewers[: 1 + n % 3]):
+                await _play(conn, viewer, movie, hours)
+
+    # Three parts at once, as a first sync does; every pending pair is taken exactly once.
+    assert await refresh_user_stats_in_parallel(db_pool, parts=3) == 79
+    async with db_pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM user_stats_pending") == 0
+        assert await conn.fetchval("SELECT count(*) FROM user_stats") == 79
+        assert await conn.fetchval("SELECT sum(play_count) FROM user_stats") == 79
         assert await differences(conn) == []
