@@ -9,7 +9,6 @@ JSON carries the same attribute names as the XML samples of the contract
 
 from __future__ import annotations
 
-import asyncio
 import email.parser
 import email.policy
 import hashlib
@@ -26,12 +25,13 @@ from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, media_type_of, validate
 from adapters.media.timeparse import from_unix
 from core.db import commit_without_waiting_for_disk
-from core.ingest.media import upsert_media
+from core.ingest.media import MediaUpsertResult, upsert_media
 from core.ingest.plays import upsert_plays, upsert_user_item_states
 from core.ingest.records import MediaRecord, MediaType, PlayRecord, UserItemState, UserRecord
 from core.ingest.users import upsert_user
 from core.ingest.webhooks import WebhookEvent
 from core.sync.jobs import SyncContext
+from core.sync.ordered_writes import write_in_order
 
 SERVICE = "plex"
 # Plex's numeric library types for /library/sections/{key}/all?type=
@@ -213,8 +213,9 @@ def play_record(entry: PlexHistoryEntry) -> PlayRecord | None:
 # for byte the same is skipped, which makes a no-change re-sync of a large
 # library cheap. The version changes whenever what is taken from a page changes.
 PAGES_KEY = "library_pages"
-# History pages written at once: the database work of one page overlaps the next (2 cores or more).
-HISTORY_WRITERS = 2
+# Pages written at once. Each waits on the database most of its time, so three
+# keep two cores busy while the next page is fetched and parsed.
+PAGE_WRITERS = 3
 FINGERPRINT_VERSION = "v1"
 
 
@@ -269,31 +270,52 @@ class PlexSyncJob:
                 kinds = {"movie": (PLEX_TYPE_MOVIE,), "show": (PLEX_TYPE_SHOW, PLEX_TYPE_EPISODE)}.get(
                     section.type, ()
                 )
+                # One kind is written completely before the next: episodes need their shows.
                 for kind in kinds:
-                    async for page in prefetching(self._items(client, section, kind, context)):
-                        if page.items is None:
-                            continue  # byte for byte what the last sync wrote
-                        items = [
-                            r for r in (media_record(i, section.title) for i in page.items) if r is not None
-                        ]
-                        ratings.extend(
-                            UserItemState(SERVICE, OWNER_ACCOUNT_ID, i.rating_key, rating=i.user_rating)
-                            for i in page.items
-                            if i.user_rating is not None
-                        )
-                        async with context.pool.acquire() as conn, conn.transaction():
-                            await commit_without_waiting_for_disk(conn)  # as for history pages
-                            result = await upsert_media(conn, items)
-                            fingerprints = {**context.cursor.get(PAGES_KEY, {}), page.key: page.seen}
-                            await context.save_cursor(conn, {**context.cursor, PAGES_KEY: fingerprints})
-                        counts["items_new"] += result.inserted
-                        counts["items_changed"] += result.updated
+                    await self._sync_items(client, section, kind, context, counts, ratings)
             async with context.pool.acquire() as conn, conn.transaction():
                 counts["ratings_changed"] = await upsert_user_item_states(conn, ratings)
 
             if self.settings.sync_history:
                 counts["plays_new"] = await self._sync_history(client, context)
         return counts
+
+    async def _sync_items(
+        self,
+        client: ServiceClient,
+        section: PlexSection,
+        kind: int,
+        context: SyncContext,
+        counts: dict[str, int],
+        ratings: list[UserItemState],
+    ) -> None:
+        """Write the changed pages of one kind of one section, PAGE_WRITERS at a time."""
+
+        async def write(page: _ItemsPageRead) -> MediaUpsertResult | None:
+            if page.items is None:
+                return None  # byte for byte what the last sync wrote
+            items = [r for r in (media_record(i, section.title) for i in page.items) if r is not None]
+            ratings.extend(
+                UserItemState(SERVICE, OWNER_ACCOUNT_ID, i.rating_key, rating=i.user_rating)
+                for i in page.items
+                if i.user_rating is not None
+            )
+            async with context.pool.acquire() as conn, conn.transaction():
+                # The page's fingerprint is saved (and flushed) only after this commit.
+                await commit_without_waiting_for_disk(conn)
+                return await upsert_media(conn, items)
+
+        async def committed(page: _ItemsPageRead, result: MediaUpsertResult | None) -> None:
+            if result is None:
+                return
+            counts["items_new"] += result.inserted
+            counts["items_changed"] += result.updated
+            fingerprints = {**context.cursor.get(PAGES_KEY, {}), page.key: page.seen}
+            async with context.pool.acquire() as conn:
+                await context.save_cursor(conn, {**context.cursor, PAGES_KEY: fingerprints})
+
+        pages = prefetching(self._items(client, section, kind, context))
+        await write_in_order(pages, write, committed, writers=PAGE_WRITERS)
 
     def _items(
         self, client: ServiceClient, section: PlexSection, kind: int, context: SyncContext
@@ -347,45 +369,28 @@ class PlexSyncJob:
         return offset_pages(read_page, self.settings.page_size)
 
     async def _sync_history(self, client: ServiceClient, context: SyncContext) -> int:
-        """Write history pages on up to HISTORY_WRITERS connections at once, advancing the cursor in page order.
-
-        The cursor only moves past a page once it and every page before it are
-        committed, so a failure or a crash makes the next run read those pages
-        again; play ids make that harmless.
-        """
+        """Write history pages PAGE_WRITERS at a time; the cursor advances in page order, after each commit."""
         since = int(context.cursor.get("viewed_at", 0))
         written = 0
-        in_flight: list[tuple[asyncio.Task[int], int]] = []
 
-        async def write(plays: list[PlayRecord]) -> int:
+        async def write(entries: list[PlexHistoryEntry]) -> int:
+            plays = [p for p in map(play_record, entries) if p is not None]
             async with context.pool.acquire() as conn, conn.transaction():
                 # A page lost to a crash right after its commit is read again (the cursor
-                # trails it), so the commit need not wait for the disk.
+                # trails it, and saving the cursor flushes the log), so the commit need not wait.
                 await commit_without_waiting_for_disk(conn)
                 return (await upsert_plays(conn, plays)).written
 
-        async def finish_oldest() -> None:
+        async def committed(entries: list[PlexHistoryEntry], page_written: int) -> None:
             nonlocal written
-            task, newest = in_flight.pop(0)
-            written += await task
+            written += page_written
+            newest = max(entry.viewed_at for entry in entries)
             async with context.pool.acquire() as conn:
                 # Views at exactly the cursor second are read again next time.
                 await context.save_cursor(conn, {**context.cursor, "viewed_at": max(newest, since)})
 
-        try:
-            async for entries in prefetching(self._history(client, since)):
-                plays = [p for p in map(play_record, entries) if p is not None]
-                in_flight.append(
-                    (asyncio.create_task(write(plays)), max(entry.viewed_at for entry in entries))
-                )
-                if len(in_flight) >= HISTORY_WRITERS:
-                    await finish_oldest()
-            while in_flight:
-                await finish_oldest()
-        finally:
-            for task, _ in in_flight:
-                task.cancel()
-            await asyncio.gather(*(task for task, _ in in_flight), return_exceptions=True)
+        pages = prefetching(self._history(client, since))
+        await write_in_order(pages, write, committed, writers=PAGE_WRITERS)
         return written
 
 
