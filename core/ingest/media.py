@@ -32,22 +32,32 @@ _STAGING_COLUMNS = (
     "episode_number", "tmdb", "tvdb", "imdb",
 )  # fmt: skip
 
-_MATCH_OWN_ID = """
-UPDATE staging_media s SET item_id = e.media_item_id
-FROM media_external_ids e WHERE e.service = s.service AND e.external_id = s.external_id
-"""
-# Per catalogue, so each is an equi-join on the primary key.
-_MATCH_CATALOGUE = """
-UPDATE staging_media s SET item_id = m.id
-FROM media_external_ids e JOIN media_items m ON m.id = e.media_item_id
-WHERE s.item_id IS NULL AND s.media_type IN ('movie', 'show') AND m.media_type = s.media_type
-  AND e.service = '{catalogue}' AND e.external_id = s.{catalogue}
-"""
-_MARK_NEW = "UPDATE staging_media SET item_id = gen_random_uuid(), is_new = true WHERE item_id IS NULL"
-_MATCH_PARENT_KNOWN = """
-UPDATE staging_media s SET parent_item_id = e.media_item_id
-FROM media_external_ids e
-WHERE s.parent_external_id IS NOT NULL AND e.service = s.service AND e.external_id = s.parent_external_id
+def _catalogue_match(catalogue: str) -> str:
+    return f"""(SELECT m.id FROM media_external_ids e JOIN media_items m ON m.id = e.media_item_id
+             WHERE s.media_type IN ('movie', 'show') AND e.service = '{catalogue}'
+               AND e.external_id = s.{catalogue} AND m.media_type = s.media_type)"""
+
+
+# Every lookup is by media_external_ids' primary key, driven by the staging
+# rows: the plan cannot depend on table statistics, which are stale while a
+# first sync fills the tables (a join the planner drove from media_external_ids
+# took 7 s a page).
+_RESOLVE = f"""
+WITH resolved AS (
+    SELECT s.service, s.external_id,
+           coalesce(
+               (SELECT e.media_item_id FROM media_external_ids e
+                WHERE e.service = s.service AND e.external_id = s.external_id),
+               {", ".join(_catalogue_match(catalogue) for catalogue in CATALOGUES)}
+           ) AS found,
+           (SELECT e.media_item_id FROM media_external_ids e
+            WHERE e.service = s.service AND e.external_id = s.parent_external_id) AS parent_item_id
+    FROM staging_media s
+)
+UPDATE staging_media s
+SET item_id = coalesce(r.found, gen_random_uuid()), is_new = r.found IS NULL, parent_item_id = r.parent_item_id
+FROM resolved r
+WHERE r.service = s.service AND r.external_id = s.external_id
 """
 _MATCH_PARENT_IN_BATCH = """
 UPDATE staging_media s SET parent_item_id = p.item_id
@@ -151,11 +161,7 @@ async def upsert_media(conn: asyncpg.Connection, records: Sequence[MediaRecord])
     await load_staging_table(
         conn, _CREATE_STAGING, "staging_media", _STAGING_COLUMNS, map(_row, unique.values())
     )
-    await conn.execute(_MATCH_OWN_ID)
-    for catalogue in CATALOGUES:
-        await conn.execute(_MATCH_CATALOGUE.format(catalogue=catalogue))
-    await conn.execute(_MARK_NEW)
-    await conn.execute(_MATCH_PARENT_KNOWN)
+    await conn.execute(_RESOLVE)
     await conn.execute(_MATCH_PARENT_IN_BATCH)
     inserted = _affected(await conn.execute(_INSERT_NEW))
     updated = _affected(await conn.execute(_UPDATE_CHANGED))
