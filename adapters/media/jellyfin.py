@@ -20,7 +20,7 @@ from adapters.media.client import ServiceClient
 from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, require_content_type, validate
 from adapters.media.timeparse import from_iso
-from core.ingest.media import upsert_media
+from core.ingest.media import BULK_ITEMS, analyze_media_tables, upsert_media
 from core.ingest.plays import upsert_user_item_states
 from core.ingest.records import DeletionRecord, MediaRecord, MediaType, PlayRecord, UserItemState, UserRecord
 from core.ingest.users import upsert_user
@@ -216,6 +216,9 @@ class JellyfinSyncJob:
                             result = await upsert_media(conn, records)
                         counts["items_new"] += result.inserted
                         counts["items_changed"] += result.updated
+            if counts["items_new"] + counts["items_changed"] >= BULK_ITEMS:
+                async with context.pool.acquire() as conn:
+                    await analyze_media_tables(conn)
 
             for user in users:
                 query = {

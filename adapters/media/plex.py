@@ -26,7 +26,7 @@ from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, media_type_of, validate
 from adapters.media.timeparse import from_unix
 from core.db import commit_without_waiting_for_disk
-from core.ingest.media import MediaUpsertResult, upsert_media
+from core.ingest.media import BULK_ITEMS, MediaUpsertResult, analyze_media_tables, upsert_media
 from core.ingest.plays import upsert_plays, upsert_user_item_states
 from core.ingest.records import MediaRecord, MediaType, PlayRecord, UserItemState, UserRecord
 from core.ingest.users import upsert_user
@@ -293,8 +293,11 @@ class PlexSyncJob:
                 # One kind is written completely before the next: episodes need their shows.
                 for kind in kinds:
                     await self._sync_items(client, section, kind, context, counts, ratings)
-            async with context.pool.acquire() as conn, conn.transaction():
-                counts["ratings_changed"] = await upsert_user_item_states(conn, ratings)
+            async with context.pool.acquire() as conn:
+                if counts["items_new"] + counts["items_changed"] >= BULK_ITEMS:
+                    await analyze_media_tables(conn)
+                async with conn.transaction():
+                    counts["ratings_changed"] = await upsert_user_item_states(conn, ratings)
 
             if self.settings.sync_history:
                 counts["plays_new"] = await self._sync_history(client, context)

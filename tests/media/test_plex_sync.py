@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncpg
+import pytest
 
+from adapters.media import plex
 from adapters.media.plex import PlexSettings, PlexSyncJob
 from core.sync.jobs import run_job
 
@@ -109,3 +111,18 @@ async def test_resync_after_upstream_change_writes_only_that_change(db_pool: asy
     assert any(
         "viewedAt%3E=%3D1419653744" in path or "viewedAt>==1419653744" in path for path in fake.requests
     )
+
+
+async def test_a_bulk_item_sync_brings_the_planner_statistics_up_to_date(
+    db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A first sync of a large library analyses the item tables before matching plays to
+    # them; here "large" is lowered to the fake's handful of items.
+    monkeypatch.setattr(plex, "BULK_ITEMS", 1)
+    fake = FakePlex()
+    async with serve(fake) as url:
+        assert (await run_job(db_pool, job(url))).ok
+    items, estimated = await db_pool.fetchrow(
+        "SELECT (SELECT count(*) FROM media_items), reltuples FROM pg_class WHERE oid = 'media_items'::regclass"
+    )
+    assert items > 0 and estimated == items
