@@ -212,6 +212,8 @@ class TautulliSyncJob:
             if after:
                 # Inclusive: the last day is read again, its plays' ids make that harmless.
                 history_query["after"] = after
+            # One page at a time, unlike Plex: history rows also create their items, and two
+            # pages written at once could each create the same new show.
             async for rows in prefetching(self._table(client, HISTORY, "get_history", **history_query)):
                 media = [record for row in rows for record in history_media(row)]
                 plays = [p for p in map(play_record, rows) if p is not None]
