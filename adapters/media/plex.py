@@ -313,14 +313,21 @@ class PlexSyncJob:
         ratings: list[UserItemState],
     ) -> None:
         """Write the changed pages of one kind of one section, PAGE_WRITERS at a time."""
+        # Offset paging lists an item twice when the library changes while it is read.
+        # Written sequentially, the repeat would find the item; written at the same
+        # time as its first page, it would create it again. So only its first page writes it.
+        claimed: set[str] = set()
 
         async def write(page: _ItemsPageRead) -> MediaUpsertResult | None:
             if page.items is None:
                 return None  # byte for byte what the last sync wrote
-            items = [r for r in (media_record(i, section.title) for i in page.items) if r is not None]
+            # Runs before the first await: pages claim their items in page order.
+            fresh = [i for i in page.items if i["ratingKey"] not in claimed]
+            claimed.update(i["ratingKey"] for i in fresh)
+            items = [r for r in (media_record(i, section.title) for i in fresh) if r is not None]
             ratings.extend(
                 UserItemState(SERVICE, OWNER_ACCOUNT_ID, i["ratingKey"], rating=rating)
-                for i in page.items
+                for i in fresh
                 if (rating := i.get("userRating")) is not None
             )
             async with context.pool.acquire() as conn, conn.transaction():

@@ -126,3 +126,29 @@ async def test_a_bulk_item_sync_brings_the_planner_statistics_up_to_date(
         "SELECT (SELECT count(*) FROM media_items), reltuples FROM pg_class WHERE oid = 'media_items'::regclass"
     )
     assert items > 0 and estimated == items
+
+
+async def test_an_item_listed_on_two_pages_is_one_item(db_pool: asyncpg.Pool) -> None:
+    # Offset paging repeats an item when the library changes while it is read; pages
+    # written at the same time must still not create it twice.
+    fake = FakePlex()
+    movies = [
+        plex_movie(str(6000 + n), f"Film {n}", 2000 + n, added_at=1_500_000_000 + n, size=1_000_000)
+        for n in range(6)
+    ]
+    fake.items[("1", 1)] = [
+        movies[0],
+        movies[1],
+        movies[1],
+        movies[2],
+        movies[3],
+        movies[3],
+        movies[4],
+        movies[5],
+    ]
+    async with serve(fake) as url:
+        assert (await run_job(db_pool, job(url))).ok
+    titles = [
+        r["title"] for r in await db_pool.fetch("SELECT title FROM media_items WHERE title LIKE 'Film %'")
+    ]
+    assert sorted(titles) == [f"Film {n}" for n in range(6)]
