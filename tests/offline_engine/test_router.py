@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.engines.offline.date_ranges import DateRangeParser
-from core.engines.offline.router import Router
+from core.engines.offline.router import MEMBER_COUNTERPARTS, Router
 from core.scope import Mode
 from core.tools.catalogue import build_catalogue
 
@@ -67,7 +67,13 @@ def test_question_routes_to_its_tool_and_parameters(
 
 
 @pytest.mark.parametrize(
-    "spec", [s for s in ADMIN_QUESTIONS if CATALOGUE.get(s.tool).modes == {"admin"}], ids=lambda s: s.tool
+    "spec",
+    [
+        s
+        for s in ADMIN_QUESTIONS
+        if CATALOGUE.get(s.tool).modes == {"admin"} and s.tool not in MEMBER_COUNTERPARTS
+    ],
+    ids=lambda s: s.tool,
 )
 def test_admin_questions_in_personal_mode_are_refused_not_rerouted(
     router: Router, spec: SpecQuestion
@@ -163,3 +169,38 @@ def test_watch_history_is_not_the_history_genre(router: Router) -> None:
 def test_a_duration_is_a_threshold_not_a_date(router: Router) -> None:
     route = router.route("which shows have I not touched for 90 days", "personal", NOW)
     assert route.slots.period is None and route.slots.days == 90
+
+
+@pytest.mark.parametrize(
+    "question", ["what is everyone binging this week", "what are the most popular movies on the server"]
+)
+def test_a_member_asking_the_server_wide_question_gets_the_members_version(
+    router: Router, question: str
+) -> None:
+    # Admins get popular_content (totals per title); a member gets trending (anonymous,
+    # small groups left out) rather than a refusal.
+    member = router.route(question, "personal", NOW)
+    assert member.kind == "tool" and member.tool is not None and member.tool.name == "trending"
+    admin = router.route(question, "admin", NOW)
+    assert admin.tool is not None and admin.tool.name == "popular_content"
+
+
+def test_the_period_carries_over_to_the_members_version(router: Router) -> None:
+    route = router.route("what is everyone binging this week", "personal", NOW)
+    assert route.params["start"] == "2026-11-23T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("question", "tool"),
+    [
+        ("how many movies are left for me to discover", "unwatched_content"),
+        ("how many episodes are left in Dark", "time_to_finish_series"),
+    ],
+)
+def test_movies_left_to_watch_are_not_episodes_left_to_watch(
+    router: Router, question: str, tool: str
+) -> None:
+    route = router.route(question, "personal", NOW)
+    assert route.tool is not None and route.tool.name == tool, [
+        (c.tool.name, round(c.score, 2)) for c in route.candidates
+    ]

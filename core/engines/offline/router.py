@@ -48,6 +48,13 @@ PEOPLE_WORDS = frozenset({"who", "whose", "user"})
 PEOPLE_MISMATCH = 0.87
 # Likewise a question about "me"/"my" and an example that is not (and the other way round).
 SELF_MISMATCH = 0.93
+# Tools about series only are a poorer match for a question that names movies: "how many movies
+# are left for me" is not "how many episodes are left".
+SERIES_ONLY_TOOLS = frozenset({"time_to_finish_series", "abandoned_shows"})
+MOVIE_MISMATCH = 0.8
+# A member who asks the server-wide version of a question gets the version members may see
+# (anonymous, small groups left out) instead of a refusal: "what is everyone watching this week".
+MEMBER_COUNTERPARTS: dict[str, str] = {"popular_content": "trending"}
 SECOND_EXAMPLE_WEIGHT = 0.1
 # Weight of the fuzzy string similarity next to the weighted word overlap.
 FUZZY_WEIGHT = 0.25
@@ -134,6 +141,7 @@ EXTRA_EXAMPLES: dict[str, tuple[str, ...]] = {
         "what have I not watched yet",
         "titles I have never played",
         "what is left for me to watch",
+        "what is there still for me to discover",
     ),
     "watch_time": (
         "how many hours have I watched",
@@ -430,6 +438,11 @@ class Router:
     def route(self, question: str, mode: Mode, now: datetime) -> Route:
         found, rest = self.slots(question, now)
         candidates = self.score(rest)
+        if found.media_type == "movie":
+            for candidate in candidates:
+                if candidate.tool.name in SERIES_ONLY_TOOLS:
+                    candidate.score *= MOVIE_MISMATCH
+            candidates.sort(key=lambda c: c.score, reverse=True)
         if not candidates or candidates[0].score < MIN_SCORE:
             return Route("unsupported", slots=found, candidates=candidates[:3],
                          score=candidates[0].score if candidates else 0.0)  # fmt: skip
@@ -438,6 +451,9 @@ class Router:
         # A tool of the asker's mode that scores nearly as well is what they meant.
         if mode not in top.tool.modes:
             close = [c for c in allowed if c.score >= top.score - MODE_WINDOW[mode]]
+            counterpart = self.tools.get(MEMBER_COUNTERPARTS.get(top.tool.name, ""))
+            if not close and counterpart is not None and mode in counterpart.modes:
+                close = [Candidate(counterpart, top.score, top.example)]
             if not close:
                 kind: Literal["needs_admin", "needs_personal"] = (
                     "needs_admin" if mode == "personal" else "needs_personal"
