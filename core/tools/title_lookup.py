@@ -1,8 +1,9 @@
-"""Finding the title someone means, spelling mistakes included (pg_trgm)."""
+"""Finding the title someone means, spelling mistakes included (pg_trgm, then edit distance)."""
 
 from __future__ import annotations
 
 import asyncpg
+from rapidfuzz.distance import DamerauLevenshtein
 
 # The exact title, case aside (media_items_lower_title_idx); the newest when several share it.
 _EXACT_TITLE = """
@@ -27,6 +28,19 @@ LIMIT 1
 # forgives a typo or two in a short title ("inceptoin", "the ofice").
 SIMILARITY_THRESHOLD = 0.4
 
+# Last, for swapped letters in a short title ("Alein", "Arrvial"): two letters swapped break three
+# trigrams, too many for a short word. Titles sharing a few trigrams are fetched (by the same
+# index) and the closest by edit distance (a swap is one edit) wins if it is close enough.
+_NEAR_TITLES = """
+SELECT id, title, media_type, year, metadata, similarity(title, $1) AS score
+FROM media_items
+WHERE media_type = ANY($2::text[]) AND title % $1
+ORDER BY similarity(title, $1) DESC
+LIMIT 200
+"""
+NEAR_SIMILARITY_THRESHOLD = 0.15
+EDIT_SIMILARITY = 0.75
+
 
 def _contains_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -47,4 +61,23 @@ async def find_title(
     if record is None:
         await conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {SIMILARITY_THRESHOLD}")
         record = await conn.fetchrow(_FUZZY_TITLE, text, list(media_types), _contains_pattern(text))
+    if record is None:
+        record = await _closest_by_edits(conn, text, media_types)
     return record
+
+
+async def _closest_by_edits(
+    conn: asyncpg.Connection, text: str, media_types: tuple[str, ...]
+) -> asyncpg.Record | None:
+    await conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {NEAR_SIMILARITY_THRESHOLD}")
+    wanted = text.lower()
+    candidates = await conn.fetch(_NEAR_TITLES, text, list(media_types))
+
+    def edit_similarity(candidate: asyncpg.Record) -> float:
+        return DamerauLevenshtein.normalized_similarity(wanted, candidate["title"].lower())
+
+    # max keeps the first of equals: the one sharing the most trigrams.
+    closest = max(candidates, key=edit_similarity, default=None)
+    if closest is None or edit_similarity(closest) < EDIT_SIMILARITY:
+        return None
+    return closest

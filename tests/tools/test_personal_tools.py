@@ -242,3 +242,9 @@ async def test_library_growth_personal(ask: RunTool, server: FixtureServer) -> N
     assert (s["titles_added"], s["episodes_added"], s["titles_before"]) == (4, 7, 4)
     assert s["growth_rate"] == pytest.approx(1.0)
     assert s["bytes_added"] == 7_000_000_000
+
+
+async def test_similar_titles_finds_a_title_with_two_letters_swapped(ask: RunTool) -> None:
+    # "Arrvial" shares too few trigrams with "Arrival" for pg_trgm; one swap is one edit.
+    result = await ask("similar_titles", "alice", title="Arrvial")
+    assert result.summary["matched_title"] == "Arrival (2016)"
