@@ -31,52 +31,44 @@ CREATE OR REPLACE FUNCTION title_viewer_sessions_after_plays_change() RETURNS tr
 LANGUAGE plpgsql SET search_path = public, pg_temp
 AS $$
 DECLARE
-    title_ids uuid[];
+    item_ids uuid[];
     user_ids uuid[];
     deltas bigint[];
+    title_ids uuid[];
 BEGIN
-    -- Plays whose item is already gone (a cascaded delete) were taken off by
-    -- the media_items trigger before the item went.
+    -- The change per (item, viewer): each operation sees only its own transition tables.
     IF TG_OP = 'INSERT' THEN
-        WITH changed AS (
-            SELECT media_item_id, user_id, count(*) AS delta FROM new_rows GROUP BY 1, 2
-        ), titles AS (
-            SELECT id, coalesce(parent_id, id) AS title_id FROM media_items
-            WHERE id = ANY (ARRAY(SELECT DISTINCT media_item_id FROM changed))
-        )
-        SELECT array_agg(k.title_id), array_agg(k.user_id), array_agg(k.delta) INTO title_ids, user_ids, deltas
-        FROM (SELECT t.title_id, c.user_id, sum(c.delta) AS delta
-              FROM changed c JOIN titles t ON t.id = c.media_item_id
-              GROUP BY 1, 2) k;
+        SELECT array_agg(media_item_id), array_agg(user_id), array_agg(delta) INTO item_ids, user_ids, deltas
+        FROM (SELECT media_item_id, user_id, count(*) AS delta FROM new_rows GROUP BY 1, 2) c;
     ELSIF TG_OP = 'DELETE' THEN
-        WITH changed AS (
-            SELECT media_item_id, user_id, -count(*) AS delta FROM old_rows GROUP BY 1, 2
-        ), titles AS (
-            SELECT id, coalesce(parent_id, id) AS title_id FROM media_items
-            WHERE id = ANY (ARRAY(SELECT DISTINCT media_item_id FROM changed))
-        )
-        SELECT array_agg(k.title_id), array_agg(k.user_id), array_agg(k.delta) INTO title_ids, user_ids, deltas
-        FROM (SELECT t.title_id, c.user_id, sum(c.delta) AS delta
-              FROM changed c JOIN titles t ON t.id = c.media_item_id
-              GROUP BY 1, 2) k;
+        SELECT array_agg(media_item_id), array_agg(user_id), array_agg(delta) INTO item_ids, user_ids, deltas
+        FROM (SELECT media_item_id, user_id, -count(*) AS delta FROM old_rows GROUP BY 1, 2) c;
     ELSE
-        WITH changed AS (
-            SELECT media_item_id, user_id, sum(delta) AS delta
-            FROM (SELECT media_item_id, user_id, 1 AS delta FROM new_rows
-                  UNION ALL
-                  SELECT media_item_id, user_id, -1 FROM old_rows) c
-            GROUP BY 1, 2
-            HAVING sum(delta) <> 0
-        ), titles AS (
-            SELECT id, coalesce(parent_id, id) AS title_id FROM media_items
-            WHERE id = ANY (ARRAY(SELECT DISTINCT media_item_id FROM changed))
-        )
-        SELECT array_agg(k.title_id), array_agg(k.user_id), array_agg(k.delta) INTO title_ids, user_ids, deltas
-        FROM (SELECT t.title_id, c.user_id, sum(c.delta) AS delta
-              FROM changed c JOIN titles t ON t.id = c.media_item_id
+        SELECT array_agg(media_item_id), array_agg(user_id), array_agg(delta) INTO item_ids, user_ids, deltas
+        FROM (SELECT media_item_id, user_id, sum(delta) AS delta
+              FROM (SELECT media_item_id, user_id, 1 AS delta FROM new_rows
+                    UNION ALL
+                    SELECT media_item_id, user_id, -1 FROM old_rows) both_sides
               GROUP BY 1, 2
-              HAVING sum(c.delta) <> 0) k;
+              HAVING sum(delta) <> 0) c;
     END IF;
+    IF item_ids IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- Per title: the played items' titles by primary key. Plays whose item is
+    -- already gone (a cascaded delete) were taken off by the media_items
+    -- trigger before the item went, and find no title here.
+    WITH changed AS (
+        SELECT * FROM unnest(item_ids, user_ids, deltas) AS c(media_item_id, user_id, delta)
+    ), titles AS (
+        SELECT id, coalesce(parent_id, id) AS title_id FROM media_items
+        WHERE id = ANY (ARRAY(SELECT DISTINCT unnest(item_ids)))
+    )
+    SELECT array_agg(k.title_id), array_agg(k.user_id), array_agg(k.delta) INTO title_ids, user_ids, deltas
+    FROM (SELECT t.title_id, c.user_id, sum(c.delta) AS delta
+          FROM changed c JOIN titles t ON t.id = c.media_item_id
+          GROUP BY 1, 2
+          HAVING sum(c.delta) <> 0) k;
     IF title_ids IS NOT NULL THEN
         PERFORM apply_title_viewer_deltas(title_ids, user_ids, deltas);
     END IF;
