@@ -525,7 +525,8 @@ def _render_unwatched(result: ToolResult) -> str:
     text = f"You haven't started {s['unwatched_titles']} of the {s['total_titles']} titles in the library:\n"
     text += listing(libraries)
     if result.rows:
-        text += "\nNewest among them:\n" + listing(title_of(r) for r in result.rows)
+        # A blank line: text right after a list item would continue that item in Markdown.
+        text += "\n\nNewest among them:\n" + listing(title_of(r) for r in result.rows)
     return with_gaps(text, result)
 
 

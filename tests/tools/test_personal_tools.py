@@ -117,11 +117,13 @@ async def test_trending_personal_excludes_the_asker(ask: RunTool) -> None:
     ]
 
 
-async def test_unwatched_content(ask: RunTool) -> None:
+async def test_unwatched_content(ask: RunTool, catalogue: ToolCatalogue) -> None:
     result = await ask("unwatched_content", "alice")
     assert result.summary["unwatched_titles"] == 4
     assert result.summary["total_titles"] == 8
     assert titles(result.rows) == ["New Show", "Arrival", "The Matrix", "Old Flop"]
+    # The newest titles are their own paragraph and list, not part of the last library's line.
+    assert "\n\nNewest among them:\n- New Show" in catalogue.get("unwatched_content").render(result)
 
 
 async def test_watch_time_in_a_period(ask: RunTool, server: FixtureServer, catalogue: ToolCatalogue) -> None:
