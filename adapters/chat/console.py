@@ -10,9 +10,10 @@ admin mode with ``/admin`` and run ``/health``, ``/learning ...`` and
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from rich.console import Console
 from rich.markdown import Markdown
@@ -30,6 +31,8 @@ Ask anything about your server, e.g. *What should I watch tonight?*
 """
 
 ReadLine = Callable[[str], Awaitable[str | None]]
+
+log = logging.getLogger(__name__)
 
 
 async def read_stdin_line(prompt: str) -> str | None:
@@ -64,6 +67,9 @@ class ConsoleChat:
         self.read_line = read_line
         self.conversation_id = conversation_id
         self._replies = 0
+        # Reply ids must be unique for the platform across sessions (feedback rows outlive
+        # them), so each session numbers its replies under its own token.
+        self._session = uuid4().hex[:12]
         self._last: _LastAnswer | None = None
         self._last_reaction: str | None = None
 
@@ -94,7 +100,12 @@ class ConsoleChat:
                 continue
             if line in ("/quit", "/exit", "/q"):
                 return
-            await self.handle_line(line)
+            try:
+                await self.handle_line(line)
+            except Exception:
+                # One failed line (the database went away, a bug) must not end the session.
+                log.exception("console: handling a line failed")
+                self.console.print("Something went wrong with that one; the log has the details.")
 
     async def handle_line(self, line: str) -> None:
         if line.startswith("/"):
@@ -103,7 +114,7 @@ class ConsoleChat:
         reply = await self.core.handle(self._request(line))
         if reply.feedback_id is not None:
             self._replies += 1
-            message_id = f"{self.conversation_id}:{self._replies}"
+            message_id = f"{self.conversation_id}:{self._session}:{self._replies}"
             await self.core.attach_reply(reply.feedback_id, "console", message_id)
             self._last = _LastAnswer(reply.feedback_id, message_id)
             self._last_reaction = None

@@ -116,9 +116,31 @@ async def test_the_console_chat_answers_reacts_and_runs_admin_commands(
     row = await db_pool.fetchrow(
         "SELECT user_rating, reply_message_id, platform FROM ai_conversation_feedback"
     )
-    assert (
-        row["user_rating"] is None and row["reply_message_id"] == "console:1" and row["platform"] == "console"
+    assert row["user_rating"] is None and row["platform"] == "console"
+    assert row["reply_message_id"].startswith("console:") and row["reply_message_id"].endswith(":1")
+
+
+async def test_a_second_console_session_answers_like_the_first(
+    db_pool: asyncpg.Pool, people: People, database_url: str
+) -> None:
+    # Feedback rows outlive a session: the next session's replies must not reuse their ids.
+    settings = load_settings(database_url=database_url, engine="offline")
+    assistant = await build_assistant(settings, db_pool)
+    await db_pool.execute(
+        "INSERT INTO chat_accounts (platform, platform_user_id, user_id) VALUES ('console', 'root', $1)",
+        people.root,
     )
+    for _ in range(2):
+        lines = iter(["What did I request?", "/up", "/quit"])
+
+        async def read_line(prompt: str, lines: Iterator[str] = lines) -> str | None:
+            return next(lines)
+
+        output = Console(record=True, width=100, force_terminal=False)
+        await ConsoleChat(assistant, "root", console=output, read_line=read_line).run()
+        assert "Thanks!" in output.export_text()
+    ratings = await db_pool.fetch("SELECT user_rating FROM ai_conversation_feedback")
+    assert [r["user_rating"] for r in ratings] == [5, 5]
 
 
 async def test_demo_ends_in_the_console_chat_as_the_demo_admin(
@@ -136,3 +158,26 @@ async def test_demo_ends_in_the_console_chat_as_the_demo_admin(
         "SELECT u.role, f.user_rating, f.platform FROM ai_conversation_feedback f JOIN users u ON u.id = f.user_id"
     )
     assert (row["role"], row["user_rating"], row["platform"]) == ("admin", 5, "console")
+
+
+class _CoreThatFails:
+    """A chat core whose answers fail, as when the database goes away mid-session."""
+
+    async def handle(self, request: object) -> object:
+        raise ConnectionError("the database went away")
+
+
+async def test_a_failing_answer_is_one_message_and_the_session_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lines = iter(["What did I request?", "/quit"])
+
+    async def read_line(prompt: str) -> str | None:
+        return next(lines)
+
+    output = Console(record=True, width=100, force_terminal=False)
+    chat = ConsoleChat(_CoreThatFails(), "root", console=output, read_line=read_line)  # type: ignore[arg-type]
+    await chat.run()
+    text = output.export_text()
+    assert "Something went wrong with that one" in text and "Traceback" not in text
+    assert "the database went away" in caplog.text
