@@ -354,7 +354,9 @@ def _render_finish(result: ToolResult) -> str:
         lines.append(
             f"{title_of(r)}: {r['remaining']} of {r['episodes']} episodes left, about {hours(r['remaining_seconds'])}; {when}."
         )
-    return with_gaps(listing(lines), result)
+    if len(lines) == 1:
+        return with_gaps(lines[0], result)
+    return with_gaps(f"Your shows in progress:\n{listing(lines)}", result)
 
 
 class AbandonedParams(BaseModel):

@@ -170,9 +170,17 @@ async def test_watch_time_by_hour_uses_the_configured_time_zone(
     assert "05:00" in catalogue.get("watch_time_by_hour").render(result)
 
 
-async def test_time_to_finish_series_from_recent_pace(ask: RunTool, server: FixtureServer) -> None:
+async def test_time_to_finish_series_from_recent_pace(
+    ask: RunTool, server: FixtureServer, catalogue: ToolCatalogue
+) -> None:
     result = await ask("time_to_finish_series", "alice", title="the ofice")
     [office] = result.rows
+    # One show is one sentence, not a one-item list.
+    assert (
+        catalogue.get("time_to_finish_series")
+        .render(result)
+        .startswith("The Office: 2 of 5 episodes left")
+    )
     assert (office["episodes"], office["watched"], office["remaining"]) == (5, 3, 2)
     assert office["remaining_seconds"] == 2 * 1320
     # 3 episodes in the last 28 days: 2 left take 18.7 days.
@@ -181,9 +189,14 @@ async def test_time_to_finish_series_from_recent_pace(ask: RunTool, server: Fixt
     assert abs((finish - expected).days) <= 1
 
 
-async def test_time_to_finish_every_show_in_progress(ask: RunTool) -> None:
+async def test_time_to_finish_every_show_in_progress(ask: RunTool, catalogue: ToolCatalogue) -> None:
     result = await ask("time_to_finish_series", "alice")
     assert [(r["title"], r["remaining"]) for r in result.rows] == [("The Office", 2), ("Breaking Bad", 2)]
+    assert (
+        catalogue.get("time_to_finish_series")
+        .render(result)
+        .startswith("Your shows in progress:\n- The Office")
+    )
     # No Breaking Bad episode lately: the pace of all shows (3 in 28 days) applies.
     assert result.rows[1]["recent_episodes"] == 0
     assert result.rows[1]["estimated_finish"] is not None
