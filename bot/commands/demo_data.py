@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from bot.cli import CommandError
 from bot.database import open_database
+from bot.progress import progress_display
 from bot.settings import Settings
-from core.demo_data import DemoConfig, DemoDataError, DemoSummary, ProgressCallback, database_is_empty
+from core.demo_data import DemoConfig, DemoDataError, DemoSummary, database_is_empty
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,50 +49,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-@contextmanager
-def _progress_display() -> Iterator[ProgressCallback]:
-    """A rich progress bar on a terminal; one plain line per stage (and every ~10 %) otherwise."""
-    if sys.stderr.isatty():
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TaskID,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        with Progress(
-            TextColumn("{task.description:<16}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=False,
-        ) as bar:
-            tasks: dict[str, TaskID] = {}
-
-            def show(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=max(total, 1))
-                bar.update(tasks[stage], completed=done, total=max(total, 1))
-
-            yield show
-        return
-
-    reported: dict[str, int] = {}
-
-    def print_line(stage: str, done: int, total: int) -> None:
-        step = -1 if done == 0 else (10 * done) // max(total, 1)
-        if reported.get(stage) == step:
-            return
-        reported[stage] = step
-        print(f"{stage}: {done:,}/{total:,}", file=sys.stderr, flush=True)
-
-    yield print_line
-
-
 async def _generate(settings: Settings, config: DemoConfig, replace: bool) -> DemoSummary:
     from core.demo_data import generate_demo_data
 
@@ -106,7 +60,7 @@ async def _generate(settings: Settings, config: DemoConfig, replace: bool) -> De
             )
         # Rebuilding indexes over millions of rows takes seconds by design: no slow-query warnings for it.
         logging.getLogger("core.db").setLevel(logging.ERROR)
-        with _progress_display() as progress:
+        with progress_display() as progress:
             try:
                 return await generate_demo_data(pool, config, progress, replace=replace)
             except DemoDataError as exc:

@@ -1,0 +1,54 @@
+"""Progress of long commands (demo data, a first sync) on stderr, for the person waiting at the terminal."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+# stage, done, total
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@contextmanager
+def progress_display() -> Iterator[ProgressCallback]:
+    """A rich progress bar on a terminal; one plain line per stage (and every ~10 %) otherwise."""
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskID,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        with Progress(
+            TextColumn("{task.description:<16}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        ) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def show(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=max(total, 1))
+                bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+            yield show
+        return
+
+    reported: dict[str, int] = {}
+
+    def print_line(stage: str, done: int, total: int) -> None:
+        step = -1 if done == 0 else (10 * done) // max(total, 1)
+        if reported.get(stage) == step:
+            return
+        reported[stage] = step
+        print(f"{stage}: {done:,}/{total:,}", file=sys.stderr, flush=True)
+
+    yield print_line
