@@ -8,6 +8,7 @@ import asyncio
 from bot.cli import CommandError
 from bot.database import open_database
 from bot.integrations import build_sync_jobs
+from bot.progress import progress_display
 from bot.settings import Settings
 from core.sync.jobs import run_job
 
@@ -37,7 +38,9 @@ async def _sync(settings: Settings, service: str | None) -> int:
     failures = 0
     try:
         for job in jobs:
-            result = await run_job(pool, job)
+            # A first sync of a large library takes minutes: show how far it is.
+            with progress_display() as show:
+                result = await run_job(pool, job, progress=show)
             if result.ok:
                 counts = ", ".join(f"{name} {value}" for name, value in result.counts.items())
                 print(f"{job.name}: ok in {result.seconds:.1f}s ({counts})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,13 +20,23 @@ class SyncError(Exception):
     """An expected failure of a sync (service unreachable, refused, answered nonsense); the message is shown as is."""
 
 
+# stage ("Movies", "play history"), done, total: for whoever waits on a long sync.
+SyncProgress = Callable[[str, int, int], None]
+
+
 @dataclass
 class SyncContext:
-    """What a job gets: the pool, and its cursor from the last successful run."""
+    """What a job gets: the pool, its cursor from the last successful run, and where to report progress."""
 
     pool: asyncpg.Pool
     integration: str
     cursor: dict[str, Any]
+    progress: SyncProgress | None = None
+
+    def report(self, stage: str, done: int, total: int | None) -> None:
+        """Report that ``done`` of ``total`` things of ``stage`` are written (total unknown: None)."""
+        if self.progress is not None:
+            self.progress(f"{self.integration} {stage}", done, max(done, total or 0))
 
     async def save_cursor(self, conn: asyncpg.Connection, cursor: dict[str, Any]) -> None:
         """Save the cursor on ``conn``, inside the transaction that wrote what it covers."""
@@ -54,7 +65,7 @@ class JobResult:
     seconds: float = 0.0
 
 
-async def run_job(pool: asyncpg.Pool, job: SyncJob) -> JobResult:
+async def run_job(pool: asyncpg.Pool, job: SyncJob, *, progress: SyncProgress | None = None) -> JobResult:
     """Run one job now and record the outcome; an error is recorded and returned, never raised.
 
     ``asyncio.CancelledError`` is not an error of the job: it propagates and the
@@ -63,7 +74,9 @@ async def run_job(pool: asyncpg.Pool, job: SyncJob) -> JobResult:
     await schedule.register(pool, job.name, job.interval_seconds)
     started = time.monotonic()
     run_at = await schedule.mark_started(pool, job.name)
-    context = SyncContext(pool=pool, integration=job.name, cursor=await schedule.load_cursor(pool, job.name))
+    context = SyncContext(
+        pool=pool, integration=job.name, cursor=await schedule.load_cursor(pool, job.name), progress=progress
+    )
     try:
         try:
             counts = await job.run(context)

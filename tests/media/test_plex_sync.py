@@ -152,3 +152,15 @@ async def test_an_item_listed_on_two_pages_is_one_item(db_pool: asyncpg.Pool) ->
         r["title"] for r in await db_pool.fetch("SELECT title FROM media_items WHERE title LIKE 'Film %'")
     ]
     assert sorted(titles) == [f"Film {n}" for n in range(6)]
+
+
+async def test_progress_is_reported_page_by_page_up_to_each_total(db_pool: asyncpg.Pool) -> None:
+    reports: list[tuple[str, int, int]] = []
+    fake = FakePlex()
+    async with serve(fake) as url:
+        result = await run_job(db_pool, job(url), progress=lambda *report: reports.append(report))
+    assert result.ok
+    episodes = [(done, total) for stage, done, total in reports if stage == "plex TV Shows (episodes)"]
+    # Two items a page: 2 of 4, then 4 of 4, in page order.
+    assert episodes == [(2, 4), (4, 4)]
+    assert reports[-1][0] == "plex play history" and reports[-1][1] == reports[-1][2]

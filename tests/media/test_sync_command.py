@@ -23,10 +23,14 @@ async def test_sync_command_runs_plex_and_prints_counts(
         monkeypatch.setenv("MARQUEE_PLEX_URL", url)
         monkeypatch.setenv("MARQUEE_PLEX_TOKEN", "plex-token")
         code = await asyncio.to_thread(main, ["sync", "plex"])
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert code == 0, out
     assert out.startswith("plex: ok in ") and "items_new 8" in out and "plays_new 2" in out
     assert await db_pool.fetchval("SELECT count(*) FROM media_items") == 8
+    # Progress goes to stderr (plain lines when it is not a terminal), ending at each stage's total.
+    assert "plex Movies (movies): 2/2" in captured.err and "plex TV Shows (episodes): 4/4" in captured.err
+    assert "plex play history: 8/8" in captured.err  # entries read; those of deleted items are skipped
 
 
 async def test_sync_command_names_the_missing_settings(
