@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
-# stage, done, total
-ProgressCallback = Callable[[str, int, int], None]
+from core.progress import ProgressCallback
 
 
 @contextmanager

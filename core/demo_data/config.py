@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-# (stage, done, total): called as each stage advances, e.g. ("watch history", 120_000, 5_000_000).
-ProgressCallback = Callable[[str, int, int], None]
 
 MIN_USERS = 4  # two admins, one ordinary user, one inactive user
 MIN_ITEMS = 50  # a few movies and a few shows with their episodes

@@ -19,7 +19,7 @@ import asyncpg
 import numpy as np
 
 from core.demo_data.binary_copy import HEADER, TRAILER, encode_rows
-from core.demo_data.config import DemoConfig, DemoSummary, ProgressCallback
+from core.demo_data.config import DemoConfig, DemoSummary
 from core.demo_data.loading import (
     analyze,
     connection_is_empty,
@@ -43,6 +43,7 @@ from core.demo_data.tables import (
 )
 from core.demo_data.viewing_stats import bandwidth_columns, user_stats_columns, watch_history_columns
 from core.demo_data.world import World, build_world
+from core.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
 

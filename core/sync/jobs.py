@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import asyncpg
 
 from core.ingest.stats import refresh_user_stats_in_parallel
+from core.progress import ProgressCallback
 from core.sync import schedule
 
 log = logging.getLogger(__name__)
@@ -20,10 +20,6 @@ class SyncError(Exception):
     """An expected failure of a sync (service unreachable, refused, answered nonsense); the message is shown as is."""
 
 
-# stage ("Movies", "play history"), done, total: for whoever waits on a long sync.
-SyncProgress = Callable[[str, int, int], None]
-
-
 @dataclass
 class SyncContext:
     """What a job gets: the pool, its cursor from the last successful run, and where to report progress."""
@@ -31,7 +27,7 @@ class SyncContext:
     pool: asyncpg.Pool
     integration: str
     cursor: dict[str, Any]
-    progress: SyncProgress | None = None
+    progress: ProgressCallback | None = None
 
     def report(self, stage: str, done: int, total: int | None) -> None:
         """Report that ``done`` of ``total`` things of ``stage`` are written (total unknown: None)."""
@@ -65,7 +61,7 @@ class JobResult:
     seconds: float = 0.0
 
 
-async def run_job(pool: asyncpg.Pool, job: SyncJob, *, progress: SyncProgress | None = None) -> JobResult:
+async def run_job(pool: asyncpg.Pool, job: SyncJob, *, progress: ProgressCallback | None = None) -> JobResult:
     """Run one job now and record the outcome; an error is recorded and returned, never raised.
 
     ``asyncio.CancelledError`` is not an error of the job: it propagates and the
