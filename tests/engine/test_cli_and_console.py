@@ -15,6 +15,7 @@ from adapters.chat.console import ConsoleChat
 from bot.cli import main
 from bot.settings import load_settings
 from bot.wiring import build_assistant
+from core.chat import ChatCore
 
 from .doubles import People
 
@@ -92,25 +93,37 @@ async def test_admin_commands_in_the_terminal(
     assert await cli("link", "matrix", "@x:example.org", "nobody") == 1
 
 
-async def test_the_console_chat_answers_reacts_and_runs_admin_commands(
-    db_pool: asyncpg.Pool, people: People, database_url: str
-) -> None:
-    settings = load_settings(database_url=database_url, engine="offline")
-    assistant = await build_assistant(settings, db_pool)
+@pytest.fixture
+async def console_assistant(db_pool: asyncpg.Pool, people: People, database_url: str) -> ChatCore:
+    """The offline assistant, with the console user "root" linked to the admin root."""
+    assistant = await build_assistant(load_settings(database_url=database_url, engine="offline"), db_pool)
     await db_pool.execute(
         "INSERT INTO chat_accounts (platform, platform_user_id, user_id) VALUES ('console', 'root', $1)",
         people.root,
     )
-    lines = iter(["What did I request?", "/up", "/up", "/undo", "/health", "/admin", "/quit", "never read"])
+    return assistant
+
+
+async def console_session(core: ChatCore, lines: list[str]) -> str:
+    """One console session of "root" typing ``lines``; returns what it printed."""
+    typed = iter(lines)
 
     async def read_line(prompt: str) -> str | None:
-        return next(lines)
+        return next(typed)
 
     output = Console(record=True, width=100, force_terminal=False)
-    chat = ConsoleChat(assistant, "root", console=output, read_line=read_line)
-    await chat.run()
+    await ConsoleChat(core, "root", console=output, read_line=read_line).run()
+    return output.export_text()
 
-    text = output.export_text()
+
+async def test_the_console_chat_answers_reacts_and_runs_admin_commands(
+    db_pool: asyncpg.Pool, console_assistant: ChatCore
+) -> None:
+    text = await console_session(
+        console_assistant,
+        ["What did I request?", "/up", "/up", "/undo", "/health", "/admin", "/quit", "never read"],
+    )
+
     assert "confidence" in text and "Thanks!" in text and "Already recorded." in text
     assert "Reaction removed." in text and "Integrations" in text and "Admin mode on." in text
     row = await db_pool.fetchrow(
@@ -121,24 +134,11 @@ async def test_the_console_chat_answers_reacts_and_runs_admin_commands(
 
 
 async def test_a_second_console_session_answers_like_the_first(
-    db_pool: asyncpg.Pool, people: People, database_url: str
+    db_pool: asyncpg.Pool, console_assistant: ChatCore
 ) -> None:
     # Feedback rows outlive a session: the next session's replies must not reuse their ids.
-    settings = load_settings(database_url=database_url, engine="offline")
-    assistant = await build_assistant(settings, db_pool)
-    await db_pool.execute(
-        "INSERT INTO chat_accounts (platform, platform_user_id, user_id) VALUES ('console', 'root', $1)",
-        people.root,
-    )
     for _ in range(2):
-        lines = iter(["What did I request?", "/up", "/quit"])
-
-        async def read_line(prompt: str, lines: Iterator[str] = lines) -> str | None:
-            return next(lines)
-
-        output = Console(record=True, width=100, force_terminal=False)
-        await ConsoleChat(assistant, "root", console=output, read_line=read_line).run()
-        assert "Thanks!" in output.export_text()
+        assert "Thanks!" in await console_session(console_assistant, ["What did I request?", "/up", "/quit"])
     ratings = await db_pool.fetch("SELECT user_rating FROM ai_conversation_feedback")
     assert [r["user_rating"] for r in ratings] == [5, 5]
 
@@ -170,14 +170,6 @@ class _CoreThatFails:
 async def test_a_failing_answer_is_one_message_and_the_session_goes_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    lines = iter(["What did I request?", "/quit"])
-
-    async def read_line(prompt: str) -> str | None:
-        return next(lines)
-
-    output = Console(record=True, width=100, force_terminal=False)
-    chat = ConsoleChat(_CoreThatFails(), "root", console=output, read_line=read_line)  # type: ignore[arg-type]
-    await chat.run()
-    text = output.export_text()
+    text = await console_session(_CoreThatFails(), ["What did I request?", "/quit"])  # type: ignore[arg-type]
     assert "Something went wrong with that one" in text and "Traceback" not in text
     assert "the database went away" in caplog.text
