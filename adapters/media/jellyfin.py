@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import html
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
@@ -204,13 +205,15 @@ class JellyfinSyncJob:
             for folder in folders:
                 # Shows first, so their episodes find them.
                 for types in ("Series", "Movie,Episode"):
+                    stage = f"{folder.name} ({'shows' if types == 'Series' else 'movies and episodes'})"
                     query = {
                         "parentId": folder.id,
                         "recursive": "true",
                         "includeItemTypes": types,
                         "fields": _ITEM_FIELDS,
                     }
-                    async for page in prefetching(self._pages(client, query)):
+                    pages = self._pages(client, query, partial(context.report, stage))
+                    async for page in prefetching(pages):
                         records = [r for r in (media_record(i, folder.name) for i in page) if r is not None]
                         async with context.pool.acquire() as conn, conn.transaction():
                             result = await upsert_media(conn, records)
@@ -220,7 +223,8 @@ class JellyfinSyncJob:
                 async with context.pool.acquire() as conn:
                     await analyze_media_tables(conn)
 
-            for user in users:
+            for done, user in enumerate(users):
+                context.report("viewing data (users)", done, len(users))
                 query = {
                     "userId": user.id,
                     "recursive": "true",
@@ -232,16 +236,22 @@ class JellyfinSyncJob:
                     states = [s for s in (user_state(user.id, i) for i in page) if s is not None]
                     async with context.pool.acquire() as conn, conn.transaction():
                         counts["user_data_changed"] += await upsert_user_item_states(conn, states)
+            context.report("viewing data (users)", len(users), len(users))
         return counts
 
-    def _pages(self, client: ServiceClient, query: dict[str, str]) -> AsyncIterator[list[JellyfinItem]]:
+    def _pages(
+        self,
+        client: ServiceClient,
+        query: dict[str, str],
+        on_page: Callable[[int, int | None], None] | None = None,
+    ) -> AsyncIterator[list[JellyfinItem]]:
         async def read_page(start: int) -> tuple[list[JellyfinItem], int, int | None]:
             page = await client.get_model(
                 "/Items", ITEMS_PAGE, {**query, "startIndex": start, "limit": self.settings.page_size}
             )
             return page.items, len(page.items), page.total_record_count
 
-        return offset_pages(read_page, self.settings.page_size)
+        return offset_pages(read_page, self.settings.page_size, on_page=on_page)
 
 
 # --- webhooks ------------------------------------------------------------------

@@ -28,7 +28,10 @@ async def prefetching(pages: AsyncIterator[T]) -> AsyncIterator[T]:
 
 
 async def offset_pages(
-    read_page: Callable[[int], Awaitable[tuple[T, int, int | None]]], page_size: int
+    read_page: Callable[[int], Awaitable[tuple[T, int, int | None]]],
+    page_size: int,
+    *,
+    on_page: Callable[[int, int | None], None] | None = None,
 ) -> AsyncIterator[T]:
     """Pages of an offset-paged endpoint, from offset 0 until the service has no more.
 
@@ -36,10 +39,13 @@ async def offset_pages(
     total the service reports (None when it reports none). The end is an empty
     page, a short page, or the reported total reached, whichever comes first,
     so a service that ignores the page size or misreports its total still ends.
+    ``on_page(entries read so far, total)`` follows every page read, for progress.
     """
     offset = 0
     while True:
         page, count, total = await read_page(offset)
+        if on_page is not None:
+            on_page(offset + count, total)
         if count:
             yield page
         offset += count

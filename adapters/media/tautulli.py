@@ -10,9 +10,10 @@ same play arriving both ways is one row.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
@@ -214,7 +215,14 @@ class TautulliSyncJob:
                 history_query["after"] = after
             # One page at a time, unlike Plex: history rows also create their items, and two
             # pages written at once could each create the same new show.
-            async for rows in prefetching(self._table(client, HISTORY, "get_history", **history_query)):
+            history = self._table(
+                client,
+                HISTORY,
+                "get_history",
+                on_page=partial(context.report, "play history"),
+                **history_query,
+            )
+            async for rows in prefetching(history):
                 media = [record for row in rows for record in history_media(row)]
                 plays = [p for p in map(play_record, rows) if p is not None]
                 newest = max(row.started for row in rows)
@@ -228,7 +236,12 @@ class TautulliSyncJob:
         return counts
 
     def _table(
-        self, client: ServiceClient, adapter: TypeAdapter[Any], cmd: str, **params: Any
+        self,
+        client: ServiceClient,
+        adapter: TypeAdapter[Any],
+        cmd: str,
+        on_page: Callable[[int, int | None], None] | None = None,
+        **params: Any,
     ) -> AsyncIterator[list[Any]]:
         async def read_page(start: int) -> tuple[list[Any], int, int | None]:
             table = await self._call(
@@ -236,7 +249,7 @@ class TautulliSyncJob:
             )
             return table.data, len(table.data), table.records_filtered
 
-        return offset_pages(read_page, self.settings.page_size)
+        return offset_pages(read_page, self.settings.page_size, on_page=on_page)
 
     async def _sample_bandwidth(self, client: ServiceClient, context: SyncContext) -> int:
         """One row per active stream: its bandwidth over the time since the previous sample (at most one interval)."""

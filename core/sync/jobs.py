@@ -31,7 +31,8 @@ class SyncContext:
 
     def report(self, stage: str, done: int, total: int | None) -> None:
         """Report that ``done`` of ``total`` things of ``stage`` are written (total unknown: None)."""
-        if self.progress is not None:
+        # A stage with nothing in it (a library without shows) is not worth a progress bar.
+        if self.progress is not None and (done or total):
             self.progress(f"{self.integration} {stage}", done, max(done, total or 0))
 
     async def save_cursor(self, conn: asyncpg.Connection, cursor: dict[str, Any]) -> None:

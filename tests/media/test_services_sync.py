@@ -174,3 +174,26 @@ async def test_overseerr_sync_users_discord_links_and_requests(db_pool: asyncpg.
         fake.media_requests[1]["modifiedBy"] = fake.users[0]
         assert (await run_job(db_pool, seerr_job(url))).ok
         assert differences(before, await snapshot(db_pool)) == {"content_requests": (1, 1)}
+
+
+async def test_jellyfin_and_tautulli_report_progress_up_to_each_total(db_pool: asyncpg.Pool) -> None:
+    reports: list[tuple[str, int, int]] = []
+
+    def record(stage: str, done: int, total: int) -> None:
+        reports.append((stage, done, total))
+
+    async with serve(FakeJellyfin()) as url:
+        assert (await run_job(db_pool, jellyfin_job(url), progress=record)).ok
+    async with serve(FakeTautulli()) as url:
+        assert (await run_job(db_pool, tautulli_job(url), progress=record)).ok
+
+    last: dict[str, tuple[int, int]] = {}
+    for stage, done, total in reports:
+        assert done <= total
+        assert done >= last.get(stage, (0, 0))[0], (stage, reports)  # never backwards
+        last[stage] = (done, total)
+    # Every stage ends complete: each library's items, the users' viewing data, the play history.
+    assert all(done == total for done, total in last.values()), last
+    assert "jellyfin viewing data (users)" in last and "tautulli play history" in last
+    assert "jellyfin Films (shows)" not in last  # a library without shows has no stage of its own
+    assert any(stage.startswith("jellyfin ") and "movies and episodes" in stage for stage in last)
