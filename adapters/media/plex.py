@@ -16,6 +16,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Required
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
@@ -241,13 +242,6 @@ FINGERPRINT_VERSION = "v1"
 
 
 @dataclass(frozen=True)
-class _HistoryPageRead:
-    entries: list[PlexHistoryEntry]
-    # How many entries Plex has since the cursor, for progress.
-    total: int | None
-
-
-@dataclass(frozen=True)
 class _ItemsPageRead:
     key: str
     seen: dict[str, Any]
@@ -325,8 +319,6 @@ class PlexSyncJob:
         # Written sequentially, the repeat would find the item; written at the same
         # time as its first page, it would create it again. So only its first page writes it.
         claimed: set[str] = set()
-        stage = f"{section.title} ({KIND_NAMES.get(kind, kind)})"
-        read = 0
 
         async def write(page: _ItemsPageRead) -> MediaUpsertResult | None:
             if page.items is None:
@@ -346,9 +338,6 @@ class PlexSyncJob:
                 return await upsert_media(conn, items)
 
         async def committed(page: _ItemsPageRead, result: MediaUpsertResult | None) -> None:
-            nonlocal read
-            read += int(page.seen["count"])
-            context.report(stage, read, page.seen.get("total"))
             if result is None:
                 return
             counts["items_new"] += result.inserted
@@ -365,6 +354,7 @@ class PlexSyncJob:
     ) -> AsyncIterator[_ItemsPageRead]:
         known: dict[str, dict[str, Any]] = context.cursor.get(PAGES_KEY, {})
         path = f"/library/sections/{section.key}/all"
+        stage = f"{section.title} ({KIND_NAMES.get(kind, kind)})"
 
         async def read_page(start: int) -> tuple[_ItemsPageRead, int, int | None]:
             body = await client.get_bytes(
@@ -391,10 +381,12 @@ class PlexSyncJob:
                 total,
             )
 
-        return offset_pages(read_page, self.settings.page_size)
+        return offset_pages(read_page, self.settings.page_size, on_page=partial(context.report, stage))
 
-    def _history(self, client: ServiceClient, since: int) -> AsyncIterator[_HistoryPageRead]:
-        async def read_page(start: int) -> tuple[_HistoryPageRead, int, int | None]:
+    def _history(
+        self, client: ServiceClient, since: int, context: SyncContext
+    ) -> AsyncIterator[list[PlexHistoryEntry]]:
+        async def read_page(start: int) -> tuple[list[PlexHistoryEntry], int, int | None]:
             # Plex filters with a literal "viewedAt>=N" pair in the query string.
             page = await client.get_model(
                 "/status/sessions/history/all",
@@ -406,35 +398,35 @@ class PlexSyncJob:
                     "X-Plex-Container-Size": self.settings.page_size,
                 },
             )
-            entries, total = page.media_container.metadata, page.media_container.total_size
-            return _HistoryPageRead(entries, total), len(entries), total
+            entries = page.media_container.metadata
+            return entries, len(entries), page.media_container.total_size
 
-        return offset_pages(read_page, self.settings.page_size)
+        return offset_pages(
+            read_page, self.settings.page_size, on_page=partial(context.report, "play history")
+        )
 
     async def _sync_history(self, client: ServiceClient, context: SyncContext) -> int:
         """Write history pages PAGE_WRITERS at a time; the cursor advances in page order, after each commit."""
         since = int(context.cursor.get("viewed_at", 0))
-        written = read = 0
+        written = 0
 
-        async def write(page: _HistoryPageRead) -> int:
-            plays = [p for p in map(play_record, page.entries) if p is not None]
+        async def write(entries: list[PlexHistoryEntry]) -> int:
+            plays = [p for p in map(play_record, entries) if p is not None]
             async with context.pool.acquire() as conn, conn.transaction():
                 # A page lost to a crash right after its commit is read again (the cursor
                 # trails it, and saving the cursor flushes the log), so the commit need not wait.
                 await commit_without_waiting_for_disk(conn)
                 return (await upsert_plays(conn, plays)).written
 
-        async def committed(page: _HistoryPageRead, page_written: int) -> None:
-            nonlocal written, read
+        async def committed(entries: list[PlexHistoryEntry], page_written: int) -> None:
+            nonlocal written
             written += page_written
-            read += len(page.entries)
-            context.report("play history", read, page.total)
-            newest = max(entry["viewedAt"] for entry in page.entries)
+            newest = max(entry["viewedAt"] for entry in entries)
             async with context.pool.acquire() as conn:
                 # Views at exactly the cursor second are read again next time.
                 await context.save_cursor(conn, {**context.cursor, "viewed_at": max(newest, since)})
 
-        pages = prefetching(self._history(client, since))
+        pages = prefetching(self._history(client, since, context))
         await write_in_order(pages, write, committed, writers=PAGE_WRITERS)
         return written
 
