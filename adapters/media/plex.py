@@ -274,6 +274,8 @@ class PlexSyncJob:
             headers={"X-Plex-Token": self.settings.token, "Accept": "application/json"},
             timeout_seconds=self.settings.timeout_seconds,
             retry_delay_seconds=self.settings.retry_delay_seconds,
+            label="Plex",
+            credential="token",
         )
 
     async def run(self, context: SyncContext) -> dict[str, int]:
