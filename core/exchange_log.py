@@ -14,6 +14,7 @@ from uuid import UUID
 import asyncpg
 
 from core.engines.base import Complexity, EngineAnswer, Turn
+from core.redaction import redact
 from core.scope import Scope
 
 LOW_CONFIDENCE = 0.7
@@ -183,7 +184,7 @@ async def record_exchange(conn: asyncpg.Connection, exchange: Exchange) -> UUID:
         exchange.latency_ms,
         answer.input_tokens,
         answer.output_tokens,
-        without_nul(exchange.engine_error) if exchange.engine_error is not None else None,
+        redact(without_nul(exchange.engine_error)) if exchange.engine_error is not None else None,
         exchange.used_fallback,
         answer.model_calls,
     )
