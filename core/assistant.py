@@ -88,7 +88,7 @@ class Assistant:
         too_long = check_length(question, self.config.max_question_chars)
         if too_long is not None:
             log.info("refused a %d-character %s message", too_long.length, request.platform)
-            return Reply(too_long.message, kind="refused", details={"limit": "length"})
+            return Reply(too_long.message, kind="rate_limited", details={"limit": "length"})
         started = time.perf_counter()
         asked_at = datetime.now(UTC)
         async with self.pool.acquire() as conn:

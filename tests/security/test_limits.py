@@ -151,7 +151,7 @@ async def test_a_100_kb_question_gets_a_clear_reply_and_never_reaches_the_engine
     huge = "something like " + "Alien " * 17_000
     reply = await assistant(db_pool, engine).handle(ask(huge))
 
-    assert reply.kind == "refused" and reply.details == {"limit": "length"}
+    assert reply.kind == "rate_limited" and reply.details == {"limit": "length"}
     assert "too long" in reply.text and "2,000" in reply.text
     assert engine.questions == []
     assert await db_pool.fetchval("SELECT count(*) FROM chat_history") == 0
@@ -160,7 +160,7 @@ async def test_a_100_kb_question_gets_a_clear_reply_and_never_reaches_the_engine
 async def test_the_cap_is_a_setting(db_pool: asyncpg.Pool, alice: uuid.UUID) -> None:
     engine = SpendingEngine(db_pool)
     marquee = assistant(db_pool, engine, max_question_chars=50)
-    assert (await marquee.handle(ask("x" * 51))).kind == "refused"
+    assert (await marquee.handle(ask("x" * 51))).details == {"limit": "length"}
     assert (await marquee.handle(ask("x" * 50))).kind == "answer"
 
 
