@@ -213,10 +213,16 @@ def test_a_traceback_is_redacted_too() -> None:
 
 
 def test_chatty_libraries_stay_quiet_even_at_debug() -> None:
-    configure_logging("DEBUG")
-    # peewee logs the Matrix store's Olm account pickle with its queries at DEBUG.
-    for name in ("peewee", "nio", "aiohttp.access"):
-        assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING, name
+    root = logging.getLogger()
+    previous = root.level
+    root.setLevel(logging.DEBUG)  # what MARQUEE_LOG_LEVEL=DEBUG does
+    try:
+        configure_logging("DEBUG")
+        # peewee logs the Matrix store's Olm account pickle with its queries at DEBUG.
+        for name in ("peewee", "nio", "aiohttp.access", "aiohttp.client"):
+            assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING, name
+    finally:
+        root.setLevel(previous)
 
 
 async def test_errors_stored_before_the_upgrade_are_scrubbed_by_the_migration(db_pool: asyncpg.Pool) -> None:

@@ -39,6 +39,10 @@ from core.tools.base import Tool, ToolError, ToolNotAllowed, ToolResult
 
 log = logging.getLogger(__name__)
 
+# One thread for the process: routes are computed one at a time, so a burst of questions costs
+# one core at most and the event loop none.
+_ROUTING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="offline-routing")
+
 # A match score at or above this is as good as the spec's own wording.
 FULL_MATCH = 0.85
 # A runner-up this close means the question could have been meant either way.
@@ -92,8 +96,6 @@ class OfflineEngine:
         dates = DateRangeParser(holiday_country, holiday_subdivision, southern_hemisphere=southern_hemisphere)
         self.router = Router(tools, dates)
         self._clock = clock or (lambda: datetime.now(UTC))
-        # One thread: routes are computed one at a time, so a burst of questions costs one core at most.
-        self._routing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="offline-routing")
 
     async def answer(
         self, question: str, scope: Scope, history: list[Turn], tools: ToolRunner
@@ -102,7 +104,7 @@ class OfflineEngine:
         # Routing is pure CPU (fuzzy matching, date parsing): it runs on the engine's own thread,
         # not on the event loop that Discord, Matrix and the webhooks share.
         loop = asyncio.get_running_loop()
-        route = await loop.run_in_executor(self._routing, self._choose_route, question, scope, history, now)
+        route = await loop.run_in_executor(_ROUTING, self._choose_route, question, scope, history, now)
         if route.kind == "unsupported":
             return self._unsupported(route, scope)
         if route.kind in ("needs_admin", "needs_personal"):
