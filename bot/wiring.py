@@ -84,6 +84,7 @@ async def build_assistant(settings: Settings, pool: asyncpg.Pool) -> Assistant:
             timezone=settings.tz,
             min_group_size=settings.min_group_size,
             limits=Limits(settings.rate_limit_messages_per_minute, settings.daily_token_budget_per_user),
+            max_question_chars=settings.max_question_chars,
         ),
     )
 

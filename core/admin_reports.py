@@ -13,6 +13,8 @@ from uuid import UUID
 
 import asyncpg
 
+from core.redaction import redact
+
 LearningStatus = Literal["pending", "in_progress", "resolved", "wont_fix"]
 
 
@@ -114,7 +116,7 @@ def render_health(report: HealthReport) -> str:
             f"last run {_ago(i['last_run_at'], report.now)}"
         )
         if i["last_error"]:
-            line += f"; {i['consecutive_failures']} failure(s) in a row, last error: {i['last_error'][:200]}"
+            line += f"; {i['consecutive_failures']} failure(s) in a row, last error: {redact(i['last_error'])[:200]}"
         lines.append(line)
     total = sum(report.webhooks_today.values())
     by_status = ", ".join(f"{status} {n}" for status, n in sorted(report.webhooks_today.items()))

@@ -1,9 +1,12 @@
 """The one entry point of every chat adapter and of ``marquee ask``.
 
-One message: identity → scope → limits → engine (with fallback) → grounded
-assessment → records (chat turns, feedback row, learning queue). Each step is
-its own module; this one only wires them and is the error boundary: a user
-never sees a traceback, and their message is recorded even when answering fails.
+One message: clean text (and its length cap) → identity → scope → admission
+(limits checked, the question recorded and its tokens reserved, atomically per
+user) → engine (with fallback) → grounded assessment → records (reply turn,
+feedback row, the reservation settled with the real usage, learning queue).
+Each step is its own module; this one only wires them and is the error
+boundary: a user never sees a traceback, and their message is recorded even
+when answering fails.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from core.exchange_log import (
     link_learning_row,
     record_exchange,
 )
-from core.rate_limits import Limits, check_limits
+from core.question_text import DEFAULT_MAX_QUESTION_CHARS, check_length, clean_question
+from core.rate_limits import Admission, LimitExceeded, Limits, Question, admit, settle
 from core.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -46,6 +50,7 @@ class AssistantConfig:
     min_group_size: int = 2
     limits: Limits = field(default_factory=lambda: Limits(messages_per_minute=10, daily_token_budget=200_000))
     follow_up_window: timedelta = feedback.FOLLOW_UP_WINDOW
+    max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS
 
 
 class Assistant:
@@ -76,8 +81,14 @@ class Assistant:
             return Reply(ERROR_REPLY, kind="error")
 
     async def _handle(self, request: ChatRequest) -> Reply:
-        if not request.text.strip():
+        # Before anything else: no NUL or control character, no look-alike forms, no megabytes.
+        question = clean_question(request.text)
+        if not question:
             return Reply(EMPTY_MESSAGE_REPLY)
+        too_long = check_length(question, self.config.max_question_chars)
+        if too_long is not None:
+            log.info("refused a %d-character %s message", too_long.length, request.platform)
+            return Reply(too_long.message, kind="rate_limited", details={"limit": "length"})
         started = time.perf_counter()
         asked_at = datetime.now(UTC)
         async with self.pool.acquire() as conn:
@@ -89,18 +100,23 @@ class Assistant:
             except identity.AdminModeRefused as refused:
                 log.info("refused admin mode to %s", who.username)
                 return Reply(str(refused), kind="refused")
-            exceeded = await check_limits(
-                conn, who.user_id, self.config.limits, asked_at, self.config.timezone
-            )
-            if exceeded is not None:
-                log.info("%s limit reached for %s", exceeded.reason, who.username)
-                return Reply(exceeded.message, kind="rate_limited", details={"limit": exceeded.reason})
+            # The turns before this one: read before admission records this question.
             history = await conversation_history(conn, scope, request.platform, request.conversation_id)
+            admission = await admit(
+                conn,
+                Question(
+                    who.user_id, request.platform, request.conversation_id, question, scope.mode, asked_at
+                ),
+                self.config.limits,
+                self.config.timezone,
+            )
+            if isinstance(admission, LimitExceeded):
+                log.info("%s limit reached for %s", admission.reason, who.username)
+                return Reply(admission.message, kind="rate_limited", details={"limit": admission.reason})
             await feedback.mark_follow_up(
                 conn, who.user_id, request.platform, request.conversation_id, self.config.follow_up_window
             )
 
-        question = request.text.strip()
         outcome = await answer_with_fallback(
             self.engine, self.fallback_engine, question, scope, history, self.tool_runner(scope)
         )
@@ -109,8 +125,9 @@ class Assistant:
         latency_ms = int((time.perf_counter() - started) * 1000)
 
         async with self.pool.acquire() as conn:
-            feedback_id = await record_exchange(
+            feedback_id = await self._record_answer(
                 conn,
+                admission,
                 Exchange(
                     scope=scope,
                     platform=request.platform,
@@ -157,6 +174,20 @@ class Assistant:
                 "mode": scope.mode,
             },
         )
+
+    @staticmethod
+    async def _record_answer(conn: asyncpg.Connection, admission: Admission, exchange: Exchange) -> UUID:
+        """The reply turn, the feedback row and the settled token reservation: all or nothing."""
+        answer = exchange.answer
+        async with conn.transaction():
+            feedback_id = await record_exchange(conn, exchange)
+            await settle(
+                conn,
+                exchange.scope.user_id,
+                admission,
+                (answer.input_tokens or 0) + (answer.output_tokens or 0),
+            )
+        return feedback_id
 
     # -- feedback ----------------------------------------------------------------------------
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+
+from core.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -14,12 +15,8 @@ SLOW_QUERY_SECONDS = 1.0
 
 
 def redact_dsn(dsn: str) -> str:
-    """The DSN with its password replaced, for log lines."""
-    parts = urlsplit(dsn)
-    if parts.password is None:
-        return dsn
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The DSN with its password replaced (user info, ``?password=``, key=value), for log lines."""
+    return redact(dsn)
 
 
 def _log_slow_query(record: asyncpg.connection.LoggedQuery) -> None:

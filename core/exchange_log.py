@@ -14,6 +14,7 @@ from uuid import UUID
 import asyncpg
 
 from core.engines.base import Complexity, EngineAnswer, Turn
+from core.redaction import redact
 from core.scope import Scope
 
 LOW_CONFIDENCE = 0.7
@@ -134,15 +135,13 @@ class Exchange:
     engine_error: str | None = None
 
 
-# One statement, so the exchange is written whole or not at all in a single round trip. The
-# turns carry the times the question arrived and the answer was ready, so they sort in order.
+# One statement, so the answer is written whole or not at all in a single round trip. The
+# question turn is already in (recorded at admission, before the engine ran); the reply turn
+# carries the time the answer was ready, so the turns sort in order.
 _RECORD = """
-WITH question AS (
+WITH reply AS (
     INSERT INTO chat_history (user_id, platform, conversation_id, role, content, mode, created_at)
-    VALUES ($1, $2, $3, 'user', $4, $5, $6)
-), reply AS (
-    INSERT INTO chat_history (user_id, platform, conversation_id, role, content, mode, created_at)
-    VALUES ($1, $2, $3, 'assistant', $7, $5, $8)
+    VALUES ($1, $2, $3, 'assistant', $6, $5, $7)
     RETURNING id
 )
 INSERT INTO ai_conversation_feedback (
@@ -151,15 +150,15 @@ INSERT INTO ai_conversation_feedback (
     question_type, complexity, was_successful, requires_human_review, engine, latency_ms, input_tokens,
     output_tokens, engine_error, used_fallback, model_calls
 )
-SELECT reply.id, $1, $2, $3, $4, $7, $5, $8,
-       $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25
+SELECT reply.id, $1, $2, $3, $4, $6, $5, $7,
+       $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24
 FROM reply
 RETURNING id
 """
 
 
 async def record_exchange(conn: asyncpg.Connection, exchange: Exchange) -> UUID:
-    """Write both turns and the feedback row (one statement); returns the feedback id."""
+    """Write the reply turn and the feedback row (one statement); returns the feedback id."""
     scope, answer, grounded = exchange.scope, exchange.answer, exchange.assessment
     answered_at = max(exchange.answered_at, exchange.asked_at + timedelta(microseconds=1))
     feedback_id: UUID = await conn.fetchval(
@@ -169,15 +168,14 @@ async def record_exchange(conn: asyncpg.Connection, exchange: Exchange) -> UUID:
         exchange.conversation_id,
         exchange.question,
         scope.mode,
-        exchange.asked_at,
-        answer.text,
+        without_nul(answer.text),
         answered_at,
         grounded.confidence,
         grounded.data_sources_used,
         grounded.missing_data,
         grounded.had_sufficient_data,
         grounded.could_improve_with,
-        grounded.reasoning or None,
+        without_nul(grounded.reasoning) or None,
         grounded.question_type,
         grounded.complexity,
         grounded.was_successful,
@@ -186,11 +184,16 @@ async def record_exchange(conn: asyncpg.Connection, exchange: Exchange) -> UUID:
         exchange.latency_ms,
         answer.input_tokens,
         answer.output_tokens,
-        exchange.engine_error,
+        redact(without_nul(exchange.engine_error)) if exchange.engine_error is not None else None,
         exchange.used_fallback,
         answer.model_calls,
     )
     return feedback_id
+
+
+def without_nul(text: str) -> str:
+    """PostgreSQL text cannot hold NUL; an engine's answer or error could carry one."""
+    return text.replace("\x00", "")
 
 
 async def link_learning_row(conn: asyncpg.Connection, feedback_id: UUID, queue_id: UUID) -> None:

@@ -13,7 +13,8 @@ A thin translator over ``core.chat.ChatCore``:
 - An answer is an ``m.text`` reply (``m.in_reply_to``) with HTML rendered from
   its Markdown and the Markdown as the plain body, then 👍 and ❌ annotations.
   A 👍/❌ by the asker becomes feedback; redacting it undoes the feedback.
-- End-to-end encryption: the key store lives in ``<data_dir>/matrix/store``.
+- End-to-end encryption: the key store lives in ``<data_dir>/matrix/store``, pickled with
+  ``MARQUEE_MATRIX_STORE_PICKLE_KEY`` or a random key kept beside it (never nio's default).
   A bot cannot do interactive verification, so it trusts on membership: it
   encrypts to every device of the members of a room it joined (and only joins
   rooms of allowed users) and decrypts from any device. The allow-list is the
@@ -148,7 +149,11 @@ class MatrixBot:
         """
         homeserver, user_id = self._check_settings()
         await self._state.open()
-        self._client = self._build_client(homeserver, user_id)
+        configured_key = self._settings.matrix_store_pickle_key
+        pickle_key = await self._state.pickle_key(
+            configured_key.get_secret_value() if configured_key is not None else None
+        )
+        self._client = self._build_client(homeserver, user_id, pickle_key)
         try:
             await self._connect(homeserver)
         except asyncio.CancelledError:
@@ -221,9 +226,10 @@ class MatrixBot:
             )
         return settings.matrix_homeserver.rstrip("/"), settings.matrix_user_id
 
-    def _build_client(self, homeserver: str, user_id: str) -> _MarqueeNioClient:
+    def _build_client(self, homeserver: str, user_id: str, pickle_key: str) -> _MarqueeNioClient:
         config = AsyncClientConfig(
             encryption_enabled=True,
+            pickle_key=pickle_key,
             store_sync_tokens=False,  # saved by us, only once a sync's events were handled
             # nio would retry a lost connection forever with a warning each time; we retry ourselves
             # (sends a few times, the sync loop with growing delays) and log once.

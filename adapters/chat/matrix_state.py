@@ -9,7 +9,9 @@
   feedback reactions that counted. A redaction names only the id of the
   reaction it removes, and a redacted event has lost its content, so this map
   is the only way to know which feedback a redaction undoes.
-- ``store/``: matrix-nio's encryption key store (olm account, megolm sessions).
+- ``store/``: matrix-nio's encryption key store (olm account, megolm sessions),
+  pickled with a key of its own (``MARQUEE_MATRIX_STORE_PICKLE_KEY``, or else the
+  random key generated once into ``store_pickle_key``, mode 0600).
 
 Files are small; they are rewritten whole (write to a temporary file, then
 rename) off the event loop.
@@ -21,6 +23,7 @@ import asyncio
 import json
 import logging
 import os
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +34,9 @@ log = logging.getLogger(__name__)
 # Reactions older than this can still be redacted, but nobody does: keep the file small.
 REACTION_RETENTION_SECONDS = 90 * 24 * 3600
 MAX_REMEMBERED_REACTIONS = 20_000
+# What matrix-nio pickles its store with when given no key. A store created before Marquee
+# had a key of its own keeps this one: another key could not open it.
+NIO_DEFAULT_PICKLE_KEY = "DEFAULT_KEY"
 
 
 def _read_json(path: Path) -> Any:
@@ -82,6 +88,7 @@ class MatrixState:
         self._session_file = directory / "session.json"
         self._sync_token_file = directory / "sync_token.json"
         self._reactions_file = directory / "reactions.json"
+        self._pickle_key_file = directory / "store_pickle_key"
         self._reactions: dict[str, RememberedReaction] = {}
         self._write_lock = asyncio.Lock()
 
@@ -99,6 +106,37 @@ class MatrixState:
                 continue
             if reaction.remembered_at >= cutoff:
                 self._reactions[event_id] = reaction
+
+    # --- the key store's pickle key ------------------------------------------------
+
+    async def pickle_key(self, configured: str | None) -> str:
+        """The key the encryption store is pickled with: the setting, else the one kept in the data directory."""
+        if configured:
+            return configured
+        return await asyncio.to_thread(self._kept_pickle_key)
+
+    def _kept_pickle_key(self) -> str:
+        try:
+            kept = self._pickle_key_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            kept = ""
+        if kept:
+            return kept
+        if any(self.store_path.glob("*.db")):
+            log.warning(
+                "Matrix: the key store in %s was created with matrix-nio's default pickle key and keeps it; "
+                "to get a random key, stop Marquee, delete that directory and %s, and start again "
+                "(the bot gets a new device)",
+                self.store_path,
+                self.directory / "session.json",
+            )
+            key = NIO_DEFAULT_PICKLE_KEY
+        else:
+            key = secrets.token_urlsafe(32)
+        descriptor = os.open(self._pickle_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(key)
+        return key
 
     # --- session ------------------------------------------------------------------
 

@@ -1,21 +1,30 @@
-"""The aiohttp app: ``POST /webhooks/{source}``, ``GET /healthz``, ``GET /metrics``; every request in ``api_logs``.
+"""The aiohttp app: ``POST /webhooks/{source}``, ``GET /healthz``, ``GET /metrics``.
 
 Webhook authentication: each source has its own secret, sent as the ``token``
 query parameter (``https://marquee.example/webhooks/plex?token=SECRET``) —
 the one scheme every sender can use, since Plex and the *arr apps can only be
 given a URL. A source without a configured secret is refused.
 
-Every delivery to a known source gets a ``webhook_log`` row: processed,
-ignored (an event Marquee does not use, or a repeated delivery), rejected (bad
-secret, wrong content type, malformed or oversized body, missing fields:
-4xx) or error (the database failed: 503). The writes of one delivery happen in
-one transaction, so nothing is ever half-written.
+Every authenticated delivery gets a ``webhook_log`` row and an ``api_logs``
+row: processed, ignored (an event Marquee does not use, or a repeated
+delivery), rejected (wrong content type, malformed, oversized or too deeply
+nested body, missing fields, values out of range: 4xx) or error (the database
+failed: 503). The writes of one delivery happen in one transaction, so nothing
+is ever half-written.
+
+Anything anyone on the network can send without the secret — a wrong or
+missing token, a source without a secret, an unknown source, ``/healthz`` and
+``/metrics`` — writes no row at all, so a flood cannot grow the database: it is
+counted in memory and in ``/metrics`` (``marquee_http_requests``,
+``marquee_webhook_unauthenticated_total``), and a refused webhook is logged at
+most once a minute per source, with the number refused since.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import hashlib
 import hmac
@@ -57,6 +66,10 @@ PARSERS: dict[str, WebhookParser] = {
 assert set(PARSERS) == WEBHOOK_SOURCES
 
 DATABASE_TIMEOUT_SECONDS = 5.0
+UNAUTHENTICATED_LOG_INTERVAL_SECONDS = 60.0
+# Set by the handler of a request whose work is worth a row in api_logs (an authenticated
+# webhook delivery); the middleware reads it after the handler, in the same task.
+_AUTHENTICATED: contextvars.ContextVar[bool] = contextvars.ContextVar("marquee_authenticated", default=False)
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,7 @@ class Metrics:
     requests: Counter
     latency: Histogram
     deliveries: Counter
+    unauthenticated: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -94,12 +108,44 @@ class Metrics:
                 ["source", "status"],
                 registry=registry,
             ),
+            unauthenticated=Counter(
+                "marquee_webhook_unauthenticated",
+                "Webhook requests refused for a missing or wrong secret, or to an unknown source",
+                ["source"],
+                registry=registry,
+            ),
+        )
+
+
+class RefusalLog:
+    """One log line a minute per source for refused unauthenticated requests, with the count since."""
+
+    def __init__(self, interval_seconds: float = UNAUTHENTICATED_LOG_INTERVAL_SECONDS) -> None:
+        self._interval = interval_seconds
+        self._last_logged: dict[str, float] = {}
+        self._since: dict[str, int] = {}
+
+    def refused(self, source: str, reason: str, remote: str | None) -> None:
+        now = time.monotonic()
+        self._since[source] = self._since.get(source, 0) + 1
+        last = self._last_logged.get(source)
+        if last is not None and now - last < self._interval:
+            return
+        count = self._since.pop(source)
+        self._last_logged[source] = now
+        log.warning(
+            "refused %d unauthenticated webhook request(s) to %s since the last report (latest: %s, from %s)",
+            count,
+            source,
+            reason,
+            remote or "unknown address",
         )
 
 
 POOL_KEY = web.AppKey("pool", asyncpg.Pool)
 CONFIG_KEY = web.AppKey("config", WebhookConfig)
 METRICS_KEY = web.AppKey("metrics", Metrics)
+REFUSALS_KEY = web.AppKey("refusals", RefusalLog)
 
 
 def _route_name(request: web.Request) -> str:
@@ -113,6 +159,7 @@ async def _log_requests(
 ) -> web.StreamResponse:
     started = time.perf_counter()
     status, error = 500, None
+    _AUTHENTICATED.set(False)
     try:
         response = await handler(request)
         status = response.status
@@ -130,21 +177,28 @@ async def _log_requests(
         route = _route_name(request)
         metrics.requests.labels(route, request.method, str(status)).inc()
         metrics.latency.labels(route).observe(elapsed)
-        # The path only: the query string carries the webhook secret.
-        try:
-            await asyncio.wait_for(
-                record_api_call(
-                    request.app[POOL_KEY],
-                    request.path[:300],
-                    request.method,
-                    status,
-                    int(elapsed * 1000),
-                    error,
-                ),
-                DATABASE_TIMEOUT_SECONDS,
-            )
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("could not write api_logs for %s %s: %s", request.method, request.path, exc)
+        # Anyone can send an unauthenticated request: a row each would let a flood grow the
+        # database. Those are counted above and nowhere else.
+        if _AUTHENTICATED.get():
+            await _record_api_call(request, status, elapsed, error)
+
+
+async def _record_api_call(request: web.Request, status: int, elapsed: float, error: str | None) -> None:
+    # The path only: the query string carries the webhook secret.
+    try:
+        await asyncio.wait_for(
+            record_api_call(
+                request.app[POOL_KEY],
+                request.path[:300],
+                request.method,
+                status,
+                int(elapsed * 1000),
+                error,
+            ),
+            DATABASE_TIMEOUT_SECONDS,
+        )
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        log.warning("could not write api_logs for %s %s: %s", request.method, request.path, exc)
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes | None:
@@ -179,28 +233,46 @@ async def _reject(
     return _answer(status, "rejected", event, message)
 
 
+def _refuse_unauthenticated(request: web.Request, source: str, status: int, message: str) -> web.Response:
+    """Counted and logged (once a minute per source), never written: no row for what anyone can send."""
+    counted_as = source if source in PARSERS else "unknown"
+    request.app[METRICS_KEY].unauthenticated.labels(counted_as).inc()
+    request.app[REFUSALS_KEY].refused(counted_as, message, request.remote)
+    if status == 404:
+        return _answer(404, "unknown source", detail=message)
+    return _answer(status, "rejected", detail=message)
+
+
 async def handle_webhook(request: web.Request) -> web.Response:
     source = request.match_info["source"]
     if source not in PARSERS:
-        return _answer(404, "unknown source", detail=f"no webhooks are accepted for {source[:50]!r}")
+        return _refuse_unauthenticated(request, source, 404, f"no webhooks are accepted for {source[:50]!r}")
     config = request.app[CONFIG_KEY]
     secret = config.secrets.get(source)
     if not secret:
-        return await _reject(
+        return _refuse_unauthenticated(
             request, source, 403, f"{source} webhooks are not enabled (no secret configured)"
         )
     token = request.query.get("token", "")
     if not hmac.compare_digest(token.encode(), secret.encode()):
-        return await _reject(request, source, 401, "missing or wrong token")
+        return _refuse_unauthenticated(request, source, 401, "missing or wrong token")
+    _AUTHENTICATED.set(True)
     body = await _read_body(request, config.max_body_bytes)
     if body is None:
         return await _reject(request, source, 413, f"body larger than {config.max_body_bytes} bytes")
 
     received_at = datetime.now(UTC)
     try:
-        event = PARSERS[source](body, request.headers.get("Content-Type", ""), received_at)
+        # Off the event loop: decoding and validating up to max_body_bytes is CPU work.
+        event = await asyncio.to_thread(
+            PARSERS[source], body, request.headers.get("Content-Type", ""), received_at
+        )
     except PayloadError as exc:
         return await _reject(request, source, exc.status, str(exc))
+    except (ValueError, OverflowError, RecursionError, LookupError, TypeError) as exc:
+        # A value no parser expected (a number past any range, say): the sender's data, not a 500.
+        log.debug("webhook from %s could not be read", source, exc_info=True)
+        return await _reject(request, source, 400, f"payload could not be read ({type(exc).__name__})")
 
     delivery_key = hashlib.sha256(body).hexdigest()
     pool = request.app[POOL_KEY]
@@ -219,8 +291,9 @@ async def handle_webhook(request: web.Request) -> web.Response:
             await record_webhook(
                 conn, source, outcome, event_type=event.event_type, error=note, delivery_key=delivery_key
             )
-    except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
-        # Values the schema refuses (an out-of-range number, say): the sender's data, not our failure.
+    except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, OverflowError) as exc:
+        # Values the schema refuses (a year of 2**40 does not fit an integer column, and asyncpg
+        # says so with OverflowError while copying): the sender's data, not our failure.
         return await _reject(request, source, 422, f"payload values refused: {exc}", event.event_type)
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         log.error("webhook from %s not stored: %s", source, exc)
@@ -252,6 +325,7 @@ def build_app(pool: asyncpg.Pool, config: WebhookConfig) -> web.Application:
     app[POOL_KEY] = pool
     app[CONFIG_KEY] = config
     app[METRICS_KEY] = Metrics.create()
+    app[REFUSALS_KEY] = RefusalLog()
     app.router.add_post("/webhooks/{source}", handle_webhook)
     app.router.add_get("/healthz", handle_health)
     app.router.add_get("/metrics", handle_metrics)

@@ -3,13 +3,19 @@
 Only transient failures are retried (connection errors, timeouts, 5xx, 429);
 a refused token or an answer that is not what the service documents fails at
 once with a message naming the service, never the token.
+
+Errors are classified into short messages ("Tautulli refused the API key",
+"Tautulli answered something that is not JSON", "too many redirects", "could not
+connect", "timed out"): the text of aiohttp's exceptions carries the request URL,
+and with it a key sent as a query parameter (Tautulli's ``apikey``), so it is
+never copied into an error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import aiohttp
@@ -23,6 +29,10 @@ log = logging.getLogger(__name__)
 ModelT = TypeVar("ModelT")
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+# A service's own way of saying "wrong key" on a status that is not 401/403 (Tautulli: a 400
+# with ``{"response": {"result": "error", "message": "Invalid apikey"}}``): True means refused.
+RefusalCheck = Callable[[int, bytes], bool]
 
 
 class ServiceClient:
@@ -38,8 +48,15 @@ class ServiceClient:
         timeout_seconds: float = 30.0,
         retries: int = 2,
         retry_delay_seconds: float = 1.0,
+        label: str | None = None,
+        credential: str = "API key",
+        is_refusal: RefusalCheck | None = None,
     ) -> None:
         self.service = service
+        # How people write the service's name, and what its secret is called, in messages.
+        self.label = label or service.capitalize()
+        self.credential = credential
+        self._is_refusal = is_refusal
         self.base_url = base_url.rstrip("/")
         self._headers = dict(headers or {})
         # Query parameters sent on every request (Tautulli's apikey); never logged.
@@ -69,15 +86,17 @@ class ServiceClient:
             try:
                 async with self._session.get(url, params=query) as response:
                     if response.status in (401, 403):
-                        raise SyncError(
-                            f"{self.service} refused the credentials (HTTP {response.status} on {path}); "
-                            "check the API key or token"
-                        )
+                        raise SyncError(f"{self.refused()} (HTTP {response.status} on {path})")
                     if response.status in RETRYABLE_STATUS and attempt < self._retries:
                         raise _Transient(f"HTTP {response.status}")
                     if response.status >= 400:
-                        raise SyncError(f"{self.service} answered HTTP {response.status} on {path}")
+                        body = await response.content.read(65536)
+                        if self._is_refusal is not None and self._is_refusal(response.status, body):
+                            raise SyncError(f"{self.refused()} (HTTP {response.status} on {path})")
+                        raise SyncError(f"{self.label} answered HTTP {response.status} on {path}")
                     return await response.read()
+            except aiohttp.TooManyRedirects:
+                raise SyncError(f"{self.label} on {path}: too many redirects") from None
             except (
                 _Transient,
                 aiohttp.ClientConnectionError,
@@ -86,10 +105,16 @@ class ServiceClient:
             ) as exc:
                 reason = _describe(exc)
                 if attempt >= self._retries:
-                    raise SyncError(f"{self.service} is unreachable on {path}: {reason}") from None
+                    raise SyncError(f"{self.label} is unreachable on {path}: {reason}") from None
                 attempt += 1
-                log.info("%s %s: %s; retry %d of %d", self.service, path, reason, attempt, self._retries)
+                log.info("%s %s: %s; retry %d of %d", self.label, path, reason, attempt, self._retries)
                 await asyncio.sleep(self._retry_delay * 2 ** (attempt - 1))
+            except aiohttp.ClientError as exc:
+                # Any other client error (a bad redirect target, an invalid URL): its text names the URL.
+                raise SyncError(f"{self.label} on {path}: request failed ({type(exc).__name__})") from None
+
+    def refused(self) -> str:
+        return f"{self.label} refused the {self.credential}"
 
     async def get_model(
         self, path: str, adapter: TypeAdapter[ModelT], params: Mapping[str, Any] | None = None
@@ -101,8 +126,10 @@ class ServiceClient:
         try:
             return adapter.validate_json(body)
         except ValidationError as exc:
+            if exc.errors()[0]["type"] == "json_invalid":
+                raise SyncError(f"{self.label} answered something that is not JSON on {path}") from None
             raise SyncError(
-                f"{self.service} answered {path} with something unexpected ({first_validation_error(exc)})"
+                f"{self.label} answered {path} with something unexpected ({first_validation_error(exc)})"
             ) from None
 
 
@@ -113,5 +140,8 @@ class _Transient(Exception):
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "timed out"
-    # aiohttp's connection errors name host and port, never the query string.
-    return str(exc) or type(exc).__name__
+    if isinstance(exc, _Transient):
+        return str(exc)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "the answer was cut off"
+    return "could not connect"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -30,11 +31,38 @@ def require_content_type(content_type: str, allowed: tuple[str, ...], source: st
         )
 
 
+# No service nests its payload more than a dozen levels; Python's json module recurses once per
+# level and fails with RecursionError somewhere near a thousand.
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def check_json_depth(text: str, source: str, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Refuse JSON nested deeper than ``max_depth`` before any parser recurses into it."""
+    # Only the brackets outside strings count: strings are dropped, then everything else.
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if len(brackets) <= max_depth:
+        return
+    depth = 0
+    for bracket in brackets:
+        depth += 1 if bracket in "[{" else -1
+        if depth > max_depth:
+            raise PayloadError(f"{source} webhook body is nested deeper than {max_depth} levels")
+
+
 def decode_json_object(body: bytes, source: str) -> dict[str, Any]:
     try:
-        decoded = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PayloadError(f"{source} webhook body is not UTF-8 text") from None
+    check_json_depth(text, source)
+    try:
+        decoded = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise PayloadError(f"{source} webhook body is not valid JSON ({exc})") from None
+    except RecursionError:  # the depth check should make this unreachable; a 4xx all the same
+        raise PayloadError(f"{source} webhook body is nested too deeply") from None
     if not isinstance(decoded, dict):
         raise PayloadError(f"{source} webhook body must be a JSON object")
     return decoded

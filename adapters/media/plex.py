@@ -274,6 +274,8 @@ class PlexSyncJob:
             headers={"X-Plex-Token": self.settings.token, "Accept": "application/json"},
             timeout_seconds=self.settings.timeout_seconds,
             retry_delay_seconds=self.settings.retry_delay_seconds,
+            label="Plex",
+            credential="token",
         )
 
     async def run(self, context: SyncContext) -> dict[str, int]:
@@ -445,10 +447,21 @@ class PlexWebhook(_PlexModel):
     metadata: PlexItem | None = Field(default=None, alias="Metadata")
 
 
+MAX_MULTIPART_PARTS = 4
+_NESTED_MULTIPART = re.compile(rb"(?im)^content-type:\s*multipart/")
+
+
 def extract_multipart_payload(body: bytes, content_type: str) -> bytes:
     """The ``payload`` field of Plex's multipart/form-data delivery (a thumbnail part may follow)."""
     if media_type_of(content_type) != "multipart/form-data" or "boundary=" not in content_type:
         raise PayloadError("Plex webhooks must be multipart/form-data with a 'payload' field", status=415)
+    # Plex sends a payload part and at most a thumbnail, never a nested multipart: anything more
+    # is refused before the email parser (which recurses into nested parts) sees it.
+    boundary = content_type.split("boundary=", 1)[1].split(";", 1)[0].strip().strip('"')
+    if not boundary or body.count(b"--" + boundary.encode("utf-8", "replace")) > MAX_MULTIPART_PARTS + 1:
+        raise PayloadError(f"Plex webhook has more than {MAX_MULTIPART_PARTS} parts")
+    if _NESTED_MULTIPART.search(body):
+        raise PayloadError("Plex webhook parts must not be multipart themselves")
     header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + body)
     if not message.is_multipart():

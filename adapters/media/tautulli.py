@@ -10,6 +10,7 @@ same play arriving both ways is one row.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from core.ingest.plays import upsert_plays
 from core.ingest.records import BandwidthRecord, MediaRecord, MediaType, PlayRecord, UserRecord
 from core.ingest.users import upsert_user
 from core.ingest.webhooks import WebhookEvent
+from core.redaction import redact
 from core.sync.jobs import SyncContext, SyncError
 
 SERVICE = "tautulli"
@@ -174,6 +176,19 @@ class TautulliSettings:
     page_size: int = 1000
 
 
+def _names_the_key(message: str) -> bool:
+    return "apikey" in message.lower().replace(" ", "")
+
+
+def is_key_refusal(status: int, body: bytes) -> bool:
+    """Tautulli answers a wrong key with HTTP 400 and ``{"response": {"result": "error", "message": "Invalid apikey"}}``."""
+    try:
+        message = json.loads(body)["response"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return isinstance(message, str) and _names_the_key(message)
+
+
 class TautulliSyncJob:
     name = SERVICE
 
@@ -187,12 +202,18 @@ class TautulliSyncJob:
             f"{self.settings.url.rstrip('/')}",
             params={"apikey": self.settings.api_key},
             timeout_seconds=self.settings.timeout_seconds,
+            label="Tautulli",
+            is_refusal=is_key_refusal,
         )
 
     async def _call(self, client: ServiceClient, adapter: TypeAdapter[Any], cmd: str, **params: Any) -> Any:
         envelope = await client.get_model("/api/v2", adapter, {"cmd": cmd, **params})
         if envelope.response.result != "success" or envelope.response.data is None:
-            raise SyncError(f"tautulli refused {cmd}: {envelope.response.message or 'no data'}")
+            message = envelope.response.message or "no data"
+            if _names_the_key(message):
+                raise SyncError("Tautulli refused the API key")
+            # Tautulli's own words, redacted and short: a proxy in between may echo the request.
+            raise SyncError(f"Tautulli refused {cmd}: {redact(message)[:200]}")
         return envelope.response.data
 
     async def run(self, context: SyncContext) -> dict[str, int]:

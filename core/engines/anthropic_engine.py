@@ -30,6 +30,7 @@ import anthropic
 from pydantic import BaseModel, Field, ValidationError
 
 from core.engines.base import EngineAnswer, SelfAssessment, ToolCall, ToolRunner, Turn
+from core.redaction import redact
 from core.scope import Scope
 from core.tools.base import ToolError
 
@@ -106,7 +107,8 @@ def tool_result_payload(result: Any) -> str:
         "rows_total": len(result.rows),
         "data_gaps": result.coverage.gaps,
     }
-    return json.dumps(payload, default=_json_default, ensure_ascii=False)
+    # Nothing stored may carry a secret to the model, whichever column it sits in.
+    return redact(json.dumps(payload, default=_json_default, ensure_ascii=False))
 
 
 def retry_delay(error: anthropic.APIStatusError | None, attempt: int, base: float, cap: float) -> float:
@@ -357,7 +359,7 @@ class AnthropicEngine:
                 "type": "tool_result",
                 "tool_use_id": tool_use_id,
                 "is_error": True,
-                "content": call.error or "no result",
+                "content": redact(call.error or "no result"),
             }
         return {
             "type": "tool_result",

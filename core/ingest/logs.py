@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from core.redaction import redact_optional
+
 WEBHOOK_SOURCES = frozenset({"plex", "jellyfin", "tautulli", "overseerr", "jellyseerr", "radarr", "sonarr"})
 
 _INSERT_WEBHOOK = """
@@ -29,7 +31,7 @@ async def record_webhook(
     error: str | None = None,
     delivery_key: str | None = None,
 ) -> None:
-    await conn.execute(_INSERT_WEBHOOK, source, event_type, status, error, delivery_key)
+    await conn.execute(_INSERT_WEBHOOK, source, event_type, status, redact_optional(error), delivery_key)
 
 
 async def lock_delivery(conn: asyncpg.Connection, source: str, delivery_key: str) -> None:
@@ -52,4 +54,6 @@ async def record_api_call(
     response_time_ms: int | None,
     error_message: str | None = None,
 ) -> None:
-    await conn.execute(_INSERT_API_LOG, endpoint, method, status_code, response_time_ms, error_message)
+    await conn.execute(
+        _INSERT_API_LOG, endpoint, method, status_code, response_time_ms, redact_optional(error_message)
+    )

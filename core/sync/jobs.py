@@ -11,6 +11,7 @@ import asyncpg
 
 from core.ingest.stats import refresh_user_stats_in_parallel
 from core.progress import ProgressCallback
+from core.redaction import redact
 from core.sync import schedule
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,8 @@ async def run_job(pool: asyncpg.Pool, job: SyncJob, *, progress: ProgressCallbac
             stats_written = await refresh_user_stats_in_parallel(pool)
         counts["user_stats_changed"] = stats_written
     except Exception as exc:
-        message = str(exc) if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"
+        # Redacted here as well as where it is stored: an unexpected exception's text may carry a URL.
+        message = redact(str(exc) if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}")
         log.warning("sync %s failed: %s", job.name, message)
         if not isinstance(exc, SyncError):
             log.debug("sync %s failure detail", job.name, exc_info=True)

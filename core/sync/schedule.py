@@ -8,6 +8,8 @@ from typing import Any
 
 import asyncpg
 
+from core.redaction import redact
+
 _REGISTER = """
 INSERT INTO sync_schedule (integration, interval_seconds) VALUES ($1, $2)
 ON CONFLICT (integration) DO UPDATE SET interval_seconds = excluded.interval_seconds
@@ -62,7 +64,7 @@ async def record_success(pool: asyncpg.Pool, integration: str, run_at: datetime)
 
 
 async def record_failure(pool: asyncpg.Pool, integration: str, run_at: datetime, error: str) -> None:
-    await pool.execute(_FAILURE, integration, error)
+    await pool.execute(_FAILURE, integration, redact(error))
 
 
 async def load_states(pool: asyncpg.Pool, integrations: list[str]) -> dict[str, ScheduleState]:

@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel, Field
 
+from core.redaction import redact
 from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
 from core.tools.coverage import add_null_share, note_if_empty
@@ -27,6 +28,14 @@ from core.tools.phrasing import listing, period_label, plural, with_gaps
 from core.tools.records import plain_rows
 
 ADMIN: frozenset[Mode] = frozenset({"admin"})
+
+
+def _without_secrets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored errors redacted again on the way out: rows written before redaction existed may hold a key."""
+    for row in rows:
+        if isinstance(row.get("last_error"), str):
+            row["last_error"] = redact(row["last_error"])
+    return rows
 
 
 class IntegrationParams(BaseModel):
@@ -68,10 +77,14 @@ async def integration_health(conn: asyncpg.Connection, scope: Scope, p: Integrat
         "failing": [r["integration"] for r in syncs if r["failing"]],
         "overdue": [r["integration"] for r in syncs if r["overdue"]],
         "webhook_sources_failing": [r["source"] for r in webhooks if r["failed"]],
-        "webhooks_last_24h": plain_rows(webhooks, scope.timezone),
+        "webhooks_last_24h": _without_secrets(plain_rows(webhooks, scope.timezone)),
     }
     return ToolResult(
-        "integration_health", p.model_dump(mode="json"), plain_rows(syncs, scope.timezone), coverage, summary
+        "integration_health",
+        p.model_dump(mode="json"),
+        _without_secrets(plain_rows(syncs, scope.timezone)),
+        coverage,
+        summary,
     )
 
 
@@ -185,7 +198,11 @@ async def api_error_rate(conn: asyncpg.Connection, scope: Scope, p: ApiErrorPara
     summary["error_rate"] = round(totals["errors"] / totals["calls"], 4) if totals["calls"] else None
     summary["period"] = period.as_dict()
     return ToolResult(
-        "api_error_rate", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
+        "api_error_rate",
+        p.model_dump(mode="json"),
+        _without_secrets(plain_rows(rows, scope.timezone)),
+        coverage,
+        summary,
     )
 
 

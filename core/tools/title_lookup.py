@@ -42,6 +42,11 @@ NEAR_SIMILARITY_THRESHOLD = 0.15
 EDIT_SIMILARITY = 0.75
 
 
+# The longest title anyone asks about, and more. Longer text is cut before it reaches
+# similarity(): trigram matching costs grow with it (a 60 KB "something like …" took 13 s).
+MAX_TITLE_CHARS = 200
+
+
 def _contains_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -54,7 +59,7 @@ async def find_title(
 
     Runs inside the tool's transaction: the threshold is set for that transaction only.
     """
-    text = title.strip()
+    text = title.strip()[:MAX_TITLE_CHARS].strip()
     if not text:
         return None
     record: asyncpg.Record | None = await conn.fetchrow(_EXACT_TITLE, text, list(media_types))

@@ -276,7 +276,9 @@ async def test_the_daily_token_budget_replies_kindly(db_pool: asyncpg.Pool, peop
     )
     first = await assistant.handle(ask("question 1"))
     second = await assistant.handle(ask("question 2"))
+    # The next day: yesterday's usage stays with yesterday.
     await db_pool.execute("UPDATE ai_conversation_feedback SET created_at = created_at - interval '2 days'")
+    await db_pool.execute("UPDATE user_daily_usage SET usage_date = usage_date - 2")
     third = await assistant.handle(ask("question 3"))
 
     assert (first.kind, second.kind, third.kind) == ("answer", "rate_limited", "answer")

@@ -225,18 +225,26 @@ async def assert_rejected(response: Any, status: int, db_pool: asyncpg.Pool, sou
         assert await db_pool.fetchval(f"SELECT count(*) FROM {table}") == 0, table
 
 
+async def assert_refused_without_a_row(response: Any, status: int, db_pool: asyncpg.Pool) -> None:
+    """Unauthenticated: refused, counted in /metrics, and no row anywhere (a flood must not grow the database)."""
+    assert response.status == status, await response.text()
+    for table in ("webhook_log", "api_logs", "users", "media_items", "watch_history", "deletion_log"):
+        assert await db_pool.fetchval(f"SELECT count(*) FROM {table}") == 0, table
+
+
 async def test_wrong_secret_is_refused(client: TestClient, db_pool: asyncpg.Pool) -> None:
     response = await client.post(
         url("radarr", "guess"),
         data=json.dumps(payload("radarr-webhook-movie-file-delete.json")),
         headers={"Content-Type": "application/json"},
     )
-    await assert_rejected(response, 401, db_pool, "radarr")
+    await assert_refused_without_a_row(response, 401, db_pool)
+    assert (await response.json())["status"] == "rejected"
 
 
 async def test_missing_secret_is_refused(client: TestClient, db_pool: asyncpg.Pool) -> None:
     response = await client.post("/webhooks/sonarr", data=b"{}", headers={"Content-Type": "application/json"})
-    await assert_rejected(response, 401, db_pool, "sonarr")
+    await assert_refused_without_a_row(response, 401, db_pool)
 
 
 async def test_malformed_json_is_refused(client: TestClient, db_pool: asyncpg.Pool) -> None:
@@ -301,12 +309,9 @@ async def test_values_the_schema_refuses_roll_back_the_whole_delivery(
     await assert_rejected(await post_json(client, "radarr", body), 422, db_pool, "radarr")
 
 
-async def test_unknown_source_is_404_with_an_api_log_only(client: TestClient, db_pool: asyncpg.Pool) -> None:
+async def test_unknown_source_is_404_without_a_row(client: TestClient, db_pool: asyncpg.Pool) -> None:
     response = await post_json(client, "emby", {"Event": "x"})
-    assert response.status == 404
-    assert await db_pool.fetchval("SELECT count(*) FROM webhook_log") == 0
-    logged = await db_pool.fetchrow("SELECT * FROM api_logs")
-    assert (logged["endpoint"], logged["method"], logged["status_code"]) == ("/webhooks/emby", "POST", 404)
+    await assert_refused_without_a_row(response, 404, db_pool)
 
 
 async def test_a_source_without_a_secret_is_not_enabled(db_pool: asyncpg.Pool) -> None:
@@ -319,21 +324,23 @@ async def test_a_source_without_a_secret_is_not_enabled(db_pool: asyncpg.Pool) -
         response = await other.post(
             "/webhooks/radarr?token=", data=b"{}", headers={"Content-Type": "application/json"}
         )
-        await assert_rejected(response, 403, db_pool, "radarr")
+        await assert_refused_without_a_row(response, 403, db_pool)
+        assert "not enabled" in (await response.json())["detail"]
 
 
 # --- the rest of the server --------------------------------------------------------
 
 
-async def test_every_request_is_in_api_logs_without_the_token(
+async def test_every_authenticated_delivery_is_in_api_logs_without_the_token(
     client: TestClient, db_pool: asyncpg.Pool
 ) -> None:
     await post_json(client, "radarr", payload("radarr-webhook-movie-file-delete.json"))
-    await client.get("/healthz")
+    await post_json(client, "radarr", b"{", "application/json")
+    await client.get("/healthz")  # anyone can ask: counted in /metrics, not written
     rows = await db_pool.fetch("SELECT endpoint, method, status_code FROM api_logs ORDER BY created_at")
     assert [(r["endpoint"], r["method"], r["status_code"]) for r in rows] == [
         ("/webhooks/radarr", "POST", 200),
-        ("/healthz", "GET", 200),
+        ("/webhooks/radarr", "POST", 400),
     ]
 
 

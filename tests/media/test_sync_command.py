@@ -55,5 +55,5 @@ async def test_sync_command_exit_code_is_1_when_a_job_fails(
         monkeypatch.setenv("MARQUEE_PLEX_TOKEN", "wrong-token")
         code = await asyncio.to_thread(main, ["sync"])
     out = capsys.readouterr().out
-    assert code == 1 and "plex: FAILED" in out and "refused the credentials" in out
+    assert code == 1 and "plex: FAILED" in out and "refused the token" in out
     assert "wrong-token" not in out

@@ -22,8 +22,10 @@ gets a question back with ``why_failed='ambiguous_query'``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -36,6 +38,10 @@ from core.scope import Scope
 from core.tools.base import Tool, ToolError, ToolNotAllowed, ToolResult
 
 log = logging.getLogger(__name__)
+
+# One thread for the process: routes are computed one at a time, so a burst of questions costs
+# one core at most and the event loop none.
+_ROUTING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="offline-routing")
 
 # A match score at or above this is as good as the spec's own wording.
 FULL_MATCH = 0.85
@@ -95,9 +101,10 @@ class OfflineEngine:
         self, question: str, scope: Scope, history: list[Turn], tools: ToolRunner
     ) -> EngineAnswer:
         now = self._clock().astimezone(scope.timezone)
-        route = self.router.route(question, scope.mode, now)
-        if route.kind == "unsupported":
-            route = self._follow_up(question, route, scope, history, now) or route
+        # Routing is pure CPU (fuzzy matching, date parsing): it runs on the engine's own thread,
+        # not on the event loop that Discord, Matrix and the webhooks share.
+        loop = asyncio.get_running_loop()
+        route = await loop.run_in_executor(_ROUTING, self._choose_route, question, scope, history, now)
         if route.kind == "unsupported":
             return self._unsupported(route, scope)
         if route.kind in ("needs_admin", "needs_personal"):
@@ -106,6 +113,12 @@ class OfflineEngine:
         if route.missing_required:
             return self._ask_for_missing(route)
         return await self._run(route, tools, scope)
+
+    def _choose_route(self, question: str, scope: Scope, history: list[Turn], now: datetime) -> Route:
+        route = self.router.route(question, scope.mode, now)
+        if route.kind == "unsupported":
+            route = self._follow_up(question, route, scope, history, now) or route
+        return route
 
     # -- the paths ------------------------------------------------------------------------
     def _follow_up(
