@@ -193,7 +193,6 @@ async def run_marquee(settings: Settings, stopping: asyncio.Event | None = None)
         install_stop_signals(stopping)
     from bot.database import open_database
     from bot.wiring import build_assistant
-
     from core.tools.database_wall import ToolDatabase
 
     pool: asyncpg.Pool = await open_database(settings)

@@ -59,7 +59,9 @@ def choose_engine_name(settings: Settings) -> str:
     return settings.engine
 
 
-async def build_assistant(settings: Settings, pool: asyncpg.Pool, tools: ToolDatabase | None = None) -> Assistant:
+async def build_assistant(
+    settings: Settings, pool: asyncpg.Pool, tools: ToolDatabase | None = None
+) -> Assistant:
     """The Assistant every adapter and CLI command uses; ``engine=auto`` picks anthropic when a key is set.
 
     Tools run on ``tools``, the engine's own pool (opened from ``pool`` on first use when not given).

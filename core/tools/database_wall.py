@@ -78,7 +78,9 @@ class ToolDatabase:
     async def _connect(self, login: EngineLogin) -> asyncpg.Pool:
         args, kwargs = _connect_arguments(self._owner)
         kwargs.update(user=login.role_name, password=login.password)
-        pool = await asyncpg.create_pool(*args, min_size=1, max_size=self._max_size, init=init_connection, **kwargs)
+        pool = await asyncpg.create_pool(
+            *args, min_size=1, max_size=self._max_size, init=init_connection, **kwargs
+        )
         assert pool is not None
         return pool
 
@@ -109,12 +111,14 @@ class ToolDatabase:
     async def enter(self, conn: asyncpg.Connection, scope: Scope) -> None:
         """Inside an open transaction on an engine connection: enter this scope (verified by the database)."""
         _, login = await self._open()
-        await conn.execute("SELECT analytics.enter_scope($1)", login.scope_token(scope, conn.get_server_pid()))
+        await conn.execute(
+            "SELECT analytics.enter_scope($1)", login.scope_token(scope, conn.get_server_pid())
+        )
 
     @asynccontextmanager
-    async def scoped(self, scope: Scope, *, statement_timeout: str, random_page_cost: float) -> AsyncIterator[
-        asyncpg.Connection
-    ]:
+    async def scoped(
+        self, scope: Scope, *, statement_timeout: str, random_page_cost: float
+    ) -> AsyncIterator[asyncpg.Connection]:
         """A read-only transaction on an engine connection, in this scope."""
         async with self.connection() as conn, conn.transaction():
             await self.enter(conn, scope)

@@ -48,7 +48,9 @@ async def run_tool(
         params = tool.params.model_validate(arguments or {})
     except ValidationError as error:
         raise ToolInputError(f"invalid arguments for {name}: {_readable(error)}") from error
-    async with tools.scoped(scope, statement_timeout=STATEMENT_TIMEOUT, random_page_cost=RANDOM_PAGE_COST) as conn:
+    async with tools.scoped(
+        scope, statement_timeout=STATEMENT_TIMEOUT, random_page_cost=RANDOM_PAGE_COST
+    ) as conn:
         try:
             result = await tool.run(conn, scope, params)
         except asyncpg.QueryCanceledError as error:

@@ -54,7 +54,8 @@ async def server(db_pool: asyncpg.Pool) -> Server:
             "INSERT INTO media_items (title, media_type, year) VALUES ('Heat', 'movie', 1995) RETURNING id"
         )
         await conn.execute(
-            "INSERT INTO media_external_ids (service, external_id, media_item_id) VALUES ('plex', '1', $1)", movie
+            "INSERT INTO media_external_ids (service, external_id, media_item_id) VALUES ('plex', '1', $1)",
+            movie,
         )
         for name, plays in [("alice", 3), ("bob", 2)]:
             for n in range(plays):
@@ -71,7 +72,9 @@ async def server(db_pool: asyncpg.Pool) -> Server:
                 "INSERT INTO content_requests (title, media_type, requested_by_user_id) VALUES ('Ronin', 'movie', $1)",
                 users[name],
             )
-            await conn.execute("INSERT INTO bandwidth_logs (user_id, bytes_transferred) VALUES ($1, 10)", users[name])
+            await conn.execute(
+                "INSERT INTO bandwidth_logs (user_id, bytes_transferred) VALUES ($1, 10)", users[name]
+            )
         await conn.execute(
             "INSERT INTO chat_history (user_id, platform, conversation_id, role, content)"
             " VALUES ($1, 'discord', 'dm', 'user', 'my secret question')",
@@ -79,7 +82,9 @@ async def server(db_pool: asyncpg.Pool) -> Server:
         )
         await conn.execute("INSERT INTO sync_schedule (integration, last_error) VALUES ('plex', 'boom')")
         await conn.execute("INSERT INTO webhook_log (source, status) VALUES ('plex', 'processed')")
-        await conn.execute("INSERT INTO api_logs (user_id, endpoint, method) VALUES ($1, '/x', 'GET')", users["root"])
+        await conn.execute(
+            "INSERT INTO api_logs (user_id, endpoint, method) VALUES ($1, '/x', 'GET')", users["root"]
+        )
         await conn.execute("INSERT INTO deletion_log (title) VALUES ('Gone')")
     return Server(users)
 
@@ -136,7 +141,9 @@ async def test_tools_log_in_as_an_unprivileged_role_that_cannot_reach_the_owner(
         assert await conn.fetchval("SELECT current_user") == login.role_name
     role = await db_pool.fetchrow("SELECT * FROM pg_roles WHERE rolname = $1", login.role_name)
     assert role["rolcanlogin"]
-    assert not any(role[a] for a in ("rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication", "rolbypassrls"))
+    assert not any(
+        role[a] for a in ("rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication", "rolbypassrls")
+    )
     member_of = await db_pool.fetch(
         "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid"
         " WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = $1)",
@@ -178,12 +185,18 @@ def scram_matches(stored: str, password: str) -> bool:
     )
 
 
-async def test_a_tool_runs_as_the_engine_role(db_pool: asyncpg.Pool, tool_database: ToolDatabase, server: Server) -> None:
+async def test_a_tool_runs_as_the_engine_role(
+    db_pool: asyncpg.Pool, tool_database: ToolDatabase, server: Server
+) -> None:
     login = await read_engine_login(db_pool)
-    async with tool_database.scoped(server.scope("alice"), statement_timeout="5s", random_page_cost=1.1) as conn:
+    async with tool_database.scoped(
+        server.scope("alice"), statement_timeout="5s", random_page_cost=1.1
+    ) as conn:
         assert await conn.fetchval("SELECT current_user") == login.role_name
         assert await visible_plays(conn) == {server.users["alice"]: 3}
-    result = await run_tool(tool_database, server.scope("alice"), CATALOGUE, "watch_time", {"start": "2000-01-01"})
+    result = await run_tool(
+        tool_database, server.scope("alice"), CATALOGUE, "watch_time", {"start": "2000-01-01"}
+    )
     assert result.summary["sessions"] == 3
 
 
@@ -202,7 +215,9 @@ async def test_set_config_no_longer_changes_the_scope(tool_database: ToolDatabas
         assert await conn.fetchval("SELECT analytics.current_scope_user()") == server.users["alice"]
 
 
-async def test_the_scope_store_cannot_be_written_or_read_directly(tool_database: ToolDatabase, server: Server) -> None:
+async def test_the_scope_store_cannot_be_written_or_read_directly(
+    tool_database: ToolDatabase, server: Server
+) -> None:
     bob = server.users["bob"]
     for attack in [
         f"x'; UPDATE marquee_wall.active_scope SET user_id = '{bob}'; --",
@@ -232,7 +247,9 @@ async def test_a_forged_or_replayed_token_is_refused(
             "signed with a guessed key": guessed.scope_token(server.scope("bob"), pid),
             "another connection's token": login.scope_token(server.scope("bob"), pid + 1),
             "expired": login.scope_token(server.scope("bob"), pid, now=0),
-            "admin mode for a member, genuinely signed": signed_token(login, server.users["alice"], "admin", pid),
+            "admin mode for a member, genuinely signed": signed_token(
+                login, server.users["alice"], "admin", pid
+            ),
             "not a token": "'; SELECT 1; --",
         }
         for what, token in forgeries.items():
@@ -262,7 +279,9 @@ async def test_a_scope_ends_with_its_transaction(tool_database: ToolDatabase, se
 # --- no other role, no program --------------------------------------------------------------
 
 
-async def test_the_engine_cannot_change_role(db_pool: asyncpg.Pool, tool_database: ToolDatabase, server: Server) -> None:
+async def test_the_engine_cannot_change_role(
+    db_pool: asyncpg.Pool, tool_database: ToolDatabase, server: Server
+) -> None:
     login = await read_engine_login(db_pool)
     owner = await db_pool.fetchval("SELECT current_user")
     async with in_scope(tool_database, server.scope("alice")) as conn:
@@ -270,19 +289,21 @@ async def test_the_engine_cannot_change_role(db_pool: asyncpg.Pool, tool_databas
         assert await conn.fetchval("SELECT current_user") == login.role_name
         assert await visible_plays(conn) == {server.users["alice"]: 3}
     for attack in [
-        f"x'; SET ROLE \"{owner}\"; --",
-        f"x'; SET SESSION AUTHORIZATION \"{owner}\"; --",
+        f'x\'; SET ROLE "{owner}"; --',
+        f'x\'; SET SESSION AUTHORIZATION "{owner}"; --',
         f"x'; SELECT set_config('role', '{owner}', false); --",
         "x'; SET ROLE postgres; --",
-        f"x'; ALTER ROLE \"{login.role_name}\" SUPERUSER; --",
-        f"x'; GRANT \"{owner}\" TO \"{login.role_name}\"; --",
+        f'x\'; ALTER ROLE "{login.role_name}" SUPERUSER; --',
+        f'x\'; GRANT "{owner}" TO "{login.role_name}"; --',
     ]:
         async with in_scope(tool_database, server.scope("alice")) as conn:
             with pytest.raises((*REFUSED, asyncpg.UndefinedObjectError)):
                 await find_titles(conn, attack)
 
 
-async def test_the_engine_cannot_run_programs_or_touch_files(tool_database: ToolDatabase, server: Server) -> None:
+async def test_the_engine_cannot_run_programs_or_touch_files(
+    tool_database: ToolDatabase, server: Server
+) -> None:
     for attack in [
         "x'; COPY (SELECT 1) TO PROGRAM 'touch /tmp/marquee-pwned'; --",
         "x'; COPY media_items FROM PROGRAM 'id'; --",
@@ -322,7 +343,9 @@ async def test_without_a_scope_no_table_shows_a_row(
 ) -> None:
     tables = await engine_readable_tables(db_pool, await tool_database.role_name())
     for table in ("users", "media_items", "watch_history", "chat_history", "sync_schedule", "api_logs"):
-        assert await db_pool.fetchval(f"SELECT count(*) FROM {table}") > 0, table  # there is something to hide
+        assert await db_pool.fetchval(f"SELECT count(*) FROM {table}") > 0, (
+            table
+        )  # there is something to hide
     async with in_scope(tool_database, None) as conn:
         seen = {table: await conn.fetchval(f"SELECT count(*) FROM {table}") for table in tables}
     assert seen == dict.fromkeys(tables, 0)
@@ -361,7 +384,8 @@ async def test_another_database_on_the_server_does_not_accept_this_engine(
         async with conn.transaction():
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match="bad signature"):
                 await conn.execute(
-                    "SELECT analytics.enter_scope($1)", ours.scope_token(server.scope("alice"), conn.get_server_pid())
+                    "SELECT analytics.enter_scope($1)",
+                    ours.scope_token(server.scope("alice"), conn.get_server_pid()),
                 )
         async with conn.transaction():
             assert await conn.fetchval("SELECT count(*) FROM users") == 0

@@ -65,7 +65,10 @@ def admin(users: dict[str, uuid.UUID], timezone: ZoneInfo = PARIS) -> Scope:
 
 
 def one_second_around(moment: datetime) -> dict[str, str]:
-    return {"start": (moment - timedelta(milliseconds=500)).isoformat(), "end": (moment + timedelta(milliseconds=500)).isoformat()}
+    return {
+        "start": (moment - timedelta(milliseconds=500)).isoformat(),
+        "end": (moment + timedelta(milliseconds=500)).isoformat(),
+    }
 
 
 @pytest.mark.parametrize("tool", TITLE_TOOLS)
@@ -82,19 +85,28 @@ async def test_a_one_second_window_does_not_show_what_one_member_watched(
 async def test_genre_totals_leave_out_titles_one_member_watched_alone(
     tool_database: ToolDatabase, users: dict[str, uuid.UUID]
 ) -> None:
-    result = await run_tool(tool_database, admin(users), CATALOGUE, "server_genres", one_second_around(ALONE_AT))
+    result = await run_tool(
+        tool_database, admin(users), CATALOGUE, "server_genres", one_second_around(ALONE_AT)
+    )
     assert {r["genre"] for r in result.rows} == {"Horror", "Action"}
 
 
 async def test_a_narrow_admin_window_covers_the_whole_day(
     tool_database: ToolDatabase, users: dict[str, uuid.UUID]
 ) -> None:
-    result = await run_tool(tool_database, admin(users), CATALOGUE, "most_active_users", one_second_around(ALONE_AT))
+    result = await run_tool(
+        tool_database, admin(users), CATALOGUE, "most_active_users", one_second_around(ALONE_AT)
+    )
     period = result.summary["period"]
     # 20:00 UTC is 21:00 in Paris: the window is that whole day in Paris, midnight to midnight.
     assert (period["start"], period["end"]) == ("2025-03-10T00:00:00+01:00", "2025-03-11T00:00:00+01:00")
     # Per-user totals stay as they are: everyone who played that day, alice included.
-    assert {r["username"]: r["sessions"] for r in result.rows} == {"alice": 1, "bob": 1, "carol": 1, "dave": 1}
+    assert {r["username"]: r["sessions"] for r in result.rows} == {
+        "alice": 1,
+        "bob": 1,
+        "carol": 1,
+        "dave": 1,
+    }
 
 
 def test_two_windows_a_second_apart_cover_the_same_days() -> None:
@@ -110,9 +122,15 @@ def test_a_window_across_midnight_covers_both_days_and_dst_is_respected() -> Non
     scope = Scope(uuid.uuid4(), "root", "admin", "admin", timezone=PARIS)
     # Paris moves its clocks forward on 2025-03-30: that day has 23 hours.
     period = resolve_period(
-        scope, datetime(2025, 3, 29, 23, 30, tzinfo=PARIS), datetime(2025, 3, 30, 0, 30, tzinfo=PARIS), "today"
+        scope,
+        datetime(2025, 3, 29, 23, 30, tzinfo=PARIS),
+        datetime(2025, 3, 30, 0, 30, tzinfo=PARIS),
+        "today",
     )
-    assert (period.start, period.end) == (datetime(2025, 3, 29, tzinfo=PARIS), datetime(2025, 3, 31, tzinfo=PARIS))
+    assert (period.start, period.end) == (
+        datetime(2025, 3, 29, tzinfo=PARIS),
+        datetime(2025, 3, 31, tzinfo=PARIS),
+    )
     assert period.end.astimezone(UTC) - period.start.astimezone(UTC) == timedelta(hours=47)
 
 
@@ -120,7 +138,10 @@ def test_default_admin_periods_are_whole_days_and_say_so() -> None:
     scope = Scope(uuid.uuid4(), "root", "admin", "admin", timezone=PARIS)
     now = datetime(2025, 3, 10, 21, 15, tzinfo=PARIS)
     period = resolve_period(scope, None, None, "last_24_hours", now=now)
-    assert (period.start, period.end) == (datetime(2025, 3, 9, tzinfo=PARIS), datetime(2025, 3, 11, tzinfo=PARIS))
+    assert (period.start, period.end) == (
+        datetime(2025, 3, 9, tzinfo=PARIS),
+        datetime(2025, 3, 11, tzinfo=PARIS),
+    )
     assert period.label == "the last 24 hours, counted in whole days"
 
 
@@ -130,4 +151,6 @@ def test_personal_windows_stay_as_asked() -> None:
     start, end = datetime(2025, 3, 10, 20, tzinfo=PARIS), datetime(2025, 3, 10, 21, tzinfo=PARIS)
     period = resolve_period(scope, start, end, "today")
     assert (period.start, period.end) == (start, end)
-    assert resolve_period(scope, date(2025, 3, 10), date(2025, 3, 10), "today").end == datetime(2025, 3, 11, tzinfo=PARIS)
+    assert resolve_period(scope, date(2025, 3, 10), date(2025, 3, 10), "today").end == datetime(
+        2025, 3, 11, tzinfo=PARIS
+    )

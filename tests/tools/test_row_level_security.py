@@ -51,7 +51,11 @@ async def owners(conn: asyncpg.Connection, table: str) -> list:
 
 @pytest.mark.parametrize("table", sorted(PER_USER_TABLES))
 async def test_personal_scope_sees_only_own_rows(
-    db_pool: asyncpg.Pool, tool_database: ToolDatabase, server: FixtureServer, scope_of: Callable[..., Scope], table: str
+    db_pool: asyncpg.Pool,
+    tool_database: ToolDatabase,
+    server: FixtureServer,
+    scope_of: Callable[..., Scope],
+    table: str,
 ) -> None:
     for username in ("alice", "bob"):
         expected = await db_pool.fetchval(
