@@ -24,6 +24,7 @@ import asyncpg
 
 from core.db import init_connection
 from core.scope import Scope
+from core.tools.base import ToolError
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,10 @@ async def read_engine_login(owner: asyncpg.Pool | asyncpg.Connection) -> EngineL
     return EngineLogin(row["role_name"], bytes(row["signing_key"]))
 
 
+class EngineLoginFailed(ToolError):
+    """The engine role cannot log in, so no tool can run; the log says why."""
+
+
 def _connect_arguments(owner: asyncpg.Pool) -> tuple[list[Any], dict[str, Any]]:
     """How the owner's pool connects (asyncpg keeps these, without a public getter)."""
     return list(owner._connect_args), dict(owner._connect_kwargs)
@@ -94,7 +99,16 @@ class ToolDatabase:
                     # A restored dump or a new server: the role is missing or has another password.
                     log.info("engine role %s cannot log in; creating or resetting it", login.role_name)
                     await self._owner.execute("SELECT marquee_wall.ensure_engine_login()")
-                    pool = await self._connect(login)
+                    try:
+                        pool = await self._connect(login)
+                    except (asyncpg.PostgresError, OSError) as error:
+                        # e.g. pg_hba.conf lets only the owner in (README, "Database wall").
+                        log.error(
+                            "the engine role %s cannot log in to the database: %s", login.role_name, error
+                        )
+                        raise EngineLoginFailed(
+                            "the analytics tools cannot log in to the database"
+                        ) from error
                 self._pool, self._login = pool, login
             return self._pool, self._login
 

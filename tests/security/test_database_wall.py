@@ -26,7 +26,7 @@ from core.db import create_pool
 from core.migrations import apply_migrations
 from core.scope import Scope
 from core.tools.catalogue import build_catalogue
-from core.tools.database_wall import EngineLogin, ToolDatabase, read_engine_login
+from core.tools.database_wall import EngineLogin, EngineLoginFailed, ToolDatabase, read_engine_login
 from core.tools.scoped_connection import run_tool
 
 CATALOGUE = build_catalogue()
@@ -456,5 +456,17 @@ async def test_the_engine_logs_in_with_its_password_and_recovers_a_lost_role(
                 assert [r["username"] for r in result.rows] == ["root"], damage
             finally:
                 await tools.close()
+
+        # A pg_hba.conf that lets only the owner in: a clear tool error and a log line, no traceback.
+        superuser = await owner.fetchval("SELECT current_user")
+        hba = await owner.fetchval("SHOW hba_file")
+        await asyncio.to_thread(Path(hba).write_text, f"local all {superuser} trust\n", encoding="utf-8")
+        await owner.execute("SELECT pg_reload_conf()")
+        tools = ToolDatabase(owner, max_size=1)
+        try:
+            with pytest.raises(EngineLoginFailed, match="cannot log in"):
+                await run_tool(tools, scope, CATALOGUE, "inactive_users", {})
+        finally:
+            await tools.close()
     finally:
         await owner.close()
