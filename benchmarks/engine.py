@@ -55,6 +55,7 @@ from core.identity import link_account  # noqa: E402
 from core.rate_limits import Limits  # noqa: E402
 from core.scope import Scope  # noqa: E402
 from core.tools.catalogue import build_catalogue  # noqa: E402
+from core.tools.database_wall import ToolDatabase  # noqa: E402
 from core.tools.scoped_connection import ScopedToolRunner  # noqa: E402
 
 TARGET_P50_MS = 25
@@ -265,6 +266,7 @@ async def run(args: argparse.Namespace) -> int:
         watch_rows=args.watch_rows,
     )
     pool = await create_pool(dsn, max_size=args.pool_size)
+    tool_database = ToolDatabase(pool, max_size=args.pool_size)
     fake = FakeModel()
     client: anthropic.AsyncAnthropic | None = None
     try:
@@ -278,7 +280,7 @@ async def run(args: argparse.Namespace) -> int:
             engine = OfflineEngine(catalogue)
 
         def tools(scope: Scope) -> ScopedToolRunner:
-            return TimedToolRunner(pool, scope, catalogue)
+            return TimedToolRunner(tool_database, scope, catalogue)
 
         assistant = Assistant(
             pool,
@@ -381,6 +383,7 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         if client is not None:
             await client.close()
+        await tool_database.close()
         await pool.close()
 
 

@@ -9,8 +9,8 @@ under the data directory unless ``--database-url``/``MARQUEE_DATABASE_URL``
 points elsewhere; ``benchmarks/engine.py`` shares it) and reused by later runs.
 
 Every tool runs through ``run_tool`` exactly as an engine calls it (a read-only
-transaction, ``SET LOCAL ROLE marquee_engine``, the scope's settings, row-level
-security), with its default parameters: personal tools as a typical user (the
+transaction on the engine role's own pool, the scope entered from a signed
+token, row-level security), with its default parameters: personal tools as a typical user (the
 median user by plays), admin tools as an admin. Prints p50 and p95 per tool
 against the 50 ms target. ``--plans`` also prints the plan of every statement
 of every personal tool (via ``auto_explain``; needs a superuser connection, as
@@ -38,7 +38,8 @@ from core.db import create_pool, init_connection  # noqa: E402
 from core.scope import Scope  # noqa: E402
 from core.tools.base import Tool, ToolError  # noqa: E402
 from core.tools.catalogue import ToolCatalogue, build_catalogue  # noqa: E402
-from core.tools.scoped_connection import enter_scope, run_tool  # noqa: E402
+from core.tools.database_wall import ToolDatabase, read_engine_login  # noqa: E402
+from core.tools.scoped_connection import run_tool  # noqa: E402
 
 BENCH_DATABASE = LARGE_SERVER_DATABASE
 TARGET_P95_MS = 50.0
@@ -99,7 +100,7 @@ async def scopes(pool: asyncpg.Pool) -> tuple[Scope, Scope, dict[str, dict[str, 
 
 
 async def time_tool(
-    pool: asyncpg.Pool,
+    tools: ToolDatabase,
     scope: Scope,
     catalogue: ToolCatalogue,
     name: str,
@@ -108,11 +109,11 @@ async def time_tool(
 ) -> tuple[list[float], int]:
     rows = 0
     for _ in range(2):  # warm the caches and the prepared statements
-        rows = len((await run_tool(pool, scope, catalogue, name, arguments)).rows)
+        rows = len((await run_tool(tools, scope, catalogue, name, arguments)).rows)
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
-        await run_tool(pool, scope, catalogue, name, arguments)
+        await run_tool(tools, scope, catalogue, name, arguments)
         samples.append((time.perf_counter() - started) * 1000)
     return samples, rows
 
@@ -123,7 +124,10 @@ def percentile(samples: list[float], share: float) -> float:
 
 
 async def plans_of(dsn: str, scope: Scope, tool: Tool[Any], arguments: dict[str, Any]) -> list[str]:
-    """Every statement plan a tool's run produces, from auto_explain's notices."""
+    """Every statement plan a tool's run produces, from auto_explain's notices.
+
+    LOAD needs the owner (a superuser here); the tool then runs as the engine role, in its scope.
+    """
     conn = await asyncpg.connect(dsn)
     notices: list[str] = []
     conn.add_log_listener(lambda _conn, message: notices.append(message.message))
@@ -135,8 +139,13 @@ async def plans_of(dsn: str, scope: Scope, tool: Tool[Any], arguments: dict[str,
             " SET auto_explain.log_level = notice; SET client_min_messages = notice"
         )
         params = tool.params.model_validate(arguments)
-        async with conn.transaction(readonly=True):
-            await enter_scope(conn, scope)
+        login = await read_engine_login(conn)
+        async with conn.transaction():
+            await conn.execute(f'SET LOCAL ROLE "{login.role_name}"')
+            await conn.execute(
+                "SELECT analytics.enter_scope($1)", login.scope_token(scope, conn.get_server_pid())
+            )
+            await conn.execute("SET TRANSACTION READ ONLY")
             await tool.run(conn, scope, params)
     finally:
         await conn.close()
@@ -146,6 +155,7 @@ async def plans_of(dsn: str, scope: Scope, tool: Tool[Any], arguments: dict[str,
 async def run(args: argparse.Namespace) -> int:
     dsn = await prepare_database(args)
     pool = await create_pool(dsn, max_size=4)
+    tools = ToolDatabase(pool, max_size=4)
     catalogue = build_catalogue()
     try:
         user_scope, admin_scope, arguments = await scopes(pool)
@@ -156,7 +166,7 @@ async def run(args: argparse.Namespace) -> int:
                     continue
                 try:
                     samples, rows = await time_tool(
-                        pool, scope, catalogue, tool.name, arguments.get(tool.name, {}), args.runs
+                        tools, scope, catalogue, tool.name, arguments.get(tool.name, {}), args.runs
                     )
                 except ToolError as error:  # the statement timeout of run_tool
                     print(f"  {mode:8} {tool.name:36} {error}", flush=True)
@@ -199,6 +209,7 @@ async def run(args: argparse.Namespace) -> int:
                 else f"\nSEQUENTIAL SCAN of watch_history in: {', '.join(seq_scans)}"
             )
     finally:
+        await tools.close()
         await pool.close()
     return 0
 

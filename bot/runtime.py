@@ -193,12 +193,15 @@ async def run_marquee(settings: Settings, stopping: asyncio.Event | None = None)
         install_stop_signals(stopping)
     from bot.database import open_database
     from bot.wiring import build_assistant
+    from core.tools.database_wall import ToolDatabase
 
     pool: asyncpg.Pool = await open_database(settings)
+    tools = ToolDatabase(pool, max_size=settings.db_pool_max_size)
     try:
-        assistant = await build_assistant(settings, pool)
+        assistant = await build_assistant(settings, pool, tools)
         specs = [*adapter_specs(settings, assistant), integrations_spec(settings, pool)]
         return await run_services(specs, stopping)
     finally:
+        await tools.close()
         await pool.close()
         log.info("marquee: stopped")

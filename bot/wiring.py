@@ -15,6 +15,7 @@ from core.engines.base import Engine
 from core.rate_limits import Limits
 from core.scope import Scope
 from core.tools.catalogue import ToolCatalogue, build_catalogue
+from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import ScopedToolRunner
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,14 @@ def choose_engine_name(settings: Settings) -> str:
     return settings.engine
 
 
-async def build_assistant(settings: Settings, pool: asyncpg.Pool) -> Assistant:
-    """The Assistant every adapter and CLI command uses; ``engine=auto`` picks anthropic when a key is set."""
+async def build_assistant(
+    settings: Settings, pool: asyncpg.Pool, tools: ToolDatabase | None = None
+) -> Assistant:
+    """The Assistant every adapter and CLI command uses; ``engine=auto`` picks anthropic when a key is set.
+
+    Tools run on ``tools``, the engine's own pool (opened from ``pool`` on first use when not given).
+    """
+    tool_database = tools or ToolDatabase(pool, max_size=settings.db_pool_max_size)
     catalogue = build_catalogue()
     offline = offline_engine(settings, catalogue)
     name = choose_engine_name(settings)
@@ -73,7 +80,7 @@ async def build_assistant(settings: Settings, pool: asyncpg.Pool) -> Assistant:
     log.info("answer engine: %s%s", engine.name, f" (fallback: {fallback.name})" if fallback else "")
 
     def tool_runner(scope: Scope) -> ScopedToolRunner:
-        return ScopedToolRunner(pool, scope, catalogue)
+        return ScopedToolRunner(tool_database, scope, catalogue)
 
     return Assistant(
         pool,
@@ -93,9 +100,11 @@ async def build_assistant(settings: Settings, pool: asyncpg.Pool) -> Assistant:
 async def assistant_session(settings: Settings) -> AsyncIterator[tuple[asyncpg.Pool, Assistant]]:
     """The migrated pool and the Assistant for one CLI command; the pool is closed afterwards."""
     pool = await open_database(settings)
+    tools = ToolDatabase(pool, max_size=settings.db_pool_max_size)
     try:
-        yield pool, await build_assistant(settings, pool)
+        yield pool, await build_assistant(settings, pool, tools)
     finally:
+        await tools.close()
         await pool.close()
 
 

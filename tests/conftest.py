@@ -18,6 +18,7 @@ import pytest
 from bot.database import with_database
 from core.db import create_pool
 from core.migrations import apply_migrations
+from core.tools.database_wall import ToolDatabase
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +60,24 @@ def template_database(postgres_admin_dsn: str) -> Iterator[str]:
 
     asyncio.run(build())
     yield name
-    asyncio.run(_admin_execute(postgres_admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_drop_database_and_engine_role(postgres_admin_dsn, name))
+
+
+async def _drop_database_and_engine_role(admin_dsn: str, name: str) -> None:
+    """Drop a database and the engine login role its migrations created (roles outlive databases)."""
+    role = None
+    conn = await asyncpg.connect(with_database(admin_dsn, name))
+    try:
+        if await conn.fetchval("SELECT to_regclass('marquee_wall.engine_login') IS NOT NULL"):
+            role = await conn.fetchval("SELECT role_name FROM marquee_wall.engine_login")
+    finally:
+        await conn.close()
+    await _admin_execute(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if role is not None:
+        try:
+            await _admin_execute(admin_dsn, f'DROP ROLE IF EXISTS "{role}"')
+        except asyncpg.DependentObjectsStillExistError:
+            pass  # another database (the template of this clone) still grants it something
 
 
 async def _fresh_database(admin_dsn: str, template: str | None) -> str:
@@ -82,7 +100,7 @@ async def empty_database_url(postgres_admin_dsn: str) -> AsyncIterator[str]:
     """DSN of a fresh database with no migrations applied."""
     name = await _fresh_database(postgres_admin_dsn, None)
     yield with_database(postgres_admin_dsn, name)
-    await _admin_execute(postgres_admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await _drop_database_and_engine_role(postgres_admin_dsn, name)
 
 
 @pytest.fixture
@@ -92,3 +110,13 @@ async def db_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
         yield pool
     finally:
         await pool.close()
+
+
+@pytest.fixture
+async def tool_database(db_pool: asyncpg.Pool) -> AsyncIterator[ToolDatabase]:
+    """The engine's own pool on this test's database, as the tools use it."""
+    tools = ToolDatabase(db_pool, max_size=3)
+    try:
+        yield tools
+    finally:
+        await tools.close()

@@ -8,6 +8,11 @@ then sessions, in the period (default: last 30 days).
 *Genres server-wide*: sessions and hours watched per genre of the played
 titles in the period (a title with two genres counts for both).
 
+Both count only titles played by at least ``min_group_size`` people, or by
+people who all share their activity with admins (``analytics.title_popularity``),
+over whole days (``resolve_period``): a title watched by one member in a chosen
+hour would otherwise say who watched it.
+
 *Never watched*: movies and shows added before now that nobody has a
 ``user_stats`` row for (nobody played or rated any part of them).
 

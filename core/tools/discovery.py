@@ -438,10 +438,10 @@ LIMIT $5
 async def trending(conn: asyncpg.Connection, scope: Scope, p: TrendingParams) -> ToolResult:
     period = resolve_period(scope, p.start, p.end, "last_7_days")
     previous_start = period.start - (period.end - period.start)
-    min_viewers = scope.min_group_size if scope.mode == "personal" else 1
-    rows = await conn.fetch(_TRENDING, period.start, period.end, previous_start, min_viewers, p.limit)
+    # analytics.title_popularity applies min_group_size itself, in admin mode too (unless all the viewers share).
+    rows = await conn.fetch(_TRENDING, period.start, period.end, previous_start, 1, p.limit)
     coverage = Coverage(tables_used=["watch_history (anonymous counts)", "media_items"])
-    summary = {"period": period.as_dict(), "min_group_size": min_viewers}
+    summary = {"period": period.as_dict(), "min_group_size": scope.min_group_size}
     return ToolResult(
         "trending", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
     )

@@ -4,6 +4,11 @@ A tool takes ``start``/``end`` as a date or a datetime. A date means the whole
 day in the scope's time zone (``end`` is inclusive: ``end=2025-12-25`` covers
 Christmas Day); a datetime without a zone is read in the scope's time zone.
 Queries get a half-open UTC range ``[start, end)``.
+
+In admin mode a period always covers whole days of the scope's time zone: its
+start moves back to midnight and its end forward to the next midnight. A
+narrow window (or the difference of two windows) of title counts next to the
+per-user totals of the same window would otherwise say who watched what.
 """
 
 from __future__ import annotations
@@ -119,14 +124,30 @@ def resolve_period(
     now = (now or datetime.now(tz)).astimezone(tz)
     if start is None and end is None:
         begin, label = _default_start(default, now)
-        return Period(begin, now, label)
-    begin = _moment(start, tz, is_end=False) if start is not None else _EPOCH
-    finish = _moment(end, tz, is_end=True) if end is not None else now
-    if finish <= begin:
-        finish = begin + timedelta(days=1)
-    return Period(
-        begin, finish, f"{_day_label(begin, tz)} to {_day_label(finish - timedelta(microseconds=1), tz)}"
-    )
+        finish = now
+    else:
+        begin = _moment(start, tz, is_end=False) if start is not None else _EPOCH
+        finish = _moment(end, tz, is_end=True) if end is not None else now
+        if finish <= begin:
+            finish = begin + timedelta(days=1)
+        label = ""
+    if scope.mode == "admin":
+        whole_begin, whole_finish = whole_days(begin, finish, tz)
+        if label and (whole_begin, whole_finish) != (begin, finish):
+            label = f"{label}, counted in whole days"
+        begin, finish = whole_begin, whole_finish
+    if not label:
+        label = f"{_day_label(begin, tz)} to {_day_label(finish - timedelta(microseconds=1), tz)}"
+    return Period(begin, finish, label)
+
+
+def whole_days(begin: datetime, finish: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """``[begin, finish)`` widened to local midnights: at least one whole day, never a part of one."""
+    first = begin.astimezone(tz).date()
+    local_finish = finish.astimezone(tz)
+    last = local_finish.date() if local_finish.time() == time.min else local_finish.date() + timedelta(days=1)
+    last = max(last, first + timedelta(days=1))
+    return datetime.combine(first, time.min, tzinfo=tz), datetime.combine(last, time.min, tzinfo=tz)
 
 
 def _day_label(moment: datetime, tz: ZoneInfo) -> str:

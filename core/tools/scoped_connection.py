@@ -1,10 +1,10 @@
-"""Running a tool for one scope, behind PostgreSQL row-level security.
+"""Running a tool for one scope, behind the database wall.
 
-Every tool runs in a read-only transaction that switches to the
-``marquee_engine`` role (no BYPASSRLS) and sets the asker's id, mode and
-min_group_size with ``set_config(..., true)`` (transaction-local), so the
-policies of migration 002 apply to whatever SQL the tool runs: even a tool bug
-cannot read rows outside the scope.
+Every tool runs on the engine's own pool (``core.tools.database_wall``): a
+login role without superuser or BYPASSRLS and no way back to the owner, in a
+read-only transaction whose scope the database verified from a signed token.
+The row-level-security policies of migrations 002 and 016 apply to whatever SQL
+the tool runs; SQL on that connection cannot change the scope or the role.
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ from pydantic import ValidationError
 from core.scope import Scope
 from core.tools.base import ToolError, ToolInputError, ToolNotAllowed, ToolResult
 from core.tools.catalogue import ToolCatalogue
+from core.tools.database_wall import ToolDatabase
 
 log = logging.getLogger(__name__)
 
-ENGINE_ROLE = "marquee_engine"
 # A tool is a handful of indexed queries; anything slower is a bug or a huge server.
 STATEMENT_TIMEOUT = "15s"
+# Tools look up a few hundred rows by index. With the default random_page_cost (4, tuned for spinning
+# disks) the planner prefers hashing all of media_items over a few hundred index probes.
 RANDOM_PAGE_COST = 1.1
 
 
@@ -35,24 +37,8 @@ def _readable(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-async def enter_scope(conn: asyncpg.Connection, scope: Scope) -> None:
-    """Inside an open transaction: become the engine role with this scope's settings."""
-    await conn.execute(f"SET LOCAL ROLE {ENGINE_ROLE}")
-    await conn.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
-    # Tools look up a few hundred rows by index. With the default random_page_cost (4, tuned for spinning
-    # disks) the planner prefers hashing all of media_items over a few hundred index probes.
-    await conn.execute(f"SET LOCAL random_page_cost = {RANDOM_PAGE_COST}")
-    await conn.execute(
-        "SELECT set_config('marquee.user_id', $1, true), set_config('marquee.mode', $2, true),"
-        " set_config('marquee.min_group_size', $3, true)",
-        str(scope.user_id),
-        scope.mode,
-        str(scope.min_group_size),
-    )
-
-
 async def run_tool(
-    pool: asyncpg.Pool, scope: Scope, catalogue: ToolCatalogue, name: str, arguments: dict[str, Any]
+    tools: ToolDatabase, scope: Scope, catalogue: ToolCatalogue, name: str, arguments: dict[str, Any]
 ) -> ToolResult:
     """Validate, check the mode, and run one tool under row-level security."""
     tool = catalogue.get(name)
@@ -62,8 +48,9 @@ async def run_tool(
         params = tool.params.model_validate(arguments or {})
     except ValidationError as error:
         raise ToolInputError(f"invalid arguments for {name}: {_readable(error)}") from error
-    async with pool.acquire() as conn, conn.transaction(readonly=True):
-        await enter_scope(conn, scope)
+    async with tools.scoped(
+        scope, statement_timeout=STATEMENT_TIMEOUT, random_page_cost=RANDOM_PAGE_COST
+    ) as conn:
         try:
             result = await tool.run(conn, scope, params)
         except asyncpg.QueryCanceledError as error:
@@ -76,8 +63,8 @@ async def run_tool(
 class ScopedToolRunner:
     """The catalogue bound to one asker's scope (``core.engines.base.ToolRunner``)."""
 
-    def __init__(self, pool: asyncpg.Pool, scope: Scope, catalogue: ToolCatalogue) -> None:
-        self.pool = pool
+    def __init__(self, tools: ToolDatabase, scope: Scope, catalogue: ToolCatalogue) -> None:
+        self.tools = tools
         self.scope = scope
         self.catalogue = catalogue
 
@@ -85,4 +72,4 @@ class ScopedToolRunner:
         return self.catalogue.definitions(self.scope.mode)
 
     async def run(self, name: str, arguments: dict[str, Any]) -> ToolResult:
-        return await run_tool(self.pool, self.scope, self.catalogue, name, arguments)
+        return await run_tool(self.tools, self.scope, self.catalogue, name, arguments)

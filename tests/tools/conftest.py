@@ -12,6 +12,7 @@ import pytest
 from core.scope import Mode, Scope
 from core.tools.base import ToolResult
 from core.tools.catalogue import ToolCatalogue, build_catalogue
+from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import run_tool
 
 from .fixture_server import FixtureServer, build_fixture_server
@@ -42,12 +43,12 @@ def scope_of(server: FixtureServer) -> Callable[..., Scope]:
 
 
 @pytest.fixture
-def ask(db_pool: asyncpg.Pool, catalogue: ToolCatalogue, scope_of: Callable[..., Scope]) -> RunTool:
+def ask(tool_database: ToolDatabase, catalogue: ToolCatalogue, scope_of: Callable[..., Scope]) -> RunTool:
     """ask(tool, as_user, mode="personal", scope=None, **arguments) -> ToolResult, through run_tool."""
 
     async def run(
         name: str, as_user: str, mode: Mode = "personal", /, *, scope: Scope | None = None, **arguments: Any
     ) -> ToolResult:
-        return await run_tool(db_pool, scope or scope_of(as_user, mode), catalogue, name, arguments)
+        return await run_tool(tool_database, scope or scope_of(as_user, mode), catalogue, name, arguments)
 
     return run

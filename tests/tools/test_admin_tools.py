@@ -128,7 +128,7 @@ async def test_popular_content(ask: RunTool, server: FixtureServer) -> None:
         ("The Office", 3, 5),
         ("Inception", 3, 3),
         ("The Matrix", 2, 2),
-        ("Paddington", 1, 1),
+        # Paddington (1 viewer, alice, who does not share) is left out: below min_group_size.
     ]
 
 
@@ -137,8 +137,7 @@ async def test_server_genres(ask: RunTool) -> None:
     assert column(result.rows, "genre", "watched_seconds") == [
         ("Action", 42960),
         ("Sci-Fi", 42960),
-        ("Comedy", 8600),
-        ("Family", 2000),
+        ("Comedy", 6600),  # without alice's Paddington, played by her alone
     ]
 
 
@@ -238,9 +237,9 @@ async def test_trending_admin_counts_everyone(ask: RunTool) -> None:
     result = await ask("trending", "root", "admin")
     assert column(result.rows, "title", "sessions", "viewers", "previous_sessions") == [
         ("The Office", 5, 3, 0),
-        ("Inception", 2, 2, 1),
+        ("Inception", 2, 2, 0),  # the week before, 1 viewer who does not share: not counted
         ("The Matrix", 2, 2, 0),
-        ("Paddington", 1, 1, 0),
+        # Paddington (alice alone) is below min_group_size.
     ]
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from core.scope import Scope
 from core.tools.catalogue import build_catalogue
+from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import run_tool
 
 CATALOGUE = build_catalogue()
@@ -40,9 +41,9 @@ async def admin_scope(db_pool: asyncpg.Pool) -> Scope:
 
 
 @pytest.mark.parametrize("name", sorted(t.name for t in CATALOGUE.for_mode("personal")))
-async def test_personal_tools_answer_on_an_empty_database(db_pool: asyncpg.Pool, name: str) -> None:
+async def test_personal_tools_answer_on_an_empty_database(tool_database: ToolDatabase, name: str) -> None:
     scope = Scope(user_id=uuid.uuid4(), username="ghost", role="user", mode="personal")
-    result = await run_tool(db_pool, scope, CATALOGUE, name, REQUIRED_ARGUMENTS.get(name, {}))
+    result = await run_tool(tool_database, scope, CATALOGUE, name, REQUIRED_ARGUMENTS.get(name, {}))
     assert result.rows == []
     text = CATALOGUE.get(name).render(result)
     assert text.strip()
@@ -52,9 +53,9 @@ async def test_personal_tools_answer_on_an_empty_database(db_pool: asyncpg.Pool,
 
 @pytest.mark.parametrize("name", sorted(t.name for t in CATALOGUE.for_mode("admin")))
 async def test_admin_tools_answer_on_an_empty_database(
-    db_pool: asyncpg.Pool, admin_scope: Scope, name: str
+    tool_database: ToolDatabase, admin_scope: Scope, name: str
 ) -> None:
-    result = await run_tool(db_pool, admin_scope, CATALOGUE, name, REQUIRED_ARGUMENTS.get(name, {}))
+    result = await run_tool(tool_database, admin_scope, CATALOGUE, name, REQUIRED_ARGUMENTS.get(name, {}))
     text = CATALOGUE.get(name).render(result)
     assert text.strip()
     if name in EXPECTED_GAPS:
