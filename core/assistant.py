@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from core import admin_reports, feedback, identity, learning_queue
+from core import admin_reports, feedback, identity, learning_queue, link_consent
 from core.chat import ChatRequest, Platform, ReactionEvent, Reply
 from core.engines.base import Engine, ToolRunner
 from core.engines.fallback import answer_with_fallback
@@ -83,7 +83,7 @@ class Assistant:
         async with self.pool.acquire() as conn:
             who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
             if who is None:
-                return _link_instructions_reply(request)
+                return await link_consent.consent_reply(conn, request) or _link_instructions_reply(request)
             try:
                 scope = identity.build_scope(who, request, self.config.timezone, self.config.min_group_size)
             except identity.AdminModeRefused as refused:
@@ -196,8 +196,14 @@ class Assistant:
             if refusal is not None:
                 return refusal
             try:
-                await identity.link_account(conn, platform, platform_user_id, username)
-            except (identity.UnknownUser, ValueError) as exc:
+                await identity.link_account(
+                    conn,
+                    platform,
+                    platform_user_id,
+                    username,
+                    linked_by=f"{request.platform}:{request.platform_user_id}",
+                )
+            except (identity.UnknownUser, identity.AlreadyLinked, ValueError) as exc:
                 return Reply(f"Could not link: {exc}.", kind="error")
         log.info("linked %s account %s to %s", platform, platform_user_id, username)
         return Reply(f"Linked {platform} account `{platform_user_id}` to **{username}**.", kind="admin")
