@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     min_group_size: int = Field(default=2, ge=1, description="Fewest other users before a title is shown.")
     rate_limit_messages_per_minute: int = Field(default=10, ge=1)
     daily_token_budget_per_user: int = Field(default=200_000, ge=0)
+    learning_queue_entries_per_member_per_day: int = Field(
+        default=20, ge=0, description="New learning-queue entries one member's questions may add in 24 hours."
+    )
+    learning_queue_max_question_chars: int = Field(
+        default=500,
+        ge=50,
+        description="Longer questions are kept in the learning queue truncated, with a marker.",
+    )
 
     # --- offline engine: reading dates in questions ----------------------------------
     holiday_country: str = Field(

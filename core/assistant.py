@@ -46,6 +46,7 @@ class AssistantConfig:
     min_group_size: int = 2
     limits: Limits = field(default_factory=lambda: Limits(messages_per_minute=10, daily_token_budget=200_000))
     follow_up_window: timedelta = feedback.FOLLOW_UP_WINDOW
+    learning_queue: learning_queue.QueueLimits = field(default_factory=learning_queue.QueueLimits)
 
 
 class Assistant:
@@ -134,8 +135,11 @@ class Assistant:
                         grounded.why_failed or "missing_data",
                         grounded.missing_tables,
                         "; ".join(grounded.could_improve_with) or None,
+                        asked_by=scope.user_id,
+                        limits=self.config.learning_queue,
                     )
-                    await link_learning_row(conn, feedback_id, queue_id)
+                    if queue_id is not None:
+                        await link_learning_row(conn, feedback_id, queue_id)
                 except Exception:
                     # the answer and its records are in; a queue hiccup must not cost the user the reply
                     log.exception("could not add a question to the learning queue")
@@ -171,7 +175,9 @@ class Assistant:
             )
             if target is None:  # not an answer, or not the asker's reaction
                 return False
-            return await feedback.apply_reaction(conn, target, event.emoji, event.action)
+            return await feedback.apply_reaction(
+                conn, target, event.emoji, event.action, queue_limits=self.config.learning_queue
+            )
 
     # -- identity ----------------------------------------------------------------------------
 

@@ -63,7 +63,9 @@ class Suggestion:
     asked: bool
 
 
-async def suggest(conn: asyncpg.Connection, platform: str, platform_user_id: str, user_id: UUID, source: str) -> None:
+async def suggest(
+    conn: asyncpg.Connection, platform: str, platform_user_id: str, user_id: UUID, source: str
+) -> None:
     """Remember that ``source`` says the chat account is ``user_id``'s; links nothing."""
     await conn.execute(_FORGET_OTHERS, platform, platform_user_id, user_id, source)
     await conn.execute(_SUGGEST, platform, platform_user_id, user_id, source)
@@ -81,7 +83,9 @@ async def audit(
     await conn.execute(_AUDIT, platform, platform_user_id, user_id, action, method, actor)
 
 
-async def sole_suggestion(conn: asyncpg.Connection, platform: str, platform_user_id: str) -> Suggestion | None:
+async def sole_suggestion(
+    conn: asyncpg.Connection, platform: str, platform_user_id: str
+) -> Suggestion | None:
     """The one user suggested for this unlinked account; None when none, or more than one, is."""
     rows = await conn.fetch(_OPEN_SUGGESTIONS, platform, platform_user_id)
     if len(rows) != 1:
@@ -127,9 +131,13 @@ async def consent_reply(conn: asyncpg.Connection, request: ChatRequest) -> Reply
             if linked is None:  # pragma: no cover - sole_suggestion excludes linked accounts, under the lock
                 return None
             await conn.execute(
-                "DELETE FROM chat_link_suggestions WHERE platform = $1 AND platform_user_id = $2", platform, account
+                "DELETE FROM chat_link_suggestions WHERE platform = $1 AND platform_user_id = $2",
+                platform,
+                account,
             )
-            await audit(conn, platform, account, suggestion.user_id, "linked", "owner_consent", _actor(request))
+            await audit(
+                conn, platform, account, suggestion.user_id, "linked", "owner_consent", _actor(request)
+            )
             log.info("%s account %s linked to %s by its owner", platform, account, suggestion.username)
             return Reply(
                 f"Linked: this {platform.capitalize()} account is now **{suggestion.username}** on this server. "
@@ -143,7 +151,9 @@ async def consent_reply(conn: asyncpg.Connection, request: ChatRequest) -> Reply
                 account,
                 suggestion.user_id,
             )
-            await audit(conn, platform, account, suggestion.user_id, "declined", "owner_consent", _actor(request))
+            await audit(
+                conn, platform, account, suggestion.user_id, "declined", "owner_consent", _actor(request)
+            )
             return None
         await conn.execute(
             "UPDATE chat_link_suggestions SET asked_at = coalesce(asked_at, now()) "

@@ -127,6 +127,28 @@ async def test_tautulli_sync_history_users_and_bandwidth(db_pool: asyncpg.Pool) 
         assert any("after=2016-05-10" in request for request in fake.requests)
 
 
+async def test_people_are_one_user_by_ids_never_by_name(db_pool: asyncpg.Pool) -> None:
+    plex = FakePlex()  # accounts: PlexUser (1, the owner), Kids (3972737)
+    tautulli = FakeTautulli()
+    # Tautulli's admin is the server owner, under their plex.tv id; a non-owner happens
+    # to be called like Plex's "Kids" account but is another Plex account.
+    tautulli.users[1]["username"] = "OwnerOnPlexTv"
+    tautulli.users[0]["username"] = "Kids"
+    async with serve(plex) as plex_url, serve(tautulli) as tautulli_url:
+        assert (await run_job(db_pool, PlexSyncJob(PlexSettings(url=plex_url, token="plex-token")))).ok
+        assert (await run_job(db_pool, tautulli_job(tautulli_url))).ok
+
+    owner = await db_pool.fetch(
+        "SELECT DISTINCT user_id FROM user_external_ids WHERE service = 'plex' AND external_id IN ('1', '8008135')"
+    )
+    assert len(owner) == 1
+    kids = await db_pool.fetch(
+        "SELECT user_id FROM user_external_ids WHERE service = 'plex' AND external_id IN ('3972737', '133788')"
+    )
+    assert len({row["user_id"] for row in kids}) == 2
+    assert await db_pool.fetchval("SELECT count(*) FROM users WHERE username LIKE 'Kids%'") == 2
+
+
 async def test_overseerr_sync_users_discord_suggestions_and_requests(db_pool: asyncpg.Pool) -> None:
     fake = FakeSeerr()
     async with serve(FakeJellyfin()) as jellyfin_url:

@@ -85,7 +85,9 @@ async def test_no_declines_the_suggestion(db_pool: asyncpg.Pool, assistant: Assi
     assert again.kind == "link_instructions"
 
 
-async def test_a_yes_without_having_been_asked_links_nothing(db_pool: asyncpg.Pool, assistant: Assistant) -> None:
+async def test_a_yes_without_having_been_asked_links_nothing(
+    db_pool: asyncpg.Pool, assistant: Assistant
+) -> None:
     async with db_pool.acquire() as conn:
         await upsert_user(conn, overseerr_user("2", "alice", OWNER_DISCORD))
 
@@ -106,7 +108,9 @@ async def test_the_question_is_asked_only_in_a_direct_message(
     assert reply.kind == "link_instructions" and "alice" not in reply.text
 
 
-async def test_two_claimants_of_one_discord_id_get_no_question(db_pool: asyncpg.Pool, assistant: Assistant) -> None:
+async def test_two_claimants_of_one_discord_id_get_no_question(
+    db_pool: asyncpg.Pool, assistant: Assistant
+) -> None:
     async with db_pool.acquire() as conn:
         await upsert_user(conn, overseerr_user("2", "alice", OWNER_DISCORD))
         await upsert_user(conn, overseerr_user("5", "mallory", OWNER_DISCORD))
@@ -132,9 +136,6 @@ async def test_an_already_linked_account_is_not_relinked(db_pool: asyncpg.Pool, 
 
     assert await linked_to(db_pool, OWNER_DISCORD) == "bob"
     assert await db_pool.fetchval("SELECT count(*) FROM chat_link_suggestions") == 0
-    assert (
-        await db_pool.fetchval(
-            "SELECT array_agg(action ORDER BY id) FROM chat_account_links_audit WHERE method = 'admin' AND actor = 'cli'"
-        )
-        == ["linked", "refused"]
-    )
+    assert await db_pool.fetchval(
+        "SELECT array_agg(action ORDER BY id) FROM chat_account_links_audit WHERE method = 'admin' AND actor = 'cli'"
+    ) == ["linked", "refused"]

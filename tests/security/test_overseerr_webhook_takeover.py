@@ -69,7 +69,8 @@ async def test_a_known_request_keeps_the_requester_the_sync_learned(
     async with db_pool.acquire() as conn:
         mallory = await conn.fetchval("INSERT INTO users (username) VALUES ('mallory') RETURNING id")
         await conn.execute(
-            "INSERT INTO user_external_ids (service, external_id, user_id) VALUES ('overseerr', '7', $1)", mallory
+            "INSERT INTO user_external_ids (service, external_id, user_id) VALUES ('overseerr', '7', $1)",
+            mallory,
         )
         await conn.execute(
             "INSERT INTO content_requests (title, media_type, requested_by_user_id, status, source, "
