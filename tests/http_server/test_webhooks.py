@@ -99,6 +99,32 @@ async def test_jellyfin_playback_stop_sent_as_text_plain_records_a_play(
     assert await db_pool.fetchval("SELECT play_count FROM user_stats") == 1
 
 
+async def test_jellyfin_ids_written_with_dashes_are_the_synced_user_and_items(
+    client: TestClient, db_pool: asyncpg.Pool
+) -> None:
+    # The plugin writes Guids as 8-4-4-4-12; the API (and so the sync) as 32 hex digits.
+    async with db_pool.acquire() as conn:
+        alice = await conn.fetchval("INSERT INTO users (username) VALUES ('Alice A.') RETURNING id")
+        await conn.execute(
+            "INSERT INTO user_external_ids (service, external_id, user_id) "
+            "VALUES ('jellyfin', '5f4a3c2e9b1d4e6f8a7b6c5d4e3f2a1b', $1)",
+            alice,
+        )
+    body = payload("jellyfin-webhook-playback-stop.json")
+    for field in ("UserId", "ItemId", "SeriesId"):
+        hex_id = body[field]
+        body[field] = f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}".upper()
+    assert (await post_json(client, "jellyfin", body, "text/plain")).status == 200
+    assert await db_pool.fetchval("SELECT user_id FROM watch_history") == alice
+    assert await db_pool.fetchval("SELECT count(*) FROM users") == 1
+    assert (
+        await db_pool.fetchval(
+            "SELECT external_id FROM media_external_ids WHERE service = 'jellyfin' ORDER BY 1 LIMIT 1"
+        )
+        == "0f9e8d7c6b5a49382716a5b4c3d2e1f0"
+    )
+
+
 async def test_jellyfin_item_added_adds_the_movie(client: TestClient, db_pool: asyncpg.Pool) -> None:
     response = await post_json(client, "jellyfin", payload("jellyfin-webhook-item-added.json"), "text/plain")
     assert response.status == 200
