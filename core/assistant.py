@@ -202,7 +202,7 @@ class Assistant:
             if refusal is not None:
                 return refusal
             try:
-                await identity.link_account(
+                user_id = await identity.link_account(
                     conn,
                     platform,
                     platform_user_id,
@@ -211,8 +211,13 @@ class Assistant:
                 )
             except (identity.UnknownUser, identity.AlreadyLinked, ValueError) as exc:
                 return Reply(f"Could not link: {exc}.", kind="error")
+            services = await identity.known_on(conn, user_id)
         log.info("linked %s account %s to %s", platform, platform_user_id, username)
-        return Reply(f"Linked {platform} account `{platform_user_id}` to **{username}**.", kind="admin")
+        # Which services know the user by id: a look-alike name created elsewhere shows up here.
+        known = f" (known on: {', '.join(services)})" if services else ""
+        return Reply(
+            f"Linked {platform} account `{platform_user_id}` to **{username}**{known}.", kind="admin"
+        )
 
     async def set_privacy(self, request: ChatRequest, share_activity_with_admins: bool) -> Reply:
         async with self.pool.acquire() as conn:

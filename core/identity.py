@@ -140,6 +140,36 @@ async def link_account(
     )
 
 
+async def unlink_account(
+    conn: asyncpg.Connection, platform: str, platform_user_id: str, *, unlinked_by: str
+) -> str:
+    """Remove a chat account's link (the one way to correct a wrong link); returns the user it had."""
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            "DELETE FROM chat_accounts ca USING users u WHERE u.id = ca.user_id "
+            "AND ca.platform = $1 AND ca.platform_user_id = $2 RETURNING u.id, u.username",
+            platform,
+            platform_user_id,
+        )
+        if row is None:
+            raise UnknownUser(f"{platform} account {platform_user_id} is not linked")
+        await link_consent.audit(
+            conn, platform, platform_user_id, row["id"], "unlinked", "admin", unlinked_by
+        )
+    username: str = row["username"]
+    return username
+
+
+async def known_on(conn: asyncpg.Connection, user_id: UUID) -> list[str]:
+    """The services that know this user by an id, e.g. ``['jellyfin', 'overseerr']``: what an admin checks."""
+    services: list[str] = await conn.fetchval(
+        "SELECT coalesce(array_agg(DISTINCT service ORDER BY service), '{}') FROM user_external_ids "
+        "WHERE user_id = $1",
+        user_id,
+    )
+    return services
+
+
 async def console_identity(conn: asyncpg.Connection, username: str) -> Identity:
     """The terminal speaks as ``username``: its console chat account is that username, linked on first use.
 

@@ -25,9 +25,9 @@ CREATE TABLE chat_account_links_audit (
     platform          text NOT NULL,
     platform_user_id  text NOT NULL,
     user_id           uuid REFERENCES users (id) ON DELETE SET NULL,
-    -- 'linked', 'declined' (the owner said no), 'refused' (already linked elsewhere)
-    action            text NOT NULL CHECK (action IN ('linked', 'declined', 'refused')),
-    -- 'admin' (chat /link or `marquee link`), 'owner_consent', 'console'
+    -- 'linked', 'unlinked', 'declined' (the owner said no), 'refused' (already linked elsewhere)
+    action            text NOT NULL CHECK (action IN ('linked', 'unlinked', 'declined', 'refused')),
+    -- 'admin' (chat /link, `marquee link`/`unlink`), 'owner_consent', 'console'
     method            text NOT NULL,
     -- who did it: 'cli', or the chat account of the admin or of the owner ('discord:123…')
     actor             text NOT NULL,
