@@ -5,8 +5,8 @@ Discord id in each user's notification settings. That user types it in, so it
 proves nothing about who owns the Discord account. It is kept as a suggestion;
 on the account's first direct message Marquee asks "Are you <user>?" and links
 only on "yes" from that account. Two users suggesting the same account make no
-question at all (an admin links it), and an account already linked is never
-offered again.
+question at all (an admin links it), and neither does an account already linked,
+nor one suggested for a user who already has an account on that platform.
 """
 
 from __future__ import annotations
@@ -37,11 +37,14 @@ DELETE FROM chat_link_suggestions
 WHERE user_id = $3 AND source = $4 AND platform = $1 AND platform_user_id <> $2 AND declined_at IS NULL
 """
 
+# Open: not declined, the account not linked, and the user without an account on
+# that platform yet (a second one, e.g. a mistyped id, goes through an admin).
 _OPEN_SUGGESTIONS = """
 SELECT s.user_id, u.username, s.asked_at
 FROM chat_link_suggestions s JOIN users u ON u.id = s.user_id
 WHERE s.platform = $1 AND s.platform_user_id = $2 AND s.declined_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM chat_accounts c WHERE c.platform = $1 AND c.platform_user_id = $2)
+  AND NOT EXISTS (SELECT 1 FROM chat_accounts c WHERE c.platform = $1 AND c.user_id = s.user_id)
 """
 
 _LINK = """

@@ -122,6 +122,22 @@ async def test_two_claimants_of_one_discord_id_get_no_question(
     assert await linked_to(db_pool, OWNER_DISCORD) is None
 
 
+async def test_a_user_with_a_linked_account_gets_no_second_one_by_suggestion(
+    db_pool: asyncpg.Pool, assistant: Assistant
+) -> None:
+    async with db_pool.acquire() as conn:
+        await upsert_user(conn, overseerr_user("2", "alice", OWNER_DISCORD))
+        await identity.link_account(conn, "discord", OTHER_DISCORD, "alice", linked_by="cli")
+        # Overseerr still (or again) names another Discord account for alice: a typo, or a stranger's.
+        await upsert_user(conn, overseerr_user("2", "alice", OWNER_DISCORD))
+
+    reply = await assistant.handle(dm("hi"))
+    await assistant.handle(dm("yes"))
+
+    assert reply.kind == "link_instructions"
+    assert await linked_to(db_pool, OWNER_DISCORD) is None
+
+
 async def test_an_already_linked_account_is_not_relinked(db_pool: asyncpg.Pool, assistant: Assistant) -> None:
     async with db_pool.acquire() as conn:
         await conn.execute("INSERT INTO users (username) VALUES ('bob')")
