@@ -36,7 +36,8 @@ CREATE TABLE chat_account_links_audit (
 CREATE INDEX chat_account_links_audit_account_idx
     ON chat_account_links_audit (platform, platform_user_id, created_at);
 
--- The member whose question created the entry (NULL for entries made before).
+-- The member whose question created the entry (NULL for entries made before): only
+-- counted for the daily allowance, never shown (the engine role cannot read this table).
 ALTER TABLE ai_learning_queue ADD COLUMN asked_by_user_id uuid REFERENCES users (id) ON DELETE SET NULL;
 CREATE INDEX ai_learning_queue_asker_idx ON ai_learning_queue (asked_by_user_id, created_at)
     WHERE asked_by_user_id IS NOT NULL;
