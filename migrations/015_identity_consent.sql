@@ -1,5 +1,6 @@
 -- Chat accounts are linked only by an admin or by their owner's "yes"; the
--- learning queue knows who added each entry so one member cannot flood it.
+-- learning queue knows who added each entry so one member cannot flood it; links
+-- made by matching editable names are undone (last statement).
 
 -- A chat account someone else says is theirs (the Discord id in an Overseerr
 -- user's notification settings, which that user edits freely). Marquee asks
@@ -19,12 +20,13 @@ CREATE TABLE chat_link_suggestions (
 );
 CREATE INDEX chat_link_suggestions_user_idx ON chat_link_suggestions (user_id, source);
 
--- Who linked (or declined) which chat account to which user, when and how.
+-- Who linked, unlinked, declined or was refused which chat account for which user, when and how.
 CREATE TABLE chat_account_links_audit (
     id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     platform          text NOT NULL,
     platform_user_id  text NOT NULL,
-    user_id           uuid REFERENCES users (id) ON DELETE SET NULL,
+    -- no foreign key: the trail outlives the users it names (and a demo-data reload)
+    user_id           uuid,
     -- 'linked', 'unlinked', 'declined' (the owner said no), 'refused' (already linked elsewhere)
     action            text NOT NULL CHECK (action IN ('linked', 'unlinked', 'declined', 'refused')),
     -- 'admin' (chat /link, `marquee link`/`unlink`), 'owner_consent', 'console'
@@ -38,7 +40,8 @@ CREATE INDEX chat_account_links_audit_account_idx
 
 -- The member whose question created the entry (NULL for entries made before): only
 -- counted for the daily allowance, never shown (the engine role cannot read this table).
-ALTER TABLE ai_learning_queue ADD COLUMN asked_by_user_id uuid REFERENCES users (id) ON DELETE SET NULL;
+-- No foreign key, so that replacing the users (demo data) leaves the queue alone.
+ALTER TABLE ai_learning_queue ADD COLUMN asked_by_user_id uuid;
 CREATE INDEX ai_learning_queue_asker_idx ON ai_learning_queue (asked_by_user_id, created_at)
     WHERE asked_by_user_id IS NOT NULL;
 
