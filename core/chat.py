@@ -63,7 +63,8 @@ class ChatCore(Protocol):
     """What chat adapters call; implemented by ``core.assistant.Assistant``."""
 
     async def handle(self, request: ChatRequest) -> Reply:
-        """Answer one message (or return link instructions, a refusal, a rate-limit note)."""
+        """Answer one message (or return link instructions, the "are you <user>?" link question, a refusal,
+        a rate-limit note). A ``link_question`` reply may be rendered with a button that sends "yes"."""
         ...
 
     async def attach_reply(self, feedback_id: UUID, platform: Platform, reply_message_id: str) -> None:

@@ -9,9 +9,10 @@ is only a suggestion that the Discord account's owner must confirm.
 from __future__ import annotations
 
 import asyncpg
-from media.fakes import FakeJellyfin, FakeSeerr, seerr_user, serve
+from media.fakes import FakeJellyfin, FakePlex, FakeSeerr, seerr_user, serve
 from media.test_services_sync import jellyfin_job, seerr_job
 
+from adapters.media.plex import PlexSettings, PlexSyncJob
 from core.sync.jobs import run_job
 
 ALICE_JELLYFIN_ID = "5f4a3c2e9b1d4e6f8a7b6c5d4e3f2a1b"  # alice is a Jellyfin administrator
@@ -71,4 +72,24 @@ async def test_an_overseerr_user_is_matched_by_its_jellyfin_user_id_whatever_its
             "SELECT user_id FROM user_external_ids WHERE service = 'jellyseerr' AND external_id = '2'"
         )
         == alice
+    )
+
+
+async def test_an_overseerr_user_is_matched_by_its_plex_id_whatever_its_name(db_pool: asyncpg.Pool) -> None:
+    async with serve(FakePlex()) as plex_url:  # accounts: PlexUser (1), Kids (3972737)
+        assert (await run_job(db_pool, PlexSyncJob(PlexSettings(url=plex_url, token="plex-token")))).ok
+    kids = await db_pool.fetchval("SELECT id FROM users WHERE username = 'Kids'")
+
+    seerr = FakeSeerr()
+    # Named like the server owner, but signed in with the Kids account.
+    seerr.users = [seerr_user(5, "kids@example.com", "PlexUser", plexId=3972737)]
+    seerr.media_requests = []
+    async with serve(seerr) as url:
+        assert (await run_job(db_pool, seerr_job(url))).ok
+
+    assert (
+        await db_pool.fetchval(
+            "SELECT user_id FROM user_external_ids WHERE service = 'overseerr' AND external_id = '5'"
+        )
+        == kids
     )
