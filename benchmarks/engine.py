@@ -199,7 +199,7 @@ async def bench_accounts(pool: asyncpg.Pool, count: int) -> list[str]:
         accounts = []
         for n, row in enumerate(usernames):
             account = f"bench{n:04d}"
-            await link_account(conn, "discord", account, row["username"])
+            await link_account(conn, "discord", account, row["username"], linked_by="benchmark")
             accounts.append(account)
         # earlier runs leave their exchanges behind; the figures are about answering, not a full table
         await conn.execute(

@@ -58,6 +58,14 @@ class Settings(BaseSettings):
         default=2000, ge=50, le=100_000, description="Longer questions are refused with a clear reply."
     )
     daily_token_budget_per_user: int = Field(default=200_000, ge=0)
+    learning_queue_entries_per_member_per_day: int = Field(
+        default=20, ge=0, description="New learning-queue entries one member's questions may add in 24 hours."
+    )
+    learning_queue_max_question_chars: int = Field(
+        default=500,
+        ge=50,
+        description="Longer questions are kept in the learning queue truncated, with a marker.",
+    )
 
     # --- offline engine: reading dates in questions ----------------------------------
     holiday_country: str = Field(

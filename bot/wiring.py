@@ -12,6 +12,7 @@ from bot.database import open_database
 from bot.settings import Settings
 from core.assistant import Assistant, AssistantConfig
 from core.engines.base import Engine
+from core.learning_queue import QueueLimits
 from core.rate_limits import Limits
 from core.scope import Scope
 from core.tools.catalogue import ToolCatalogue, build_catalogue
@@ -92,6 +93,10 @@ async def build_assistant(
             min_group_size=settings.min_group_size,
             limits=Limits(settings.rate_limit_messages_per_minute, settings.daily_token_budget_per_user),
             max_question_chars=settings.max_question_chars,
+            learning_queue=QueueLimits(
+                new_entries_per_member_per_day=settings.learning_queue_entries_per_member_per_day,
+                max_question_chars=settings.learning_queue_max_question_chars,
+            ),
         ),
     )
 

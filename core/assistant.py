@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from core import admin_reports, feedback, identity, learning_queue
+from core import admin_reports, feedback, identity, learning_queue, link_consent
 from core.chat import ChatRequest, Platform, ReactionEvent, Reply
 from core.engines.base import Engine, ToolRunner
 from core.engines.fallback import answer_with_fallback
@@ -51,6 +51,7 @@ class AssistantConfig:
     limits: Limits = field(default_factory=lambda: Limits(messages_per_minute=10, daily_token_budget=200_000))
     follow_up_window: timedelta = feedback.FOLLOW_UP_WINDOW
     max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS
+    learning_queue: learning_queue.QueueLimits = field(default_factory=learning_queue.QueueLimits)
 
 
 class Assistant:
@@ -94,7 +95,7 @@ class Assistant:
         async with self.pool.acquire() as conn:
             who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
             if who is None:
-                return _link_instructions_reply(request)
+                return await link_consent.consent_reply(conn, request) or _link_instructions_reply(request)
             try:
                 scope = identity.build_scope(who, request, self.config.timezone, self.config.min_group_size)
             except identity.AdminModeRefused as refused:
@@ -151,8 +152,11 @@ class Assistant:
                         grounded.why_failed or "missing_data",
                         grounded.missing_tables,
                         "; ".join(grounded.could_improve_with) or None,
+                        asked_by=scope.user_id,
+                        limits=self.config.learning_queue,
                     )
-                    await link_learning_row(conn, feedback_id, queue_id)
+                    if queue_id is not None:
+                        await link_learning_row(conn, feedback_id, queue_id)
                 except Exception:
                     # the answer and its records are in; a queue hiccup must not cost the user the reply
                     log.exception("could not add a question to the learning queue")
@@ -202,7 +206,9 @@ class Assistant:
             )
             if target is None:  # not an answer, or not the asker's reaction
                 return False
-            return await feedback.apply_reaction(conn, target, event.emoji, event.action)
+            return await feedback.apply_reaction(
+                conn, target, event.emoji, event.action, queue_limits=self.config.learning_queue
+            )
 
     # -- identity ----------------------------------------------------------------------------
 
@@ -227,11 +233,22 @@ class Assistant:
             if refusal is not None:
                 return refusal
             try:
-                await identity.link_account(conn, platform, platform_user_id, username)
-            except (identity.UnknownUser, ValueError) as exc:
+                user_id = await identity.link_account(
+                    conn,
+                    platform,
+                    platform_user_id,
+                    username,
+                    linked_by=f"{request.platform}:{request.platform_user_id}",
+                )
+            except (identity.UnknownUser, identity.AlreadyLinked, ValueError) as exc:
                 return Reply(f"Could not link: {exc}.", kind="error")
+            services = await identity.known_on(conn, user_id)
         log.info("linked %s account %s to %s", platform, platform_user_id, username)
-        return Reply(f"Linked {platform} account `{platform_user_id}` to **{username}**.", kind="admin")
+        # Which services know the user by id: a look-alike name created elsewhere shows up here.
+        known = f" (known on: {', '.join(services)})" if services else ""
+        return Reply(
+            f"Linked {platform} account `{platform_user_id}` to **{username}**{known}.", kind="admin"
+        )
 
     async def set_privacy(self, request: ChatRequest, share_activity_with_admins: bool) -> Reply:
         async with self.pool.acquire() as conn:

@@ -12,7 +12,9 @@ from typing import Literal, Protocol
 from uuid import UUID
 
 Platform = Literal["discord", "matrix", "console"]
-ReplyKind = Literal["answer", "link_instructions", "refused", "rate_limited", "error", "admin"]
+ReplyKind = Literal[
+    "answer", "link_instructions", "link_question", "refused", "rate_limited", "error", "admin"
+]
 ReactionAction = Literal["added", "removed"]
 
 THUMBS_UP = "👍"
@@ -30,6 +32,9 @@ class ChatRequest:
     is_admin_channel: bool = False
     # True for an explicit admin command (/health, !learning, marquee ask --admin).
     explicit_admin: bool = False
+    # True when only the sender reads the conversation (a DM): where Marquee may ask
+    # "are you <server user>?" without telling anyone else.
+    is_direct_message: bool = False
 
 
 @dataclass
@@ -58,7 +63,8 @@ class ChatCore(Protocol):
     """What chat adapters call; implemented by ``core.assistant.Assistant``."""
 
     async def handle(self, request: ChatRequest) -> Reply:
-        """Answer one message (or return link instructions, a refusal, a rate-limit note)."""
+        """Answer one message (or return link instructions, the "are you <user>?" link question, a refusal,
+        a rate-limit note). A ``link_question`` reply may be rendered with a button that sends "yes"."""
         ...
 
     async def attach_reply(self, feedback_id: UUID, platform: Platform, reply_message_id: str) -> None:

@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from core.chat import THUMBS_UP, WRONG, ReactionAction
-from core.learning_queue import mark_reported_wrong, record_question
+from core.learning_queue import DEFAULT_LIMITS, QueueLimits, mark_reported_wrong, record_question
 
 FOLLOW_UP_WINDOW = timedelta(minutes=5)
 THUMBS_UP_RATING = 5
@@ -80,7 +80,12 @@ async def find_by_id(conn: asyncpg.Connection, feedback_id: UUID) -> FeedbackTar
 
 
 async def apply_reaction(
-    conn: asyncpg.Connection, target: FeedbackTarget, emoji: str, action: ReactionAction
+    conn: asyncpg.Connection,
+    target: FeedbackTarget,
+    emoji: str,
+    action: ReactionAction,
+    *,
+    queue_limits: QueueLimits = DEFAULT_LIMITS,
 ) -> bool:
     """Apply one 👍/❌ added or removed; True when it changed the feedback row."""
     if emoji not in (THUMBS_UP, WRONG):
@@ -123,13 +128,16 @@ async def apply_reaction(
                 "user_reported_wrong",
                 target.missing_tables,
                 None,
+                asked_by=target.user_id,
+                limits=queue_limits,
                 reported_wrong=True,
             )
-            await conn.execute(
-                "UPDATE ai_conversation_feedback SET learning_queue_id = $2 WHERE id = $1",
-                target.id,
-                queue_id,
-            )
+            if queue_id is not None:
+                await conn.execute(
+                    "UPDATE ai_conversation_feedback SET learning_queue_id = $2 WHERE id = $1",
+                    target.id,
+                    queue_id,
+                )
         return True
 
 

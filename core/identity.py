@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from core import link_consent
 from core.chat import ChatRequest, Platform
 from core.scope import Mode, Role, Scope
 
@@ -36,6 +37,10 @@ class AdminModeRefused(Exception):
 
 class UnknownUser(Exception):
     """No ``users`` row has that username."""
+
+
+class AlreadyLinked(Exception):
+    """The chat account is linked to another user; nothing relinks it."""
 
 
 _RESOLVE = """
@@ -85,19 +90,84 @@ def link_instructions(platform: str, platform_user_id: str) -> str:
 _LINK = """
 INSERT INTO chat_accounts (platform, platform_user_id, user_id)
 SELECT $1, $2, u.id FROM users u WHERE u.username = $3
-ON CONFLICT (platform, platform_user_id) DO UPDATE SET user_id = EXCLUDED.user_id, linked_at = now()
+ON CONFLICT (platform, platform_user_id) DO NOTHING
 RETURNING user_id
 """
 
+_CURRENT_LINK = """
+SELECT u.id, u.username FROM chat_accounts ca JOIN users u ON u.id = ca.user_id
+WHERE ca.platform = $1 AND ca.platform_user_id = $2
+"""
 
-async def link_account(conn: asyncpg.Connection, platform: str, platform_user_id: str, username: str) -> UUID:
-    """Link (or re-link) a chat identity to the user ``username``; raises ``UnknownUser``."""
+
+async def link_account(
+    conn: asyncpg.Connection,
+    platform: str,
+    platform_user_id: str,
+    username: str,
+    *,
+    linked_by: str,
+    method: str = "admin",
+) -> UUID:
+    """Link a chat identity to the user ``username``, recording ``linked_by`` in the audit trail.
+
+    Raises ``UnknownUser``, or ``AlreadyLinked`` when the account is linked to someone
+    else: a link is never moved, so a mistaken or hostile link cannot take an account
+    over. Linking an account to the user it already belongs to changes nothing.
+    """
     if platform not in PLATFORMS:
         raise ValueError(f"unknown platform {platform!r} (one of {', '.join(PLATFORMS)})")
-    user_id: UUID | None = await conn.fetchval(_LINK, platform, platform_user_id, username)
-    if user_id is None:
-        raise UnknownUser(f"no user named {username!r} on this server")
-    return user_id
+    async with conn.transaction():
+        user_id: UUID | None = await conn.fetchval(_LINK, platform, platform_user_id, username)
+        if user_id is not None:
+            await link_consent.audit(conn, platform, platform_user_id, user_id, "linked", method, linked_by)
+            await conn.execute(
+                "DELETE FROM chat_link_suggestions WHERE platform = $1 AND platform_user_id = $2",
+                platform,
+                platform_user_id,
+            )
+            return user_id
+        current = await conn.fetchrow(_CURRENT_LINK, platform, platform_user_id)
+        if current is None:
+            raise UnknownUser(f"no user named {username!r} on this server")
+        if current["username"] == username:
+            linked: UUID = current["id"]
+            return linked
+        await link_consent.audit(conn, platform, platform_user_id, None, "refused", method, linked_by)
+    raise AlreadyLinked(
+        f"{platform} account {platform_user_id} is already linked to {current['username']!r}; "
+        "a link is never moved to another user"
+    )
+
+
+async def unlink_account(
+    conn: asyncpg.Connection, platform: str, platform_user_id: str, *, unlinked_by: str
+) -> str:
+    """Remove a chat account's link (the one way to correct a wrong link); returns the user it had."""
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            "DELETE FROM chat_accounts ca USING users u WHERE u.id = ca.user_id "
+            "AND ca.platform = $1 AND ca.platform_user_id = $2 RETURNING u.id, u.username",
+            platform,
+            platform_user_id,
+        )
+        if row is None:
+            raise UnknownUser(f"{platform} account {platform_user_id} is not linked")
+        await link_consent.audit(
+            conn, platform, platform_user_id, row["id"], "unlinked", "admin", unlinked_by
+        )
+    username: str = row["username"]
+    return username
+
+
+async def known_on(conn: asyncpg.Connection, user_id: UUID) -> list[str]:
+    """The services that know this user by an id, e.g. ``['jellyfin', 'overseerr']``: what an admin checks."""
+    services: list[str] = await conn.fetchval(
+        "SELECT coalesce(array_agg(DISTINCT service ORDER BY service), '{}') FROM user_external_ids "
+        "WHERE user_id = $1",
+        user_id,
+    )
+    return services
 
 
 async def console_identity(conn: asyncpg.Connection, username: str) -> Identity:
@@ -106,7 +176,7 @@ async def console_identity(conn: asyncpg.Connection, username: str) -> Identity:
     Whoever runs the CLI already holds the database, so linking the console
     account is no privilege beyond what they have.
     """
-    await link_account(conn, "console", username, username)
+    await link_account(conn, "console", username, username, linked_by="console", method="console")
     identity = await resolve_sender(conn, "console", username)
     assert identity is not None
     return identity

@@ -82,6 +82,7 @@ class ConsoleChat:
             conversation_id=self.conversation_id,
             text=text,
             is_admin_channel=self.admin_mode or admin_place,
+            is_direct_message=True,
         )
 
     def show(self, reply: Reply) -> None:

@@ -40,6 +40,7 @@ PLATFORM: Literal["discord"] = "discord"
 APOLOGY = "Sorry, something went wrong while answering. The admin can find the details in the log."
 NOT_ADMIN = "This command is for the server's admins."
 NOT_ADMIN_CHANNEL = "Admin commands are answered only in the admin channel."
+LINK_CONSENT_ID = "marquee:link-consent:yes"
 # Skin-tone modifiers: a 👍🏽 is still a 👍.
 _SKIN_TONES = re.compile("[\U0001f3fb-\U0001f3ff]")
 
@@ -115,6 +116,8 @@ class MarqueeDiscordClient(discord.Client):
     # --- life cycle ---------------------------------------------------------------
 
     async def setup_hook(self) -> None:
+        # Persistent (fixed custom id, no timeout): the button works on questions sent before a restart.
+        self.add_view(LinkConsentView(self))
         synced = await self.tree.sync()
         log.info("discord: registered %d slash commands", len(synced))
 
@@ -209,6 +212,7 @@ class MarqueeDiscordClient(discord.Client):
             conversation_id=str(message.channel.id),
             text=text,
             is_admin_channel=message.channel.id == self.config.admin_channel_id,
+            is_direct_message=message.guild is None,
         )
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -219,22 +223,30 @@ class MarqueeDiscordClient(discord.Client):
         except Exception:
             log.exception("discord: answering message %s failed", message.id)
             reply = Reply(text=APOLOGY, kind="error")
-        sent = await self._send_parts(message.channel, reply.text, reference=message)
+        view = LinkConsentView(self) if reply.kind == "link_question" else None
+        sent = await self._send_parts(message.channel, reply.text, reference=message, view=view)
         await self._offer_feedback(reply, sent)
 
     async def _send_parts(
-        self, channel: discord.abc.Messageable, text: str, *, reference: discord.Message | None = None
+        self,
+        channel: discord.abc.Messageable,
+        text: str,
+        *,
+        reference: discord.Message | None = None,
+        view: discord.ui.View | None = None,
     ) -> list[discord.Message]:
         sent: list[discord.Message] = []
-        for index, part in enumerate(split_markdown(text, DISCORD_MESSAGE_LIMIT) or ["…"]):
-            # Only the first part replies to the question: one quote is enough.
+        parts = split_markdown(text, DISCORD_MESSAGE_LIMIT) or ["…"]
+        for index, part in enumerate(parts):
+            # Only the first part replies to the question: one quote is enough; buttons go under the last.
             ref = reference if index == 0 and reference is not None and reference.guild is not None else None
+            extra: dict[str, Any] = {"view": view} if view is not None and index == len(parts) - 1 else {}
             if ref is not None:
                 # A deleted question must not cost the answer.
                 quote = ref.to_reference(fail_if_not_exists=False)
-                sent.append(await channel.send(part, reference=quote, mention_author=False))
+                sent.append(await channel.send(part, reference=quote, mention_author=False, **extra))
             else:
-                sent.append(await channel.send(part))
+                sent.append(await channel.send(part, **extra))
         return sent
 
     async def _offer_feedback(self, reply: Reply, sent: list[discord.Message]) -> None:
@@ -294,6 +306,7 @@ class MarqueeDiscordClient(discord.Client):
             is_admin_channel=interaction.channel_id is not None
             and interaction.channel_id == self.config.admin_channel_id,
             explicit_admin=explicit_admin,
+            is_direct_message=interaction.guild_id is None,
         )
 
     async def admin_refusal(self, interaction: discord.Interaction) -> str | None:
@@ -340,6 +353,20 @@ class MarqueeDiscordClient(discord.Client):
                 await self._offer_feedback(reply, sent)
 
         await self._tracked(run)
+
+
+class LinkConsentView(discord.ui.View):
+    """The *Yes, that's me* button under core's "Are you <user>?" question: the same as replying "yes"."""
+
+    def __init__(self, client: MarqueeDiscordClient) -> None:
+        super().__init__(timeout=None)
+        self.client = client
+
+    @discord.ui.button(label="Yes, that's me", style=discord.ButtonStyle.success, custom_id=LINK_CONSENT_ID)
+    async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+        # Core decides: it links only the presser's own account, only after asking it, only in a DM.
+        request = self.client.request_for(interaction, "yes")
+        await self.client.respond(interaction, lambda: self.client.core.handle(request), ephemeral=False)
 
 
 def _command_name(interaction: discord.Interaction) -> str:

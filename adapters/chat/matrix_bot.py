@@ -505,6 +505,8 @@ class MatrixBot:
                         conversation_id=room_id,
                         text=question,
                         is_admin_channel=is_admin_room,
+                        # A room of two is a DM: only the sender reads the reply.
+                        is_direct_message=room.member_count <= 2 and not is_admin_room,
                     )
                 )
         except Exception:
@@ -543,7 +545,14 @@ class MatrixBot:
             return await self._core.admin_command(request, name, args)
         if name == "ask" and args:
             return await self._core.handle(
-                ChatRequest("matrix", sender, room_id, " ".join(args), is_admin_channel=is_admin_room)
+                ChatRequest(
+                    "matrix",
+                    sender,
+                    room_id,
+                    " ".join(args),
+                    is_admin_channel=is_admin_room,
+                    is_direct_message=not shared_room,
+                )
             )
         if name == "privacy" and len(args) == 1 and args[0].lower() in ("on", "off"):
             return await self._core.set_privacy(request, share_activity_with_admins=args[0].lower() == "on")

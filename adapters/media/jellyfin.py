@@ -326,6 +326,12 @@ def _bool(value: str | None) -> bool | None:
     return None if text is None else text.lower() == "true"
 
 
+def _guid(value: str | None) -> str | None:
+    """A Jellyfin id as the API writes it (32 lower-case hex digits); the plugin writes 8-4-4-4-12."""
+    text = _text(value)
+    return None if text is None else text.replace("-", "").lower()
+
+
 def _required(value: str | None, field: str, event: str) -> str:
     text = _text(value)
     if text is None:
@@ -347,12 +353,12 @@ def _hook_item(hook: JellyfinWebhook, event: str) -> MediaRecord | None:
     }
     return MediaRecord(
         service=SERVICE,
-        external_id=_required(hook.item_id, "ItemId", event),
+        external_id=_required(_guid(hook.item_id), "ItemId", event),
         title=_required(hook.name, "Name", event),
         media_type=media_type,
         year=_int(hook.year),
         duration_seconds=ticks // TICKS_PER_SECOND if ticks else None,
-        parent_external_id=_text(hook.series_id) if episode else None,
+        parent_external_id=_guid(hook.series_id) if episode else None,
         season_number=_int(hook.season_number) if episode else None,
         episode_number=_int(hook.episode_number) if episode else None,
         catalogue_ids={} if episode else {k: v for k, v in ids.items() if v},
@@ -360,7 +366,7 @@ def _hook_item(hook: JellyfinWebhook, event: str) -> MediaRecord | None:
 
 
 def _show_of(hook: JellyfinWebhook) -> MediaRecord | None:
-    series_id, series_name = _text(hook.series_id), _text(hook.series_name)
+    series_id, series_name = _guid(hook.series_id), _text(hook.series_name)
     if series_id is None or series_name is None:
         return None
     return MediaRecord(service=SERVICE, external_id=series_id, title=series_name, media_type="show")
@@ -369,7 +375,8 @@ def _show_of(hook: JellyfinWebhook) -> MediaRecord | None:
 def _hook_user(hook: JellyfinWebhook, event: str) -> UserRecord:
     return UserRecord(
         SERVICE,
-        _required(hook.user_id, "UserId", event),
+        # The id decides who this is; the name only labels a user seen here first.
+        _required(_guid(hook.user_id), "UserId", event),
         _required(hook.username, "NotificationUsername", event),
     )
 
@@ -430,7 +437,7 @@ def parse_webhook(body: bytes, content_type: str, received_at: datetime) -> Webh
     if event == "ItemDeleted":
         name = _required(hook.name, "Name", event)
         media_type = _TYPES.get(hook.item_type or "")
-        ids = {"jellyfin": _text(hook.item_id)}
+        ids = {"jellyfin": _guid(hook.item_id)}
         return WebhookEvent(
             event,
             deletions=(

@@ -1,10 +1,17 @@
 """Overseerr and Jellyseerr (same API): users with their Discord ids, requests with requester, decision and availability; webhooks.
 
-Authentication is ``X-Api-Key``. A user's Discord id lives in their
-notification settings (``/user/{id}/settings/notifications`` → ``discordId``);
-when present it links the member's Discord account (``chat_accounts``), so
-they are known without asking. Requests are matched to media items by TMDB or
-TVDB id.
+Authentication is ``X-Api-Key``. An Overseerr user is matched to a Marquee
+user only by ids nobody can edit: Overseerr's own user id, and the ``plexId``
+(Plex account id) or ``jellyfinUserId`` it links that user to; never by the
+username, display name or e-mail, which each user edits. A user's Discord id
+lives in their notification settings (``/user/{id}/settings/notifications`` →
+``discordId``), which they edit too: it becomes a link *suggestion* that the
+Discord account's owner confirms in a DM. Requests are matched to media items
+by TMDB or TVDB id.
+
+The webhook names its requester only by those editable fields, so a delivery
+changes only a request the sync already knows (whose requester the sync
+learned by id); a request the sync has not seen yet waits for the next sync.
 """
 
 from __future__ import annotations
@@ -55,6 +62,10 @@ class SeerrUser(_SeerrModel):
     display_name: str | None = Field(default=None, alias="displayName")
     permissions: int = 0
     settings: SeerrUserSettings | None = None
+    # The Plex account id (plex.tv) and Jellyfin user id this user signed in with:
+    # set by Overseerr/Jellyseerr on sign-in, not editable by the user.
+    plex_id: int | None = Field(default=None, alias="plexId")
+    jellyfin_user_id: str | None = Field(default=None, alias="jellyfinUserId")
 
 
 class SeerrMedia(_SeerrModel):
@@ -104,13 +115,26 @@ NOTIFICATION_SETTINGS = TypeAdapter(SeerrUserSettings)
 DETAILS = TypeAdapter(TitleDetails)
 
 
+def linked_ids(user: SeerrUser) -> tuple[tuple[str, str], ...]:
+    """The same person's ids on Plex and Jellyfin, as Overseerr/Jellyseerr learned them at sign-in."""
+    ids: list[tuple[str, str]] = []
+    if user.plex_id:
+        ids.append(("plex", str(user.plex_id)))
+    if user.jellyfin_user_id:
+        # Jellyfin writes its ids as 32 lower-case hex digits; some clients add dashes.
+        ids.append(("jellyfin", user.jellyfin_user_id.replace("-", "").lower()))
+    return tuple(ids)
+
+
 def user_record(service: str, user: SeerrUser, discord_id: str | None = None) -> UserRecord:
+    # The name is only what a new users row is called; it never matches anyone.
     username = user.username or user.plex_username or user.jellyfin_username or user.display_name
     if not username:
         username = (user.email or f"{service}-user-{user.id}").split("@", 1)[0]
     return UserRecord(
         service=service,
         external_id=str(user.id),
+        aliases=linked_ids(user),
         username=username,
         display_name=user.display_name if user.display_name and user.display_name != username else None,
         email=user.email or None,
@@ -171,7 +195,7 @@ class SeerrSyncJob:
 
     async def run(self, context: SyncContext) -> dict[str, int]:
         service = self.settings.service
-        counts = {"users": 0, "discord_links": 0, "requests_changed": 0}
+        counts = {"users": 0, "discord_suggestions": 0, "requests_changed": 0}
         async with self.client() as client:
             users: list[UserRecord] = []
             async for page in self._pages(client, "/user", USERS_PAGE):
@@ -184,7 +208,7 @@ class SeerrSyncJob:
                 for record in users:
                     await upsert_user(conn, record)
             counts["users"] = len(users)
-            counts["discord_links"] = sum(1 for user in users if user.discord_id)
+            counts["discord_suggestions"] = sum(1 for user in users if user.discord_id)
 
             titles: dict[tuple[str, int], str] = {}
             async for requests in self._pages(client, "/request", REQUESTS_PAGE, filter="all", sort="added"):
@@ -253,11 +277,12 @@ class SeerrWebhookMedia(BaseModel):
 
 
 class SeerrWebhookRequest(BaseModel):
+    """The request block. Its ``requestedBy_*`` fields (username, e-mail, Discord id, avatar)
+    are all edited by the requester and are not read: the requester is whoever the sync
+    learned, by Overseerr user id, for this request id."""
+
     model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, populate_by_name=True)
     request_id: str
-    email: str | None = Field(default=None, alias="requestedBy_email")
-    username: str | None = Field(default=None, alias="requestedBy_username")
-    discord_id: str | None = Field(default=None, alias="requestedBy_settings_discordId")
 
 
 class SeerrWebhook(BaseModel):
@@ -286,24 +311,16 @@ def parse_webhook(service: str, body: bytes, content_type: str, received_at: dat
     if hook.request is None or hook.media is None or not hook.subject:
         raise PayloadError(f"{service} {event} webhook needs subject, media and request", status=422)
     request = hook.request
-    username = request.username or (request.email or "").split("@", 1)[0]
-    if not username:
-        raise PayloadError(f"{service} {event} webhook names no requester", status=422)
+    if not request.request_id.strip():
+        raise PayloadError(f"{service} {event} webhook has no request_id", status=422)
     if hook.media.media_type not in ("movie", "tv"):
         raise PayloadError(f"{service} {event} webhook has unknown media_type {hook.media.media_type!r}", 422)
-    requester = UserRecord(
-        service=service,
-        external_id=None,
-        username=username,
-        email=request.email or None,
-        discord_id=request.discord_id or None,
-    )
     record = RequestRecord(
         service=service,
         source_request_id=request.request_id,
         title=_YEAR_SUFFIX.sub("", hook.subject),
         media_type="movie" if hook.media.media_type == "movie" else "show",
-        requester=requester,
+        requester=None,
         status=status,
         requested_at=received_at,
         approved_at=received_at if status in ("approved", "available") else None,

@@ -34,6 +34,9 @@ from core.sync.jobs import SyncContext, SyncError
 
 SERVICE = "tautulli"
 ID_SERVICE = "plex"
+# Tautulli's admin is the Plex server's owner, whom the server itself (and so the Plex
+# sync) knows as local account 1 rather than by their plex.tv id: the same person.
+PLEX_OWNER_LOCAL_ID = "1"
 
 DataT = TypeVar("DataT")
 
@@ -123,8 +126,13 @@ def user_record(user: TautulliUser, last_seen: int | None = None) -> UserRecord 
         email=user.email,
         is_admin=bool(user.is_admin),
         last_login_at=from_unix(last_seen if last_seen is not None else user.last_seen),
-        aliases=((ID_SERVICE, user.user_id),),
+        aliases=_plex_ids(user),
     )
+
+
+def _plex_ids(user: TautulliUser) -> tuple[tuple[str, str], ...]:
+    own = (ID_SERVICE, user.user_id)
+    return (own, (ID_SERVICE, PLEX_OWNER_LOCAL_ID)) if user.is_admin else (own,)
 
 
 def history_media(row: TautulliHistoryRow) -> list[MediaRecord]:

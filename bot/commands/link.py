@@ -24,10 +24,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 async def _link(settings: Settings, args: argparse.Namespace) -> int:
     async with database_session(settings) as pool, pool.acquire() as conn:
         try:
-            await identity.link_account(conn, args.platform, args.platform_user_id, args.username)
-        except identity.UnknownUser as exc:
+            user_id = await identity.link_account(
+                conn, args.platform, args.platform_user_id, args.username, linked_by="cli"
+            )
+            services = await identity.known_on(conn, user_id)
+        except (identity.UnknownUser, identity.AlreadyLinked) as exc:
             raise CommandError(str(exc)) from None
-    print(f"Linked {args.platform} account {args.platform_user_id} to {args.username}.")
+    known = f" (known on: {', '.join(services)})" if services else ""
+    print(f"Linked {args.platform} account {args.platform_user_id} to {args.username}{known}.")
     return 0
 
 

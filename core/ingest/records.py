@@ -20,7 +20,8 @@ CATALOGUES = ("tmdb", "tvdb", "imdb")
 @dataclass(frozen=True)
 class UserRecord:
     service: str
-    # None when the service names the person but not its id for them (Overseerr's webhook).
+    # The service's own id for the person; with the aliases, the only thing that matches
+    # a record to a users row (names and e-mail addresses are user-edited and match nothing).
     external_id: str | None
     username: str
     display_name: str | None = None
@@ -95,7 +96,9 @@ class RequestRecord:
     source_request_id: str
     title: str
     media_type: Literal["movie", "show"]
-    requester: UserRecord
+    # None when the source does not identify the requester by an id (Overseerr's webhook):
+    # the request then keeps the requester a sync learned, or waits for the next sync.
+    requester: UserRecord | None
     status: RequestStatus
     requested_at: datetime
     approved_at: datetime | None = None

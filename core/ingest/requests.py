@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -9,6 +10,8 @@ import asyncpg
 
 from core.ingest.records import RequestRecord
 from core.ingest.users import upsert_user
+
+log = logging.getLogger(__name__)
 
 _FIND_ITEM = """
 SELECT e.media_item_id FROM media_external_ids e JOIN media_items m ON m.id = e.media_item_id
@@ -64,8 +67,26 @@ class RequestUpsertResult:
 
 
 async def upsert_request(conn: asyncpg.Connection, record: RequestRecord) -> RequestUpsertResult:
-    """Upsert one request with its requester and approver; call inside a transaction."""
-    requester_id = await upsert_user(conn, record.requester)
+    """Upsert one request with its requester and approver; call inside a transaction.
+
+    A record without a requester (a webhook names its requester only by fields the
+    requester edits) changes only a request already known with its requester.
+    """
+    if record.requester is not None:
+        requester_id: uuid.UUID | None = await upsert_user(conn, record.requester)
+    else:
+        requester_id = await conn.fetchval(
+            "SELECT requested_by_user_id FROM content_requests WHERE source = $1 AND source_request_id = $2",
+            record.service,
+            record.source_request_id,
+        )
+        if requester_id is None:
+            log.info(
+                "%s request %s: requester not known yet; the next sync records it",
+                record.service,
+                record.source_request_id,
+            )
+            return RequestUpsertResult(request_id=None, changed=False)
     approver_id = await upsert_user(conn, record.approved_by) if record.approved_by is not None else None
     item_id = None
     if record.tmdb_id is not None or record.tvdb_id is not None:

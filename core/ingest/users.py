@@ -1,4 +1,12 @@
-"""Users seen through the media services: one ``users`` row per person, whatever the service."""
+"""Users seen through the media services: one ``users`` row per person, whatever the service.
+
+People are matched only by ids that no user can edit: the id each service gives
+them (Plex account id, Jellyfin user id, Overseerr user id) and the links a
+service reports between those ids (Tautulli's Plex account ids, Overseerr's
+``plexId``/``jellyfinUserId``). A username, display name or e-mail address is
+typed in by the user and decides nothing: two accounts with the same name on two
+services stay two users until an immutable id links them.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +14,16 @@ import uuid
 
 import asyncpg
 
+from core import link_consent
 from core.ingest.records import UserRecord
 
+# The record's own id first, then its aliases in order: the service's own id
+# for the person decides when the ids disagree.
 _FIND_BY_EXTERNAL_ID = """
-SELECT user_id FROM user_external_ids
-WHERE (service, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-LIMIT 1
-"""
-
-# Someone new to this service may already be known through another one: by
-# e-mail first (the strongest evidence), then by user name.
-_FIND_BY_IDENTITY = """
-SELECT id FROM users
-WHERE ($1::text IS NOT NULL AND lower(email) = lower($1))
-   OR lower(username) = lower($2)
-ORDER BY ($1::text IS NOT NULL AND lower(email) = lower($1)) DESC
+SELECT e.user_id
+FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(service, external_id, position)
+JOIN user_external_ids e ON e.service = t.service AND e.external_id = t.external_id
+ORDER BY t.position
 LIMIT 1
 """
 
@@ -52,15 +55,13 @@ SELECT service, external_id, $3 FROM unnest($1::text[], $2::text[]) AS t(service
 ON CONFLICT (service, external_id) DO NOTHING
 """
 
-# An existing link is never taken over: a member who linked themselves keeps their link.
-_LINK_DISCORD = """
-INSERT INTO chat_accounts (platform, platform_user_id, user_id) VALUES ('discord', $1, $2)
-ON CONFLICT (platform, platform_user_id) DO NOTHING
-"""
-
 
 async def upsert_user(conn: asyncpg.Connection, record: UserRecord) -> uuid.UUID:
-    """The id of the one ``users`` row for this person, creating or completing it as needed."""
+    """The id of the one ``users`` row for this person, creating or completing it as needed.
+
+    A Discord id the record carries (from the user's own settings) is only a
+    suggestion: its owner confirms it in a DM (``core.link_consent``).
+    """
     own = [(record.service, record.external_id)] if record.external_id is not None else []
     ids = [*own, *record.aliases]
     services = [service for service, _ in ids]
@@ -68,8 +69,6 @@ async def upsert_user(conn: asyncpg.Connection, record: UserRecord) -> uuid.UUID
     user_id: uuid.UUID | None = None
     if ids:
         user_id = await conn.fetchval(_FIND_BY_EXTERNAL_ID, services, external_ids)
-    if user_id is None:
-        user_id = await conn.fetchval(_FIND_BY_IDENTITY, record.email or None, record.username)
     if user_id is None:
         user_id = await _insert_user(conn, record)
     else:
@@ -84,7 +83,7 @@ async def upsert_user(conn: asyncpg.Connection, record: UserRecord) -> uuid.UUID
     if ids:
         await conn.execute(_LINK_EXTERNAL_IDS, services, external_ids, user_id)
     if record.discord_id:
-        await conn.execute(_LINK_DISCORD, record.discord_id, user_id)
+        await link_consent.suggest(conn, "discord", record.discord_id, user_id, record.service)
     return user_id
 
 

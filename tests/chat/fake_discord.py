@@ -382,6 +382,34 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", payload)
         return payload
 
+    async def press_button(
+        self, user: dict[str, Any], message: dict[str, Any], custom_id: str
+    ) -> dict[str, Any]:
+        """An INTERACTION_CREATE for a button (component type 2) on ``message``, pressed in a DM."""
+        interaction_id = self.snowflake()
+        dm_id = int(message["channel_id"])
+        payload: dict[str, Any] = {
+            "id": str(interaction_id),
+            "application_id": str(self.application_id),
+            "type": 3,
+            "data": {"custom_id": custom_id, "component_type": 2},
+            "message": message,
+            "token": f"interaction-token-{interaction_id}",
+            "version": 1,
+            "locale": "en-US",
+            "app_permissions": "2248473465835073",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "attachment_size_limit": 10_485_760,
+            "channel_id": str(dm_id),
+            "channel": {"id": str(dm_id), "type": DM, "last_message_id": None, "flags": 0},
+            "user": user,
+            "context": 1,
+        }
+        self._interaction_channels[payload["token"]] = dm_id
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return payload
+
     # --- waiting for what the bot did ---------------------------------------------------------------
 
     async def wait_for(
@@ -501,9 +529,11 @@ class FakeDiscord:
         if call.method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
             channel_id = int(parts[1])
             in_guild = channel_id in (self.admin_channel_id, self.allowed_channel_id, self.other_channel_id)
-            return _ok(
-                self.message_payload(channel_id, self.bot_user, call.body.get("content", ""), guild=in_guild)
+            sent = self.message_payload(
+                channel_id, self.bot_user, call.body.get("content", ""), guild=in_guild
             )
+            sent["components"] = call.body.get("components", [])
+            return _ok(sent)
         if call.method == "PUT" and parts[0] == "channels" and "reactions" in parts:
             return (204, None)
         if call.method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":

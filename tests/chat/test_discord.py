@@ -18,12 +18,21 @@ import asyncpg
 import discord.http
 import pytest
 
-from adapters.chat.discord_bot import NOT_ADMIN, NOT_ADMIN_CHANNEL, DiscordBot, DiscordConfig, discord_intents
+from adapters.chat.discord_bot import (
+    LINK_CONSENT_ID,
+    NOT_ADMIN,
+    NOT_ADMIN_CHANNEL,
+    DiscordBot,
+    DiscordConfig,
+    discord_intents,
+)
 from bot.cli import main
 from bot.runtime import run_marquee
 from bot.settings import Settings
 from bot.wiring import build_assistant
 from core.chat import THUMBS_UP, WRONG
+from core.ingest.records import UserRecord
+from core.ingest.users import upsert_user
 
 from .fake_discord import EPHEMERAL, FakeDiscord, RecordedRequest, start_marquee_run, user_payload
 
@@ -184,6 +193,59 @@ async def test_an_unlinked_member_gets_link_instructions_and_nothing_else(
     assert not [r for r in fake.requests if "/reactions/" in r.path]
     assert await db_pool.fetchval("SELECT count(*) FROM ai_conversation_feedback") == 0
     assert await db_pool.fetchval("SELECT count(*) FROM chat_history") == 0
+
+
+async def test_a_suggested_member_is_asked_in_a_dm_and_linked_by_the_button(
+    fake: FakeDiscord, bot: DiscordBot, db_pool: asyncpg.Pool
+) -> None:
+    async with db_pool.acquire() as conn:
+        await upsert_user(conn, UserRecord("overseerr", "9", "stanley", discord_id=str(STRANGER_ID)))
+
+    question = await fake.send_dm(STRANGER, "what should I watch tonight?")
+    channel_id = int(question["channel_id"])
+    [asked] = await fake.wait_for(posted_to(channel_id))
+    await bot.client.wait_idle()
+    assert "stanley" in asked.body["content"] and "yes" in asked.body["content"].lower()
+    [row] = asked.body["components"]
+    [button] = row["components"]
+    assert button["custom_id"] == LINK_CONSENT_ID and button["label"] == "Yes, that's me"
+    assert (
+        await db_pool.fetchval(
+            "SELECT count(*) FROM chat_accounts WHERE platform_user_id = $1", str(STRANGER_ID)
+        )
+        == 0
+    )
+
+    await fake.press_button(STRANGER, asked.response, LINK_CONSENT_ID)
+
+    [done] = await fake.wait_for(followups)
+    await bot.client.wait_idle()
+    assert "stanley" in done.body["content"] and "Linked" in done.body["content"]
+    assert (
+        await db_pool.fetchval(
+            "SELECT u.username FROM chat_accounts c JOIN users u ON u.id = c.user_id WHERE c.platform_user_id = $1",
+            str(STRANGER_ID),
+        )
+        == "stanley"
+    )
+
+
+async def test_someone_else_pressing_the_button_links_nothing(
+    fake: FakeDiscord, bot: DiscordBot, db_pool: asyncpg.Pool
+) -> None:
+    async with db_pool.acquire() as conn:
+        await upsert_user(conn, UserRecord("overseerr", "9", "stanley", discord_id=str(STRANGER_ID)))
+    question = await fake.send_dm(STRANGER, "hi")
+    [asked] = await fake.wait_for(posted_to(int(question["channel_id"])))
+
+    intruder = user_payload(1_600_000_000_000_000_005, "intruder")
+    await fake.press_button(intruder, asked.response, LINK_CONSENT_ID)
+
+    [answer] = await fake.wait_for(followups)
+    await bot.client.wait_idle()
+    assert "stanley" not in answer.body["content"]
+    assert await db_pool.fetchval("SELECT count(*) FROM chat_accounts WHERE user_id IN "
+                                  "(SELECT id FROM users WHERE username = 'stanley')") == 0  # fmt: skip
 
 
 async def test_mentions_are_answered_in_allowed_channels_only(fake: FakeDiscord, bot: DiscordBot) -> None:

@@ -41,7 +41,7 @@ async def test_health_reports_integrations_webhooks_api_errors_and_answers(db_po
 async def test_the_same_words_with_another_question_type_are_another_entry(db_pool: asyncpg.Pool) -> None:
     async with db_pool.acquire() as conn:
         first = await record_question(
-            conn, "How much bandwidth are we using?", "operations", "missing_data", [], None
+            conn, "How much bandwidth are we using?", "operations", "missing_data", [], None, asked_by=None
         )
         again = await record_question(
             conn,
@@ -50,12 +50,20 @@ async def test_the_same_words_with_another_question_type_are_another_entry(db_po
             "missing_data",
             ["bandwidth_logs"],
             "log streams",
+            asked_by=None,
         )
         other_type = await record_question(
-            conn, "How much bandwidth are we using?", "chitchat", "missing_data", [], None
+            conn, "How much bandwidth are we using?", "chitchat", "missing_data", [], None, asked_by=None
         )
         wrong = await record_question(
-            conn, "How much bandwidth are we using?!", "operations", "x", [], None, reported_wrong=True
+            conn,
+            "How much bandwidth are we using?!",
+            "operations",
+            "x",
+            [],
+            None,
+            asked_by=None,
+            reported_wrong=True,
         )
 
     assert first == again == wrong and other_type != first
@@ -70,11 +78,11 @@ async def test_the_same_words_with_another_question_type_are_another_entry(db_po
 async def test_a_resolved_entry_is_not_reopened_by_a_new_ask(db_pool: asyncpg.Pool) -> None:
     async with db_pool.acquire() as conn:
         first = await record_question(
-            conn, "What's the storage usage by library?", "analytics", "missing_data", [], None
+            conn, "What's the storage usage by library?", "analytics", "missing_data", [], None, asked_by=None
         )
         await admin_reports.learning_close(conn, str(first), "resolved", "file sizes are synced now")
         second = await record_question(
-            conn, "What's the storage usage by library?", "analytics", "missing_data", [], None
+            conn, "What's the storage usage by library?", "analytics", "missing_data", [], None, asked_by=None
         )
         pending = await admin_reports.learning_list(conn)
         resolved = await admin_reports.learning_list(conn, "resolved")

@@ -349,10 +349,17 @@ async def test_an_admin_links_accounts_and_members_choose_their_privacy(
     )
     linked = await assistant.link_account(admin_room, "discord", "333333333333333333", "carol")
     unknown = await assistant.link_account(admin_room, "discord", "4", "nobody")
+    # Alice's Discord account stays hers: a link is never moved, by an admin either.
+    moved = await assistant.link_account(admin_room, "discord", ALICE_DISCORD, "carol")
     carol = await assistant.handle(ask("hello", "333333333333333333", "dm-carol"))
     shared = await assistant.set_privacy(ask("", "333333333333333333", "dm-carol"), True)
 
     assert refused.kind == "refused" and unknown.kind == "error" and "nobody" in unknown.text
+    assert moved.kind == "error" and "already linked to 'alice'" in moved.text
+    assert (
+        await db_pool.fetchval("SELECT user_id FROM chat_accounts WHERE platform_user_id = $1", ALICE_DISCORD)
+        == people.alice
+    )
     assert "carol" in linked.text and carol.kind == "answer"
     assert "can now see" in shared.text
     assert (

@@ -91,6 +91,17 @@ async def test_admin_commands_in_the_terminal(
     assert "Suggested database improvements" in capsys.readouterr().out
     assert await cli("link", "matrix", "@carol:example.org", "carol") == 0
     assert await cli("link", "matrix", "@x:example.org", "nobody") == 1
+    # A linked account is never moved; unlinking first is the way to correct it, and both are audited.
+    assert await cli("link", "matrix", "@carol:example.org", "alice") == 1
+    assert await cli("unlink", "matrix", "@carol:example.org") == 0
+    assert await cli("unlink", "matrix", "@carol:example.org") == 1
+    assert await cli("link", "matrix", "@carol:example.org", "alice") == 0
+    actions = await db_pool.fetch(
+        "SELECT action, actor FROM chat_account_links_audit WHERE platform_user_id = '@carol:example.org' ORDER BY id"
+    )
+    assert [(a["action"], a["actor"]) for a in actions] == [
+        ("linked", "cli"), ("refused", "cli"), ("unlinked", "cli"), ("linked", "cli"),
+    ]  # fmt: skip
 
 
 @pytest.fixture

@@ -99,6 +99,32 @@ async def test_jellyfin_playback_stop_sent_as_text_plain_records_a_play(
     assert await db_pool.fetchval("SELECT play_count FROM user_stats") == 1
 
 
+async def test_jellyfin_ids_written_with_dashes_are_the_synced_user_and_items(
+    client: TestClient, db_pool: asyncpg.Pool
+) -> None:
+    # The plugin writes Guids as 8-4-4-4-12; the API (and so the sync) as 32 hex digits.
+    async with db_pool.acquire() as conn:
+        alice = await conn.fetchval("INSERT INTO users (username) VALUES ('Alice A.') RETURNING id")
+        await conn.execute(
+            "INSERT INTO user_external_ids (service, external_id, user_id) "
+            "VALUES ('jellyfin', '5f4a3c2e9b1d4e6f8a7b6c5d4e3f2a1b', $1)",
+            alice,
+        )
+    body = payload("jellyfin-webhook-playback-stop.json")
+    for field in ("UserId", "ItemId", "SeriesId"):
+        hex_id = body[field]
+        body[field] = f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}".upper()
+    assert (await post_json(client, "jellyfin", body, "text/plain")).status == 200
+    assert await db_pool.fetchval("SELECT user_id FROM watch_history") == alice
+    assert await db_pool.fetchval("SELECT count(*) FROM users") == 1
+    assert (
+        await db_pool.fetchval(
+            "SELECT external_id FROM media_external_ids WHERE service = 'jellyfin' ORDER BY 1 LIMIT 1"
+        )
+        == "0f9e8d7c6b5a49382716a5b4c3d2e1f0"
+    )
+
+
 async def test_jellyfin_item_added_adds_the_movie(client: TestClient, db_pool: asyncpg.Pool) -> None:
     response = await post_json(client, "jellyfin", payload("jellyfin-webhook-item-added.json"), "text/plain")
     assert response.status == 200
@@ -127,24 +153,45 @@ async def test_tautulli_watched_records_the_play_in_plex_ids(
     )
 
 
-async def test_overseerr_default_template_upserts_request_and_links_discord(
+async def _synced_request(db_pool: asyncpg.Pool, source: str) -> asyncpg.Record:
+    """Request 42 as a sync records it: with the requester it learned by Overseerr user id."""
+    async with db_pool.acquire() as conn:
+        alice = await conn.fetchval("INSERT INTO users (username) VALUES ('alice') RETURNING id")
+        await conn.execute(
+            "INSERT INTO content_requests (title, media_type, requested_by_user_id, status, source, "
+            "source_request_id, tmdb_id) VALUES ('Arrival', 'movie', $1, 'pending', $2, '42', 329865)",
+            alice,
+            source,
+        )
+    return alice
+
+
+async def test_overseerr_default_template_updates_the_synced_request_and_links_nobody(
     client: TestClient, db_pool: asyncpg.Pool
 ) -> None:
+    alice = await _synced_request(db_pool, "overseerr")
     response = await post_json(client, "overseerr", payload("overseerr-webhook-media-approved.json"))
     assert response.status == 200, await response.text()
     request = await db_pool.fetchrow("SELECT * FROM content_requests")
     assert (request["title"], request["status"], request["tmdb_id"]) == ("Arrival", "approved", 329865)
-    assert request["approved_at"] is not None and request["source_request_id"] == "42"
-    linked = await db_pool.fetchval(
-        "SELECT u.username FROM chat_accounts c JOIN users u ON u.id = c.user_id "
-        "WHERE c.platform = 'discord' AND c.platform_user_id = '123456789012345678'"
-    )
-    assert linked == "alice"
+    assert request["approved_at"] is not None and request["requested_by_user_id"] == alice
+    # The Discord id in the payload is the requester's own edit: it links nothing.
+    assert await db_pool.fetchval("SELECT count(*) FROM chat_accounts") == 0
+
+
+async def test_overseerr_request_unknown_to_the_sync_waits_for_it(
+    client: TestClient, db_pool: asyncpg.Pool
+) -> None:
+    response = await post_json(client, "overseerr", payload("overseerr-webhook-media-approved.json"))
+    assert response.status == 200, await response.text()
+    assert await db_pool.fetchval("SELECT count(*) FROM content_requests") == 0
+    assert await db_pool.fetchval("SELECT count(*) FROM users") == 0
 
 
 async def test_jellyseerr_available_marks_the_request_available(
     client: TestClient, db_pool: asyncpg.Pool
 ) -> None:
+    await _synced_request(db_pool, "jellyseerr")
     body = payload("overseerr-webhook-media-approved.json")
     assert (await post_json(client, "jellyseerr", body)).status == 200
     body["notification_type"] = "MEDIA_AVAILABLE"

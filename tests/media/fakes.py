@@ -397,7 +397,8 @@ class FakeSeerr(FakeService):
     def __init__(self) -> None:
         super().__init__()
         admin = seerr_user(1, "admin@example.com", "PlexUser", permissions=2)
-        alice = seerr_user(2, "alice@example.com", "alice")
+        # Jellyseerr links a user who signs in with Jellyfin to that Jellyfin user's id.
+        alice = seerr_user(2, "alice@example.com", "alice", jellyfinUserId="5f4a3c2e9b1d4e6f8a7b6c5d4e3f2a1b")
         self.users = [admin, alice]
         self.discord_ids = {2: "123456789012345678"}
         self.titles = {

@@ -68,10 +68,11 @@ def test_overseerr_default_template_rendered_parses() -> None:
     body = json.loads(rendered)
     event = overseerr.parse_webhook("overseerr", json.dumps(body).encode(), "application/json", NOW)
     (request,) = event.requests
-    assert (request.title, request.status, request.tmdb_id, request.requester.username) == (
+    assert (request.title, request.status, request.tmdb_id, request.source_request_id) == (
         "Heat",
         "pending",
         949,
-        "bob",
+        "7",
     )
-    assert request.requester.discord_id is None
+    # The requestedBy_* fields are the requester's own edits: they name nobody.
+    assert request.requester is None

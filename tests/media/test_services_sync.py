@@ -127,22 +127,47 @@ async def test_tautulli_sync_history_users_and_bandwidth(db_pool: asyncpg.Pool) 
         assert any("after=2016-05-10" in request for request in fake.requests)
 
 
-async def test_overseerr_sync_users_discord_links_and_requests(db_pool: asyncpg.Pool) -> None:
+async def test_people_are_one_user_by_ids_never_by_name(db_pool: asyncpg.Pool) -> None:
+    plex = FakePlex()  # accounts: PlexUser (1, the owner), Kids (3972737)
+    tautulli = FakeTautulli()
+    # Tautulli's admin is the server owner, under their plex.tv id; a non-owner happens
+    # to be called like Plex's "Kids" account but is another Plex account.
+    tautulli.users[1]["username"] = "OwnerOnPlexTv"
+    tautulli.users[0]["username"] = "Kids"
+    async with serve(plex) as plex_url, serve(tautulli) as tautulli_url:
+        assert (await run_job(db_pool, PlexSyncJob(PlexSettings(url=plex_url, token="plex-token")))).ok
+        assert (await run_job(db_pool, tautulli_job(tautulli_url))).ok
+
+    owner = await db_pool.fetch(
+        "SELECT DISTINCT user_id FROM user_external_ids WHERE service = 'plex' AND external_id IN ('1', '8008135')"
+    )
+    assert len(owner) == 1
+    kids = await db_pool.fetch(
+        "SELECT user_id FROM user_external_ids WHERE service = 'plex' AND external_id IN ('3972737', '133788')"
+    )
+    assert len({row["user_id"] for row in kids}) == 2
+    assert await db_pool.fetchval("SELECT count(*) FROM users WHERE username LIKE 'Kids%'") == 2
+
+
+async def test_overseerr_sync_users_discord_suggestions_and_requests(db_pool: asyncpg.Pool) -> None:
     fake = FakeSeerr()
     async with serve(FakeJellyfin()) as jellyfin_url:
         assert (await run_job(db_pool, jellyfin_job(jellyfin_url))).ok
     async with serve(fake) as url:
         result = await run_job(db_pool, seerr_job(url))
         assert result.ok, result.error
-        # alice is matched to the Jellyfin user of the same name, and her Discord id linked.
+        # alice is matched to the Jellyfin user by her jellyfinUserId; her Discord id is only a
+        # suggestion, which the Discord account's owner confirms in a DM.
         assert await db_pool.fetchval("SELECT count(*) FROM users WHERE username = 'alice'") == 1
         assert (
             await db_pool.fetchval(
-                "SELECT u.username FROM chat_accounts c JOIN users u ON u.id = c.user_id WHERE c.platform_user_id = $1",
+                "SELECT u.username FROM chat_link_suggestions s JOIN users u ON u.id = s.user_id "
+                "WHERE s.platform_user_id = $1",
                 "123456789012345678",
             )
             == "alice"
         )
+        assert await db_pool.fetchval("SELECT count(*) FROM chat_accounts") == 0
         rows = await db_pool.fetch(
             "SELECT r.*, m.title AS item, a.username AS approver FROM content_requests r "
             "LEFT JOIN media_items m ON m.id = r.media_item_id LEFT JOIN users a ON a.id = r.approved_by_user_id "
