@@ -1,8 +1,9 @@
 """Marquee on Discord: DMs, mentions, reactions and slash commands, translated to and from core.
 
 Members DM the bot (or mention it in an allowed channel); the answer comes
-back split to Discord's 2,000-character limit, with 👍 and ❌ added so that a
-reaction by the asker rates it. Slash commands: ``/ask``, ``/privacy`` for
+back as an embed when it is a list or a report (plain Markdown where the bot
+may not embed links), otherwise as Markdown split to Discord's 2,000-character
+limit, with 👍 and ❌ added so that a reaction by the asker rates it. Slash commands: ``/ask``, ``/privacy`` for
 everyone; ``/link``, ``/health``, ``/learning``, ``/insights`` for admins,
 answered only in the admin channel. Every interaction is deferred at once and
 answered by follow-up, so a slow answer never hits Discord's 3-second limit.
@@ -31,7 +32,7 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from adapters.chat.message_splitting import DISCORD_MESSAGE_LIMIT, split_markdown
+from adapters.chat.discord_rendering import DiscordMessage, discord_messages, plain_messages
 from core.chat import FEEDBACK_EMOJI, ChatCore, ChatRequest, ReactionEvent, Reply
 
 log = logging.getLogger(__name__)
@@ -219,22 +220,44 @@ class MarqueeDiscordClient(discord.Client):
         except Exception:
             log.exception("discord: answering message %s failed", message.id)
             reply = Reply(text=APOLOGY, kind="error")
-        sent = await self._send_parts(message.channel, reply.text, reference=message)
+        sent = await self._send_reply(message.channel, reply, reference=message)
         await self._offer_feedback(reply, sent)
 
-    async def _send_parts(
-        self, channel: discord.abc.Messageable, text: str, *, reference: discord.Message | None = None
+    async def _send_reply(
+        self, channel: discord.abc.Messageable, reply: Reply, *, reference: discord.Message | None = None
+    ) -> list[discord.Message]:
+        """A list or report as an embed, prose as Markdown; plain messages where embeds are not allowed."""
+        messages = discord_messages(reply.structured)
+        try:
+            return await self._send_messages(channel, messages, reference)
+        except discord.Forbidden as exc:
+            if not any(m.embed for m in messages):
+                raise
+            # 50013 Missing Permissions: the channel does not let the bot embed links.
+            log.info(
+                "discord: cannot send an embed in channel %s (%s); sending plain text", channel, exc.code
+            )
+            return await self._send_messages(channel, plain_messages(reply.structured), reference)
+
+    async def _send_messages(
+        self,
+        channel: discord.abc.Messageable,
+        messages: list[DiscordMessage],
+        reference: discord.Message | None,
     ) -> list[discord.Message]:
         sent: list[discord.Message] = []
-        for index, part in enumerate(split_markdown(text, DISCORD_MESSAGE_LIMIT) or ["…"]):
+        for index, message in enumerate(messages):
+            embed = discord.Embed.from_dict(message.embed) if message.embed else None
             # Only the first part replies to the question: one quote is enough.
             ref = reference if index == 0 and reference is not None and reference.guild is not None else None
             if ref is not None:
                 # A deleted question must not cost the answer.
                 quote = ref.to_reference(fail_if_not_exists=False)
-                sent.append(await channel.send(part, reference=quote, mention_author=False))
+                sent.append(
+                    await channel.send(message.content, embed=embed, reference=quote, mention_author=False)  # type: ignore[arg-type]
+                )
             else:
-                sent.append(await channel.send(part))
+                sent.append(await channel.send(message.content, embed=embed))  # type: ignore[arg-type]
         return sent
 
     async def _offer_feedback(self, reply: Reply, sent: list[discord.Message]) -> None:
@@ -334,8 +357,16 @@ class MarqueeDiscordClient(discord.Client):
                 log.exception("discord: /%s failed", _command_name(interaction))
                 reply = Reply(text=APOLOGY, kind="error")
             sent: list[discord.Message] = []
-            for part in split_markdown(reply.text, DISCORD_MESSAGE_LIMIT) or ["…"]:
-                sent.append(await interaction.followup.send(part, ephemeral=ephemeral, wait=True))
+            for message in discord_messages(reply.structured):
+                if message.embed is not None:
+                    embed = discord.Embed.from_dict(message.embed)
+                    sent.append(await interaction.followup.send(embed=embed, ephemeral=ephemeral, wait=True))
+                else:
+                    sent.append(
+                        await interaction.followup.send(
+                            message.content or "…", ephemeral=ephemeral, wait=True
+                        )
+                    )
             if not ephemeral:
                 await self._offer_feedback(reply, sent)
 

@@ -10,8 +10,8 @@ A thin translator over ``core.chat.ChatCore``:
   bot answers when it is mentioned. ``!`` commands work everywhere; the admin
   ones (``!health``, ``!learning ...``, ``!insights``) are checked by core,
   which answers them only to an admin in an admin room.
-- An answer is an ``m.text`` reply (``m.in_reply_to``) with HTML rendered from
-  its Markdown and the Markdown as the plain body, then 👍 and ❌ annotations.
+- An answer is an ``m.text`` reply (``m.in_reply_to``) whose HTML and plain
+  body are both rendered from the structured answer, then 👍 and ❌ annotations.
   A 👍/❌ by the asker becomes feedback; redacting it undoes the feedback.
 - End-to-end encryption: the key store lives in ``<data_dir>/matrix/store``.
   A bot cannot do interactive verification, so it trusts on membership: it
@@ -69,6 +69,7 @@ from adapters.chat.matrix_rendering import (
 )
 from adapters.chat.matrix_state import MatrixSession, MatrixState
 from bot.settings import Settings
+from core.answer import shortened
 from core.chat import FEEDBACK_EMOJI, ChatCore, ChatRequest, Platform, ReactionEvent, Reply
 
 log = logging.getLogger(__name__)
@@ -557,11 +558,9 @@ class MatrixBot:
     async def _send_reply(self, room_id: str, question: RoomMessageText, reply: Reply) -> None:
         relates_to = question.source.get("content", {}).get("m.relates_to") or {}
         thread_root = relates_to.get("event_id") if relates_to.get("rel_type") == "m.thread" else None
-        text = reply.text
-        if len(text) > MAX_REPLY_CHARS:
-            # An event must stay under 64 KiB with both the plain and the HTML body.
-            text = text[:MAX_REPLY_CHARS].rstrip() + "\n\n… (shortened)"
-        content = reply_content(text, question.event_id, thread_root=thread_root)
+        # An event must stay under 64 KiB with both the plain and the HTML body.
+        answer = shortened(reply.structured, MAX_REPLY_CHARS)
+        content = reply_content(answer, question.event_id, thread_root=thread_root)
         reply_id = await self._send(room_id, "m.room.message", content)
         if reply_id is None:
             return
