@@ -509,7 +509,9 @@ class FakeDiscord:
             if channel_id in self.no_embed_channel_ids and call.body.get("embeds"):
                 return 403, {"message": "Missing Permissions", "code": 50013}
             in_guild = channel_id in (self.admin_channel_id, self.allowed_channel_id, self.other_channel_id)
-            message = self.message_payload(channel_id, self.bot_user, call.body.get("content") or "", guild=in_guild)
+            message = self.message_payload(
+                channel_id, self.bot_user, call.body.get("content") or "", guild=in_guild
+            )
             message["embeds"] = call.body.get("embeds") or []
             return _ok(message)
         if call.method == "PUT" and parts[0] == "channels" and "reactions" in parts:

@@ -249,7 +249,8 @@ async def test_a_long_list_answer_is_one_embed_within_discords_limits(
     fake: FakeDiscord, bot: DiscordBot, db_pool: asyncpg.Pool
 ) -> None:
     questions = [
-        f"question {n:02d}: " + "which of my friends watched the same **obscure** film " * 2 for n in range(20)
+        f"question {n:02d}: " + "which of my friends watched the same **obscure** film " * 2
+        for n in range(20)
     ]
     await db_pool.executemany(
         "INSERT INTO ai_learning_queue (question, why_failed, priority) VALUES ($1, 'missing_data', 3)",
