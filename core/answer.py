@@ -164,17 +164,19 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^(\s*)[-*•+]\s+(.*)$")
 _NUMBERED = re.compile(r"^(\s*)\d{1,3}[.)]\s+(.*)$")
 _KEY_VALUE = re.compile(r"^\s*\*\*([^*\n]{1,80}?):\*\*\s*(.*)$|^\s*\*\*([^*\n]{1,80}?)\*\*:\s*(.*)$")
-_STRONG_LINE = re.compile(r"^\s*\*\*([^*\n]+?)\*\*:?\s*$")
+_STRONG_LINE = re.compile(r"^\s*\*\*((?:\\.|[^*\\\n])+?)\*\*:?\s*$")
 _NOTE = re.compile(r"^\s*[_*]?(?:Note|NB|N\.B\.)\s*:[_*]?\s*(.*?)\s*$", re.IGNORECASE)
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
+# Inside marks, a backslash escape is one character, so "**\\***" is a strong "*".
+_INNER = r"(?:\\.|[^\\])"
 _INLINE = re.compile(
     r"\\(?P<escaped>[^A-Za-z0-9\s])"
     r"|(?P<code>`+)(?P<code_text>.+?)(?P=code)"
-    r"|\*\*(?P<strong>(?=\S).+?(?<=\S))\*\*"
-    r"|__(?P<strong2>(?=\S).+?(?<=\S))__"
-    r"|(?<![\w*])\*(?P<em>(?=[^\s*]).*?(?<=[^\s*]))\*(?![\w*])"
-    r"|(?<![\w_])_(?P<em2>(?=[^\s_]).*?(?<=[^\s_]))_(?![\w_])"
+    rf"|\*\*(?P<strong>(?=\S){_INNER}+?(?<=\S))\*\*"
+    rf"|__(?P<strong2>(?=\S){_INNER}+?(?<=\S))__"
+    r"|(?<![\w*\\])\*(?P<em>(?=[^\s*])(?:\\.|[^\\*])+?)(?<!\s)\*(?![\w*])"
+    r"|(?<![\w_\\])_(?P<em2>(?=[^\s_])(?:\\.|[^\\_])+?)(?<!\s)_(?![\w_])"
 )
 
 
@@ -193,7 +195,7 @@ def parse_inline(text: str) -> Inline:
             inner = match.group("strong") or match.group("strong2")
             spans.extend(_restyle(parse_inline(inner), "strong"))
         else:
-            spans.append(Span(match.group("em") or match.group("em2"), "em"))
+            spans.extend(_restyle(parse_inline(match.group("em") or match.group("em2")), "em"))
         position = match.end()
     if position < len(text):
         spans.append(Span(text[position:]))
@@ -272,10 +274,13 @@ def parse_answer(text: str, confidence: float | None = None) -> Answer:
             continue
         if table:
             flush()
-        heading = _HEADING.match(line) or _STRONG_LINE.match(line)
-        if heading:
+        heading = _HEADING.match(line)
+        strong_line = _STRONG_LINE.match(line) if heading is None else None
+        if heading or strong_line:
             flush()
-            blocks.append(Heading(_restyle(parse_inline(heading.group(1).rstrip(":")), "plain")))
+            # "**Top genres:**" is a heading "Top genres"; a Markdown heading keeps what it says.
+            words = heading.group(1) if heading else strong_line.group(1).rstrip(":")  # type: ignore[union-attr]
+            blocks.append(Heading(_restyle(parse_inline(words), "plain")))
             continue
         bullet = _BULLET.match(line)
         numbered = _NUMBERED.match(line) if bullet is None else None
@@ -298,7 +303,7 @@ def parse_answer(text: str, confidence: float | None = None) -> Answer:
                 flush()
             key = key_value.group(1) or key_value.group(3)
             value = key_value.group(2) if key_value.group(1) else key_value.group(4)
-            rows.append((key.strip(), parse_inline(value.strip())))
+            rows.append((inline_text(parse_inline(key.strip())), parse_inline(value.strip())))
             continue
         note_start = _NOTE.match(line)
         if note_start and note is None and not paragraph:
@@ -389,7 +394,8 @@ def inline_markdown(spans: Inline) -> str:
 
 def block_markdown(block: Block) -> str:
     if isinstance(block, Heading):
-        return f"**{inline_markdown(block.text)}**"
+        text = inline_markdown(block.text)
+        return f"### {text}" if text.endswith(":") else f"**{text}**"
     if isinstance(block, Paragraph):
         # Two trailing spaces would be invisible; a backslash break is CommonMark and Discord shows lines as typed.
         return "\n".join(inline_markdown(line) for line in block.lines)
