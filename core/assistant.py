@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from core import admin_reports, feedback, identity, learning_queue
-from core.answer import Answer, parse_answer, to_markdown
+from core.answer import Answer, parse_answer, to_markdown, to_plain_text
 from core.chat import ChatRequest, Platform, ReactionEvent, Reply
 from core.engines.base import Engine, ToolRunner
 from core.engines.fallback import answer_with_fallback
@@ -107,6 +107,9 @@ class Assistant:
         )
         answer = outcome.answer
         grounded = ground_assessment(answer)
+        structured = parse_answer(answer.text, grounded.confidence)
+        # The records and the conversation memory hold what was said, without marks or escapes.
+        answer.text = to_plain_text(structured)
         latency_ms = int((time.perf_counter() - started) * 1000)
 
         async with self.pool.acquire() as conn:
@@ -142,8 +145,9 @@ class Assistant:
                     log.exception("could not add a question to the learning queue")
 
         return Reply(
-            answer.text,
+            to_markdown(structured),
             kind="admin" if scope.mode == "admin" else "answer",
+            answer=structured,
             feedback_id=feedback_id,
             confidence=grounded.confidence,
             wants_feedback_reactions=True,

@@ -36,6 +36,7 @@ from typing import Any
 
 import aiohttp
 from nio import (
+    Api,
     AsyncClient,
     AsyncClientConfig,
     InviteMemberEvent,
@@ -82,6 +83,12 @@ TYPING_TIMEOUT_MS = 60_000
 SEND_ATTEMPTS = 4
 MAX_REPLY_CHARS = 8_000
 APOLOGY = "Sorry, something went wrong while answering. The admins can find the details in the log."
+OFFLINE_NOTE = (
+    "I was offline when you sent this, so I did not answer it. Ask me again if you still want to know."
+)
+DECLINED_NOTICE = (
+    "Sorry, I only talk with members of this media server. Ask one of its admins if you should have access."
+)
 _SEEN_EVENTS_KEPT = 2_000
 
 
@@ -122,6 +129,10 @@ class MatrixBot:
         self._sync_loop: asyncio.Task[None] | None = None
         self._sync_task: asyncio.Task[Any] | None = None
         self._handling_events = False
+        # True while the first sync after (re)connecting delivers what arrived while the bot was away.
+        self._catching_up = False
+        # Rooms that got the "I was offline" note in this catch-up: one note per room is enough.
+        self._offline_noted: set[str] = set()
         self._answers: set[asyncio.Task[None]] = set()
         self._seen_events: OrderedDict[str, None] = OrderedDict()
         self._admin_rooms: set[str] = set()
@@ -255,7 +266,11 @@ class MatrixBot:
         token = await self._state.load_sync_token(self.user_id)
         # The first start has nothing to resume: the rooms' history is skipped, not answered.
         self._handling_events = token is not None
-        await self._sync_once(timeout_ms=0, since=token, full_state=True)
+        self._catching_up, self._offline_noted = True, set()
+        try:
+            await self._sync_once(timeout_ms=0, since=token, full_state=True)
+        finally:
+            self._catching_up = False
         self._handling_events = True
         await self._join_admin_rooms()
         log.info(
@@ -442,7 +457,7 @@ class MatrixBot:
                 else:
                     log.info("Matrix: joined %s, invited by %s", room.room_id, event.sender)
             else:
-                await client.room_leave(room.room_id)
+                await self._decline(room.room_id)
                 log.info(
                     "Matrix: declined the invite of %s to %s (not in MARQUEE_MATRIX_ALLOWED_USERS "
                     "or MARQUEE_MATRIX_ALLOWED_HOMESERVERS)",
@@ -451,6 +466,24 @@ class MatrixBot:
                 )
         except Exception:
             log.exception("Matrix: handling the invite to %s failed", room.room_id)
+
+    async def _decline(self, room_id: str) -> None:
+        """Join just long enough to say why, then leave: a silent decline looks like a broken bot."""
+        client = self._require_client()
+        joined = await client.join(room_id)
+        if not isinstance(joined, JoinError):
+            # Sent as is, unencrypted: the room is not known to the client's crypto state until the next
+            # sync, and the notice says nothing private.
+            content = {"msgtype": "m.notice", "body": DECLINED_NOTICE}
+            method, path, data = Api.room_send(
+                client.access_token, room_id, "m.room.message", content, str(uuid.uuid4())
+            )
+            try:
+                response = await client.send(method, path, data, headers={"Content-Type": "application/json"})
+                response.release()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("Matrix: could not tell %s why the invite was declined: %s", room_id, exc)
+        await client.room_leave(room_id)
 
     # --- messages -----------------------------------------------------------------
 
@@ -463,12 +496,19 @@ class MatrixBot:
         if relates_to.get("rel_type") == "m.replace":
             return  # an edit of an earlier message, not a new question
         age_seconds = time.time() - event.server_timestamp / 1000
-        if age_seconds > self._settings.matrix_catch_up_seconds:
+        if self._catching_up and age_seconds > self._settings.matrix_catch_up_seconds:
             log.info(
                 "Matrix: not answering %s in %s: sent %.0f s ago", event.event_id, room.room_id, age_seconds
             )
+            if room.room_id not in self._offline_noted and self._is_for_bot(room, event):
+                self._offline_noted.add(room.room_id)
+                self._spawn(self._send_reply(room.room_id, event, Reply(OFFLINE_NOTE)))
             return
         self._spawn(self._answer_in_turn(room, event))
+
+    def _is_for_bot(self, room: MatrixRoom, event: RoomMessageText) -> bool:
+        text = strip_reply_fallback(event.body).strip()
+        return text.startswith("!") or self._question_for_bot(room, event, text) is not None
 
     async def _answer_in_turn(self, room: MatrixRoom, event: RoomMessageText) -> None:
         async with self._room_locks[room.room_id]:
@@ -480,6 +520,8 @@ class MatrixBot:
         is_admin_room = room_id in self._admin_rooms
         typing = False
         try:
+            if text.startswith("!") or self._question_for_bot(room, event, text) is not None:
+                await self._mark_read(room_id, event.event_id)
             if text.startswith("!"):
                 shared_room = room.member_count > 2 or is_admin_room
                 command_reply = await self._run_command(
@@ -594,6 +636,13 @@ class MatrixBot:
             log.warning("Matrix: sending %s to %s failed: %s", event_type, room_id, response)
             return None
         return str(response.event_id)
+
+    async def _mark_read(self, room_id: str, event_id: str) -> None:
+        """A read receipt (and the fully-read marker) on the question: the asker sees it was seen."""
+        try:
+            await self._require_client().room_read_markers(room_id, event_id, event_id)
+        except (aiohttp.ClientError, TimeoutError, LocalProtocolError):
+            pass  # a missing receipt is not worth more than this
 
     async def _set_typing(self, room_id: str, typing: bool) -> bool:
         try:

@@ -19,18 +19,22 @@ import aiohttp
 import asyncpg
 import pytest
 from nio import (
+    Api,
     AsyncClient,
     AsyncClientConfig,
     LoginError,
     MatrixRoom,
     ReactionEvent,
+    ReceiptEvent,
     RoomCreateError,
     RoomMemberEvent,
+    RoomMessageNotice,
     RoomMessageText,
     RoomSendError,
+    RoomSendResponse,
 )
 
-from adapters.chat.matrix_bot import MatrixBot, MatrixSetupError
+from adapters.chat.matrix_bot import DECLINED_NOTICE, OFFLINE_NOTE, MatrixBot, MatrixSetupError
 from adapters.chat.matrix_commands import addressed_question, invite_allowed, parse_command
 from adapters.chat.matrix_rendering import normalize_emoji, reply_content, strip_reply_fallback
 from bot.settings import Settings
@@ -69,7 +73,13 @@ class Person:
         self.messages: list[tuple[str, RoomMessageText]] = []
         self.reactions: list[tuple[str, ReactionEvent]] = []
         self.memberships: list[tuple[str, RoomMemberEvent]] = []
-        client.add_event_callback(self._record, (RoomMessageText, ReactionEvent, RoomMemberEvent))  # type: ignore[arg-type]
+        self.notices: list[tuple[str, RoomMessageNotice]] = []
+        self.read_by: dict[str, set[str]] = {}  # event id -> users whose read receipt is on it
+        client.add_event_callback(
+            self._record,
+            (RoomMessageText, RoomMessageNotice, ReactionEvent, RoomMemberEvent),  # type: ignore[arg-type]
+        )
+        client.add_ephemeral_callback(self._record_receipts, ReceiptEvent)  # type: ignore[arg-type]
 
     @property
     def user_id(self) -> str:
@@ -78,10 +88,16 @@ class Person:
     async def _record(self, room: MatrixRoom, event: Any) -> None:
         if isinstance(event, RoomMessageText):
             self.messages.append((room.room_id, event))
+        elif isinstance(event, RoomMessageNotice):
+            self.notices.append((room.room_id, event))
         elif isinstance(event, ReactionEvent):
             self.reactions.append((room.room_id, event))
         else:
             self.memberships.append((room.room_id, event))
+
+    async def _record_receipts(self, room: MatrixRoom, event: ReceiptEvent) -> None:
+        for receipt in event.receipts:
+            self.read_by.setdefault(receipt.event_id, set()).add(receipt.user_id)
 
     async def sync_until(self, found: Callable[[], T | None], what: str) -> T:
         async def step() -> T | None:
@@ -112,6 +128,18 @@ class Person:
     async def react(self, room_id: str, event_id: str, emoji: str) -> str:
         relation = {"rel_type": "m.annotation", "event_id": event_id, "key": emoji}
         return await self.send(room_id, "m.reaction", {"m.relates_to": relation})
+
+    async def react_encrypted(self, room_id: str, event_id: str, emoji: str) -> str:
+        """A reaction sent encrypted, as Element sends it in an encrypted room (nio itself would not)."""
+        relation = {"rel_type": "m.annotation", "event_id": event_id, "key": emoji}
+        event_type, content = self.client.encrypt(room_id, "m.reaction", {"m.relates_to": relation})
+        assert event_type == "m.room.encrypted" and "ciphertext" in content
+        method, path, data = Api.room_send(
+            self.client.access_token, room_id, event_type, content, str(uuid.uuid4())
+        )
+        response = await self.client._send(RoomSendResponse, method, path, data, (room_id,))
+        assert isinstance(response, RoomSendResponse), response
+        return str(response.event_id)
 
     async def open_room(self, invite: list[str], *, direct: bool = True, encrypted: bool = False) -> str:
         initial_state = (
@@ -247,6 +275,16 @@ def rating_becomes(
     async def check() -> bool | None:
         row = await feedback_of(pool, reply_event_id)
         return True if row is not None and row["user_rating"] == rating else None
+
+    return check
+
+
+def wrong_becomes(
+    pool: asyncpg.Pool, reply_event_id: str, wrong: bool
+) -> Callable[[], Awaitable[bool | None]]:
+    async def check() -> bool | None:
+        row = await feedback_of(pool, reply_event_id)
+        return True if row is not None and row["user_reported_wrong"] is wrong else None
 
     return check
 
@@ -398,6 +436,9 @@ async def test_invites_from_users_and_homeservers_not_allowed_are_declined(
         async with running_bot(settings, db_pool):
             room = await mallory.open_room([bot_id])
             await mallory.sync_until(mallory.membership_of(room, bot_id, "leave"), "the bot to decline")
+            # A short notice says why, before the bot leaves.
+            [(_, notice)] = [(r, e) for r, e in mallory.notices if r == room and e.sender == bot_id]
+            assert notice.body == DECLINED_NOTICE
             allowed_room = await alice.open_room([bot_id])
             await alice.sync_until(alice.has_joined(allowed_room, bot_id), "the bot to join alice's DM")
     assert not any(room_id == room for room_id, _ in mallory.messages if _.sender == bot_id)
@@ -446,6 +487,34 @@ async def test_a_restart_resumes_where_it_stopped_without_answering_twice(
         assert len(alice.replies_to(after, bot_id)) == 1
 
 
+async def test_a_message_older_than_the_catch_up_window_gets_a_short_offline_note_instead(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url)
+        async with running_bot(settings, db_pool):
+            room = await alice.open_dm_with(bot_id)
+            first = await alice.say(room, "!help")
+            await alice.sync_until(alice.reply_to(first, bot_id), "the first reply")
+
+        long_ago = [await alice.say(room, QUESTION), await alice.say(room, "what did I watch last week?")]
+        await asyncio.sleep(1.1)
+        impatient = bot_settings(synapse, account, tmp_path / "data", database_url, matrix_catch_up_seconds=1)
+        async with running_bot(impatient, db_pool):
+            note = await alice.sync_until(alice.reply_to(long_ago[0], bot_id), "the offline note")
+            assert note.body == OFFLINE_NOTE
+            # Live messages are answered whatever the window.
+            live = await alice.say(room, "!help")
+            await alice.sync_until(alice.reply_to(live, bot_id), "the reply to a live message")
+
+        # One note for the room, no answers to the old questions, no feedback rows for them.
+        assert len(alice.replies_to(long_ago[0], bot_id)) == 1 and not alice.replies_to(long_ago[1], bot_id)
+        assert await db_pool.fetchval("SELECT count(*) FROM ai_conversation_feedback") == 0
+
+
 async def test_an_encrypted_dm_is_decrypted_and_answered_encrypted(
     synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
 ) -> None:
@@ -461,6 +530,20 @@ async def test_an_encrypted_dm_is_decrypted_and_answered_encrypted(
             assert answer.decrypted
             assert answer.source["content"]["formatted_body"]
             assert await feedback_of(db_pool, answer.event_id) is not None
+            # The bot's read receipt is on the question.
+            await alice.sync_until(
+                lambda: True if bot_id in alice.read_by.get(question, set()) else None, "the read receipt"
+            )
+
+            # Element encrypts reactions in an encrypted room: they count, and redacting one undoes it.
+            wrong = await alice.react_encrypted(room, answer.event_id, "❌")
+            await eventually(wrong_becomes(db_pool, answer.event_id, True), "the encrypted ❌ to count")
+            await alice.client.room_redact(room, wrong)
+            await eventually(wrong_becomes(db_pool, answer.event_id, False), "the redaction to undo the ❌")
+            thumbs_up = await alice.react_encrypted(room, answer.event_id, "👍\ufe0f")
+            await eventually(rating_becomes(db_pool, answer.event_id, 5), "the encrypted 👍 to count")
+            await alice.client.room_redact(room, thumbs_up)
+            await eventually(rating_becomes(db_pool, answer.event_id, None), "the redaction to undo the 👍")
         assert (tmp_path / "data" / "matrix" / "store").is_dir()
 
 
