@@ -356,6 +356,30 @@ async def test_a_dm_is_answered_as_a_formatted_reply_and_the_askers_reactions_ar
             await eventually(rating_becomes(db_pool, answer.event_id, None), "the redaction to undo the 👍")
 
 
+async def test_a_list_answer_arrives_in_element_as_a_real_list(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    await db_pool.executemany(
+        "INSERT INTO media_items (title, media_type, year, added_at) VALUES ($1, 'movie', 2024, now())",
+        [("Alien <Romulus>",), ("**Heat**",), ("- Up",)],
+    )
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url)
+        async with running_bot(settings, db_pool):
+            room = await alice.open_dm_with(bot_id)
+            question = await alice.say(room, "what got added to the library recently?")
+            answer = await alice.sync_until(alice.reply_to(question, bot_id), "the answer")
+    html = answer.source["content"]["formatted_body"]
+    assert html.count("<ul>") == 1 and html.count("<li>") == 3
+    assert "<li>Alien &lt;Romulus&gt; (2024) (movie)</li>" in html
+    assert "<li>**Heat** (2024) (movie)</li>" in html and "<li>- Up (2024) (movie)</li>" in html
+    # The plain body reads on its own: the list starts on a line of its own, after a blank line.
+    assert "movies and 0 episodes across 0 shows.\n\n- " in answer.body and "**" in answer.body
+
+
 async def test_admin_commands_answer_admins_in_the_admin_room_and_refuse_members(
     synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
 ) -> None:
