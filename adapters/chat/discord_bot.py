@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM: Literal["discord"] = "discord"
 APOLOGY = "Sorry, something went wrong while answering. The admin can find the details in the log."
+MISSING_PERMISSIONS = 50013  # Discord's JSON error code
 NOT_ADMIN = "This command is for the server's admins."
 NOT_ADMIN_CHANNEL = "Admin commands are answered only in the admin channel."
 # Skin-tone modifiers: a 👍🏽 is still a 👍.
@@ -231,9 +232,9 @@ class MarqueeDiscordClient(discord.Client):
         try:
             return await self._send_messages(channel, messages, reference)
         except discord.Forbidden as exc:
-            if not any(m.embed for m in messages):
-                raise
             # 50013 Missing Permissions: the channel does not let the bot embed links.
+            if exc.code != MISSING_PERMISSIONS or not any(m.embed for m in messages):
+                raise
             log.info(
                 "discord: cannot send an embed in channel %s (%s); sending plain text", channel, exc.code
             )
@@ -247,17 +248,15 @@ class MarqueeDiscordClient(discord.Client):
     ) -> list[discord.Message]:
         sent: list[discord.Message] = []
         for index, message in enumerate(messages):
-            embed = discord.Embed.from_dict(message.embed) if message.embed else None
+            options: dict[str, Any] = {}
+            if message.embed:
+                options["embed"] = discord.Embed.from_dict(message.embed)
             # Only the first part replies to the question: one quote is enough.
             ref = reference if index == 0 and reference is not None and reference.guild is not None else None
             if ref is not None:
                 # A deleted question must not cost the answer.
-                quote = ref.to_reference(fail_if_not_exists=False)
-                sent.append(
-                    await channel.send(message.content, embed=embed, reference=quote, mention_author=False)  # type: ignore[arg-type]
-                )
-            else:
-                sent.append(await channel.send(message.content, embed=embed))  # type: ignore[arg-type]
+                options.update(reference=ref.to_reference(fail_if_not_exists=False), mention_author=False)
+            sent.append(await channel.send(message.content, **options))
         return sent
 
     async def _offer_feedback(self, reply: Reply, sent: list[discord.Message]) -> None:
