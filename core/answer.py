@@ -315,6 +315,7 @@ def parse_answer(text: str, confidence: float | None = None) -> Answer:
             continue
         if items or rows:
             flush()
+        # A quoted line ("> ...") is shown as its text.
         paragraph.append(parse_inline(line.strip().removeprefix("> ").lstrip(">")))
     flush()
     return Answer(tuple(blocks), confidence)
@@ -397,7 +398,7 @@ def block_markdown(block: Block) -> str:
         text = inline_markdown(block.text)
         return f"### {text}" if text.endswith(":") else f"**{text}**"
     if isinstance(block, Paragraph):
-        # Two trailing spaces would be invisible; a backslash break is CommonMark and Discord shows lines as typed.
+        # One line per line: Discord shows line breaks as typed, and parse_answer keeps them as lines.
         return "\n".join(inline_markdown(line) for line in block.lines)
     if isinstance(block, ItemList):
         return "\n".join(
