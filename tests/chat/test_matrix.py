@@ -32,6 +32,7 @@ from nio import (
     RoomMessageText,
     RoomSendError,
     RoomSendResponse,
+    TypingNoticeEvent,
 )
 
 from adapters.chat.matrix_bot import DECLINED_NOTICE, OFFLINE_NOTE, MatrixBot, MatrixSetupError
@@ -79,7 +80,9 @@ class Person:
             self._record,
             (RoomMessageText, RoomMessageNotice, ReactionEvent, RoomMemberEvent),  # type: ignore[arg-type]
         )
+        self.typing_seen: set[str] = set()  # users seen typing in any room
         client.add_ephemeral_callback(self._record_receipts, ReceiptEvent)  # type: ignore[arg-type]
+        client.add_ephemeral_callback(self._record_typing, TypingNoticeEvent)  # type: ignore[arg-type]
 
     @property
     def user_id(self) -> str:
@@ -98,6 +101,9 @@ class Person:
     async def _record_receipts(self, room: MatrixRoom, event: ReceiptEvent) -> None:
         for receipt in event.receipts:
             self.read_by.setdefault(receipt.event_id, set()).add(receipt.user_id)
+
+    async def _record_typing(self, room: MatrixRoom, event: TypingNoticeEvent) -> None:
+        self.typing_seen.update(event.users)
 
     async def sync_until(self, found: Callable[[], T | None], what: str) -> T:
         async def step() -> T | None:
@@ -649,6 +655,29 @@ async def test_stopping_lets_the_answer_in_flight_finish(
             await bot.stop()
         answer = await alice.sync_until(alice.reply_to(question, bot_id), "the answer that was in flight")
         assert await feedback_of(db_pool, answer.event_id) is not None
+
+
+async def test_the_asker_sees_the_question_read_and_the_bot_typing_while_it_answers(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url)
+        core = SlowToAnswer(await build_assistant(settings, db_pool))
+        bot = MatrixBot(core, settings)
+        await bot.start()
+        try:
+            room = await alice.open_dm_with(bot_id)
+            question = await alice.say(room, QUESTION)
+            await alice.sync_until(lambda: True if bot_id in alice.typing_seen else None, "the typing notice")
+            await alice.sync_until(
+                lambda: True if bot_id in alice.read_by.get(question, set()) else None, "the read receipt"
+            )
+            await alice.sync_until(alice.reply_to(question, bot_id), "the answer")
+        finally:
+            await bot.stop()
 
 
 class CuttableLink:
