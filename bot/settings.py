@@ -97,7 +97,12 @@ class Settings(BaseSettings):
         description="Encrypts the Matrix key store; unset means a random key generated once in the data directory.",
     )
     matrix_catch_up_seconds: int = Field(
-        default=3600, ge=0, description="After a restart, answer messages that arrived up to this long ago."
+        default=3600,
+        ge=0,
+        description=(
+            "After a restart, answer messages that arrived up to this long ago; older ones get a short "
+            '"I was offline" note instead (one per room).'
+        ),
     )
 
     # --- media services -------------------------------------------------------------

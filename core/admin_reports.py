@@ -1,7 +1,9 @@
 """The admin's views: health, the learning queue and the AI-learning insights.
 
-Each function returns plain data and has a ``render_*`` that turns it into
-Markdown, shared by the chat commands and the CLI.
+Each function returns plain data and has an ``*_answer`` that turns it into a
+structured ``Answer`` (rendered by each chat surface and the CLI); ``render_*``
+is that answer as plain text. Learning-queue questions are user text: they go
+into the answer as plain spans, never read as Markdown.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
+from core.answer import Answer, AnswerBuilder, Inline, Span, code, em, plain, to_plain_text
 from core.redaction import redact
 
 LearningStatus = Literal["pending", "in_progress", "resolved", "wont_fix"]
@@ -103,44 +106,59 @@ async def health(conn: asyncpg.Connection) -> HealthReport:
     )
 
 
-def render_health(report: HealthReport) -> str:
-    lines = ["**Marquee health**", ""]
+def health_answer(report: HealthReport) -> Answer:
+    out = AnswerBuilder().heading("Marquee health")
     failing = report.failing_integrations
-    lines.append(f"**Integrations** — {'failing: ' + ', '.join(failing) if failing else 'all fine'}")
-    if not report.integrations:
-        lines.append("- none configured yet")
+    out.rows([("Integrations", plain("failing: " + ", ".join(failing) if failing else "all fine"))])
+    integrations: list[Inline] = []
     for i in report.integrations:
         state = "disabled" if not i["enabled"] else ("❌ failing" if i["last_error"] else "✅ ok")
         line = (
-            f"- {i['integration']}: {state}; last success {_ago(i['last_success_at'], report.now)}, "
+            f"{i['integration']}: {state}; last success {_ago(i['last_success_at'], report.now)}, "
             f"last run {_ago(i['last_run_at'], report.now)}"
         )
         if i["last_error"]:
             line += f"; {i['consecutive_failures']} failure(s) in a row, last error: {redact(i['last_error'])[:200]}"
-        lines.append(line)
+        integrations.append(plain(line))
+    out.items(integrations or [plain("none configured yet")])
     total = sum(report.webhooks_today.values())
     by_status = ", ".join(f"{status} {n}" for status, n in sorted(report.webhooks_today.items()))
-    lines += ["", f"**Webhooks today:** {total}" + (f" ({by_status})" if by_status else "")]
     rate = report.api_error_rate
-    lines.append(
-        f"**API error rate (24 h):** {rate:.1%} of {report.api_requests_24h} requests"
-        if rate is not None
-        else "**API error rate (24 h):** no API requests logged"
-    )
     latency = (
         f"latency p50 {report.llm_latency_p50_ms:.0f} ms, p95 {report.llm_latency_p95_ms:.0f} ms"
         if report.llm_latency_p50_ms is not None and report.llm_latency_p95_ms is not None
         else "no answers yet"
     )
-    lines.append(
-        f"**Answers (24 h):** {report.llm_answers_24h}, model errors {report.llm_errors_24h}; {latency}"
-    )
     db = report.database
-    lines.append(
-        f"**Database:** {db.get('status')}, PostgreSQL {db.get('version')}, "
-        f"schema {db.get('schema_version')}, {db.get('size_bytes', 0) / 1_048_576:.0f} MiB"
+    out.rows(
+        [
+            ("Webhooks today", plain(f"{total}" + (f" ({by_status})" if by_status else ""))),
+            (
+                "API error rate (24 h)",
+                plain(
+                    f"{rate:.1%} of {report.api_requests_24h} requests"
+                    if rate is not None
+                    else "no API requests logged"
+                ),
+            ),
+            (
+                "Answers (24 h)",
+                plain(f"{report.llm_answers_24h}, model errors {report.llm_errors_24h}; {latency}"),
+            ),
+            (
+                "Database",
+                plain(
+                    f"{db.get('status')}, PostgreSQL {db.get('version')}, "
+                    f"schema {db.get('schema_version')}, {db.get('size_bytes', 0) / 1_048_576:.0f} MiB"
+                ),
+            ),
+        ]
     )
-    return "\n".join(lines)
+    return out.answer()
+
+
+def render_health(report: HealthReport) -> str:
+    return to_plain_text(health_answer(report))
 
 
 # -- learning queue -------------------------------------------------------------------------
@@ -208,42 +226,78 @@ def short_id(entry_id: UUID) -> str:
     return str(entry_id)[:8]
 
 
-def render_learning_list(entries: list[dict[str, Any]], status: str = "pending") -> str:
+def learning_list_answer(entries: list[dict[str, Any]], status: str = "pending") -> Answer:
+    label = status.replace("_", " ")
     if not entries:
-        return f"The learning queue has no {status.replace('_', ' ')} questions."
-    lines = [f"**Learning queue ({status.replace('_', ' ')})** — priority, times asked, question", ""]
+        return AnswerBuilder().paragraph(plain(f"The learning queue has no {label} questions.")).answer()
+    items: list[Inline] = []
     for e in entries:
         wrong = f", ❌ {e['times_reported_wrong']}" if e["times_reported_wrong"] else ""
-        lines.append(
-            f"- `{short_id(e['id'])}` P{e['priority']} ×{e['times_asked']}{wrong} — {e['question'][:120]} "
-            f"_({e['why_failed'] or 'unknown'})_"
+        items.append(
+            (
+                code(short_id(e["id"])),
+                Span(f" P{e['priority']} ×{e['times_asked']}{wrong} — {e['question'][:120]} "),
+                em(f"({e['why_failed'] or 'unknown'})"),
+            )
         )
-    lines += [
-        "",
-        "Details: `learning show ID`; close: `learning resolve ID [note]` or `learning wont-fix ID [note]`.",
+    return (
+        AnswerBuilder()
+        .heading(plain(f"Learning queue ({label})"))
+        .paragraph(plain("Priority, times asked, question:"))
+        .items(items)
+        .paragraph(
+            (
+                Span("Details: "),
+                code("learning show ID"),
+                Span("; close: "),
+                code("learning resolve ID [note]"),
+                Span(" or "),
+                code("learning wont-fix ID [note]"),
+                Span("."),
+            )
+        )
+        .answer()
+    )
+
+
+def render_learning_list(entries: list[dict[str, Any]], status: str = "pending") -> str:
+    return to_plain_text(learning_list_answer(entries, status))
+
+
+def learning_entry_answer(e: dict[str, Any]) -> Answer:
+    rows: list[tuple[str, Inline]] = [
+        (
+            "Status",
+            plain(
+                f"{e['status']}, priority {e['priority']}, asked {e['times_asked']}×, "
+                f"reported wrong {e['times_reported_wrong']}×"
+            ),
+        ),
+        ("Type", plain(e["question_type"] or "unknown")),
+        ("Why it failed", plain(e["why_failed"] or "unknown")),
     ]
-    return "\n".join(lines)
+    if e["missing_tables"]:
+        rows.append(("Data that would help", plain(", ".join(e["missing_tables"]))))
+    if e["suggested_solution"]:
+        rows.append(("Suggestion", plain(e["suggested_solution"])))
+    if e["resolution_note"]:
+        rows.append(("Note", plain(e["resolution_note"])))
+    answers = [
+        plain(
+            f"{answer['created_at']:%Y-%m-%d %H:%M} by {answer['engine']} with confidence "
+            f"{answer['confidence_score']}{' (reported wrong)' if answer['user_reported_wrong'] else ''}"
+        )
+        for answer in e.get("recent_answers", [])
+    ]
+    out = AnswerBuilder().heading((code(short_id(e["id"])), Span(" "), Span(e["question"])))
+    out.rows(rows)
+    if answers:
+        out.paragraph(plain("Recent answers:")).items(answers)
+    return out.answer()
 
 
 def render_learning_entry(e: dict[str, Any]) -> str:
-    lines = [
-        f"**`{short_id(e['id'])}`** {e['question']}",
-        f"- status: {e['status']}, priority {e['priority']}, asked {e['times_asked']}×, "
-        f"reported wrong {e['times_reported_wrong']}×",
-        f"- type: {e['question_type'] or 'unknown'}; why it failed: {e['why_failed'] or 'unknown'}",
-    ]
-    if e["missing_tables"]:
-        lines.append("- data that would help: " + ", ".join(e["missing_tables"]))
-    if e["suggested_solution"]:
-        lines.append(f"- suggestion: {e['suggested_solution']}")
-    if e["resolution_note"]:
-        lines.append(f"- note: {e['resolution_note']}")
-    for answer in e.get("recent_answers", []):
-        lines.append(
-            f"- answered {answer['created_at']:%Y-%m-%d %H:%M} by {answer['engine']} with confidence "
-            f"{answer['confidence_score']}{' (reported wrong)' if answer['user_reported_wrong'] else ''}"
-        )
-    return "\n".join(lines)
+    return to_plain_text(learning_entry_answer(e))
 
 
 # -- insights ---------------------------------------------------------------------------------
@@ -318,38 +372,52 @@ async def insights(conn: asyncpg.Connection, days: int = 30) -> Insights:
     )
 
 
-def render_insights(report: Insights) -> str:
+def insights_answer(report: Insights) -> Answer:
     s = report.satisfaction
-    lines = [f"**AI learning insights (last {report.days} days)**", ""]
-    lines.append("**Questions it struggled with most**")
-    lines += [
-        f"- P{e['priority']} ×{e['times_asked']} {e['question'][:120]} _({e['why_failed']})_"
-        for e in report.struggled
-    ] or ["- none — the learning queue is empty"]
-    lines += ["", "**Missing-data patterns**"]
-    lines += [f"- {item} ({n}×)" for item, n in report.missing_data] or ["- none reported"]
-    lines += ["", "**Suggested database improvements**"]
-    lines += [f"- {item} (weight {n})" for item, n in report.suggested_improvements] or ["- none yet"]
-    lines += ["", "**Satisfaction**"]
+    out = AnswerBuilder().heading(plain(f"AI learning insights (last {report.days} days)"))
+    out.heading("Questions it struggled with most").items(
+        [
+            (Span(f"P{e['priority']} ×{e['times_asked']} {e['question'][:120]} "), em(f"({e['why_failed']})"))
+            for e in report.struggled
+        ]
+        or [plain("none — the learning queue is empty")]
+    )
+    out.heading("Missing-data patterns").items(
+        [plain(f"{item} ({n}×)") for item, n in report.missing_data] or [plain("none reported")]
+    )
+    out.heading("Suggested database improvements").items(
+        [plain(f"{item} (weight {n})") for item, n in report.suggested_improvements] or [plain("none yet")]
+    )
+    out.heading("Satisfaction")
     if s["answers"]:
-        lines.append(
-            f"- {s['answers']} answers: 👍 {s['thumbs_up']}, ❌ {s['reported_wrong']}, "
-            f"follow-up questions {s['followed_up']}; average confidence {s['avg_confidence'] or 0:.2f}"
+        out.paragraph(
+            plain(
+                f"{s['answers']} answers: 👍 {s['thumbs_up']}, ❌ {s['reported_wrong']}, "
+                f"follow-up questions {s['followed_up']}; average confidence {s['avg_confidence'] or 0:.2f}"
+            )
         )
     else:
-        lines.append("- no answers yet")
-    lines += ["", "**Did confidence predict the reactions?**"]
+        out.paragraph(plain("no answers yet"))
+    bands: list[Inline] = []
     for band in report.calibration:
         rated = band["thumbs_up"] + band["reported_wrong"]
         share = f", {band['thumbs_up'] / rated:.0%} of rated answers 👍" if rated else ", none rated"
-        lines.append(
-            f"- {band['band']}: {band['answers']} answers, 👍 {band['thumbs_up']}, ❌ {band['reported_wrong']}{share}"
+        bands.append(
+            plain(
+                f"{band['band']}: {band['answers']} answers, 👍 {band['thumbs_up']}, "
+                f"❌ {band['reported_wrong']}{share}"
+            )
         )
-    if not report.calibration:
-        lines.append("- not enough answers yet")
-    lines += ["", "**Queue by priority**"]
-    lines += [
-        f"- P{q['priority']}: {q['entries']} question(s), asked {q['asked']}× in all"
-        for q in report.queue_by_priority
-    ] or ["- empty"]
-    return "\n".join(lines)
+    out.heading("Did confidence predict the reactions?").items(bands or [plain("not enough answers yet")])
+    out.heading("Queue by priority").items(
+        [
+            plain(f"P{q['priority']}: {q['entries']} question(s), asked {q['asked']}× in all")
+            for q in report.queue_by_priority
+        ]
+        or [plain("empty")]
+    )
+    return out.answer()
+
+
+def render_insights(report: Insights) -> str:
+    return to_plain_text(insights_answer(report))

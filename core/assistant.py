@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from core import admin_reports, feedback, identity, learning_queue, link_consent
+from core.answer import Answer, parse_answer, to_markdown, to_plain_text
 from core.chat import ChatRequest, Platform, ReactionEvent, Reply
 from core.engines.base import Engine, ToolRunner
 from core.engines.fallback import answer_with_fallback
@@ -123,6 +124,9 @@ class Assistant:
         )
         answer = outcome.answer
         grounded = ground_assessment(answer)
+        structured = parse_answer(answer.text, grounded.confidence)
+        # The records and the conversation memory hold what was said, without marks or escapes.
+        answer.text = to_plain_text(structured)
         latency_ms = int((time.perf_counter() - started) * 1000)
 
         async with self.pool.acquire() as conn:
@@ -162,8 +166,9 @@ class Assistant:
                     log.exception("could not add a question to the learning queue")
 
         return Reply(
-            answer.text,
+            to_markdown(structured),
             kind="admin" if scope.mode == "admin" else "answer",
+            answer=structured,
             feedback_id=feedback_id,
             confidence=grounded.confidence,
             wants_feedback_reactions=True,
@@ -268,37 +273,39 @@ class Assistant:
                 refusal = await self._admin_or_refusal(conn, request)
                 if refusal is not None:
                     return refusal
-                text = await self._admin_text(conn, command, args)
+                answer = await self._admin_answer(conn, command, args)
         except admin_reports.AdminReportError as exc:
             return Reply(str(exc), kind="error")
         except Exception:
             log.exception("admin command %s failed", command)
             return Reply(ERROR_REPLY, kind="error")
-        if text is None:
+        if answer is None:
             return Reply(
                 "Admin commands: `health`, `insights`, `learning [list|show ID|resolve ID [note]|wont-fix ID [note]]`.",
                 kind="error",
             )
-        return Reply(text, kind="admin")
+        return Reply(to_markdown(answer), kind="admin", answer=answer)
 
     @staticmethod
-    async def _admin_text(conn: asyncpg.Connection, command: str, args: list[str]) -> str | None:
+    async def _admin_answer(conn: asyncpg.Connection, command: str, args: list[str]) -> Answer | None:
         if command == "health":
-            return admin_reports.render_health(await admin_reports.health(conn))
+            return admin_reports.health_answer(await admin_reports.health(conn))
         if command == "insights":
-            return admin_reports.render_insights(await admin_reports.insights(conn))
+            return admin_reports.insights_answer(await admin_reports.insights(conn))
         if command != "learning":
             return None
         action = args[0].lower().replace("_", "-") if args else "list"
         if action == "list":
-            return admin_reports.render_learning_list(await admin_reports.learning_list(conn))
+            return admin_reports.learning_list_answer(await admin_reports.learning_list(conn))
         if action in ("show", "resolve", "wont-fix") and len(args) >= 2:
             if action == "show":
-                return admin_reports.render_learning_entry(await admin_reports.learning_show(conn, args[1]))
+                return admin_reports.learning_entry_answer(await admin_reports.learning_show(conn, args[1]))
             note = " ".join(args[2:]) or None
             status: Literal["resolved", "wont_fix"] = "resolved" if action == "resolve" else "wont_fix"
             entry = await admin_reports.learning_close(conn, args[1], status, note)
-            return f"Marked `{admin_reports.short_id(entry['id'])}` as {status.replace('_', ' ')}."
+            return parse_answer(
+                f"Marked `{admin_reports.short_id(entry['id'])}` as {status.replace('_', ' ')}."
+            )
         return None
 
 

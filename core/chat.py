@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 from uuid import UUID
 
+from core.answer import Answer, parse_answer, to_plain_text
+
 Platform = Literal["discord", "matrix", "console"]
 ReplyKind = Literal[
     "answer", "link_instructions", "link_question", "refused", "rate_limited", "error", "admin"
@@ -39,7 +41,11 @@ class ChatRequest:
 
 @dataclass
 class Reply:
-    """What to send back. ``text`` is Markdown; adapters render it for their platform."""
+    """What to send back.
+
+    ``text`` is the Markdown-ish text as written; ``structured`` is the same
+    answer as blocks, which is what adapters render for their surface.
+    """
 
     text: str
     kind: ReplyKind = "answer"
@@ -48,6 +54,20 @@ class Reply:
     # Answers get 👍/❌ reactions; instructions, refusals and errors do not.
     wants_feedback_reactions: bool = False
     details: dict[str, object] = field(default_factory=dict)
+    # Set when the answer was built as blocks; otherwise ``structured`` parses ``text``.
+    answer: Answer | None = None
+
+    @property
+    def structured(self) -> Answer:
+        answer = self.answer if self.answer is not None else parse_answer(self.text)
+        if answer.confidence is None and self.confidence is not None and self.wants_feedback_reactions:
+            answer = answer.with_confidence(self.confidence)
+        return answer
+
+    @property
+    def plain_text(self) -> str:
+        """The answer without any formatting marks (Matrix ``body``, ``marquee ask --json``)."""
+        return to_plain_text(self.structured)
 
 
 @dataclass(frozen=True)

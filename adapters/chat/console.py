@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from rich.console import Console
-from rich.markdown import Markdown
 
+from adapters.chat.console_rendering import answer_rich
+from core.answer import parse_answer
 from core.chat import THUMBS_UP, WRONG, ChatCore, ChatRequest, ReactionEvent, Reply
 
 HELP = """\
@@ -86,12 +87,12 @@ class ConsoleChat:
         )
 
     def show(self, reply: Reply) -> None:
-        self.console.print(Markdown(reply.text))
+        self.console.print(answer_rich(reply.structured))
         if reply.wants_feedback_reactions and reply.confidence is not None:
             self.console.print(f"[dim]confidence {reply.confidence:.2f} · /up or /wrong[/dim]")
 
     async def run(self) -> None:
-        self.console.print(Markdown(HELP))
+        self.console.print(answer_rich(parse_answer(HELP)))
         while True:
             line = await self.read_line("admin> " if self.admin_mode else "you> ")
             if line is None:
@@ -159,4 +160,4 @@ class ConsoleChat:
         elif command in ("health", "insights", "learning"):
             self.show(await self.core.admin_command(self._request("", admin_place=True), command, args))
         else:
-            self.console.print(Markdown(HELP))
+            self.console.print(answer_rich(parse_answer(HELP)))

@@ -1,8 +1,9 @@
 """Marquee on Discord: DMs, mentions, reactions and slash commands, translated to and from core.
 
 Members DM the bot (or mention it in an allowed channel); the answer comes
-back split to Discord's 2,000-character limit, with 👍 and ❌ added so that a
-reaction by the asker rates it. Slash commands: ``/ask``, ``/privacy`` for
+back as an embed when it is a list or a report (plain Markdown where the bot
+may not embed links), otherwise as Markdown split to Discord's 2,000-character
+limit, with 👍 and ❌ added so that a reaction by the asker rates it. Slash commands: ``/ask``, ``/privacy`` for
 everyone; ``/link``, ``/health``, ``/learning``, ``/insights`` for admins,
 answered only in the admin channel. Every interaction is deferred at once and
 answered by follow-up, so a slow answer never hits Discord's 3-second limit.
@@ -31,13 +32,14 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from adapters.chat.message_splitting import DISCORD_MESSAGE_LIMIT, split_markdown
+from adapters.chat.discord_rendering import DiscordMessage, discord_messages, plain_messages
 from core.chat import FEEDBACK_EMOJI, ChatCore, ChatRequest, ReactionEvent, Reply
 
 log = logging.getLogger(__name__)
 
 PLATFORM: Literal["discord"] = "discord"
 APOLOGY = "Sorry, something went wrong while answering. The admin can find the details in the log."
+MISSING_PERMISSIONS = 50013  # Discord's JSON error code
 NOT_ADMIN = "This command is for the server's admins."
 NOT_ADMIN_CHANNEL = "Admin commands are answered only in the admin channel."
 LINK_CONSENT_ID = "marquee:link-consent:yes"
@@ -224,29 +226,50 @@ class MarqueeDiscordClient(discord.Client):
             log.exception("discord: answering message %s failed", message.id)
             reply = Reply(text=APOLOGY, kind="error")
         view = LinkConsentView(self) if reply.kind == "link_question" else None
-        sent = await self._send_parts(message.channel, reply.text, reference=message, view=view)
+        sent = await self._send_reply(message.channel, reply, reference=message, view=view)
         await self._offer_feedback(reply, sent)
 
-    async def _send_parts(
+    async def _send_reply(
         self,
         channel: discord.abc.Messageable,
-        text: str,
+        reply: Reply,
         *,
         reference: discord.Message | None = None,
         view: discord.ui.View | None = None,
     ) -> list[discord.Message]:
+        """A list or report as an embed, prose as Markdown; plain messages where embeds are not allowed."""
+        messages = discord_messages(reply.structured)
+        try:
+            return await self._send_messages(channel, messages, reference, view)
+        except discord.Forbidden as exc:
+            # 50013 Missing Permissions: the channel does not let the bot embed links.
+            if exc.code != MISSING_PERMISSIONS or not any(m.embed for m in messages):
+                raise
+            log.info(
+                "discord: cannot send an embed in channel %s (%s); sending plain text", channel, exc.code
+            )
+            return await self._send_messages(channel, plain_messages(reply.structured), reference, view)
+
+    async def _send_messages(
+        self,
+        channel: discord.abc.Messageable,
+        messages: list[DiscordMessage],
+        reference: discord.Message | None,
+        view: discord.ui.View | None = None,
+    ) -> list[discord.Message]:
         sent: list[discord.Message] = []
-        parts = split_markdown(text, DISCORD_MESSAGE_LIMIT) or ["…"]
-        for index, part in enumerate(parts):
-            # Only the first part replies to the question: one quote is enough; buttons go under the last.
+        for index, message in enumerate(messages):
+            options: dict[str, Any] = {}
+            if message.embed:
+                options["embed"] = discord.Embed.from_dict(message.embed)
+            if view is not None and index == len(messages) - 1:
+                options["view"] = view  # buttons go under the last part
+            # Only the first part replies to the question: one quote is enough.
             ref = reference if index == 0 and reference is not None and reference.guild is not None else None
-            extra: dict[str, Any] = {"view": view} if view is not None and index == len(parts) - 1 else {}
             if ref is not None:
                 # A deleted question must not cost the answer.
-                quote = ref.to_reference(fail_if_not_exists=False)
-                sent.append(await channel.send(part, reference=quote, mention_author=False, **extra))
-            else:
-                sent.append(await channel.send(part, **extra))
+                options.update(reference=ref.to_reference(fail_if_not_exists=False), mention_author=False)
+            sent.append(await channel.send(message.content, **options))
         return sent
 
     async def _offer_feedback(self, reply: Reply, sent: list[discord.Message]) -> None:
@@ -347,8 +370,16 @@ class MarqueeDiscordClient(discord.Client):
                 log.exception("discord: /%s failed", _command_name(interaction))
                 reply = Reply(text=APOLOGY, kind="error")
             sent: list[discord.Message] = []
-            for part in split_markdown(reply.text, DISCORD_MESSAGE_LIMIT) or ["…"]:
-                sent.append(await interaction.followup.send(part, ephemeral=ephemeral, wait=True))
+            for message in discord_messages(reply.structured):
+                if message.embed is not None:
+                    embed = discord.Embed.from_dict(message.embed)
+                    sent.append(await interaction.followup.send(embed=embed, ephemeral=ephemeral, wait=True))
+                else:
+                    sent.append(
+                        await interaction.followup.send(
+                            message.content or "…", ephemeral=ephemeral, wait=True
+                        )
+                    )
             if not ephemeral:
                 await self._offer_feedback(reply, sent)
 

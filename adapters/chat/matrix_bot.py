@@ -10,8 +10,8 @@ A thin translator over ``core.chat.ChatCore``:
   bot answers when it is mentioned. ``!`` commands work everywhere; the admin
   ones (``!health``, ``!learning ...``, ``!insights``) are checked by core,
   which answers them only to an admin in an admin room.
-- An answer is an ``m.text`` reply (``m.in_reply_to``) with HTML rendered from
-  its Markdown and the Markdown as the plain body, then 👍 and ❌ annotations.
+- An answer is an ``m.text`` reply (``m.in_reply_to``) whose HTML and plain
+  body are both rendered from the structured answer, then 👍 and ❌ annotations.
   A 👍/❌ by the asker becomes feedback; redacting it undoes the feedback.
 - End-to-end encryption: the key store lives in ``<data_dir>/matrix/store``, pickled with
   ``MARQUEE_MATRIX_STORE_PICKLE_KEY`` or a random key kept beside it (never nio's default).
@@ -37,6 +37,7 @@ from typing import Any
 
 import aiohttp
 from nio import (
+    Api,
     AsyncClient,
     AsyncClientConfig,
     InviteMemberEvent,
@@ -70,6 +71,7 @@ from adapters.chat.matrix_rendering import (
 )
 from adapters.chat.matrix_state import MatrixSession, MatrixState
 from bot.settings import Settings
+from core.answer import shortened
 from core.chat import FEEDBACK_EMOJI, ChatCore, ChatRequest, Platform, ReactionEvent, Reply
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,12 @@ TYPING_TIMEOUT_MS = 60_000
 SEND_ATTEMPTS = 4
 MAX_REPLY_CHARS = 8_000
 APOLOGY = "Sorry, something went wrong while answering. The admins can find the details in the log."
+OFFLINE_NOTE = (
+    "I was offline when you sent this, so I did not answer it. Ask me again if you still want to know."
+)
+DECLINED_NOTICE = (
+    "Sorry, I only talk with members of this media server. Ask one of its admins if you should have access."
+)
 _SEEN_EVENTS_KEPT = 2_000
 
 
@@ -122,6 +130,10 @@ class MatrixBot:
         self._sync_loop: asyncio.Task[None] | None = None
         self._sync_task: asyncio.Task[Any] | None = None
         self._handling_events = False
+        # True while the first sync after (re)connecting delivers what arrived while the bot was away.
+        self._catching_up = False
+        # Rooms that got the "I was offline" note in this catch-up: one note per room is enough.
+        self._offline_noted: set[str] = set()
         self._answers: set[asyncio.Task[None]] = set()
         self._seen_events: OrderedDict[str, None] = OrderedDict()
         self._admin_rooms: set[str] = set()
@@ -260,7 +272,11 @@ class MatrixBot:
         token = await self._state.load_sync_token(self.user_id)
         # The first start has nothing to resume: the rooms' history is skipped, not answered.
         self._handling_events = token is not None
-        await self._sync_once(timeout_ms=0, since=token, full_state=True)
+        self._catching_up, self._offline_noted = True, set()
+        try:
+            await self._sync_once(timeout_ms=0, since=token, full_state=True)
+        finally:
+            self._catching_up = False
         self._handling_events = True
         await self._join_admin_rooms()
         log.info(
@@ -447,7 +463,7 @@ class MatrixBot:
                 else:
                     log.info("Matrix: joined %s, invited by %s", room.room_id, event.sender)
             else:
-                await client.room_leave(room.room_id)
+                await self._decline(room.room_id)
                 log.info(
                     "Matrix: declined the invite of %s to %s (not in MARQUEE_MATRIX_ALLOWED_USERS "
                     "or MARQUEE_MATRIX_ALLOWED_HOMESERVERS)",
@@ -456,6 +472,24 @@ class MatrixBot:
                 )
         except Exception:
             log.exception("Matrix: handling the invite to %s failed", room.room_id)
+
+    async def _decline(self, room_id: str) -> None:
+        """Join just long enough to say why, then leave: a silent decline looks like a broken bot."""
+        client = self._require_client()
+        joined = await client.join(room_id)
+        if not isinstance(joined, JoinError):
+            # Sent as is, unencrypted: the room is not known to the client's crypto state until the next
+            # sync, and the notice says nothing private.
+            content = {"msgtype": "m.notice", "body": DECLINED_NOTICE}
+            method, path, data = Api.room_send(
+                client.access_token, room_id, "m.room.message", content, str(uuid.uuid4())
+            )
+            try:
+                response = await client.send(method, path, data, headers={"Content-Type": "application/json"})
+                response.release()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("Matrix: could not tell %s why the invite was declined: %s", room_id, exc)
+        await client.room_leave(room_id)
 
     # --- messages -----------------------------------------------------------------
 
@@ -468,12 +502,19 @@ class MatrixBot:
         if relates_to.get("rel_type") == "m.replace":
             return  # an edit of an earlier message, not a new question
         age_seconds = time.time() - event.server_timestamp / 1000
-        if age_seconds > self._settings.matrix_catch_up_seconds:
+        if self._catching_up and age_seconds > self._settings.matrix_catch_up_seconds:
             log.info(
                 "Matrix: not answering %s in %s: sent %.0f s ago", event.event_id, room.room_id, age_seconds
             )
+            if room.room_id not in self._offline_noted and self._is_for_bot(room, event):
+                self._offline_noted.add(room.room_id)
+                self._spawn(self._send_reply(room.room_id, event, Reply(OFFLINE_NOTE)))
             return
         self._spawn(self._answer_in_turn(room, event))
+
+    def _is_for_bot(self, room: MatrixRoom, event: RoomMessageText) -> bool:
+        text = strip_reply_fallback(event.body).strip()
+        return text.startswith("!") or self._question_for_bot(room, event, text) is not None
 
     async def _answer_in_turn(self, room: MatrixRoom, event: RoomMessageText) -> None:
         async with self._room_locks[room.room_id]:
@@ -485,6 +526,8 @@ class MatrixBot:
         is_admin_room = room_id in self._admin_rooms
         typing = False
         try:
+            if text.startswith("!") or self._question_for_bot(room, event, text) is not None:
+                await self._mark_read(room_id, event.event_id)
             if text.startswith("!"):
                 shared_room = room.member_count > 2 or is_admin_room
                 command_reply = await self._run_command(
@@ -572,11 +615,9 @@ class MatrixBot:
     async def _send_reply(self, room_id: str, question: RoomMessageText, reply: Reply) -> None:
         relates_to = question.source.get("content", {}).get("m.relates_to") or {}
         thread_root = relates_to.get("event_id") if relates_to.get("rel_type") == "m.thread" else None
-        text = reply.text
-        if len(text) > MAX_REPLY_CHARS:
-            # An event must stay under 64 KiB with both the plain and the HTML body.
-            text = text[:MAX_REPLY_CHARS].rstrip() + "\n\n… (shortened)"
-        content = reply_content(text, question.event_id, thread_root=thread_root)
+        # An event must stay under 64 KiB with both the plain and the HTML body.
+        answer = shortened(reply.structured, MAX_REPLY_CHARS)
+        content = reply_content(answer, question.event_id, thread_root=thread_root)
         reply_id = await self._send(room_id, "m.room.message", content)
         if reply_id is None:
             return
@@ -610,6 +651,13 @@ class MatrixBot:
             log.warning("Matrix: sending %s to %s failed: %s", event_type, room_id, response)
             return None
         return str(response.event_id)
+
+    async def _mark_read(self, room_id: str, event_id: str) -> None:
+        """A read receipt (and the fully-read marker) on the question: the asker sees it was seen."""
+        try:
+            await self._require_client().room_read_markers(room_id, event_id, event_id)
+        except (aiohttp.ClientError, TimeoutError, LocalProtocolError):
+            pass  # a missing receipt is not worth more than this
 
     async def _set_typing(self, room_id: str, typing: bool) -> bool:
         try:

@@ -1,42 +1,85 @@
 """Matrix event content for Marquee's replies and reactions.
 
-A reply is an ``m.text`` message whose ``body`` is the Markdown as written (it
-reads well as plain text) and whose ``formatted_body`` is that Markdown as
-HTML. Raw HTML in an answer is shown as text, never passed through: answers
-can quote titles and user input, and clients should not have to sanitise us.
+A reply is an ``m.text`` message whose ``body`` is the answer as plain text
+(readable on its own, for clients and notifications that show no HTML) and
+whose ``formatted_body`` is the same structured answer as HTML: real
+``<ul>/<ol>/<li>`` lists, ``<strong>``, ``<em>``, ``<code>``. Every piece of
+text is escaped: answers quote titles and user input, and clients should not
+have to sanitise us.
 """
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
-import markdown
-
-_MARKDOWN_EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
+from core.answer import (
+    Answer,
+    Block,
+    CodeBlock,
+    Heading,
+    Inline,
+    ItemList,
+    KeyValues,
+    Note,
+    Paragraph,
+    parse_answer,
+    to_plain_text,
+)
 
 # Variation selectors and skin tones that clients add to the same emoji
 # (Element's quick reaction is "👍" followed by U+FE0F).
 _EMOJI_DECORATIONS = {"\ufe0e", "\ufe0f", *(chr(code) for code in range(0x1F3FB, 0x1F400))}
 
-
-def markdown_to_html(text: str) -> str:
-    converter = markdown.Markdown(extensions=_MARKDOWN_EXTENSIONS, output_format="html")
-    # Without these two, raw HTML in the text is escaped instead of passed through.
-    converter.preprocessors.deregister("html_block")
-    converter.inlinePatterns.deregister("html")
-    return converter.convert(text).strip()
+_SPAN_TAGS = {"strong": "strong", "em": "em", "code": "code"}
 
 
-def reply_content(text: str, in_reply_to: str | None, *, thread_root: str | None = None) -> dict[str, Any]:
+def inline_html(spans: Inline) -> str:
+    out: list[str] = []
+    for span in spans:
+        text = html.escape(span.text, quote=False)
+        tag = _SPAN_TAGS.get(span.style)
+        out.append(f"<{tag}>{text}</{tag}>" if tag else text)
+    return "".join(out)
+
+
+def block_html(block: Block) -> str:
+    if isinstance(block, Heading):
+        return f"<h4>{inline_html(block.text)}</h4>"
+    if isinstance(block, Paragraph):
+        return "<p>" + "<br>".join(inline_html(line) for line in block.lines) + "</p>"
+    if isinstance(block, ItemList):
+        tag = "ol" if block.ordered else "ul"
+        return f"<{tag}>" + "".join(f"<li>{inline_html(item)}</li>" for item in block.items) + f"</{tag}>"
+    if isinstance(block, KeyValues):
+        rows = (
+            f"<strong>{html.escape(key, quote=False)}:</strong> {inline_html(value)}"
+            for key, value in block.rows
+        )
+        return "<p>" + "<br>".join(rows) + "</p>"
+    if isinstance(block, Note):
+        return f"<p><em>Note:</em> {inline_html(block.text)}</p>"
+    assert isinstance(block, CodeBlock)
+    return f"<pre><code>{html.escape(block.text, quote=False)}</code></pre>"
+
+
+def answer_html(answer: Answer) -> str:
+    return "".join(block_html(block) for block in answer.blocks)
+
+
+def reply_content(
+    answer: Answer | str, in_reply_to: str | None, *, thread_root: str | None = None
+) -> dict[str, Any]:
     """An ``m.room.message`` answering the event ``in_reply_to`` (no reply fallback: Matrix 1.13).
 
     A question asked in a thread is answered in that thread.
     """
+    structured = parse_answer(answer) if isinstance(answer, str) else answer
     content: dict[str, Any] = {
         "msgtype": "m.text",
-        "body": text,
+        "body": to_plain_text(structured) or "…",
         "format": "org.matrix.custom.html",
-        "formatted_body": markdown_to_html(text),
+        "formatted_body": answer_html(structured) or "…",
     }
     relates_to: dict[str, Any] = {}
     if thread_root is not None:

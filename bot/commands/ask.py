@@ -61,7 +61,8 @@ async def _ask(settings: Settings, args: argparse.Namespace) -> int:
         print(
             json.dumps(
                 {
-                    "answer": reply.text,
+                    # Plain text: scripts read it as it is, without Markdown marks.
+                    "answer": reply.plain_text,
                     "confidence": reply.confidence,
                     "data_sources_used": details.get("data_sources_used", []),
                     "missing_data": details.get("missing_data", []),
@@ -73,7 +74,7 @@ async def _ask(settings: Settings, args: argparse.Namespace) -> int:
             )
         )
     else:
-        print(reply.text)
+        print(reply.plain_text)
         if reply.feedback_id is not None:
             print(
                 f"\n(confidence {reply.confidence:.2f}; feedback: marquee feedback {reply.feedback_id} up|wrong)"

@@ -6,8 +6,8 @@ import argparse
 import asyncio
 
 from rich.console import Console
-from rich.markdown import Markdown
 
+from adapters.chat.console_rendering import answer_rich
 from bot.settings import Settings
 from bot.wiring import database_session
 from core import admin_reports
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 async def _health(settings: Settings) -> int:
     async with database_session(settings) as pool, pool.acquire() as conn:
         report = await admin_reports.health(conn)
-    Console().print(Markdown(admin_reports.render_health(report)))
+    Console().print(answer_rich(admin_reports.health_answer(report)))
     # a failing integration is worth a non-zero exit for scripts and monitoring
     return 1 if report.failing_integrations else 0
 

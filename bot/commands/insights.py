@@ -6,8 +6,8 @@ import argparse
 import asyncio
 
 from rich.console import Console
-from rich.markdown import Markdown
 
+from adapters.chat.console_rendering import answer_rich
 from bot.settings import Settings
 from bot.wiring import database_session
 from core import admin_reports
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 async def _insights(settings: Settings, days: int) -> int:
     async with database_session(settings) as pool, pool.acquire() as conn:
         report = await admin_reports.insights(conn, days)
-    Console().print(Markdown(admin_reports.render_insights(report)))
+    Console().print(answer_rich(admin_reports.insights_answer(report)))
     return 0
 
 

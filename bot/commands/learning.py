@@ -7,12 +7,13 @@ import asyncio
 from typing import Literal
 
 from rich.console import Console
-from rich.markdown import Markdown
 
+from adapters.chat.console_rendering import answer_rich
 from bot.cli import CommandError
 from bot.settings import Settings
 from bot.wiring import database_session
 from core import admin_reports
+from core.answer import Answer, parse_answer
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,21 +33,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run, action="list", status="pending", limit=20)
 
 
-async def _learning(settings: Settings, args: argparse.Namespace) -> str:
+async def _learning(settings: Settings, args: argparse.Namespace) -> Answer:
     async with database_session(settings) as pool, pool.acquire() as conn:
         try:
             if args.action == "list":
                 entries = await admin_reports.learning_list(conn, args.status, args.limit)
-                return admin_reports.render_learning_list(entries, args.status)
+                return admin_reports.learning_list_answer(entries, args.status)
             if args.action == "show":
-                return admin_reports.render_learning_entry(await admin_reports.learning_show(conn, args.id))
+                return admin_reports.learning_entry_answer(await admin_reports.learning_show(conn, args.id))
             status: Literal["resolved", "wont_fix"] = "resolved" if args.action == "resolve" else "wont_fix"
             entry = await admin_reports.learning_close(conn, args.id, status, " ".join(args.note) or None)
-            return f"Marked `{admin_reports.short_id(entry['id'])}` as {status.replace('_', ' ')}."
+            return parse_answer(
+                f"Marked `{admin_reports.short_id(entry['id'])}` as {status.replace('_', ' ')}."
+            )
         except admin_reports.AdminReportError as exc:
             raise CommandError(str(exc)) from None
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    Console().print(Markdown(asyncio.run(_learning(settings, args))))
+    Console().print(answer_rich(asyncio.run(_learning(settings, args))))
     return 0

@@ -103,6 +103,8 @@ class FakeDiscord:
     identify: dict[str, Any] | None = None
     # Answer every REST call with 401, as Discord does for a reset or mistyped token.
     refuse_token: bool = False
+    # Channels where the bot lacks Embed Links: a message with an embed gets 403 / 50013.
+    no_embed_channel_ids: set[int] = field(default_factory=set)
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -526,14 +528,21 @@ class FakeDiscord:
             )
         if call.method == "POST" and parts[0] == "channels" and parts[-1] == "typing":
             return (204, None)
+        if call.method in ("POST", "PATCH") and (parts[0] == "webhooks" or parts[-1] == "messages"):
+            invalid = invalid_message_body(call.body)
+            if invalid is not None:
+                return 400, {"message": "Invalid Form Body", "code": 50035, "errors": invalid}
         if call.method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
             channel_id = int(parts[1])
+            if channel_id in self.no_embed_channel_ids and call.body.get("embeds"):
+                return 403, {"message": "Missing Permissions", "code": 50013}
             in_guild = channel_id in (self.admin_channel_id, self.allowed_channel_id, self.other_channel_id)
-            sent = self.message_payload(
-                channel_id, self.bot_user, call.body.get("content", ""), guild=in_guild
+            message = self.message_payload(
+                channel_id, self.bot_user, call.body.get("content") or "", guild=in_guild
             )
-            sent["components"] = call.body.get("components", [])
-            return _ok(sent)
+            message["components"] = call.body.get("components", [])
+            message["embeds"] = call.body.get("embeds") or []
+            return _ok(message)
         if call.method == "PUT" and parts[0] == "channels" and "reactions" in parts:
             return (204, None)
         if call.method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
@@ -553,9 +562,10 @@ class FakeDiscord:
             message = self.message_payload(
                 self._interaction_channels.get(parts[2], 0),
                 self.bot_user,
-                call.body.get("content", ""),
+                call.body.get("content") or "",
                 flags=call.body.get("flags", 0) or 0,
             )
+            message["embeds"] = call.body.get("embeds") or []
             message["webhook_id"] = str(self.application_id)
             message["application_id"] = str(self.application_id)
             return _ok(message)
@@ -583,3 +593,49 @@ class FakeDiscord:
 
 def _ok(payload: Any) -> tuple[int, Any]:
     return 200, payload
+
+
+# Discord's documented limits for a message and its embeds
+# (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+MESSAGE_CONTENT_LIMIT = 2000
+EMBED_LIMITS = {"title": 256, "description": 4096, "fields": 25, "field.name": 256, "field.value": 1024}
+EMBED_FOOTER_LIMIT = 2048
+EMBEDS_TOTAL_LIMIT = 6000
+
+
+def invalid_message_body(body: Any) -> dict[str, Any] | None:
+    """What Discord would refuse in a create-message body (the ``errors`` of a 50035), or None."""
+    if not isinstance(body, dict):
+        return None
+    errors: dict[str, Any] = {}
+    content = body.get("content") or ""
+    embeds = body.get("embeds") or []
+    if len(content) > MESSAGE_CONTENT_LIMIT:
+        errors["content"] = "BASE_TYPE_MAX_LENGTH"
+    if not content and not embeds:
+        errors["content"] = "empty message"
+    total = 0
+    for index, embed in enumerate(embeds):
+        fields = embed.get("fields") or []
+        sizes = {
+            "title": len(embed.get("title") or ""),
+            "description": len(embed.get("description") or ""),
+            "fields": len(fields),
+        }
+        for name, size in sizes.items():
+            if size > EMBED_LIMITS[name]:
+                errors[f"embeds.{index}.{name}"] = "BASE_TYPE_MAX_LENGTH"
+        footer = len((embed.get("footer") or {}).get("text") or "")
+        if footer > EMBED_FOOTER_LIMIT:
+            errors[f"embeds.{index}.footer"] = "BASE_TYPE_MAX_LENGTH"
+        for number, item in enumerate(fields):
+            name, value = item.get("name") or "", item.get("value") or ""
+            if not name or len(name) > EMBED_LIMITS["field.name"]:
+                errors[f"embeds.{index}.fields.{number}.name"] = "BASE_TYPE_MAX_LENGTH"
+            if not value or len(value) > EMBED_LIMITS["field.value"]:
+                errors[f"embeds.{index}.fields.{number}.value"] = "BASE_TYPE_MAX_LENGTH"
+            total += len(name) + len(value)
+        total += sizes["title"] + sizes["description"] + footer
+    if total > EMBEDS_TOTAL_LIMIT:
+        errors["embeds"] = "MAX_EMBED_SIZE_EXCEEDED"
+    return errors or None

@@ -34,7 +34,14 @@ from core.chat import THUMBS_UP, WRONG
 from core.ingest.records import UserRecord
 from core.ingest.users import upsert_user
 
-from .fake_discord import EPHEMERAL, FakeDiscord, RecordedRequest, start_marquee_run, user_payload
+from .fake_discord import (
+    EPHEMERAL,
+    FakeDiscord,
+    RecordedRequest,
+    invalid_message_body,
+    start_marquee_run,
+    user_payload,
+)
 
 ALICE_ID = 1_600_000_000_000_000_001  # a linked member
 BOB_ID = 1_600_000_000_000_000_002  # another linked member
@@ -274,7 +281,12 @@ async def test_health_by_an_admin_in_the_admin_channel_is_deferred_then_answered
     assert fake.requests.index(callback) < fake.requests.index(followup)
     assert followup.path == f"/webhooks/{fake.application_id}/{interaction['token']}"
     assert followup.body["flags"] == EPHEMERAL
-    assert "Marquee health" in followup.body["content"]
+    # A report is an embed: its heading the title, each fact on its own line.
+    [embed] = followup.body["embeds"]
+    assert embed["title"] == "Marquee health"
+    assert "**Webhooks today:**" in embed["description"]
+    assert "\n**Database:**" in embed["description"]
+    assert invalid_message_body(followup.body) is None
 
 
 @pytest.mark.parametrize(
@@ -295,11 +307,12 @@ async def test_health_is_refused_to_members_and_outside_the_admin_channel(
     assert len(fake.calls("POST", "/interactions/")) == 1  # deferred first, as always
 
 
-async def test_a_long_answer_is_split_at_line_ends_into_messages_discord_accepts(
+async def test_a_long_list_answer_is_one_embed_within_discords_limits(
     fake: FakeDiscord, bot: DiscordBot, db_pool: asyncpg.Pool
 ) -> None:
     questions = [
-        f"question {n:02d}: " + "which of my friends watched the same obscure film " * 2 for n in range(20)
+        f"question {n:02d}: " + "which of my friends watched the same **obscure** film " * 2
+        for n in range(20)
     ]
     await db_pool.executemany(
         "INSERT INTO ai_learning_queue (question, why_failed, priority) VALUES ($1, 'missing_data', 3)",
@@ -312,15 +325,58 @@ async def test_a_long_answer_is_split_at_line_ends_into_messages_discord_accepts
         options=[{"name": "action", "type": 3, "value": "list"}],
     )
 
-    await fake.wait_for(lambda r: followups(r) and "learning resolve" in r.body["content"])
-    parts = [r.body["content"] for r in fake.requests if followups(r)]
-    assert len(parts) >= 2
-    assert all(len(part) <= 2000 for part in parts)
-    lines = "\n".join(parts).splitlines()
+    [followup] = await fake.wait_for(followups)
+    await bot.client.wait_idle()
+    assert invalid_message_body(followup.body) is None
+    [embed] = followup.body["embeds"]
+    assert embed["title"] == "Learning queue (pending)"
+    lines = embed["description"].splitlines()
     for n in range(20):
-        # every entry arrives whole, on one line of one message
-        assert sum(1 for line in lines if f"question {n:02d}: " in line) == 1
-    assert all(r.body["flags"] == EPHEMERAL for r in fake.requests if followups(r))
+        # every entry arrives whole, as one list item, its Markdown shown as typed
+        [line] = [line for line in lines if f"question {n:02d}: " in line]
+        assert line.startswith("- ") and "\\*\\*obscure\\*\\*" in line
+    assert followup.body["flags"] == EPHEMERAL
+    assert len([r for r in fake.requests if followups(r)]) == 1
+
+
+async def test_a_list_answer_overflowing_an_embed_keeps_its_first_items_and_counts_the_rest(
+    fake: FakeDiscord, bot: DiscordBot, db_pool: asyncpg.Pool
+) -> None:
+    await db_pool.executemany(
+        "INSERT INTO media_items (title, media_type, year, added_at) VALUES ($1, 'movie', 2020, now())",
+        [(f"A film with a very long title number {n:03d} " + "x" * 400,) for n in range(60)],
+    )
+    question = await fake.send_dm(ALICE, "what got added to the library recently?")
+    channel_id = int(question["channel_id"])
+
+    reactions = await fake.wait_for(lambda r: r.method == "PUT" and "/reactions/" in r.path, count=2)
+    [answer] = fake.calls("POST", f"/channels/{channel_id}/messages")
+    assert invalid_message_body(answer.body) is None
+    [embed] = answer.body["embeds"]
+    assert embed["footer"]["text"].startswith("Confidence ")
+    assert "… and " in embed["description"] and " more" in embed["description"]
+    # 👍/❌ go on the embed message, and rate it
+    assert all(f"/messages/{answer.response['id']}/reactions/" in r.path for r in reactions)
+    assert await eventually(lambda: feedback_row(db_pool, answer.response["id"]))
+
+
+async def test_where_the_bot_may_not_embed_a_list_answer_arrives_as_plain_messages(
+    fake: FakeDiscord, bot: DiscordBot, db_pool: asyncpg.Pool
+) -> None:
+    await db_pool.executemany(
+        "INSERT INTO media_items (title, media_type, year, added_at) VALUES ($1, 'movie', 2020, now())",
+        [(f"Film {n}",) for n in range(3)],
+    )
+    fake.no_embed_channel_ids.add(fake.allowed_channel_id)
+    await fake.send_guild_message(fake.allowed_channel_id, ALICE, "what got added to the library recently?")
+
+    await fake.wait_for(lambda r: r.method == "PUT" and "/reactions/" in r.path, count=2)
+    sent = fake.calls("POST", f"/channels/{fake.allowed_channel_id}/messages")
+    assert sent[0].body.get("embeds") and not sent[0].response.get("id")  # refused: 403 Missing Permissions
+    [plain] = sent[1:]
+    assert not plain.body.get("embeds")
+    assert "\n- Film 0 (2020)" in plain.body["content"]
+    assert invalid_message_body(plain.body) is None
 
 
 async def test_ask_answers_in_public_with_reactions_or_privately_without(

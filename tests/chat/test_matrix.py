@@ -19,18 +19,23 @@ import aiohttp
 import asyncpg
 import pytest
 from nio import (
+    Api,
     AsyncClient,
     AsyncClientConfig,
     LoginError,
     MatrixRoom,
     ReactionEvent,
+    ReceiptEvent,
     RoomCreateError,
     RoomMemberEvent,
+    RoomMessageNotice,
     RoomMessageText,
     RoomSendError,
+    RoomSendResponse,
+    TypingNoticeEvent,
 )
 
-from adapters.chat.matrix_bot import MatrixBot, MatrixSetupError
+from adapters.chat.matrix_bot import DECLINED_NOTICE, OFFLINE_NOTE, MatrixBot, MatrixSetupError
 from adapters.chat.matrix_commands import addressed_question, invite_allowed, parse_command
 from adapters.chat.matrix_rendering import normalize_emoji, reply_content, strip_reply_fallback
 from bot.settings import Settings
@@ -69,7 +74,15 @@ class Person:
         self.messages: list[tuple[str, RoomMessageText]] = []
         self.reactions: list[tuple[str, ReactionEvent]] = []
         self.memberships: list[tuple[str, RoomMemberEvent]] = []
-        client.add_event_callback(self._record, (RoomMessageText, ReactionEvent, RoomMemberEvent))  # type: ignore[arg-type]
+        self.notices: list[tuple[str, RoomMessageNotice]] = []
+        self.read_by: dict[str, set[str]] = {}  # event id -> users whose read receipt is on it
+        client.add_event_callback(
+            self._record,
+            (RoomMessageText, RoomMessageNotice, ReactionEvent, RoomMemberEvent),  # type: ignore[arg-type]
+        )
+        self.typing_seen: set[str] = set()  # users seen typing in any room
+        client.add_ephemeral_callback(self._record_receipts, ReceiptEvent)  # type: ignore[arg-type]
+        client.add_ephemeral_callback(self._record_typing, TypingNoticeEvent)  # type: ignore[arg-type]
 
     @property
     def user_id(self) -> str:
@@ -78,10 +91,19 @@ class Person:
     async def _record(self, room: MatrixRoom, event: Any) -> None:
         if isinstance(event, RoomMessageText):
             self.messages.append((room.room_id, event))
+        elif isinstance(event, RoomMessageNotice):
+            self.notices.append((room.room_id, event))
         elif isinstance(event, ReactionEvent):
             self.reactions.append((room.room_id, event))
         else:
             self.memberships.append((room.room_id, event))
+
+    async def _record_receipts(self, room: MatrixRoom, event: ReceiptEvent) -> None:
+        for receipt in event.receipts:
+            self.read_by.setdefault(receipt.event_id, set()).add(receipt.user_id)
+
+    async def _record_typing(self, room: MatrixRoom, event: TypingNoticeEvent) -> None:
+        self.typing_seen.update(event.users)
 
     async def sync_until(self, found: Callable[[], T | None], what: str) -> T:
         async def step() -> T | None:
@@ -112,6 +134,18 @@ class Person:
     async def react(self, room_id: str, event_id: str, emoji: str) -> str:
         relation = {"rel_type": "m.annotation", "event_id": event_id, "key": emoji}
         return await self.send(room_id, "m.reaction", {"m.relates_to": relation})
+
+    async def react_encrypted(self, room_id: str, event_id: str, emoji: str) -> str:
+        """A reaction sent encrypted, as Element sends it in an encrypted room (nio itself would not)."""
+        relation = {"rel_type": "m.annotation", "event_id": event_id, "key": emoji}
+        event_type, content = self.client.encrypt(room_id, "m.reaction", {"m.relates_to": relation})
+        assert event_type == "m.room.encrypted" and "ciphertext" in content
+        method, path, data = Api.room_send(
+            self.client.access_token, room_id, event_type, content, str(uuid.uuid4())
+        )
+        response = await self.client._send(RoomSendResponse, method, path, data, (room_id,))
+        assert isinstance(response, RoomSendResponse), response
+        return str(response.event_id)
 
     async def open_room(self, invite: list[str], *, direct: bool = True, encrypted: bool = False) -> str:
         initial_state = (
@@ -251,6 +285,16 @@ def rating_becomes(
     return check
 
 
+def wrong_becomes(
+    pool: asyncpg.Pool, reply_event_id: str, wrong: bool
+) -> Callable[[], Awaitable[bool | None]]:
+    async def check() -> bool | None:
+        row = await feedback_of(pool, reply_event_id)
+        return True if row is not None and row["user_reported_wrong"] is wrong else None
+
+    return check
+
+
 async def test_a_dm_is_answered_as_a_formatted_reply_and_the_askers_reactions_are_feedback(
     synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
 ) -> None:
@@ -316,6 +360,30 @@ async def test_a_dm_is_answered_as_a_formatted_reply_and_the_askers_reactions_ar
 
             await alice.client.room_redact(room, thumbs_up)
             await eventually(rating_becomes(db_pool, answer.event_id, None), "the redaction to undo the 👍")
+
+
+async def test_a_list_answer_arrives_in_element_as_a_real_list(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    await db_pool.executemany(
+        "INSERT INTO media_items (title, media_type, year, added_at) VALUES ($1, 'movie', 2024, now())",
+        [("Alien <Romulus>",), ("**Heat**",), ("- Up",)],
+    )
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url)
+        async with running_bot(settings, db_pool):
+            room = await alice.open_dm_with(bot_id)
+            question = await alice.say(room, "what got added to the library recently?")
+            answer = await alice.sync_until(alice.reply_to(question, bot_id), "the answer")
+    html = answer.source["content"]["formatted_body"]
+    assert html.count("<ul>") == 1 and html.count("<li>") == 3
+    assert "<li>Alien &lt;Romulus&gt; (2024) (movie)</li>" in html
+    assert "<li>**Heat** (2024) (movie)</li>" in html and "<li>- Up (2024) (movie)</li>" in html
+    # The plain body reads on its own: the list starts on a line of its own, after a blank line.
+    assert "movies and 0 episodes across 0 shows.\n\n- " in answer.body and "**" in answer.body
 
 
 async def test_admin_commands_answer_admins_in_the_admin_room_and_refuse_members(
@@ -398,6 +466,9 @@ async def test_invites_from_users_and_homeservers_not_allowed_are_declined(
         async with running_bot(settings, db_pool):
             room = await mallory.open_room([bot_id])
             await mallory.sync_until(mallory.membership_of(room, bot_id, "leave"), "the bot to decline")
+            # A short notice says why, before the bot leaves.
+            [(_, notice)] = [(r, e) for r, e in mallory.notices if r == room and e.sender == bot_id]
+            assert notice.body == DECLINED_NOTICE
             allowed_room = await alice.open_room([bot_id])
             await alice.sync_until(alice.has_joined(allowed_room, bot_id), "the bot to join alice's DM")
     assert not any(room_id == room for room_id, _ in mallory.messages if _.sender == bot_id)
@@ -446,6 +517,34 @@ async def test_a_restart_resumes_where_it_stopped_without_answering_twice(
         assert len(alice.replies_to(after, bot_id)) == 1
 
 
+async def test_a_message_older_than_the_catch_up_window_gets_a_short_offline_note_instead(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url)
+        async with running_bot(settings, db_pool):
+            room = await alice.open_dm_with(bot_id)
+            first = await alice.say(room, "!help")
+            await alice.sync_until(alice.reply_to(first, bot_id), "the first reply")
+
+        long_ago = [await alice.say(room, QUESTION), await alice.say(room, "what did I watch last week?")]
+        await asyncio.sleep(1.1)
+        impatient = bot_settings(synapse, account, tmp_path / "data", database_url, matrix_catch_up_seconds=1)
+        async with running_bot(impatient, db_pool):
+            note = await alice.sync_until(alice.reply_to(long_ago[0], bot_id), "the offline note")
+            assert note.body == OFFLINE_NOTE
+            # Live messages are answered whatever the window.
+            live = await alice.say(room, "!help")
+            await alice.sync_until(alice.reply_to(live, bot_id), "the reply to a live message")
+
+        # One note for the room, no answers to the old questions, no feedback rows for them.
+        assert len(alice.replies_to(long_ago[0], bot_id)) == 1 and not alice.replies_to(long_ago[1], bot_id)
+        assert await db_pool.fetchval("SELECT count(*) FROM ai_conversation_feedback") == 0
+
+
 async def test_an_encrypted_dm_is_decrypted_and_answered_encrypted(
     synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
 ) -> None:
@@ -461,6 +560,20 @@ async def test_an_encrypted_dm_is_decrypted_and_answered_encrypted(
             assert answer.decrypted
             assert answer.source["content"]["formatted_body"]
             assert await feedback_of(db_pool, answer.event_id) is not None
+            # The bot's read receipt is on the question.
+            await alice.sync_until(
+                lambda: True if bot_id in alice.read_by.get(question, set()) else None, "the read receipt"
+            )
+
+            # Element encrypts reactions in an encrypted room: they count, and redacting one undoes it.
+            wrong = await alice.react_encrypted(room, answer.event_id, "❌")
+            await eventually(wrong_becomes(db_pool, answer.event_id, True), "the encrypted ❌ to count")
+            await alice.client.room_redact(room, wrong)
+            await eventually(wrong_becomes(db_pool, answer.event_id, False), "the redaction to undo the ❌")
+            thumbs_up = await alice.react_encrypted(room, answer.event_id, "👍\ufe0f")
+            await eventually(rating_becomes(db_pool, answer.event_id, 5), "the encrypted 👍 to count")
+            await alice.client.room_redact(room, thumbs_up)
+            await eventually(rating_becomes(db_pool, answer.event_id, None), "the redaction to undo the 👍")
         assert (tmp_path / "data" / "matrix" / "store").is_dir()
 
 
@@ -544,6 +657,29 @@ async def test_stopping_lets_the_answer_in_flight_finish(
         assert await feedback_of(db_pool, answer.event_id) is not None
 
 
+async def test_the_asker_sees_the_question_read_and_the_bot_typing_while_it_answers(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url)
+        core = SlowToAnswer(await build_assistant(settings, db_pool))
+        bot = MatrixBot(core, settings)
+        await bot.start()
+        try:
+            room = await alice.open_dm_with(bot_id)
+            question = await alice.say(room, QUESTION)
+            await alice.sync_until(lambda: True if bot_id in alice.typing_seen else None, "the typing notice")
+            await alice.sync_until(
+                lambda: True if bot_id in alice.read_by.get(question, set()) else None, "the read receipt"
+            )
+            await alice.sync_until(alice.reply_to(question, bot_id), "the answer")
+        finally:
+            await bot.stop()
+
+
 class CuttableLink:
     """A TCP relay between the bot and Synapse that a test can cut and restore, like a network outage."""
 
@@ -620,11 +756,12 @@ async def _none_if(value: bool) -> bool | None:
 
 
 def test_replies_render_markdown_as_html_and_never_pass_raw_html_through() -> None:
-    content = reply_content("**Alien** <script>alert(1)</script>\n\n- one\n- two", "$question")
-    assert content["body"] == "**Alien** <script>alert(1)</script>\n\n- one\n- two"
-    assert "<strong>Alien</strong>" in content["formatted_body"]
-    assert "&lt;script&gt;" in content["formatted_body"] and "<script>" not in content["formatted_body"]
-    assert "<li>one</li>" in content["formatted_body"]
+    # The shape real answers have: the list right after its intro line.
+    content = reply_content("**Alien** <script>alert(1)</script>:\n- one\n- two", "$question")
+    assert content["body"] == "Alien <script>alert(1)</script>:\n\n- one\n- two"
+    assert content["formatted_body"] == (
+        "<p><strong>Alien</strong> &lt;script&gt;alert(1)&lt;/script&gt;:</p><ul><li>one</li><li>two</li></ul>"
+    )
     assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$question"}}
 
     in_thread = reply_content("yes", "$question", thread_root="$root")

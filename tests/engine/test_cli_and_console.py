@@ -46,6 +46,7 @@ async def test_ask_json_answers_as_the_given_user_and_feedback_applies(
         "feedback_id",
     }
     assert out["answer"] and 0 <= out["confidence"] <= 1
+    assert "**" not in out["answer"]  # plain text: scripts read it as it is
     row = await db_pool.fetchrow("SELECT user_id, mode, engine FROM ai_conversation_feedback")
     assert (row["user_id"], row["mode"], row["engine"]) == (people.alice, "personal", "offline")
     # the console account was linked on first use
@@ -80,7 +81,13 @@ async def test_admin_commands_in_the_terminal(
         "VALUES ('What is the storage usage by library?', 'analytics', 'missing_data')"
     )
     assert await cli("health") == 1  # plex is failing
-    assert "HTTP 401" in capsys.readouterr().out
+    health = capsys.readouterr().out
+    assert "HTTP 401" in health
+    # One fact per line, as the terminal shows it, not one run-on paragraph.
+    lines = [line.strip() for line in health.splitlines()]
+    for label in ("Webhooks today:", "API error rate (24 h):", "Answers (24 h):", "Database:"):
+        assert sum(line.startswith(label) for line in lines) == 1, (label, health)
+    assert any(line.startswith("• plex:") for line in lines)
     assert await cli("learning") == 0
     assert "storage usage" in capsys.readouterr().out
     entry = str(await db_pool.fetchval("SELECT id FROM ai_learning_queue"))

@@ -35,6 +35,7 @@ from core.engines.offline import phrasing
 from core.engines.offline.date_ranges import DateRangeParser
 from core.engines.offline.router import MIN_SCORE, Route, Router, Slots
 from core.scope import Scope
+from core.tools.answer_text import render_text
 from core.tools.base import Tool, ToolError, ToolNotAllowed, ToolResult
 
 log = logging.getLogger(__name__)
@@ -267,7 +268,7 @@ class OfflineEngine:
             confidence = min(confidence, MISSING_DATA_CAP)
         confidence = round(min(max(confidence, 0.05), 0.95), 2)
 
-        text = tool.render(result)
+        text = render_text(tool, result)
         period = route.slots.period
         if period is not None and "start" in route.params:
             text = phrasing.with_period(text, period.label)
