@@ -19,7 +19,8 @@ from core.answer import Answer
 from core.scope import Scope
 from core.tools.answer_text import render_text
 from core.tools.base import ToolInputError
-from core.tools.catalogue import build_catalogue
+from core.tools.catalogue import ToolCatalogue, build_catalogue
+from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import run_tool
 
 
@@ -57,6 +58,25 @@ async def tool_answers(pool: asyncpg.Pool, timezone: str = "UTC") -> dict[str, s
     end = datetime.now(UTC).date()
     period = {"start": (end - timedelta(days=365)).isoformat(), "end": end.isoformat()}
     answers: dict[str, str] = {}
+    tools = ToolDatabase(pool, max_size=2)  # tools run behind the database wall, as in production
+    try:
+        await _answer_every_tool(tools, catalogue, answers, member, admin, show, sharing, period, timezone)
+    finally:
+        await tools.close()
+    return answers
+
+
+async def _answer_every_tool(
+    tools: ToolDatabase,
+    catalogue: ToolCatalogue,
+    answers: dict[str, str],
+    member: tuple[UUID, str],
+    admin: tuple[UUID, str],
+    show: str,
+    sharing: str | None,
+    period: dict[str, str],
+    timezone: str,
+) -> None:
     for tool in catalogue.tools.values():
         for mode in sorted(tool.modes):
             user_id, username = admin if mode == "admin" else member
@@ -67,14 +87,13 @@ async def tool_answers(pool: asyncpg.Pool, timezone: str = "UTC") -> dict[str, s
             for attempt in ({}, period, needed, {**period, **needed}):
                 arguments = {k: v for k, v in attempt.items() if k in tool.params.model_fields}
                 try:
-                    result = await run_tool(pool, scope, catalogue, tool.name, arguments)
+                    result = await run_tool(tools, scope, catalogue, tool.name, arguments)
                     break
                 except ToolInputError:
                     continue
             else:
                 raise AssertionError(f"{tool.name} takes none of the arguments tried")
             answers[f"{tool.name}/{mode}"] = render_text(tool, result)
-    return answers
 
 
 async def report_answers(pool: asyncpg.Pool) -> dict[str, Answer]:
