@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import asyncpg
 
@@ -12,6 +13,7 @@ from bot.database import open_database
 from bot.settings import Settings
 from core.assistant import Assistant, AssistantConfig
 from core.engines.base import Engine
+from core.insights_access import SignInLinkConfig
 from core.rate_limits import Limits
 from core.scope import Scope
 from core.tools.catalogue import ToolCatalogue, build_catalogue
@@ -58,6 +60,10 @@ def choose_engine_name(settings: Settings) -> str:
     return settings.engine
 
 
+def insights_link_config(settings: Settings) -> SignInLinkConfig:
+    return SignInLinkConfig(settings.public_base_url, timedelta(minutes=settings.insights_link_minutes))
+
+
 async def build_assistant(settings: Settings, pool: asyncpg.Pool) -> Assistant:
     """The Assistant every adapter and CLI command uses; ``engine=auto`` picks anthropic when a key is set."""
     catalogue = build_catalogue()
@@ -84,6 +90,7 @@ async def build_assistant(settings: Settings, pool: asyncpg.Pool) -> Assistant:
             timezone=settings.tz,
             min_group_size=settings.min_group_size,
             limits=Limits(settings.rate_limit_messages_per_minute, settings.daily_token_budget_per_user),
+            insights_page=insights_link_config(settings),
         ),
     )
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from core import admin_reports, feedback, identity, learning_queue
+from core import admin_reports, feedback, identity, insights_access, learning_queue
 from core.chat import ChatRequest, Platform, ReactionEvent, Reply
 from core.engines.base import Engine, ToolRunner
 from core.engines.fallback import answer_with_fallback
@@ -46,6 +46,8 @@ class AssistantConfig:
     min_group_size: int = 2
     limits: Limits = field(default_factory=lambda: Limits(messages_per_minute=10, daily_token_budget=200_000))
     follow_up_window: timedelta = feedback.FOLLOW_UP_WINDOW
+    # Where `insights` links to the AI-insights page; None leaves the link out.
+    insights_page: insights_access.SignInLinkConfig | None = None
 
 
 class Assistant:
@@ -221,6 +223,8 @@ class Assistant:
                 if refusal is not None:
                     return refusal
                 text = await self._admin_text(conn, command, args)
+                if command == "insights" and text is not None:
+                    text += await self._insights_link(conn, request)
         except admin_reports.AdminReportError as exc:
             return Reply(str(exc), kind="error")
         except Exception:
@@ -232,6 +236,21 @@ class Assistant:
                 kind="error",
             )
         return Reply(text, kind="admin")
+
+    async def _insights_link(self, conn: asyncpg.Connection, request: ChatRequest) -> str:
+        """A one-time sign-in link to the page, for the admin who asked (checked by the caller)."""
+        page = self.config.insights_page
+        who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
+        if page is None or who is None:
+            return ""
+        token = await insights_access.issue_sign_in_link(
+            conn, user_id=who.user_id, actor=f"{who.username} ({request.platform})", ttl=page.ttl
+        )
+        minutes = int(page.ttl.total_seconds() // 60)
+        return (
+            f"\n\n**The full page:** <{insights_access.sign_in_url(page.public_base_url, token)}> "
+            f"(a one-time sign-in link for you, valid {minutes} minutes)"
+        )
 
     @staticmethod
     async def _admin_text(conn: asyncpg.Connection, command: str, args: list[str]) -> str | None:
