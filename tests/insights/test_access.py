@@ -140,3 +140,26 @@ async def test_marquee_insights_link_prints_a_working_link_for_the_host(
     async with db_pool.acquire() as conn:
         _token, session = await insights_access.redeem_sign_in_link(conn, url.split("token=")[1])
     assert session.actor == insights_access.HOST_ACTOR and session.user_id is None
+
+
+async def test_hostile_questions_and_notes_are_shown_as_text(db_pool: asyncpg.Pool, seeded: Seeded) -> None:
+    hostile = '<script>alert("q")</script><img src=x onerror=alert(1)>'
+    async with db_pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE ai_learning_queue SET question = $1, resolution_note = $1, missing_tables = ARRAY[$1]"
+            " WHERE id = $2",
+            hostile,
+            seeded.genres,
+        )
+        token = await insights_access.issue_sign_in_link(conn, user_id=seeded.admin, actor=hostile)
+        session_token, _ = await insights_access.redeem_sign_in_link(conn, token)
+    server = await start_http_server(build_app(db_pool, WebhookConfig(), InsightsPageConfig()), "127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession(cookies={"marquee_insights": session_token}) as http:
+            async with http.get(f"http://127.0.0.1:{server.port}/admin/ai-insights?status=any") as page:
+                assert page.status == 200
+                body = await page.text()
+    finally:
+        await server.stop()
+    assert "<script>" not in body and "<img" not in body
+    assert "&lt;script&gt;alert(&#34;q&#34;)&lt;/script&gt;" in body
