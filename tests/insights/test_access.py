@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 import subprocess
 import sys
 from datetime import timedelta
@@ -15,7 +16,8 @@ import pytest
 
 from adapters.http.insights_page import InsightsPageConfig
 from adapters.http.server import WebhookConfig, build_app, start_http_server
-from bot.settings import SettingsError, load_settings
+from bot.integrations import IntegrationsService, insights_page_config
+from bot.settings import Settings, SettingsError, load_settings
 from core import insights_access
 from core.assistant import Assistant, AssistantConfig
 from core.chat import ChatRequest
@@ -163,3 +165,28 @@ async def test_hostile_questions_and_notes_are_shown_as_text(db_pool: asyncpg.Po
         await server.stop()
     assert "<script>" not in body and "<img" not in body
     assert "&lt;script&gt;alert(&#34;q&#34;)&lt;/script&gt;" in body
+
+
+def test_the_page_settings_follow_the_public_url_and_the_session_hours() -> None:
+    https = insights_page_config(
+        Settings(_env_file=None, public_url="https://marquee.example.org", insights_session_hours=2, timezone="Asia/Tokyo")  # type: ignore[call-arg]
+    )
+    plain = insights_page_config(Settings(_env_file=None, public_url="http://192.168.1.5:8787"))  # type: ignore[call-arg]
+
+    assert https.secure_cookie and not plain.secure_cookie
+    assert https.session_ttl == timedelta(hours=2) and https.timezone == "Asia/Tokyo"
+
+
+async def test_marquee_runs_server_serves_the_page(db_pool: asyncpg.Pool) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    service = IntegrationsService(db_pool, Settings(_env_file=None, http_host="127.0.0.1", http_port=port))  # type: ignore[call-arg]
+    await service.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/admin/ai-insights") as page:
+                assert page.status == 401
+                assert "ask /insights in the admin channel" in await page.text()
+    finally:
+        await service.stop()
