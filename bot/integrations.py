@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 import asyncpg
 
+from adapters.http.insights_page import InsightsPageConfig
 from adapters.http.server import RunningServer, WebhookConfig, build_app, start_http_server
 from adapters.media.jellyfin import JellyfinSettings, JellyfinSyncJob
 from adapters.media.overseerr import SeerrSettings, SeerrSyncJob
@@ -96,6 +98,15 @@ def webhook_config(settings: Settings) -> WebhookConfig:
     return WebhookConfig(secrets=secrets, max_body_bytes=settings.webhook_max_body_bytes)
 
 
+def insights_page_config(settings: Settings) -> InsightsPageConfig:
+    return InsightsPageConfig(
+        timezone=settings.timezone,
+        session_ttl=timedelta(hours=settings.insights_session_hours),
+        # A Secure cookie is never sent over plain http, so only when browsers come in over https.
+        secure_cookie=settings.public_base_url.startswith("https://"),
+    )
+
+
 class IntegrationsService:
     """The webhook server and the sync scheduler of ``marquee run``, started and stopped together."""
 
@@ -109,7 +120,9 @@ class IntegrationsService:
     async def start(self) -> None:
         config = webhook_config(self.settings)
         self._server = await start_http_server(
-            build_app(self.pool, config), self.settings.http_host, self.settings.http_port
+            build_app(self.pool, config, insights_page_config(self.settings)),
+            self.settings.http_host,
+            self.settings.http_port,
         )
         if not config.secrets:
             log.info("no webhook secret set (MARQUEE_WEBHOOK_SECRET); webhooks are refused")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -139,6 +140,15 @@ class Settings(BaseSettings):
     sonarr_webhook_secret: SecretStr | None = None
     webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
+    # --- AI-insights page (served by the webhook server) --------------------------
+    public_url: str | None = Field(
+        default=None,
+        description="The address people reach Marquee's HTTP server at (behind a reverse proxy, its https "
+        "URL); sign-in links start with it. Unset: http://localhost:<http_port>.",
+    )
+    insights_link_minutes: int = Field(default=10, ge=1, le=60, description="A sign-in link works this long.")
+    insights_session_hours: int = Field(default=12, ge=1, le=168, description="A page session lasts this long.")
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -150,9 +160,27 @@ class Settings(BaseSettings):
             ) from None
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _plain_base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parsed = urlsplit(value.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+            raise ValueError("must be an http(s) address such as https://marquee.example.org (no ? or #)")
+        return value.strip().rstrip("/")
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def public_base_url(self) -> str:
+        """Where a browser reaches the HTTP server: the public URL, else this host's own port."""
+        if self.public_url:
+            return self.public_url
+        host = "localhost" if self.http_host in ("0.0.0.0", "::", "") else self.http_host
+        return f"http://{host}:{self.http_port}"
 
 
 class SettingsError(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import asyncpg
 
@@ -12,6 +13,7 @@ from bot.database import open_database
 from bot.settings import Settings
 from core.assistant import Assistant, AssistantConfig
 from core.engines.base import Engine
+from core.insights_access import SignInLinkConfig
 from core.learning_queue import QueueLimits
 from core.rate_limits import Limits
 from core.scope import Scope
@@ -60,6 +62,10 @@ def choose_engine_name(settings: Settings) -> str:
     return settings.engine
 
 
+def insights_link_config(settings: Settings) -> SignInLinkConfig:
+    return SignInLinkConfig(settings.public_base_url, timedelta(minutes=settings.insights_link_minutes))
+
+
 async def build_assistant(
     settings: Settings, pool: asyncpg.Pool, tools: ToolDatabase | None = None
 ) -> Assistant:
@@ -97,6 +103,7 @@ async def build_assistant(
                 new_entries_per_member_per_day=settings.learning_queue_entries_per_member_per_day,
                 max_question_chars=settings.learning_queue_max_question_chars,
             ),
+            insights_page=insights_link_config(settings),
         ),
     )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 from uuid import UUID
@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from core import admin_reports, feedback, identity, learning_queue, link_consent
-from core.answer import Answer, parse_answer, to_markdown, to_plain_text
+from core import admin_reports, feedback, identity, insights_access, learning_queue, link_consent
+from core.answer import Answer, Paragraph, parse_answer, plain, strong, to_markdown, to_plain_text
 from core.chat import ChatRequest, Platform, ReactionEvent, Reply
 from core.engines.base import Engine, ToolRunner
 from core.engines.fallback import answer_with_fallback
@@ -53,6 +53,8 @@ class AssistantConfig:
     follow_up_window: timedelta = feedback.FOLLOW_UP_WINDOW
     max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS
     learning_queue: learning_queue.QueueLimits = field(default_factory=learning_queue.QueueLimits)
+    # Where `insights` links to the AI-insights page; None leaves the link out.
+    insights_page: insights_access.SignInLinkConfig | None = None
 
 
 class Assistant:
@@ -274,6 +276,10 @@ class Assistant:
                 if refusal is not None:
                     return refusal
                 answer = await self._admin_answer(conn, command, args)
+                if command == "insights" and answer is not None:
+                    link = await self._insights_link(conn, request)
+                    if link is not None:
+                        answer = replace(answer, blocks=(*answer.blocks, link))
         except admin_reports.AdminReportError as exc:
             return Reply(str(exc), kind="error")
         except Exception:
@@ -285,6 +291,21 @@ class Assistant:
                 kind="error",
             )
         return Reply(to_markdown(answer), kind="admin", answer=answer)
+
+    async def _insights_link(self, conn: asyncpg.Connection, request: ChatRequest) -> Paragraph | None:
+        """A one-time sign-in link to the page, for the admin who asked (checked by the caller)."""
+        page = self.config.insights_page
+        who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
+        if page is None or who is None:
+            return None
+        token = await insights_access.issue_sign_in_link(
+            conn, user_id=who.user_id, actor=f"{who.username} ({request.platform})", ttl=page.ttl
+        )
+        minutes = int(page.ttl.total_seconds() // 60)
+        url = insights_access.sign_in_url(page.public_base_url, token)
+        return Paragraph(
+            ((strong("The full page:"), *plain(f" {url} (a one-time sign-in link for you, valid {minutes} minutes)")),)
+        )
 
     @staticmethod
     async def _admin_answer(conn: asyncpg.Connection, command: str, args: list[str]) -> Answer | None:

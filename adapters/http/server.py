@@ -1,4 +1,5 @@
-"""The aiohttp app: ``POST /webhooks/{source}``, ``GET /healthz``, ``GET /metrics``.
+"""The aiohttp app: ``POST /webhooks/{source}``, ``GET /healthz``, ``GET /metrics``, and the admins'
+``/admin/ai-insights`` page (``insights_page.py``).
 
 Webhook authentication: each source has its own secret, sent as the ``token``
 query parameter (``https://marquee.example/webhooks/plex?token=SECRET``) —
@@ -38,6 +39,7 @@ import asyncpg
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
+from adapters.http.insights_page import InsightsPageConfig, register_insights_page
 from adapters.media import arr, jellyfin, overseerr, plex, tautulli
 from adapters.media.payload import PayloadError
 from core.db import check_database
@@ -319,7 +321,9 @@ async def handle_metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def build_app(pool: asyncpg.Pool, config: WebhookConfig) -> web.Application:
+def build_app(
+    pool: asyncpg.Pool, config: WebhookConfig, insights: InsightsPageConfig | None = None
+) -> web.Application:
     # aiohttp's own limit sits above ours so that ours answers (with a log row) first.
     app = web.Application(middlewares=[_log_requests], client_max_size=config.max_body_bytes + 1)
     app[POOL_KEY] = pool
@@ -329,6 +333,8 @@ def build_app(pool: asyncpg.Pool, config: WebhookConfig) -> web.Application:
     app.router.add_post("/webhooks/{source}", handle_webhook)
     app.router.add_get("/healthz", handle_health)
     app.router.add_get("/metrics", handle_metrics)
+    if insights is not None:
+        register_insights_page(app, pool, insights)
     return app
 
 

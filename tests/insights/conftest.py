@@ -1,0 +1,111 @@
+"""A small learning queue and feedback history on a real database, and the page served on a real port."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+import asyncpg
+import pytest
+
+from adapters.http.insights_page import InsightsPageConfig
+from adapters.http.server import RunningServer, WebhookConfig, build_app, start_http_server
+from core import learning_queue
+
+ADMIN_DISCORD = "999999999999999999"
+MEMBER_DISCORD = "111111111111111111"
+# Text that only a member's chat could contain: the page must never show it.
+PRIVATE_ANSWER = "PRIVATE-ANSWER-TEXT for alice"
+PRIVATE_HISTORY = "PRIVATE-CHAT-HISTORY of alice"
+
+
+@dataclass
+class Seeded:
+    admin: UUID
+    member: UUID
+    bandwidth: UUID
+    bandwidth_duplicate: UUID
+    approvals: UUID
+    genres: UUID
+    closed: UUID
+
+
+async def seed(pool: asyncpg.Pool) -> Seeded:
+    async with pool.acquire() as conn:
+        admin = await conn.fetchval("INSERT INTO users (username, role) VALUES ('root', 'admin') RETURNING id")
+        member = await conn.fetchval("INSERT INTO users (username, role) VALUES ('alice', 'user') RETURNING id")
+        await conn.executemany(
+            "INSERT INTO chat_accounts (platform, platform_user_id, user_id) VALUES ('discord', $1, $2)",
+            [(ADMIN_DISCORD, admin), (MEMBER_DISCORD, member)],
+        )
+        await conn.execute(
+            "INSERT INTO chat_history (user_id, platform, conversation_id, role, content, mode) "
+            "VALUES ($1, 'discord', 'dm', 'user', $2, 'personal')",
+            member,
+            PRIVATE_HISTORY,
+        )
+        record = learning_queue.record_question
+        bandwidth = await record(
+            conn, "How much bandwidth did streams use last month?", "operations", "missing_data",
+            ["bandwidth_logs"], None,
+        )  # fmt: skip
+        duplicate = await record(
+            conn, "bandwidth per user in october", "operations", "missing_data", ["bandwidth_logs"],
+            "Sync Tautulli stream history",
+        )  # fmt: skip
+        approvals = await record(
+            conn, "Who approved the most requests this year?", "requests", "missing_data",
+            ["content_requests.approved_by_user_id"], None, reported_wrong=True,
+        )  # fmt: skip
+        genres = await record(
+            conn, "Which genres does everyone like?", "discovery", "low_confidence",
+            ["media_items.metadata.genres"], None,
+        )  # fmt: skip
+        closed = await record(conn, "What is the weather like?", "other", "low_confidence", [], None)
+        await conn.execute("UPDATE ai_learning_queue SET status = 'wont_fix' WHERE id = $1", closed)
+        for _ in range(3):
+            await record(conn, "How much bandwidth did streams use last month?", "operations", "missing_data",
+                         ["bandwidth_logs"], None)  # fmt: skip
+        # 40 answers over three weeks, two engines; confidence, 👍, ❌ and follow-ups varied.
+        rows = []
+        for n in range(40):
+            confidence = round((n % 10) / 10 + 0.05, 2)
+            engine = "anthropic" if n % 2 else "offline"
+            queue_id = (bandwidth, approvals, genres, None)[n % 4]
+            rows.append(
+                (
+                    member, f"question {n}", PRIVATE_ANSWER, confidence, 5 if n % 3 == 0 else None,
+                    n % 5 == 0, n % 7 == 0 and confidence < 0.5, ("operations", "requests", "discovery", "other")[n % 4],
+                    engine, "admin" if n % 4 == 1 else "personal", queue_id, timedelta(days=n % 21, hours=n),
+                    ["a Tautulli connection"] if n % 4 == 0 else None,
+                )
+            )  # fmt: skip
+        await conn.executemany(
+            """INSERT INTO ai_conversation_feedback
+               (user_id, user_message, ai_response, confidence_score, user_rating, user_followed_up,
+                user_reported_wrong, question_type, engine, mode, learning_queue_id, created_at, could_improve_with)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() - $12::interval, $13::jsonb)""",
+            rows,
+        )
+    return Seeded(admin, member, bandwidth, duplicate, approvals, genres, closed)
+
+
+@pytest.fixture
+async def seeded(db_pool: asyncpg.Pool) -> Seeded:
+    return await seed(db_pool)
+
+
+@pytest.fixture
+async def server(db_pool: asyncpg.Pool) -> AsyncIterator[RunningServer]:
+    app = build_app(db_pool, WebhookConfig(), InsightsPageConfig(timezone="Europe/Berlin"))
+    running = await start_http_server(app, "127.0.0.1", 0)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+def base_url(server: RunningServer) -> str:
+    return f"http://127.0.0.1:{server.port}"
