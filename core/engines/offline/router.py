@@ -21,14 +21,17 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 from rapidfuzz import fuzz, process
 
+from core.engines.offline.cues import find_cue
 from core.engines.offline.date_ranges import DateRange, DateRangeParser
+from core.engines.offline.out_of_domain import OutOfDomain, out_of_domain
+from core.engines.offline.spelling import normalise
 from core.engines.offline.titles import TitleMention, find_title
 from core.engines.offline.vocabulary import HEAVY, canonical_tokens
 from core.scope import Mode
@@ -123,6 +126,7 @@ EXTRA_EXAMPLES: dict[str, tuple[str, ...]] = {
         "what's like X",
         "titles similar to X",
         "what else is like X",
+        "find me stuff like X",
     ),
     "top_genres": (
         "what genres do I like",
@@ -243,6 +247,8 @@ class Slots:
     # A server username the question names ("what has alice been watching"): a tool argument only,
     # never an identity; the scope comes from the caller and the tool applies its own privacy rule.
     username: str | None = None
+    # What is measured or asked for, when the question's shape says it ("how many users" -> "users").
+    measure: str | None = None
 
 
 @dataclass
@@ -267,6 +273,10 @@ class Route:
     dropped: list[str] = field(default_factory=list)
     missing_required: list[str] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
+    # Set for a question plainly outside the media server (weather, maths, small talk).
+    out_of_domain: OutOfDomain | None = None
+    # The question's shape named the tool outright ("did I finish X", "how many users").
+    by_cue: bool = False
 
 
 @dataclass(frozen=True)
@@ -278,6 +288,44 @@ class _Example:
     weight: float
     about_people: bool
     about_self: bool
+
+
+# "altogether", "ever", "since I joined": the whole history, for tools that take a period.
+_ALL_TIME = re.compile(
+    r"\b(?:altogether|all[- ]time|of\s+all\s+time|in\s+total|overall|ever|since\s+i\s+joined|since\s+the\s+"
+    r"(?:beginning|start)|in\s+all\s+my\s+life|lifetime|since\s+forever|from\s+the\s+start)\b",
+    re.IGNORECASE,
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# "this week" asked on a Monday is an almost empty calendar window: people mean the last seven days.
+_YOUNG_WINDOW = re.compile(r"^(?:in\s+|for\s+|during\s+)?this\s+(week|month|year)$", re.IGNORECASE)
+_ROLLING_DAYS = {"week": 7, "month": 30, "year": 365}
+CUE_SCORE = 0.8
+# Tools reached through their question's shape (``cues``). The title ones never by word scoring: without
+# a title a question cannot be about one. The others score a little lower, so a tool made for the words
+# wins a close call and these catch only the shapes the cues missed.
+CUE_ONLY_TOOLS = frozenset({"title_facts", "request_status"})
+CUE_TOOLS_SCORE = 0.85
+_CUE_FIRST_TOOLS = frozenset({"library_lookup", "admin_counts", "now_playing"})
+
+
+def _all_time(now: datetime, phrase: str) -> DateRange:
+    return DateRange(_EPOCH.astimezone(now.tzinfo), now, phrase, "all time")
+
+
+def _widen_young_window(period: DateRange, now: datetime) -> DateRange:
+    """'this week' on a Monday / 'this month' on the 1st / 'this year' on 1 January: the last 7/30/365 days."""
+    match = _YOUNG_WINDOW.match(period.phrase.strip())
+    if match is None or period.start.date() != now.date():
+        return period
+    unit = match.group(1).lower()
+    days = _ROLLING_DAYS[unit]
+    start = datetime.combine(now.date() - timedelta(days=days), time.min, now.tzinfo)
+    label = (
+        f"the last {days} days ({start.day} {start:%b %Y} – {now.day} {now:%b %Y}), "
+        f"since this {unit} has only just begun"
+    )
+    return DateRange(start, now, period.phrase, label)
 
 
 class Router:
@@ -292,6 +340,8 @@ class Router:
         extra = EXTRA_EXAMPLES if extra_examples is None else extra_examples
         raw: list[tuple[str, str]] = []
         for tool in self.tools.values():
+            if tool.name in CUE_ONLY_TOOLS:
+                continue
             for text in (*tool.examples, *extra.get(tool.name, ())):
                 raw.append((tool.name, text))
         tokenised = [(name, text, canonical_tokens(self._strip_slots(text))) for name, text in raw]
@@ -334,11 +384,17 @@ class Router:
             rest = title.rest
         period = self.dates.find(rest, now)
         if period is not None:
+            period = _widen_young_window(period, now)
             rest = re.sub(re.escape(period.phrase), " ", rest, count=1, flags=re.IGNORECASE)
             # "over Christmas last year": the second time phrase only refines the first; drop its words too.
             again = self.dates.find(rest, now)
             if again is not None:
                 rest = re.sub(re.escape(again.phrase), " ", rest, count=1, flags=re.IGNORECASE)
+        else:
+            whole = _ALL_TIME.search(rest)
+            if whole is not None:
+                period = _all_time(now, whole.group(0))
+                rest = rest[: whole.start()] + " " + rest[whole.end() :]
         lowered = rest.lower()
         # "show me ..." is a verb, not TV.
         kinds = re.sub(r"\bshow\s+(?:me|us|my|the|all|what)\b", " ", lowered)
@@ -431,12 +487,26 @@ class Router:
             # Mostly the best example; a second good one breaks ties between tools.
             second = values[1][0] if len(values) > 1 else 0.0
             combined = (1 - SECOND_EXAMPLE_WEIGHT) * values[0][0] + SECOND_EXAMPLE_WEIGHT * second
+            if name in _CUE_FIRST_TOOLS:
+                combined *= CUE_TOOLS_SCORE
             best[name] = Candidate(self.tools[name], combined, values[0][1])
         return sorted(best.values(), key=lambda c: c.score, reverse=True)
 
     # -- routing ------------------------------------------------------------------------------
     def route(self, question: str, mode: Mode, now: datetime) -> Route:
+        question = normalise(question)
         found, rest = self.slots(question, now)
+        shape = question
+        if found.period is not None:
+            shape = re.sub(re.escape(found.period.phrase), " ", shape, count=1, flags=re.IGNORECASE)
+        cue = find_cue(shape)
+        if cue is not None and cue.tool in self.tools:
+            title = TitleMention(cue.title, rest) if cue.title else None
+            return self._decided(self.tools[cue.tool], replace(found, title=title, **cue.params), mode, cue.phrase)
+        if found.title is None:
+            away = out_of_domain(question)
+            if away is not None:
+                return Route("unsupported", slots=found, out_of_domain=away)
         candidates = self.score(rest)
         if found.media_type == "movie":
             for candidate in candidates:
@@ -476,6 +546,25 @@ class Router:
             candidates=candidates[:3],
         )
 
+    def _decided(self, tool: Tool[Any], found: Slots, mode: Mode, phrase: str) -> Route:
+        """The route for a question whose shape named its tool."""
+        if mode not in tool.modes:
+            kind: Literal["needs_admin", "needs_personal"] = "needs_admin" if mode == "personal" else "needs_personal"
+            return Route(kind, tool=tool, score=CUE_SCORE, example=phrase, slots=found, by_cue=True)
+        params, dropped, missing = self.parameters(tool, found)
+        return Route(
+            "tool",
+            tool=tool,
+            params=params,
+            score=CUE_SCORE,
+            margin=1.0,
+            example=phrase,
+            slots=found,
+            dropped=dropped,
+            missing_required=missing,
+            by_cue=True,
+        )
+
     def parameters(self, tool: Tool[Any], found: Slots) -> tuple[dict[str, Any], list[str], list[str]]:
         """Arguments for ``tool`` from the slots, validated by its model; plus slots it could not take."""
         model: type[BaseModel] = tool.params
@@ -493,7 +582,8 @@ class Router:
         if found.period is not None:
             if "start" in fields or "end" in fields:
                 params.update({k: v for k, v in found.period.as_params().items() if k in fields})
-            else:
+            elif found.period.label != "all time":
+                # "ever"/"in total" asks for no narrower window: a tool without a period already covers it.
                 dropped.append(f"the period ({found.period.label})")
         if found.title is not None:
             offer(
@@ -514,6 +604,8 @@ class Router:
             params["username"] = found.username
         if found.status is not None and "status" in fields:
             params["status"] = found.status
+        if found.measure is not None and "measure" in fields:
+            params["measure"] = found.measure
         if found.days is not None:
             day_fields = [n for n in fields if n.endswith("_days") or n == "days"]
             if day_fields:
