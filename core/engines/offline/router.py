@@ -33,7 +33,7 @@ from core.engines.offline.date_ranges import DateRange, DateRangeParser
 from core.engines.offline.out_of_domain import OutOfDomain, out_of_domain
 from core.engines.offline.spelling import normalise
 from core.engines.offline.titles import TitleMention, find_title
-from core.engines.offline.vocabulary import HEAVY, canonical_tokens
+from core.engines.offline.vocabulary import HEAVY, STOPWORDS, WORDS, canonical_tokens
 from core.scope import Mode
 from core.tools.base import Tool
 
@@ -58,6 +58,8 @@ MOVIE_MISMATCH = 0.8
 # A member who asks the server-wide version of a question gets the version members may see
 # (anonymous, small groups left out) instead of a refusal: "what is everyone watching this week".
 MEMBER_COUNTERPARTS: dict[str, str] = {"popular_content": "trending"}
+# And the other way round: an admin asking what is trending wants the named, server-wide version.
+ADMIN_COUNTERPARTS: dict[str, str] = {"trending": "popular_content"}
 SECOND_EXAMPLE_WEIGHT = 0.1
 # Weight of the fuzzy string similarity next to the weighted word overlap.
 FUZZY_WEIGHT = 0.25
@@ -74,7 +76,8 @@ _GENRE_CANONICAL = {
     "sci fi": "Science Fiction",
 }
 _GENRE_PATTERN = re.compile(
-    r"\b(" + "|".join(re.escape(g) for g in sorted(GENRES, key=len, reverse=True)) + r"|sci fi|scifi)s?\b"
+    r"\b(" + "|".join(re.escape(g) for g in sorted(GENRES, key=len, reverse=True))
+    + r"|sci fi|scifi|comedie|documentarie|biographie)s?\b"
 )
 _MOVIE = re.compile(r"\b(movies?|films?|flicks?|cinema)\b")
 _SHOW = re.compile(r"\b(shows?|series|tv|seasons?|episodes?|sitcoms?)\b")
@@ -88,7 +91,9 @@ _STATUS = {
     "pending": "pending", "waiting": "pending", "outstanding": "pending", "open": "pending",
     "approved": "approved", "accepted": "approved", "declined": "declined", "rejected": "declined",
     "denied": "declined", "refused": "declined", "turned down": "declined", "available": "available",
-    "fulfilled": "available", "failed": "failed",
+    "fulfilled": "available", "failed": "failed", "need approval": "pending", "needs approval": "pending",
+    "awaiting approval": "pending", "unapproved": "pending", "not approved": "pending",
+    "still need approval": "pending", "to approve": "pending",
 }  # fmt: skip
 _STATUS_PATTERN = re.compile(r"\b(" + "|".join(sorted(_STATUS, key=len, reverse=True)) + r")\b")
 _USERNAME_PATTERNS = (
@@ -103,7 +108,8 @@ _USERNAME_PATTERNS = (
 _NOT_A_USERNAME = frozenset(
     "i me my you your we our they them he she it everyone everybody anyone anybody someone somebody people "
     "users user members member others other the a an this that what who which most least each every all "
-    "content server library plex admin admins my own".split()
+    "content server library plex admin admins my own nobody noone never ever already just still really also "
+    "been being not even actually".split()
 )
 _DAYS = re.compile(r"\b(\d{1,4})\s*(day|week|month)s?\b")
 
@@ -304,9 +310,9 @@ CUE_SCORE = 0.8
 # Tools reached through their question's shape (``cues``). The title ones never by word scoring: without
 # a title a question cannot be about one. The others score a little lower, so a tool made for the words
 # wins a close call and these catch only the shapes the cues missed.
-CUE_ONLY_TOOLS = frozenset({"title_facts", "request_status"})
+CUE_ONLY_TOOLS = frozenset({"title_facts", "request_status", "now_playing"})
 CUE_TOOLS_SCORE = 0.85
-_CUE_FIRST_TOOLS = frozenset({"library_lookup", "admin_counts", "now_playing"})
+_CUE_FIRST_TOOLS = frozenset({"library_lookup", "admin_counts"})
 
 
 def _all_time(now: datetime, phrase: str) -> DateRange:
@@ -407,6 +413,7 @@ class Router:
         genre = None
         if genre_match:
             word = genre_match.group(1)
+            word = {"comedie": "comedy", "documentarie": "documentary", "biographie": "biography"}.get(word, word)
             genre = _GENRE_CANONICAL.get(word.replace("scifi", "sci-fi"), word.title())
         integration_match = _INTEGRATION.search(lowered)
         limit = None
@@ -426,8 +433,11 @@ class Router:
         username = None
         for pattern in _USERNAME_PATTERNS:
             user_match = pattern.search(lowered.replace("’", "'"))
-            if user_match and user_match.group("name") not in _NOT_A_USERNAME:
-                username = user_match.group("name")
+            name = user_match.group("name") if user_match else ""
+            # A word the router knows ("watches", "makes") is a verb or noun of the question, not a name.
+            known = name in WORDS or name in STOPWORDS
+            if user_match and name not in _NOT_A_USERNAME and not known:
+                username = name
                 break
         found = Slots(
             period=period,
@@ -517,6 +527,17 @@ class Router:
             return Route("unsupported", slots=found, candidates=candidates[:3],
                          score=candidates[0].score if candidates else 0.0)  # fmt: skip
         top = candidates[0]
+        if found.username is not None and "username" not in top.tool.params.model_fields:
+            # "what is user erin watching": a question about a named member, whatever its other words.
+            about_member = next(
+                (t for t in self.tools.values() if "username" in t.params.model_fields), None
+            )
+            if about_member is not None and mode not in about_member.modes:
+                return Route("needs_admin", tool=about_member, score=top.score, example=top.example, slots=found,
+                             candidates=candidates[:3])  # fmt: skip
+            if about_member is not None:
+                top = Candidate(about_member, top.score, top.example)
+                candidates.insert(0, top)
         allowed = [c for c in candidates if mode in c.tool.modes]
         # A tool of the asker's mode that scores nearly as well is what they meant.
         if mode not in top.tool.modes:
@@ -531,6 +552,10 @@ class Router:
                 return Route(kind, tool=top.tool, score=top.score, example=top.example, slots=found,
                              candidates=candidates[:3])  # fmt: skip
             top = close[0]
+        if mode == "admin" and top.tool.name in ADMIN_COUNTERPARTS:
+            better = next((c for c in allowed if c.tool.name == ADMIN_COUNTERPARTS[top.tool.name]), None)
+            if better is not None and better.score >= top.score - MODE_WINDOW[mode]:
+                top = Candidate(better.tool, top.score, top.example)
         runner_up = next((c.score for c in allowed if c.tool.name != top.tool.name), 0.0)
         params, dropped, missing = self.parameters(top.tool, found)
         return Route(
@@ -589,8 +614,8 @@ class Router:
             offer(
                 ("title", "like_title", "similar_to", "show_title", "query"), found.title.title, "the title"
             )
-        if found.media_type is not None and any(n in fields for n in ("media_type", "kind")):
-            offer(("media_type", "kind"), found.media_type, "the media type")
+        if found.media_type is not None:
+            offer(("media_type", "kind"), found.media_type, f"only {found.media_type}s")
         if found.genre is not None:
             offer(("genre",), found.genre, f"the genre ({found.genre})")
         if found.limit is not None and found.limit > 0:

@@ -36,6 +36,19 @@ _CONTRACTIONS = [
 
 # Multi-word phrasings first (longest first when applied), then single words.
 PHRASES: dict[str, str] = {
+    "hours of tv": "howmuch watch",
+    "hours of show": "howmuch watch",
+    "how long did i watch": "howmuch watch",
+    "something to watch": "recommend watch",
+    "anything to watch": "recommend watch",
+    "which hours": "when hour",
+    "what hours": "when hour",
+    "good movies": "top rated movie",
+    "good films": "top rated movie",
+    "good shows": "top rated show",
+    "not i watched": "unwatched",
+    "not i seen": "unwatched",
+    "did not see": "unwatched",
     "logged in": "login",
     "log in": "login",
     "logged on": "login",
