@@ -25,7 +25,7 @@ from pydantic import Field
 
 from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
-from core.tools.periods import PeriodParams, resolve_period
+from core.tools.periods import DefaultPeriod, PeriodParams, resolve_period
 from core.tools.phrasing import listing, period_label, plural, with_gaps
 from core.tools.records import plain_rows
 
@@ -57,7 +57,7 @@ SELECT username, display_name, approved FROM analytics.approver_speed($1, $2) OR
 
 
 async def admin_counts(conn: asyncpg.Connection, scope: Scope, p: AdminCountsParams) -> ToolResult:
-    default = "last_30_days" if p.measure == "active_users" else "all_time"
+    default: DefaultPeriod = "last_30_days" if p.measure == "active_users" else "all_time"
     period = resolve_period(scope, p.start, p.end, default)
     params = p.model_dump(mode="json")
     summary: dict[str, Any] = {"period": period.as_dict(), "measure": p.measure, "status": p.status}
@@ -86,12 +86,16 @@ def _render_admin_counts(result: ToolResult) -> str:
     label = period_label(result)
     if s["measure"] == "users":
         roles = ", ".join(plural(int(r["users"]), str(r["role"])) for r in result.rows)
-        return f"There are {plural(s['users'], 'user')} ({roles})." if s["users"] else "There are no users yet."
+        return (
+            f"There are {plural(s['users'], 'user')} ({roles})." if s["users"] else "There are no users yet."
+        )
     if s["measure"] == "active_users":
         return f"{plural(s['active'], 'user')} of {s['users']} watched something in {label}."
     if s["measure"] == "requests":
         if s["status"]:
-            text = f"{plural(s[s['status']], 'request')} {'are' if s[s['status']] != 1 else 'is'} {s['status']}"
+            text = (
+                f"{plural(s[s['status']], 'request')} {'are' if s[s['status']] != 1 else 'is'} {s['status']}"
+            )
             text += f" (of {s['requests']} made in {label})."
         else:
             text = (
@@ -102,7 +106,8 @@ def _render_admin_counts(result: ToolResult) -> str:
     if not result.rows:
         return with_gaps(f"Nobody approved a request in {label}.", result)
     lines = listing(
-        f"{r.get('display_name') or r['username']}: {plural(int(r['approved']), 'approval')}" for r in result.rows
+        f"{r.get('display_name') or r['username']}: {plural(int(r['approved']), 'approval')}"
+        for r in result.rows
     )
     return with_gaps(f"Approvals per admin in {label}:\n{lines}", result)
 

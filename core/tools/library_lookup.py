@@ -40,7 +40,9 @@ class LibraryLookupParams(BaseModel):
         default="have",
         description="have: is a title there; count: how many items; biggest by file size; oldest/newest by year.",
     )
-    media_type: Literal["movie", "show"] | None = Field(default=None, description="Only movies or only shows.")
+    media_type: Literal["movie", "show"] | None = Field(
+        default=None, description="Only movies or only shows."
+    )
     limit: int = Field(default=5, ge=1, le=25)
 
 
@@ -92,8 +94,8 @@ async def library_lookup(conn: asyncpg.Connection, scope: Scope, p: LibraryLooku
     summary: dict[str, Any] = {"measure": measure, "media_type": p.media_type, "asked": p.title}
     if measure == "have":
         assert p.title is not None
-        kinds = (p.media_type,) if p.media_type else ("movie", "show")
-        item = await find_title(conn, p.title, kinds)
+        wanted: tuple[str, ...] = (p.media_type,) if p.media_type else ("movie", "show")
+        item = await find_title(conn, p.title, wanted)
         summary["found"] = item is not None
         if item is None:
             return ToolResult("library_lookup", params, [], coverage, summary)
@@ -116,15 +118,23 @@ async def library_lookup(conn: asyncpg.Connection, scope: Scope, p: LibraryLooku
         summary["totals"] = totals
         return ToolResult("library_lookup", params, plain_rows(rows, scope.timezone), coverage, summary)
     if measure == "biggest":
-        kinds = ["movie"] if p.media_type == "movie" else ["episode"] if p.media_type == "show" else ["movie", "episode"]
+        kinds: list[str] = (
+            ["movie"]
+            if p.media_type == "movie"
+            else ["episode"]
+            if p.media_type == "show"
+            else ["movie", "episode"]
+        )
         rows = await conn.fetch(_BIGGEST, kinds, p.limit)
         share = await conn.fetchrow(_SIZED_SHARE, kinds)
-        add_null_share(coverage, "media_items", "file_size_bytes", int(share["files"]), int(share["sized"]), "files")
+        add_null_share(
+            coverage, "media_items", "file_size_bytes", int(share["files"]), int(share["sized"]), "files"
+        )
         return ToolResult("library_lookup", params, plain_rows(rows, scope.timezone), coverage, summary)
-    kinds = [p.media_type] if p.media_type else ["movie", "show"]
+    listed: list[str] = [p.media_type] if p.media_type else ["movie", "show"]
     # The direction is one of two constants, never input.
     query = _BY_YEAR.format(direction="ASC" if measure == "oldest" else "DESC")
-    rows = await conn.fetch(query, kinds, p.limit)
+    rows = await conn.fetch(query, listed, p.limit)
     return ToolResult("library_lookup", params, plain_rows(rows, scope.timezone), coverage, summary)
 
 
@@ -149,7 +159,9 @@ def _render_library_lookup(result: ToolResult) -> str:
         return "The library has nothing to count there yet."
     if measure == "count":
         totals = ", ".join(plural(n, kind) for kind, n in sorted(s["totals"].items()))
-        per_library = listing(f"{r['library_name']}: {plural(r['items'], r['media_type'])}" for r in result.rows)
+        per_library = listing(
+            f"{r['library_name']}: {plural(r['items'], r['media_type'])}" for r in result.rows
+        )
         return f"The library has {totals}.\n{per_library}"
     if measure == "biggest":
         lines = []

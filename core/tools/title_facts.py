@@ -141,7 +141,11 @@ def _render_title_facts(result: ToolResult) -> str:
             )
     else:
         times = plural(s["completed_plays"], "time")
-        finished = f"You finished {name} {times}" if s["completed_plays"] else f"You started {name} but never finished it"
+        finished = (
+            f"You finished {name} {times}"
+            if s["completed_plays"]
+            else f"You started {name} but never finished it"
+        )
         parts.append(f"{finished} ({plural(s['sessions'], 'session')}).")
     if s["first_watched"]:
         if s["first_watched"][:10] == (s["last_watched"] or "")[:10]:
@@ -154,7 +158,9 @@ def _render_title_facts(result: ToolResult) -> str:
 
 
 class RequestStatusParams(BaseModel):
-    title: str = Field(min_length=1, max_length=200, description="The requested title, as the asker wrote it.")
+    title: str = Field(
+        min_length=1, max_length=200, description="The requested title, as the asker wrote it."
+    )
 
 
 def _contains_pattern(text: str) -> str:

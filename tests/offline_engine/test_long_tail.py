@@ -13,9 +13,9 @@ import asyncpg
 import pytest
 
 from core.engines.base import Turn
+from core.engines.offline.date_ranges import DateRangeParser
 from core.engines.offline.engine import OfflineEngine
 from core.engines.offline.router import Router
-from core.engines.offline.date_ranges import DateRangeParser
 from core.tools.catalogue import build_catalogue
 
 from .fixture_server import FixtureServer, build_fixture_server

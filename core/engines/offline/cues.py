@@ -81,7 +81,11 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:active|used|using|watched|watching|streamed|played)\b",
         measure="active_users",
     ),
-    _c("admin_counts", r"^(?:how\s+many\s+|number\s+of\s+)?active\s+users?(?:\s+count)?\b", measure="active_users"),
+    _c(
+        "admin_counts",
+        r"^(?:how\s+many\s+|number\s+of\s+)?active\s+users?(?:\s+count)?\b",
+        measure="active_users",
+    ),
     _c("admin_counts", r"\bactive\s+user\s+count\b", measure="active_users"),
     _c(
         "admin_counts",
@@ -130,8 +134,11 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:which|what)\s+(?:version|quality|resolution|edition)\s+(?:of\s+)?(?:is\s+)?" + _TITLE,
         needs_title=True,
     ),
-    _c("library_lookup", r"\b(?:how\s+big\s+is|file\s+size\s+of|size\s+of)\s+(?!the\s+library|our\s+library)" + _TITLE,
-       needs_title=True),
+    _c(
+        "library_lookup",
+        r"\b(?:how\s+big\s+is|file\s+size\s+of|size\s+of)\s+(?!the\s+library|our\s+library)" + _TITLE,
+        needs_title=True,
+    ),
     _c(
         "library_lookup",
         r"\bis\s+(?:there\s+)?(?P<t>.+?)\s+(?:on|in)\s+(?:the\s+|our\s+)?(?:server|library|plex|jellyfin)\b",
@@ -142,11 +149,20 @@ CUES: tuple[Cue, ...] = (
     _c("request_status", r"\brequest(?:ed)?\s+(?:for|of)\s+" + _TITLE, needs_title=True),
     _c("request_status", r"\b(?:my|the)\s+(?P<t>.+?)\s+request\b", needs_title=True),
     _c("request_status", r"\bstatus\s+of\s+(?:my\s+)?(?:request\s+)?" + _TITLE, needs_title=True),
-    _c("request_status", r"^(?:is|has)\s+(?P<t>.+?)\s+(?:ready|available|been\s+added|arrived)\b", needs_title=True),
-    _c("request_status", r"\bwhen\s+will\s+(?P<t>.+?)\s+be\s+(?:available|ready|added|here)\b", needs_title=True),
     _c(
         "request_status",
-        r"\bdid\s+(?:they|someone|anyone|you|an\s+admin|the\s+admins?)\s+(?:approve|decline|reject|add)\s+" + _TITLE,
+        r"^(?:is|has)\s+(?P<t>.+?)\s+(?:ready|available|been\s+added|arrived)\b",
+        needs_title=True,
+    ),
+    _c(
+        "request_status",
+        r"\bwhen\s+will\s+(?P<t>.+?)\s+be\s+(?:available|ready|added|here)\b",
+        needs_title=True,
+    ),
+    _c(
+        "request_status",
+        r"\bdid\s+(?:they|someone|anyone|you|an\s+admin|the\s+admins?)\s+(?:approve|decline|reject|add)\s+"
+        + _TITLE,
         needs_title=True,
     ),
     # --- one title, for the asker ----------------------------------------------------------------
@@ -187,8 +203,10 @@ CUES: tuple[Cue, ...] = (
     ),
     _c(
         "title_facts",
-        r"\b(?:have|did|had|has)\s+i\s+(?:ever\s+|already\s+|even\s+|actually\s+)?" + _VERB_SEEN
-        + r"\s+(?:watching\s+)?(?:all\s+(?:of\s+)?)?" + _TITLE,
+        r"\b(?:have|did|had|has)\s+i\s+(?:ever\s+|already\s+|even\s+|actually\s+)?"
+        + _VERB_SEEN
+        + r"\s+(?:watching\s+)?(?:all\s+(?:of\s+)?)?"
+        + _TITLE,
         needs_title=True,
     ),
     _c(

@@ -118,7 +118,9 @@ class OfflineEngine:
         earlier_questions = [turn.content for turn in history if turn.role == "user"]
         return self._understand(question, scope, earlier_questions, now, follow_up.MAX_DEPTH)
 
-    def _understand(self, question: str, scope: Scope, earlier: list[str], now: datetime, depth: int) -> Route:
+    def _understand(
+        self, question: str, scope: Scope, earlier: list[str], now: datetime, depth: int
+    ) -> Route:
         fresh = self.router.route(question, scope.mode, now)
         if depth <= 0 or not earlier or not follow_up.is_elliptical(question, fresh):
             return fresh

@@ -71,9 +71,7 @@ def tool_failed(reason: str) -> str:
 
 def unhonoured(text: str, reading: str, dropped: Sequence[str]) -> str:
     """Name the parts of the question the answer could not take into account."""
-    return (
-        f"I read this as “{reading.rstrip('?.')}” — I couldn't take {', '.join(dropped)} into account.\n\n{text}"
-    )
+    return f"I read this as “{reading.rstrip('?.')}” — I couldn't take {', '.join(dropped)} into account.\n\n{text}"
 
 
 def out_of_domain(topic: str) -> str:

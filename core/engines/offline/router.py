@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -76,7 +76,8 @@ _GENRE_CANONICAL = {
     "sci fi": "Science Fiction",
 }
 _GENRE_PATTERN = re.compile(
-    r"\b(" + "|".join(re.escape(g) for g in sorted(GENRES, key=len, reverse=True))
+    r"\b("
+    + "|".join(re.escape(g) for g in sorted(GENRES, key=len, reverse=True))
     + r"|sci fi|scifi|comedie|documentarie|biographie)s?\b"
 )
 _MOVIE = re.compile(r"\b(movies?|films?|flicks?|cinema)\b")
@@ -413,7 +414,9 @@ class Router:
         genre = None
         if genre_match:
             word = genre_match.group(1)
-            word = {"comedie": "comedy", "documentarie": "documentary", "biographie": "biography"}.get(word, word)
+            word = {"comedie": "comedy", "documentarie": "documentary", "biographie": "biography"}.get(
+                word, word
+            )
             genre = _GENRE_CANONICAL.get(word.replace("scifi", "sci-fi"), word.title())
         integration_match = _INTEGRATION.search(lowered)
         limit = None
@@ -512,7 +515,9 @@ class Router:
         cue = find_cue(shape)
         if cue is not None and cue.tool in self.tools:
             title = TitleMention(cue.title, rest) if cue.title else None
-            return self._decided(self.tools[cue.tool], replace(found, title=title, **cue.params), mode, cue.phrase)
+            return self._decided(
+                self.tools[cue.tool], replace(found, title=title, **cue.params), mode, cue.phrase
+            )
         if found.title is None:
             away = out_of_domain(question)
             if away is not None:
@@ -529,9 +534,7 @@ class Router:
         top = candidates[0]
         if found.username is not None and "username" not in top.tool.params.model_fields:
             # "what is user erin watching": a question about a named member, whatever its other words.
-            about_member = next(
-                (t for t in self.tools.values() if "username" in t.params.model_fields), None
-            )
+            about_member = next((t for t in self.tools.values() if "username" in t.params.model_fields), None)
             if about_member is not None and mode not in about_member.modes:
                 return Route("needs_admin", tool=about_member, score=top.score, example=top.example, slots=found,
                              candidates=candidates[:3])  # fmt: skip
@@ -574,7 +577,9 @@ class Router:
     def _decided(self, tool: Tool[Any], found: Slots, mode: Mode, phrase: str) -> Route:
         """The route for a question whose shape named its tool."""
         if mode not in tool.modes:
-            kind: Literal["needs_admin", "needs_personal"] = "needs_admin" if mode == "personal" else "needs_personal"
+            kind: Literal["needs_admin", "needs_personal"] = (
+                "needs_admin" if mode == "personal" else "needs_personal"
+            )
             return Route(kind, tool=tool, score=CUE_SCORE, example=phrase, slots=found, by_cue=True)
         params, dropped, missing = self.parameters(tool, found)
         return Route(

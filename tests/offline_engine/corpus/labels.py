@@ -34,7 +34,5 @@ class Labelled:
     history: tuple[str, ...] = ()
 
 
-def q(
-    mode: Mode, question: str, tool: str | None, history: tuple[str, ...] = (), **slots: Any
-) -> Labelled:
+def q(mode: Mode, question: str, tool: str | None, history: tuple[str, ...] = (), **slots: Any) -> Labelled:
     return Labelled(mode, question, tool, dict(slots), history)

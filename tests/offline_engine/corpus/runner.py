@@ -153,9 +153,13 @@ def report(name: str, outcomes: Sequence[Outcome], *, misses: bool = False) -> d
     }
     print(f"== {name}: {total} questions")
     print(f"routing accuracy      {figures['routing']:.1%} ({routed}/{total})")
-    print(f"slot accuracy         {figures['slots']:.1%} ({slot_right}/{len(with_slots)} routed right with slots)")
+    print(
+        f"slot accuracy         {figures['slots']:.1%} ({slot_right}/{len(with_slots)} routed right with slots)"
+    )
     print(f"right (tool + slots)  {figures['right']:.1%}")
-    print(f"confidently wrong     {figures['confidently_wrong']:.1%} ({len(confidently_wrong)} at >= {CONFIDENTLY})")
+    print(
+        f"confidently wrong     {figures['confidently_wrong']:.1%} ({len(confidently_wrong)} at >= {CONFIDENTLY})"
+    )
     print(f"understanding p95     {p95:.2f} ms (median {statistics.median(times) * 1000:.2f} ms)")
     print("confidence   questions  right")
     for low, high in BUCKETS:
@@ -166,8 +170,10 @@ def report(name: str, outcomes: Sequence[Outcome], *, misses: bool = False) -> d
         for o in outcomes:
             if not o.right:
                 flag = "!!" if o.confidence >= CONFIDENTLY else "  "
-                print(f"{flag} {o.confidence:.2f} [{o.item.mode}] {o.item.question!r} -> {o.kind}:{o.tool} "
-                      f"{o.params} (want {o.item.tool} {o.item.slots})")
+                print(
+                    f"{flag} {o.confidence:.2f} [{o.item.mode}] {o.item.question!r} -> {o.kind}:{o.tool} "
+                    f"{o.params} (want {o.item.tool} {o.item.slots})"
+                )
     return figures
 
 
