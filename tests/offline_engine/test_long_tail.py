@@ -254,3 +254,12 @@ def test_altogether_is_all_time_for_a_total() -> None:
     route = router.route("how much have I watched altogether", "personal", datetime(2026, 11, 24, tzinfo=UTC))
     assert route.tool is not None and route.tool.name == "watch_time"
     assert route.params["start"].startswith("1970-01-01")
+
+
+def test_a_pasted_essay_is_read_in_its_opening_words() -> None:
+    router = Router(CATALOGUE.tools.values(), DateRangeParser("US"))
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    essay = "how many users are there " + "and users " * 2000
+    route = router.route(essay, "admin", now)
+    assert route.tool is not None and route.tool.name == "admin_counts"
+    assert route.params["measure"] == "users"

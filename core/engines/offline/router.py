@@ -308,6 +308,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _YOUNG_WINDOW = re.compile(r"^(?:in\s+|for\s+|during\s+)?this\s+(week|month|year)$", re.IGNORECASE)
 _ROLLING_DAYS = {"week": 7, "month": 30, "year": 365}
 CUE_SCORE = 0.8
+MAX_UNDERSTOOD_CHARS = 300
 # Tools reached through their question's shape (``cues``). The title ones never by word scoring: without
 # a title a question cannot be about one. The others score a little lower, so a tool made for the words
 # wins a close call and these catch only the shapes the cues missed.
@@ -507,7 +508,9 @@ class Router:
 
     # -- routing ------------------------------------------------------------------------------
     def route(self, question: str, mode: Mode, now: datetime) -> Route:
-        question = normalise(question)
+        # Questions are a sentence or two; a pasted essay is read in its opening words, so hostile input
+        # cannot make the patterns below cost more than a few milliseconds.
+        question = normalise(question[:MAX_UNDERSTOOD_CHARS])
         found, rest = self.slots(question, now)
         shape = question
         if found.period is not None:
