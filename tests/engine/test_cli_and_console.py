@@ -190,3 +190,13 @@ async def test_a_follow_up_in_the_console_reuses_the_last_understood_question(
     assert "tool:watch_history" in follow_up["data_sources_used"]
     # The answer says which window it used: the month before last month.
     assert "the month before (" in text
+
+
+async def test_an_out_of_domain_question_is_queued_with_what_data_would_help(
+    db_pool: asyncpg.Pool, console_assistant: ChatCore
+) -> None:
+    text = await console_session(console_assistant, ["what's the weather", "/quit"])
+    assert "I can't answer that" in text
+    row = await db_pool.fetchrow("SELECT why_failed, suggested_solution FROM ai_learning_queue")
+    assert row["why_failed"] == "unsupported_question"
+    assert "weather service" in row["suggested_solution"]
