@@ -198,8 +198,13 @@ async def request_status(conn: asyncpg.Connection, scope: Scope, p: RequestStatu
 def _render_request_status(result: ToolResult) -> str:
     s = result.summary
     if not s["found"]:
-        whose = "You have no request" if s["mode"] == "personal" else "I see no request"
-        return f"{whose} for anything like {s['asked']!r}."
+        if s["mode"] == "personal":
+            return f"You have no request for anything like {s['asked']!r}."
+        # Row-level security shows admins the requests of members who share their activity only.
+        return (
+            f"I see no request for anything like {s['asked']!r} among the members who share their activity "
+            "with admins."
+        )
     r = result.rows[0]
     requested = f"requested {_day(r['requested_at'])}"
     status = r["status"]

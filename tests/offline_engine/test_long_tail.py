@@ -88,6 +88,9 @@ async def test_a_member_never_sees_someone_elses_request(
     answer = await ask(engine, db_pool, scope_of(server, "bob"), "is Dune ready yet?")
     assert answer.tool_calls[0].name == "request_status"
     assert answer.text.startswith("You have no request for anything like 'Dune'")
+    # An admin sees the requests of members who share their activity, and the answer says so.
+    admin = await ask(engine, db_pool, scope_of(server, "dana", "admin"), "is Dune ready yet?")
+    assert "among the members who share their activity" in admin.text
 
 
 # --- the library ------------------------------------------------------------------------------------
