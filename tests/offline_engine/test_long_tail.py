@@ -266,3 +266,27 @@ def test_a_pasted_essay_is_read_in_its_opening_words() -> None:
     route = router.route(essay, "admin", now)
     assert route.tool is not None and route.tool.name == "admin_counts"
     assert route.params["measure"] == "users"
+
+
+@pytest.mark.parametrize(
+    ("question", "tool", "params"),
+    [
+        ("have I rated Alien", "title_facts", {"title": "Alien"}),
+        ("how many episodes of The Office have I seen", "title_facts", {"title": "The Office"}),
+        ("is The Office on plex", "library_lookup", {"title": "The Office"}),
+    ],
+)
+def test_questions_about_one_title_go_to_the_title_tools_without_a_spurious_filter(
+    question: str, tool: str, params: dict[str, str]
+) -> None:
+    router = Router(CATALOGUE.tools.values(), DateRangeParser("US"))
+    route = router.route(question, "personal", datetime(2026, 11, 24, tzinfo=UTC))
+    assert route.tool is not None and route.tool.name == tool
+    assert route.params == params and route.dropped == []
+
+
+def test_words_around_a_leaderboard_are_not_read_as_a_member_name() -> None:
+    router = Router(CATALOGUE.tools.values(), DateRangeParser("US"))
+    route = router.route("who is the most active user right now", "admin", datetime(2026, 11, 24, tzinfo=UTC))
+    assert route.tool is not None and route.tool.name == "most_active_users"
+    assert "username" not in route.params

@@ -78,7 +78,7 @@ CUES: tuple[Cue, ...] = (
     _c(
         "admin_counts",
         r"\b(?:how\s+many|number\s+of|count\s+of)\b(?!.*\b(?:i|me|my)\b).*\b(?:users?|people|members?|accounts?)\b.*"
-        r"\b(?:active|used|using|watched|watching|streamed|played)\b",
+        r"\b(?:active|used|using|watched|watching|streamed|played|logged|log|signed|sign|login|logins)\b",
         measure="active_users",
     ),
     _c(
@@ -195,6 +195,17 @@ CUES: tuple[Cue, ...] = (
     ),
     _c("title_facts", r"\bmy\s+(?:rating|score)\s+(?:for|of)\s+" + _TITLE, needs_title=True),
     _c("title_facts", r"\bwhat\s+episode\s+of\s+(?P<t>.+?)\s+am\s+i\s+on\b", needs_title=True),
+    _c(
+        "title_facts",
+        r"\bhow\s+many\s+(?:episodes|eps)\s+of\s+(?P<t>.+?)\s+(?:have|did)\s+i\s+(?:seen|see|watched|watch|finished)\b",
+        needs_title=True,
+    ),
+    _c("title_facts", r"\bwhat\s+did\s+i\s+think\s+(?:of|about)\s+" + _TITLE, needs_title=True),
+    _c(
+        "title_facts",
+        r"\b(?:have|did)\s+i\s+(?:ever\s+)?(?:rate|rated|score|scored|review|reviewed)\s+" + _TITLE,
+        needs_title=True,
+    ),
     _c(
         "title_facts",
         r"\b(?:next\s+episode|episode\s+am\s+i\s+on|where\s+am\s+i|how\s+far\s+am\s+i|how\s+far\s+did\s+i\s+get)\s+"

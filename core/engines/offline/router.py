@@ -110,7 +110,8 @@ _NOT_A_USERNAME = frozenset(
     "i me my you your we our they them he she it everyone everybody anyone anybody someone somebody people "
     "users user members member others other the a an this that what who which most least each every all "
     "content server library plex admin admins my own nobody noone never ever already just still really also "
-    "been being not even actually".split()
+    "been being not even actually right now today tonight yesterday this last next with on in at for from that "
+    "here there and or count list ever".split()
 )
 _DAYS = re.compile(r"\b(\d{1,4})\s*(day|week|month)s?\b")
 
@@ -584,6 +585,9 @@ class Router:
                 "needs_admin" if mode == "personal" else "needs_personal"
             )
             return Route(kind, tool=tool, score=CUE_SCORE, example=phrase, slots=found, by_cue=True)
+        if found.title is not None and "media_type" not in tool.params.model_fields:
+            # "episodes of The Office", "the movie Heat": the kind describes the title, it filters nothing.
+            found = replace(found, media_type=None)
         params, dropped, missing = self.parameters(tool, found)
         return Route(
             "tool",
