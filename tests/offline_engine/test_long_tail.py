@@ -290,3 +290,10 @@ def test_words_around_a_leaderboard_are_not_read_as_a_member_name() -> None:
     route = router.route("who is the most active user right now", "admin", datetime(2026, 11, 24, tzinfo=UTC))
     assert route.tool is not None and route.tool.name == "most_active_users"
     assert "username" not in route.params
+
+
+def test_a_member_counting_requests_gets_their_own() -> None:
+    router = Router(CATALOGUE.tools.values(), DateRangeParser("US"))
+    route = router.route("how many requests are pending", "personal", datetime(2026, 11, 24, tzinfo=UTC))
+    assert route.tool is not None and route.tool.name == "my_requests"
+    assert route.params == {"status": "pending"}

@@ -517,6 +517,9 @@ class Router:
         if found.period is not None:
             shape = re.sub(re.escape(found.period.phrase), " ", shape, count=1, flags=re.IGNORECASE)
         cue = find_cue(shape)
+        if cue is not None and mode == "personal" and cue.params.get("measure") == "requests":
+            # A member counting requests means their own ("how many requests are pending"), not the server's.
+            cue = None
         if cue is not None and cue.tool in self.tools:
             title = TitleMention(cue.title, rest) if cue.title else None
             return self._decided(
@@ -550,6 +553,9 @@ class Router:
         if mode not in top.tool.modes:
             close = [c for c in allowed if c.score >= top.score - MODE_WINDOW[mode]]
             counterpart = self.tools.get(MEMBER_COUNTERPARTS.get(top.tool.name, ""))
+            if top.tool.name == "admin_counts" and re.search(r"\brequest", rest, re.IGNORECASE):
+                # "how many requests are pending", asked by a member: their own requests.
+                counterpart = self.tools.get("my_requests")
             if not close and counterpart is not None and mode in counterpart.modes:
                 close = [Candidate(counterpart, top.score, top.example)]
             if not close:
