@@ -23,14 +23,14 @@ _VERB_SEEN = r"(?:re)?(?:watch(?:ed|ing)?|seen?|saw|finish(?:ed)?|complete(?:d)?
 _TITLE_TAIL = re.compile(
     r"\s+(?:yet|already|before|or\s+not|ever|again|at\s+all|completely|fully|for\s+me|"
     r"(?:still\s+)?pending|declined|approved|been\s+approved|ready(?:\s+to\s+watch)?|available|go\s+through|"
-    r"done|do\s+we\s+have|is\s+on\s+the\s+server|how\s+big\s+is\s+it|on\s+disk|am\s+i\s+on|last\s+time|"
+    r"done|coming\s+out|come\s+out|released?|air(?:s|ing)?|finished|do\s+we\s+have|is\s+on\s+the\s+server|how\s+big\s+is\s+it|on\s+disk|am\s+i\s+on|last\s+time|"
     r"(?:on|in)\s+(?:the\s+|our\s+)?(?:server|library|plex|jellyfin)|before\s+that|here|now)\b.*$"
     r"|\s+(?:is|are|was)$",
     re.IGNORECASE,
 )
 # Captures that are descriptions, not titles: "have I watched anything this week".
 _NOT_TITLE_START = re.compile(
-    r"^(?:in|on|at|over|during|since|for|up|but|and|or|to|with|from|typical|average|usual|latest|first|oldest|"
+    r"^(?:each|every|librar(?:y|ies)|(?:the|our|my)\s+librar(?:y|ies)|the\s+server|in|on|at|over|during|since|for|up|but|and|or|to|with|from|typical|average|usual|latest|first|oldest|"
     r"newest|next|pending|open|whole|entire|a|overall|total|altogether|in\s+total|the\s+(?:stuff|things?|ones?|"
     r"titles?|requests?)|any|anything|something|stuff|much|enough|more|most|the\s+most|a\s+lot|everything|all|my|"
     r"what|which|this|that|it|them|recently|lately|today|tonight|yesterday|last|this|the\s+last|"
@@ -72,7 +72,8 @@ CUES: tuple[Cue, ...] = (
     _c(
         "admin_counts",
         r"\b(?:each|per|every)\s+admins?\b.*\b(?:approv|declin)|\b(?:approvals?|declines?|decisions)\s+per\s+admin"
-        r"|\bapprovals?\b.*\b(?:each|per|every)\s+admin|\bwhich\s+admin\s+(?:approved|declined)\s+how\s+many",
+        r"|\bapprovals?\b.*\b(?:each|per|every)\s+admin|\bwhich\s+admin\s+(?:approved|declined)\s+how\s+many"
+        r"|\bwho\s+(?:declined|rejected|denied|refused)\b|\bwhich\s+admin\s+(?:declined|rejected|denied)\b",
         measure="decisions",
     ),
     _c(
@@ -128,6 +129,12 @@ CUES: tuple[Cue, ...] = (
         needs_title=True,
     ),
     _c("library_lookup", r"\bhave\s+we\s+got\s+" + _TITLE, needs_title=True),
+    _c(
+        "library_lookup",
+        r"\bhow\s+much\s+(?:space|storage|disk(?:\s+space)?)\s+(?:does|do|is)\s+(?P<t>.+?)\s+(?:take|use|need|taking|using)",
+        needs_title=True,
+    ),
+    _c("library_lookup", r"^did\s+(?P<t>.+?)\s+(?:get|got|was)\s+added\b", needs_title=True),
     _c("library_lookup", r"\b(?:got\s+)?(?:any\s+)?(?:a\s+)?copy\s+of\s+" + _TITLE, needs_title=True),
     _c(
         "library_lookup",
@@ -147,6 +154,11 @@ CUES: tuple[Cue, ...] = (
     # --- a request by its title ---------------------------------------------------------------
     _c("request_status", r"\b(?:the\s+)?movie\s+i\s+requested,?\s+" + _TITLE, needs_title=True),
     _c("request_status", r"\brequest(?:ed)?\s+(?:for|of)\s+" + _TITLE, needs_title=True),
+    _c(
+        "request_status",
+        r"^i\s+(?:have\s+)?requested\s+(?P<t>[^,?]+?)\s*(?:,|\?|\s+(?:is|has|did)\b)",
+        needs_title=True,
+    ),
     _c("request_status", r"\b(?:my|the)\s+(?P<t>.+?)\s+request\b", needs_title=True),
     _c("request_status", r"\bstatus\s+of\s+(?:my\s+)?(?:request\s+)?" + _TITLE, needs_title=True),
     _c(
@@ -201,6 +213,8 @@ CUES: tuple[Cue, ...] = (
         needs_title=True,
     ),
     _c("title_facts", r"\bwhat\s+did\s+i\s+think\s+(?:of|about)\s+" + _TITLE, needs_title=True),
+    _c("title_facts", r"^did\s+i\s+(?:like|love|enjoy|hate)\s+" + _TITLE, needs_title=True),
+    _c("title_facts", r"^(?:is|have\s+i)\s+(?P<t>.+?)\s+finished\s+(?:for\s+me|by\s+me)\b", needs_title=True),
     _c(
         "title_facts",
         r"\b(?:have|did)\s+i\s+(?:ever\s+)?(?:rate|rated|score|scored|review|reviewed)\s+" + _TITLE,
