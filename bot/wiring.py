@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import asyncpg
 
@@ -21,10 +22,14 @@ from core.tools.catalogue import ToolCatalogue, build_catalogue
 from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import ScopedToolRunner
 
+if TYPE_CHECKING:
+    from core.engines.anthropic_engine import Understanding
+    from core.engines.offline.engine import OfflineEngine
+
 log = logging.getLogger(__name__)
 
 
-def offline_engine(settings: Settings, catalogue: ToolCatalogue) -> Engine:
+def offline_engine(settings: Settings, catalogue: ToolCatalogue) -> OfflineEngine:
     from core.engines.offline.engine import OfflineEngine
 
     return OfflineEngine(
@@ -35,7 +40,7 @@ def offline_engine(settings: Settings, catalogue: ToolCatalogue) -> Engine:
     )
 
 
-def anthropic_engine(settings: Settings) -> Engine:
+def anthropic_engine(settings: Settings, understanding: Understanding | None = None) -> Engine:
     import anthropic
 
     from core.engines.anthropic_engine import AnthropicEngine
@@ -53,6 +58,8 @@ def anthropic_engine(settings: Settings) -> Engine:
         settings.anthropic_model,
         max_tool_rounds=settings.anthropic_max_tool_rounds,
         timeout_seconds=settings.anthropic_timeout_seconds,
+        # The offline engine's reading of each question reaches the model as a hint (issue 12).
+        understanding=understanding,
     )
 
 
@@ -80,7 +87,7 @@ async def build_assistant(
     if name == "anthropic":
         if settings.anthropic_api_key is None:
             raise ValueError("MARQUEE_ENGINE=anthropic needs MARQUEE_ANTHROPIC_API_KEY")
-        engine: Engine = anthropic_engine(settings)
+        engine: Engine = anthropic_engine(settings, offline)
         fallback: Engine | None = offline
     else:
         engine, fallback = offline, None

@@ -23,13 +23,15 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from uuid import UUID
 
 import anthropic
 from pydantic import BaseModel, Field, ValidationError
 
 from core.engines.base import EngineAnswer, SelfAssessment, ToolCall, ToolRunner, Turn
+from core.engines.offline import hints
+from core.engines.offline.router import Route
 from core.redaction import redact
 from core.scope import Scope
 from core.tools.base import ToolError
@@ -162,6 +164,12 @@ def _invalid_submission(
     ]
 
 
+class Understanding(Protocol):
+    """Reads a question into a tool and slots without a model (the offline engine does)."""
+
+    def understand(self, question: str, scope: Scope, history: list[Turn], now: datetime) -> Route: ...
+
+
 class AnthropicEngine:
     name = "anthropic"
 
@@ -177,8 +185,11 @@ class AnthropicEngine:
         max_retry_wait_seconds: float = 20.0,
         answer_deadline_seconds: float | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        understanding: Understanding | None = None,
     ) -> None:
         self._client = client
+        # The offline engine's reading of a question: slots as a hint, and a check of the answer.
+        self._understanding = understanding
         # A chat user should not wait for every round and retry at full timeout: one answer, all
         # rounds and retries included, gets at most this long (default: twice the request timeout).
         self._deadline = answer_deadline_seconds or 2 * timeout_seconds
@@ -260,6 +271,13 @@ class AnthropicEngine:
     ) -> EngineAnswer:
         tool_defs = self.tool_definitions(tools, scope)
         system = self.system_blocks(scope)
+        hint = None
+        if self._understanding is not None:
+            now = datetime.now(scope.timezone)
+            hint = hints.hint_of(self._understanding.understand(question, scope, history, now))
+            if hint is not None:
+                # After the cached prefix: the hint changes with every question.
+                system = [*system, {"type": "text", "text": hint.text()}]
         messages = self.history_messages(history, question)
         calls: list[ToolCall] = []
         input_tokens = output_tokens = model_calls = 0
@@ -293,12 +311,14 @@ class AnthropicEngine:
                         {"role": "user", "content": _invalid_submission(tool_uses, submitted.id, exc)}
                     )
                     continue
+                unhonoured = hints.unhonoured(hint, calls) if hint is not None else []
+                confidence = parsed.confidence - hints.UNHONOURED_SLOT_PENALTY * len(unhonoured)
                 return EngineAnswer(
                     text=parsed.answer.strip(),
                     assessment=SelfAssessment(
-                        confidence=parsed.confidence,
+                        confidence=round(max(confidence, 0.0), 2),
                         had_sufficient_data=parsed.had_sufficient_data,
-                        missing_data=parsed.missing_data,
+                        missing_data=[*parsed.missing_data, *(f"no tool call used {u}" for u in unhonoured)],
                         data_sources_used=parsed.data_sources_used,
                         could_improve_with=parsed.could_improve_with,
                         reasoning=parsed.reasoning,

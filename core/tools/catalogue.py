@@ -11,7 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from core.scope import Mode
-from core.tools import content, discovery, operations, personal, requests, social, system_health, users
+from core.tools import (
+    admin_counts,
+    content,
+    discovery,
+    library_lookup,
+    now_playing,
+    operations,
+    personal,
+    requests,
+    social,
+    system_health,
+    title_facts,
+    users,
+)
 from core.tools.base import Tool, UnknownTool
 
 
@@ -54,5 +67,10 @@ def build_catalogue() -> ToolCatalogue:
             *content.TOOLS,
             *system_health.TOOLS,
             *operations.TOOLS,
+            # The long tail of questions (issue 12).
+            *title_facts.TOOLS,
+            *library_lookup.TOOLS,
+            *admin_counts.TOOLS,
+            *now_playing.TOOLS,
         ]
     )

@@ -587,3 +587,20 @@ async def test_after_a_network_loss_the_bot_reconnects_with_one_log_line(
     lost = [r for r in caplog.records if "connection lost" in r.getMessage()]
     assert len(lost) == 1 and lost[0].levelno == logging.WARNING
     assert not [r for r in caplog.records if r.name.startswith("discord") and r.exc_info]
+
+
+async def test_a_follow_up_in_a_dm_reuses_the_last_understood_question(
+    fake: FakeDiscord, bot: DiscordBot, db_pool: asyncpg.Pool
+) -> None:
+    first = await fake.send_dm(ALICE, "what did I watch last month?")
+    channel_id = int(first["channel_id"])
+    await fake.wait_for(posted_to(channel_id), count=1)
+    # The first exchange is stored before the next question reads the conversation.
+    await eventually(
+        lambda: db_pool.fetchval("SELECT count(*) FROM ai_conversation_feedback WHERE platform = 'discord'")
+    )
+    await fake.send_dm(ALICE, "and the month before?")
+    answers = await fake.wait_for(posted_to(channel_id), count=2)
+    follow_up = answers[1].body["content"]
+    assert "the month before (" in follow_up
+    assert "I can't answer" not in follow_up

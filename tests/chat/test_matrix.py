@@ -797,3 +797,24 @@ def test_in_a_shared_room_only_messages_addressed_to_the_bot_are_questions() -> 
     assert addressed_question("what is new?", names, mentioned=True) == "what is new?"
     assert addressed_question("what is new?", names, mentioned=False) is None
     assert addressed_question("marqueeing is fun", names, mentioned=False) is None
+
+
+async def test_a_follow_up_in_a_matrix_dm_reuses_the_last_understood_question(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url)
+        async with running_bot(settings, db_pool):
+            room = await alice.open_dm_with(bot_id)
+            first = await alice.say(room, "what did I watch last month?")
+            answer = await alice.sync_until(alice.reply_to(first, bot_id), "the answer")
+            # The first exchange is stored before the follow-up reads the conversation.
+            await eventually(lambda: feedback_of(db_pool, answer.event_id), "the stored exchange")
+            follow_up = await alice.say(room, "and the month before?")
+            reply = await alice.sync_until(alice.reply_to(follow_up, bot_id), "the follow-up answer")
+            body = reply.source["content"]["body"]
+            assert "the month before (" in body
+            assert "I can't answer" not in body

@@ -240,3 +240,26 @@ async def test_conversation_memory_is_sent_as_alternating_turns(
         {"role": "assistant", "content": "You're in the middle of Severance."},
         {"role": "user", "content": "What's next?"},
     ]
+
+
+async def test_the_offline_reading_is_a_hint_and_an_unhonoured_slot_lowers_the_confidence(
+    fake_api: tuple[FakeMessagesAPI, str], anthropic_client: anthropic.AsyncAnthropic
+) -> None:
+    from core.engines.offline.engine import OfflineEngine
+    from core.tools.catalogue import build_catalogue
+
+    api, _ = fake_api
+    api.script(
+        # The model's call takes no start/end: the year the question named is not applied.
+        message([tool_use("my_watch_time", {"period": "this month"})]),
+        message([submit_answer("You watched 3 hours.", 0.9)]),
+    )
+    engine, _ = engine_for(anthropic_client, understanding=OfflineEngine(build_catalogue()))
+
+    answer = await engine.answer("how many hours did I watch in 2024?", ALICE, [], RecordingToolRunner(ALICE))
+
+    hint = api.requests[0]["system"][-1]
+    assert "cache_control" not in hint
+    assert "tool watch_time" in hint["text"] and "period: 2024" in hint["text"]
+    assert answer.assessment.confidence == pytest.approx(0.8)
+    assert any("the period (2024" in item for item in answer.assessment.missing_data)

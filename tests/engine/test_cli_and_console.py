@@ -191,3 +191,30 @@ async def test_a_failing_answer_is_one_message_and_the_session_goes_on(
     text = await console_session(_CoreThatFails(), ["What did I request?", "/quit"])  # type: ignore[arg-type]
     assert "Something went wrong with that one" in text and "Traceback" not in text
     assert "the database went away" in caplog.text
+
+
+async def test_a_follow_up_in_the_console_reuses_the_last_understood_question(
+    db_pool: asyncpg.Pool, console_assistant: ChatCore
+) -> None:
+    text = await console_session(
+        console_assistant, ["what did I watch last month?", "and the month before?", "/quit"]
+    )
+    assert "I can't answer that" not in text
+    rows = await db_pool.fetch(
+        "SELECT user_message, data_sources_used, reasoning FROM ai_conversation_feedback ORDER BY created_at"
+    )
+    assert [r["user_message"] for r in rows] == ["what did I watch last month?", "and the month before?"]
+    follow_up = rows[1]
+    assert "tool:watch_history" in follow_up["data_sources_used"]
+    # The answer says which window it used: the month before last month.
+    assert "the month before (" in text
+
+
+async def test_an_out_of_domain_question_is_queued_with_what_data_would_help(
+    db_pool: asyncpg.Pool, console_assistant: ChatCore
+) -> None:
+    text = await console_session(console_assistant, ["what's the weather", "/quit"])
+    assert "I can't answer that" in text
+    row = await db_pool.fetchrow("SELECT why_failed, suggested_solution FROM ai_learning_queue")
+    assert row["why_failed"] == "unsupported_question"
+    assert "weather service" in row["suggested_solution"]

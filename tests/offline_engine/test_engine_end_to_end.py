@@ -109,11 +109,13 @@ async def test_a_question_it_cannot_map_is_an_honest_no_for_the_learning_queue(
     engine: OfflineEngine, tool_database: ToolDatabase, server: FixtureServer
 ) -> None:
     answer = await ask(engine, tool_database, scope_of(server, "alice"), "Can you order me a pizza?")
-    assert answer.text.startswith("I can't answer that yet")
+    assert answer.text.startswith("I can't answer that")
     assert answer.why_failed == "unsupported_question"
     assert answer.tool_calls == []
     assert answer.assessment.confidence <= 0.2
     assert not answer.assessment.had_sufficient_data
+    # The learning queue says what the asker wanted and what data (none here) would answer it.
+    assert answer.assessment.could_improve_with
 
 
 async def test_an_admin_question_in_personal_mode_is_refused_without_running_a_tool(

@@ -15,7 +15,12 @@ from core.tools.scoped_connection import run_tool
 CATALOGUE = build_catalogue()
 
 # Tools that need an argument to run at all.
-REQUIRED_ARGUMENTS = {"similar_titles": {"title": "Inception"}, "user_watch_activity": {"username": "alice"}}
+REQUIRED_ARGUMENTS = {
+    "similar_titles": {"title": "Inception"},
+    "user_watch_activity": {"username": "alice"},
+    "title_facts": {"title": "Inception"},
+    "request_status": {"title": "Dune"},
+}
 
 # Where the data is missing altogether, the coverage note says which.
 EXPECTED_GAPS = {
@@ -29,6 +34,8 @@ EXPECTED_GAPS = {
     "bandwidth_usage": "no stream was logged",
     "requests_watched_by_others": "no requests were made",
     "most_active_users": "no user has any sessions",
+    "title_facts": "no movie or show in the library matches 'Inception'",
+    "now_playing": "no service's live sessions are read",
 }
 
 

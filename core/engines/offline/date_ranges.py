@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -105,6 +106,21 @@ _SEASON = re.compile(
     r"(summer|winter|spring|autumn|fall)(?:\s+(?:of\s+)?(\d{4}))?\b"
     r"|\b(summer|winter|spring|autumn|fall)\s+(?:of\s+)?(\d{4})\b"
 )
+# A calendar date needs one of these: a number, a month or weekday (or its abbreviation), a relative day word.
+_MIGHT_BE_A_DATE = re.compile(
+    r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)|"
+    r"\b(?:today|yesterday|tomorrow|tonight|week|weekend|month|year|day|days|ago|night|morning|noon|evening|"
+    r"afternoon|now|last|this|next|past|previous|since)\b"
+)
+
+
+@lru_cache(maxsize=512)
+def _search_dates(lowered: str, base: datetime) -> tuple[tuple[str, datetime], ...]:
+    """dateparser's search, remembered: a follow-up re-reads the earlier questions with the same clock."""
+    settings = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past", "RETURN_TIME_AS_PERIOD": True}
+    return tuple(search_dates(lowered, languages=["en"], settings=settings) or ())
+
+
 _SEASON_START_MONTH = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
 
 
@@ -398,7 +414,10 @@ class DateRangeParser:
     ) -> DateRange | None:
         base = local_now.replace(tzinfo=None)
         today = local_now.date()
-        found = search_dates(lowered, languages=["en"], settings=self._settings(base)) or []
+        if not _MIGHT_BE_A_DATE.search(lowered):
+            # dateparser's search costs milliseconds; most questions name no calendar date at all.
+            return None
+        found = _search_dates(lowered, base)
         for span, _point in found:
             position = lowered.find(span)
             before, after = lowered[: max(position, 0)], lowered[position + len(span) :]

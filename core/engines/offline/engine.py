@@ -31,9 +31,11 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from core.engines.base import EngineAnswer, SelfAssessment, ToolCall, ToolRunner, Turn
+from core.engines.offline import follow_ups as follow_up
 from core.engines.offline import phrasing
 from core.engines.offline.date_ranges import DateRangeParser
-from core.engines.offline.router import MIN_SCORE, Route, Router, Slots
+from core.engines.offline.router import MIN_SCORE, Route, Router
+from core.engines.offline.spelling import normalise
 from core.scope import Scope
 from core.tools.answer_text import render_text
 from core.tools.base import Tool, ToolError, ToolNotAllowed, ToolResult
@@ -51,8 +53,10 @@ CLOSE_MARGIN = 0.05
 EMPTY_RESULT_CAP = 0.5
 # The tool said data it needed is missing (a table empty, a column mostly NULL).
 MISSING_DATA_CAP = 0.6
-# Follow-ups such as "and last month?" reuse the previous question's tool when they are this short.
-FOLLOW_UP_MAX_WORDS = 7
+WRONG_MODE_CONFIDENCE = 0.9
+ASK_BACK_CONFIDENCE = 0.3
+OUT_OF_DOMAIN_CONFIDENCE = 0.1
+DROPPED_SLOT_PENALTY = 0.12
 
 
 def _has_figures(value: Any) -> bool:
@@ -102,10 +106,10 @@ class OfflineEngine:
         self, question: str, scope: Scope, history: list[Turn], tools: ToolRunner
     ) -> EngineAnswer:
         now = self._clock().astimezone(scope.timezone)
-        # Routing is pure CPU (fuzzy matching, date parsing): it runs on the engine's own thread,
+        # Understanding is pure CPU (fuzzy matching, date parsing): it runs on the engine's own thread,
         # not on the event loop that Discord, Matrix and the webhooks share.
         loop = asyncio.get_running_loop()
-        route = await loop.run_in_executor(_ROUTING, self._choose_route, question, scope, history, now)
+        route = await loop.run_in_executor(_ROUTING, self.understand, question, scope, history, now)
         if route.kind == "unsupported":
             return self._unsupported(route, scope)
         if route.kind in ("needs_admin", "needs_personal"):
@@ -115,51 +119,58 @@ class OfflineEngine:
             return self._ask_for_missing(route)
         return await self._run(route, tools, scope)
 
-    def _choose_route(self, question: str, scope: Scope, history: list[Turn], now: datetime) -> Route:
-        route = self.router.route(question, scope.mode, now)
-        if route.kind == "unsupported":
-            route = self._follow_up(question, route, scope, history, now) or route
-        return route
+    # -- understanding ----------------------------------------------------------------------
+    def understand(self, question: str, scope: Scope, history: list[Turn], now: datetime) -> Route:
+        """The tool and slots the question asks for, follow-ups resolved against the earlier questions.
 
-    # -- the paths ------------------------------------------------------------------------
-    def _follow_up(
-        self, question: str, route: Route, scope: Scope, history: list[Turn], now: datetime
-    ) -> Route | None:
-        """'and last month?' / 'what about comedies?': the previous question's tool with the new slots."""
-        slots = route.slots
-        if not (slots.period or slots.title or slots.genre or slots.media_type or slots.username):
-            return None
-        if len(question.split()) > FOLLOW_UP_MAX_WORDS:
-            return None
-        previous = next((t.content for t in reversed(history) if t.role == "user"), None)
-        if previous is None:
-            return None
-        earlier = self.router.route(previous, scope.mode, now)
-        if earlier.kind != "tool" or earlier.tool is None:
-            return None
-        merged = Slots(
-            period=slots.period or earlier.slots.period,
-            title=slots.title or earlier.slots.title,
-            media_type=slots.media_type or earlier.slots.media_type,
-            genre=slots.genre or earlier.slots.genre,
-            limit=slots.limit or earlier.slots.limit,
-            integration=slots.integration or earlier.slots.integration,
-            days=slots.days or earlier.slots.days,
-            status=slots.status or earlier.slots.status,
-            username=slots.username or earlier.slots.username,
-        )
-        params, dropped, missing = self.router.parameters(earlier.tool, merged)
-        # A follow-up is only as sure as the question it follows, and a little less.
-        return replace(
-            earlier,
-            params=params,
-            dropped=dropped,
-            missing_required=missing,
-            slots=merged,
-            score=earlier.score - 0.05,
-        )
+        No database and no await: this is the part the corpus runner measures.
+        """
+        earlier_questions = [turn.content for turn in history if turn.role == "user"]
+        return self._understand(question, scope, earlier_questions, now, follow_up.MAX_DEPTH)
+
+    def _understand(
+        self, question: str, scope: Scope, earlier: list[str], now: datetime, depth: int
+    ) -> Route:
+        fresh = self.router.route(question, scope.mode, now)
+        if depth <= 0 or not earlier or not follow_up.is_elliptical(question, fresh):
+            return fresh
+        previous = self._understand(earlier[-1], scope, earlier[:-1], now, depth - 1)
+        resolved = follow_up.resolve(self.router, normalise(question), fresh, previous, scope.mode, now)
+        return resolved or fresh
+
+    @staticmethod
+    def understanding_confidence(route: Route) -> float:
+        """How sure the engine is that it understood, before any data is read (data only lowers it)."""
+        if route.kind == "unsupported":
+            return OUT_OF_DOMAIN_CONFIDENCE if route.out_of_domain else round(min(0.2, route.score), 2)
+        if route.kind in ("needs_admin", "needs_personal"):
+            return WRONG_MODE_CONFIDENCE
+        if route.missing_required:
+            return ASK_BACK_CONFIDENCE
+        confidence = 0.5 + 0.45 * min(max((route.score - MIN_SCORE) / (FULL_MATCH - MIN_SCORE), 0.0), 1.0)
+        if route.margin < CLOSE_MARGIN:
+            confidence -= 0.1
+        # Every slot the tool could not honour makes the answer less the one asked for.
+        confidence -= DROPPED_SLOT_PENALTY * len(route.dropped)
+        return round(min(max(confidence, 0.05), 0.95), 2)
 
     def _unsupported(self, route: Route, scope: Scope) -> EngineAnswer:
+        away = route.out_of_domain
+        if away is not None:
+            return EngineAnswer(
+                text=phrasing.out_of_domain(away.topic),
+                assessment=SelfAssessment(
+                    confidence=OUT_OF_DOMAIN_CONFIDENCE,
+                    had_sufficient_data=False,
+                    missing_data=[f"no media-server data is about {away.topic}"],
+                    could_improve_with=[away.would_need],
+                    reasoning=f"out of domain: {away.topic}",
+                    question_type="other",
+                    complexity="simple",
+                ),
+                engine=self.name,
+                why_failed="unsupported_question",
+            )
         closest = route.candidates[0] if route.candidates else None
         reasoning = "no tool matched the question"
         if closest is not None:
@@ -252,15 +263,10 @@ class OfflineEngine:
 
     def _answer_from(self, route: Route, tool: Tool[Any], result: ToolResult, call: ToolCall) -> EngineAnswer:
         coverage = result.coverage
-        confidence = 0.5 + 0.45 * min(max((route.score - MIN_SCORE) / (FULL_MATCH - MIN_SCORE), 0.0), 1.0)
-        if route.margin < CLOSE_MARGIN:
-            confidence -= 0.1
         # How well the question was understood, before the data's own gaps lower the confidence:
         # only a weak match earns the "I read this as ..." hedge, never an empty result.
-        understanding = confidence
+        confidence = understanding = self.understanding_confidence(route)
         confidence -= min(0.1 * len(coverage.gaps), 0.3)
-        if route.dropped:
-            confidence -= 0.1
         found_nothing = _found_nothing(result)
         if found_nothing:
             confidence = min(confidence, EMPTY_RESULT_CAP)
@@ -272,10 +278,13 @@ class OfflineEngine:
         period = route.slots.period
         if period is not None and "start" in route.params:
             text = phrasing.with_period(text, period.label)
+        reading = next((e for e in tool.examples if "[" not in e), None) or phrasing.first_sentence(
+            tool.description
+        )
         if route.dropped:
-            text += f"\n\n(I couldn't narrow this down by {', '.join(route.dropped)}.)"
-        reading = tool.examples[0] if tool.examples else phrasing.first_sentence(tool.description)
-        text = phrasing.hedge(text, understanding, reading)
+            text = phrasing.unhonoured(text, reading, route.dropped)
+        else:
+            text = phrasing.hedge(text, understanding, reading)
 
         sources = [f"tool:{tool.name}"]
         for table in coverage.tables_used:

@@ -67,3 +67,15 @@ def which_user(example: str) -> str:
 
 def tool_failed(reason: str) -> str:
     return f"I couldn't look that up: {reason.rstrip('.')}."
+
+
+def unhonoured(text: str, reading: str, dropped: Sequence[str]) -> str:
+    """Name the parts of the question the answer could not take into account."""
+    return f"I read this as “{reading.rstrip('?.')}” — I couldn't take {', '.join(dropped)} into account.\n\n{text}"
+
+
+def out_of_domain(topic: str) -> str:
+    return (
+        f"I can't answer that: I only know this media server's library, viewing and requests, "
+        f"nothing about {topic}. I've noted the question for the admins."
+    )

@@ -21,16 +21,19 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 from rapidfuzz import fuzz, process
 
+from core.engines.offline.cues import find_cue
 from core.engines.offline.date_ranges import DateRange, DateRangeParser
+from core.engines.offline.out_of_domain import OutOfDomain, out_of_domain
+from core.engines.offline.spelling import normalise
 from core.engines.offline.titles import TitleMention, find_title
-from core.engines.offline.vocabulary import HEAVY, canonical_tokens
+from core.engines.offline.vocabulary import HEAVY, STOPWORDS, WORDS, canonical_tokens
 from core.scope import Mode
 from core.tools.base import Tool
 
@@ -55,6 +58,8 @@ MOVIE_MISMATCH = 0.8
 # A member who asks the server-wide version of a question gets the version members may see
 # (anonymous, small groups left out) instead of a refusal: "what is everyone watching this week".
 MEMBER_COUNTERPARTS: dict[str, str] = {"popular_content": "trending"}
+# And the other way round: an admin asking what is trending wants the named, server-wide version.
+ADMIN_COUNTERPARTS: dict[str, str] = {"trending": "popular_content"}
 SECOND_EXAMPLE_WEIGHT = 0.1
 # Weight of the fuzzy string similarity next to the weighted word overlap.
 FUZZY_WEIGHT = 0.25
@@ -71,7 +76,9 @@ _GENRE_CANONICAL = {
     "sci fi": "Science Fiction",
 }
 _GENRE_PATTERN = re.compile(
-    r"\b(" + "|".join(re.escape(g) for g in sorted(GENRES, key=len, reverse=True)) + r"|sci fi|scifi)s?\b"
+    r"\b("
+    + "|".join(re.escape(g) for g in sorted(GENRES, key=len, reverse=True))
+    + r"|sci fi|scifi|comedie|documentarie|biographie)s?\b"
 )
 _MOVIE = re.compile(r"\b(movies?|films?|flicks?|cinema)\b")
 _SHOW = re.compile(r"\b(shows?|series|tv|seasons?|episodes?|sitcoms?)\b")
@@ -85,7 +92,9 @@ _STATUS = {
     "pending": "pending", "waiting": "pending", "outstanding": "pending", "open": "pending",
     "approved": "approved", "accepted": "approved", "declined": "declined", "rejected": "declined",
     "denied": "declined", "refused": "declined", "turned down": "declined", "available": "available",
-    "fulfilled": "available", "failed": "failed",
+    "fulfilled": "available", "failed": "failed", "need approval": "pending", "needs approval": "pending",
+    "awaiting approval": "pending", "unapproved": "pending", "not approved": "pending",
+    "still need approval": "pending", "to approve": "pending",
 }  # fmt: skip
 _STATUS_PATTERN = re.compile(r"\b(" + "|".join(sorted(_STATUS, key=len, reverse=True)) + r")\b")
 _USERNAME_PATTERNS = (
@@ -100,7 +109,9 @@ _USERNAME_PATTERNS = (
 _NOT_A_USERNAME = frozenset(
     "i me my you your we our they them he she it everyone everybody anyone anybody someone somebody people "
     "users user members member others other the a an this that what who which most least each every all "
-    "content server library plex admin admins my own".split()
+    "content server library plex admin admins my own nobody noone never ever already just still really also "
+    "been being not even actually right now today tonight yesterday this last next with on in at for from that "
+    "here there and or count list ever".split()
 )
 _DAYS = re.compile(r"\b(\d{1,4})\s*(day|week|month)s?\b")
 
@@ -123,6 +134,7 @@ EXTRA_EXAMPLES: dict[str, tuple[str, ...]] = {
         "what's like X",
         "titles similar to X",
         "what else is like X",
+        "find me stuff like X",
     ),
     "top_genres": (
         "what genres do I like",
@@ -243,6 +255,8 @@ class Slots:
     # A server username the question names ("what has alice been watching"): a tool argument only,
     # never an identity; the scope comes from the caller and the tool applies its own privacy rule.
     username: str | None = None
+    # What is measured or asked for, when the question's shape says it ("how many users" -> "users").
+    measure: str | None = None
 
 
 @dataclass
@@ -267,6 +281,10 @@ class Route:
     dropped: list[str] = field(default_factory=list)
     missing_required: list[str] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
+    # Set for a question plainly outside the media server (weather, maths, small talk).
+    out_of_domain: OutOfDomain | None = None
+    # The question's shape named the tool outright ("did I finish X", "how many users").
+    by_cue: bool = False
 
 
 @dataclass(frozen=True)
@@ -278,6 +296,45 @@ class _Example:
     weight: float
     about_people: bool
     about_self: bool
+
+
+# "altogether", "ever", "since I joined": the whole history, for tools that take a period.
+_ALL_TIME = re.compile(
+    r"\b(?:altogether|all[- ]time|of\s+all\s+time|in\s+total|overall|ever|since\s+i\s+joined|since\s+the\s+"
+    r"(?:beginning|start)|in\s+all\s+my\s+life|lifetime|since\s+forever|from\s+the\s+start)\b",
+    re.IGNORECASE,
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# "this week" asked on a Monday is an almost empty calendar window: people mean the last seven days.
+_YOUNG_WINDOW = re.compile(r"^(?:in\s+|for\s+|during\s+)?this\s+(week|month|year)$", re.IGNORECASE)
+_ROLLING_DAYS = {"week": 7, "month": 30, "year": 365}
+CUE_SCORE = 0.8
+MAX_UNDERSTOOD_CHARS = 300
+# Tools reached through their question's shape (``cues``). The title ones never by word scoring: without
+# a title a question cannot be about one. The others score a little lower, so a tool made for the words
+# wins a close call and these catch only the shapes the cues missed.
+CUE_ONLY_TOOLS = frozenset({"title_facts", "request_status", "now_playing"})
+CUE_TOOLS_SCORE = 0.85
+_CUE_FIRST_TOOLS = frozenset({"library_lookup", "admin_counts"})
+
+
+def _all_time(now: datetime, phrase: str) -> DateRange:
+    return DateRange(_EPOCH.astimezone(now.tzinfo), now, phrase, "all time")
+
+
+def _widen_young_window(period: DateRange, now: datetime) -> DateRange:
+    """'this week' on a Monday / 'this month' on the 1st / 'this year' on 1 January: the last 7/30/365 days."""
+    match = _YOUNG_WINDOW.match(period.phrase.strip())
+    if match is None or period.start.date() != now.date():
+        return period
+    unit = match.group(1).lower()
+    days = _ROLLING_DAYS[unit]
+    start = datetime.combine(now.date() - timedelta(days=days), time.min, now.tzinfo)
+    label = (
+        f"the last {days} days ({start.day} {start:%b %Y} – {now.day} {now:%b %Y}), "
+        f"since this {unit} has only just begun"
+    )
+    return DateRange(start, now, period.phrase, label)
 
 
 class Router:
@@ -292,6 +349,8 @@ class Router:
         extra = EXTRA_EXAMPLES if extra_examples is None else extra_examples
         raw: list[tuple[str, str]] = []
         for tool in self.tools.values():
+            if tool.name in CUE_ONLY_TOOLS:
+                continue
             for text in (*tool.examples, *extra.get(tool.name, ())):
                 raw.append((tool.name, text))
         tokenised = [(name, text, canonical_tokens(self._strip_slots(text))) for name, text in raw]
@@ -334,11 +393,17 @@ class Router:
             rest = title.rest
         period = self.dates.find(rest, now)
         if period is not None:
+            period = _widen_young_window(period, now)
             rest = re.sub(re.escape(period.phrase), " ", rest, count=1, flags=re.IGNORECASE)
             # "over Christmas last year": the second time phrase only refines the first; drop its words too.
             again = self.dates.find(rest, now)
             if again is not None:
                 rest = re.sub(re.escape(again.phrase), " ", rest, count=1, flags=re.IGNORECASE)
+        else:
+            whole = _ALL_TIME.search(rest)
+            if whole is not None:
+                period = _all_time(now, whole.group(0))
+                rest = rest[: whole.start()] + " " + rest[whole.end() :]
         lowered = rest.lower()
         # "show me ..." is a verb, not TV.
         kinds = re.sub(r"\bshow\s+(?:me|us|my|the|all|what)\b", " ", lowered)
@@ -351,6 +416,9 @@ class Router:
         genre = None
         if genre_match:
             word = genre_match.group(1)
+            word = {"comedie": "comedy", "documentarie": "documentary", "biographie": "biography"}.get(
+                word, word
+            )
             genre = _GENRE_CANONICAL.get(word.replace("scifi", "sci-fi"), word.title())
         integration_match = _INTEGRATION.search(lowered)
         limit = None
@@ -370,8 +438,11 @@ class Router:
         username = None
         for pattern in _USERNAME_PATTERNS:
             user_match = pattern.search(lowered.replace("’", "'"))
-            if user_match and user_match.group("name") not in _NOT_A_USERNAME:
-                username = user_match.group("name")
+            name = user_match.group("name") if user_match else ""
+            # A word the router knows ("watches", "makes") is a verb or noun of the question, not a name.
+            known = name in WORDS or name in STOPWORDS
+            if user_match and name not in _NOT_A_USERNAME and not known:
+                username = name
                 break
         found = Slots(
             period=period,
@@ -431,12 +502,33 @@ class Router:
             # Mostly the best example; a second good one breaks ties between tools.
             second = values[1][0] if len(values) > 1 else 0.0
             combined = (1 - SECOND_EXAMPLE_WEIGHT) * values[0][0] + SECOND_EXAMPLE_WEIGHT * second
+            if name in _CUE_FIRST_TOOLS:
+                combined *= CUE_TOOLS_SCORE
             best[name] = Candidate(self.tools[name], combined, values[0][1])
         return sorted(best.values(), key=lambda c: c.score, reverse=True)
 
     # -- routing ------------------------------------------------------------------------------
     def route(self, question: str, mode: Mode, now: datetime) -> Route:
+        # Questions are a sentence or two; a pasted essay is read in its opening words, so hostile input
+        # cannot make the patterns below cost more than a few milliseconds.
+        question = normalise(question[:MAX_UNDERSTOOD_CHARS])
         found, rest = self.slots(question, now)
+        shape = question
+        if found.period is not None:
+            shape = re.sub(re.escape(found.period.phrase), " ", shape, count=1, flags=re.IGNORECASE)
+        cue = find_cue(shape)
+        if cue is not None and mode == "personal" and cue.params.get("measure") == "requests":
+            # A member counting requests means their own ("how many requests are pending"), not the server's.
+            cue = None
+        if cue is not None and cue.tool in self.tools:
+            title = TitleMention(cue.title, rest) if cue.title else None
+            return self._decided(
+                self.tools[cue.tool], replace(found, title=title, **cue.params), mode, cue.phrase
+            )
+        if found.title is None:
+            away = out_of_domain(question)
+            if away is not None:
+                return Route("unsupported", slots=found, out_of_domain=away)
         candidates = self.score(rest)
         if found.media_type == "movie":
             for candidate in candidates:
@@ -447,11 +539,23 @@ class Router:
             return Route("unsupported", slots=found, candidates=candidates[:3],
                          score=candidates[0].score if candidates else 0.0)  # fmt: skip
         top = candidates[0]
+        if found.username is not None and "username" not in top.tool.params.model_fields:
+            # "what is user erin watching": a question about a named member, whatever its other words.
+            about_member = next((t for t in self.tools.values() if "username" in t.params.model_fields), None)
+            if about_member is not None and mode not in about_member.modes:
+                return Route("needs_admin", tool=about_member, score=top.score, example=top.example, slots=found,
+                             candidates=candidates[:3])  # fmt: skip
+            if about_member is not None:
+                top = Candidate(about_member, top.score, top.example)
+                candidates.insert(0, top)
         allowed = [c for c in candidates if mode in c.tool.modes]
         # A tool of the asker's mode that scores nearly as well is what they meant.
         if mode not in top.tool.modes:
             close = [c for c in allowed if c.score >= top.score - MODE_WINDOW[mode]]
             counterpart = self.tools.get(MEMBER_COUNTERPARTS.get(top.tool.name, ""))
+            if top.tool.name == "admin_counts" and re.search(r"\brequest", rest, re.IGNORECASE):
+                # "how many requests are pending", asked by a member: their own requests.
+                counterpart = self.tools.get("my_requests")
             if not close and counterpart is not None and mode in counterpart.modes:
                 close = [Candidate(counterpart, top.score, top.example)]
             if not close:
@@ -461,6 +565,10 @@ class Router:
                 return Route(kind, tool=top.tool, score=top.score, example=top.example, slots=found,
                              candidates=candidates[:3])  # fmt: skip
             top = close[0]
+        if mode == "admin" and top.tool.name in ADMIN_COUNTERPARTS:
+            better = next((c for c in allowed if c.tool.name == ADMIN_COUNTERPARTS[top.tool.name]), None)
+            if better is not None and better.score >= top.score - MODE_WINDOW[mode]:
+                top = Candidate(better.tool, top.score, top.example)
         runner_up = next((c.score for c in allowed if c.tool.name != top.tool.name), 0.0)
         params, dropped, missing = self.parameters(top.tool, found)
         return Route(
@@ -474,6 +582,30 @@ class Router:
             dropped=dropped,
             missing_required=missing,
             candidates=candidates[:3],
+        )
+
+    def _decided(self, tool: Tool[Any], found: Slots, mode: Mode, phrase: str) -> Route:
+        """The route for a question whose shape named its tool."""
+        if mode not in tool.modes:
+            kind: Literal["needs_admin", "needs_personal"] = (
+                "needs_admin" if mode == "personal" else "needs_personal"
+            )
+            return Route(kind, tool=tool, score=CUE_SCORE, example=phrase, slots=found, by_cue=True)
+        if found.title is not None and "media_type" not in tool.params.model_fields:
+            # "episodes of The Office", "the movie Heat": the kind describes the title, it filters nothing.
+            found = replace(found, media_type=None)
+        params, dropped, missing = self.parameters(tool, found)
+        return Route(
+            "tool",
+            tool=tool,
+            params=params,
+            score=CUE_SCORE,
+            margin=1.0,
+            example=phrase,
+            slots=found,
+            dropped=dropped,
+            missing_required=missing,
+            by_cue=True,
         )
 
     def parameters(self, tool: Tool[Any], found: Slots) -> tuple[dict[str, Any], list[str], list[str]]:
@@ -493,14 +625,15 @@ class Router:
         if found.period is not None:
             if "start" in fields or "end" in fields:
                 params.update({k: v for k, v in found.period.as_params().items() if k in fields})
-            else:
+            elif found.period.label != "all time":
+                # "ever"/"in total" asks for no narrower window: a tool without a period already covers it.
                 dropped.append(f"the period ({found.period.label})")
         if found.title is not None:
             offer(
                 ("title", "like_title", "similar_to", "show_title", "query"), found.title.title, "the title"
             )
-        if found.media_type is not None and any(n in fields for n in ("media_type", "kind")):
-            offer(("media_type", "kind"), found.media_type, "the media type")
+        if found.media_type is not None:
+            offer(("media_type", "kind"), found.media_type, f"only {found.media_type}s")
         if found.genre is not None:
             offer(("genre",), found.genre, f"the genre ({found.genre})")
         if found.limit is not None and found.limit > 0:
@@ -514,6 +647,8 @@ class Router:
             params["username"] = found.username
         if found.status is not None and "status" in fields:
             params["status"] = found.status
+        if found.measure is not None and "measure" in fields:
+            params["measure"] = found.measure
         if found.days is not None:
             day_fields = [n for n in fields if n.endswith("_days") or n == "days"]
             if day_fields:

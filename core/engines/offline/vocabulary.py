@@ -36,6 +36,22 @@ _CONTRACTIONS = [
 
 # Multi-word phrasings first (longest first when applied), then single words.
 PHRASES: dict[str, str] = {
+    "hours of tv": "howmuch watch",
+    "last thing i watched": "history recent",
+    "last thing i saw": "history recent",
+    "my stats": "howmuch watch",
+    "hours of show": "howmuch watch",
+    "how long did i watch": "howmuch watch",
+    "something to watch": "recommend watch",
+    "anything to watch": "recommend watch",
+    "which hours": "when hour",
+    "what hours": "when hour",
+    "good movies": "top rated movie",
+    "good films": "top rated movie",
+    "good shows": "top rated show",
+    "not i watched": "unwatched",
+    "not i seen": "unwatched",
+    "did not see": "unwatched",
     "logged in": "login",
     "log in": "login",
     "logged on": "login",
@@ -260,7 +276,7 @@ WORDS: dict[str, str] = {
     "see": "watch", "viewed": "watch", "view": "watch", "views": "watch", "viewing": "watch",
     "streamed": "watch", "stream": "watch", "streams": "watch", "streaming": "watch", "played": "watch",
     "play": "watch", "plays": "watch", "playing": "watch", "binge": "watch", "binged": "watch", "binging": "watch", "bingeing": "watch",
-    "touched": "watch",
+    "touched": "watch", "stats": "howmuch watch", "statistics": "howmuch watch",
     "consumed": "watch", "caught": "watch", "screen": "watch",
     "playback": "watch", "plays_count": "watch",
     # media
