@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -46,7 +47,8 @@ async def seed(pool: asyncpg.Pool) -> Seeded:
             member,
             PRIVATE_HISTORY,
         )
-        record = learning_queue.record_question
+        # Questions of no particular member: the per-member daily cap does not apply.
+        record = functools.partial(learning_queue.record_question, asked_by=None)
         bandwidth = await record(
             conn, "How much bandwidth did streams use last month?", "operations", "missing_data",
             ["bandwidth_logs"], None,

@@ -87,7 +87,7 @@ async def test_missing_data_is_counted_with_a_suggested_change_for_each(
 ) -> None:
     async with db_pool.acquire() as conn:
         patterns = await insights_page.missing_data_patterns(conn)
-        await learning_queue.record_question(conn, "plays by codec", "stats", "missing_data", ["media_items.codec"], None)
+        await learning_queue.record_question(conn, "plays by codec", "stats", "missing_data", ["media_items.codec"], None, asked_by=None)
         more = await insights_page.missing_data_patterns(conn)
 
     first = patterns[0]
@@ -104,12 +104,12 @@ async def test_an_admins_priority_stays_when_the_question_is_asked_again(
         await insights_page.set_priority(conn, seeded.genres, 5, "root")
         for _ in range(2):
             await learning_queue.record_question(
-                conn, "Which genres does everyone like?", "discovery", "low_confidence", [], None
+                conn, "Which genres does everyone like?", "discovery", "low_confidence", [], None, asked_by=None
             )
         row = await conn.fetchrow("SELECT priority, times_asked FROM ai_learning_queue WHERE id = $1", seeded.genres)
         untouched = await conn.fetchval("SELECT priority FROM ai_learning_queue WHERE id = $1", seeded.bandwidth)
         await learning_queue.record_question(
-            conn, "How much bandwidth did streams use last month?", "operations", "missing_data", [], None
+            conn, "How much bandwidth did streams use last month?", "operations", "missing_data", [], None, asked_by=None
         )
         recomputed = await conn.fetchval("SELECT priority FROM ai_learning_queue WHERE id = $1", seeded.bandwidth)
 
