@@ -1,4 +1,7 @@
-"""Apply the numbered plain-SQL files of ``migrations/`` exactly once each.
+"""Apply the numbered plain-SQL files of ``core/schema/migrations/`` exactly once each.
+
+The files are package data, read with ``importlib.resources``, so a Marquee
+installed from a wheel migrates without its source tree.
 
 Each file runs in its own transaction and is recorded in ``schema_migrations``
 with a SHA-256 checksum. An applied file that was edited afterwards, or a
@@ -11,11 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 import asyncpg
 
@@ -36,7 +39,7 @@ class MigrationError(Exception):
 class Migration:
     version: int
     name: str
-    path: Path
+    path: Traversable
     sql: str
 
     @property
@@ -44,20 +47,17 @@ class Migration:
         return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
 
 
-def default_migrations_dir() -> Path:
-    override = os.environ.get("MARQUEE_MIGRATIONS_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parent.parent / "migrations"
+def default_migrations_dir() -> Traversable:
+    return files("core.schema") / "migrations"
 
 
-def discover_migrations(directory: Path | None = None) -> list[Migration]:
+def discover_migrations(directory: Traversable | None = None) -> list[Migration]:
     directory = directory or default_migrations_dir()
     if not directory.is_dir():
         raise MigrationError(f"migrations directory not found: {directory}")
     migrations: dict[int, Migration] = {}
-    for path in sorted(directory.iterdir()):
-        if path.suffix != ".sql":
+    for path in sorted(directory.iterdir(), key=lambda p: p.name):
+        if not path.name.endswith(".sql"):
             continue
         match = _FILE_PATTERN.match(path.name)
         if not match:
@@ -83,7 +83,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 
 async def apply_migrations(
     conn: asyncpg.Connection,
-    directory: Path | None = None,
+    directory: Traversable | None = None,
     on_applied: Callable[[Migration], None] | None = None,
 ) -> list[Migration]:
     """Apply pending migrations on ``conn``; return the ones applied now (empty when up to date)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
 import asyncpg
@@ -40,7 +39,9 @@ async def test_concurrent_migrators_do_not_race(empty_database_url: str) -> None
 
 def _copy_migrations(tmp_path: Path) -> Path:
     target = tmp_path / "migrations"
-    shutil.copytree(default_migrations_dir(), target)
+    target.mkdir()
+    for source in default_migrations_dir().iterdir():
+        (target / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     return target
 
 

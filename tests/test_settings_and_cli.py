@@ -72,6 +72,27 @@ def test_cli_reports_a_bad_setting_in_one_line_without_traceback(tmp_path: Path)
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("MARQUEE_MATRIX_ADMIN_ROOMS", '["!ops:example.org"', "not valid JSON"),
+        ("MARQUEE_DISCORD_ALLOWED_CHANNEL_IDS", "1234, 5678", "not valid JSON"),
+        ("MARQUEE_DATABASE_URL", "postgresql://marquee:hunter2@db:port/marquee", "the port is not a number"),
+        ("MARQUEE_DATABASE_URL", "postgresql://marquee:hun/ter2@db/marquee", "the port is not a number"),
+        ("MARQUEE_DATABASE_URL", "mysql://marquee:hunter2@db/marquee", "not a PostgreSQL URL"),
+    ],
+)
+def test_cli_reports_a_malformed_list_or_database_url_in_one_line(
+    setting: str, value: str, says: str, tmp_path: Path
+) -> None:
+    result = _run_marquee("migrate", env={setting: value}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith(f"marquee: configuration error: {setting}: ")
+    assert says in result.stderr
+    assert "hunter2" not in result.stderr and "ter2" not in result.stderr
+
+
 def test_cli_migrate_against_a_database_url(database_url: str, tmp_path: Path) -> None:
     result = _run_marquee("migrate", env={"MARQUEE_DATABASE_URL": database_url}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
