@@ -83,6 +83,11 @@ def test_the_installed_wheel_migrates_a_database_outside_the_source_tree(
 
     result = _run(venv / "bin" / "marquee", "migrate", cwd=tmp_path, env=env)
     applied = [line.removeprefix("applied ") for line in result.stdout.splitlines()]
-    assert applied == sorted(path.name for path in (ROOT / "core" / "schema" / "migrations").glob("*.sql"))
+    schema = ROOT / "core" / "schema"
+    assert applied == [
+        path.relative_to(schema).as_posix()
+        for kind in ("migrations", "functions")
+        for path in sorted((schema / kind).glob("*.sql"))
+    ]
     again = _run(venv / "bin" / "marquee", "migrate", cwd=tmp_path, env=env)
     assert again.stdout.strip() == "database is up to date"

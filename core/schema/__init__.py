@@ -1,5 +1,6 @@
 """The database schema, shipped inside the package so an installed Marquee can migrate.
 
-``migrations/`` holds the numbered SQL files that ``core.migrations`` applies once
-each; they are read with ``importlib.resources``, never from a source checkout.
+``migrations/`` holds the numbered files applied once each, ``functions/`` the
+function definitions applied again whenever they change; ``core.migrations``
+reads both with ``importlib.resources`` and explains the rules.
 """
