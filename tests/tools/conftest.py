@@ -1,9 +1,14 @@
-"""Fixtures of the tool tests: the hand-built server and scopes on it."""
+"""Fixtures of the tool tests: the hand-built server and scopes on it.
+
+Tools only read, so the hand-built server is seeded once per run and shared,
+read-only. A test that writes is marked ``writes_database`` and gets a clone of
+its own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -16,7 +21,16 @@ from core.tools.scoped_connection import run_tool
 
 from .fixture_server import FixtureServer, build_fixture_server
 
+if TYPE_CHECKING:
+    from conftest import SeededDatabase
+
 RunTool = Callable[..., Awaitable[ToolResult]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "writes_database: the test writes, so it gets its own clone of the hand-built server"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -24,9 +38,24 @@ def catalogue() -> ToolCatalogue:
     return build_catalogue()
 
 
+@pytest.fixture(scope="session")
+def fixture_server_database(seed_database: Callable[..., SeededDatabase]) -> SeededDatabase[FixtureServer]:
+    return seed_database(build_fixture_server)
+
+
 @pytest.fixture
-async def server(db_pool: asyncpg.Pool) -> FixtureServer:
-    return await build_fixture_server(db_pool)
+def server(fixture_server_database: SeededDatabase[FixtureServer]) -> FixtureServer:
+    return fixture_server_database.value
+
+
+@pytest.fixture
+async def seeded_pool(
+    request: pytest.FixtureRequest, fixture_server_database: SeededDatabase[FixtureServer]
+) -> AsyncIterator[asyncpg.Pool]:
+    """The hand-built server: shared and read-only, or this test's own clone when marked ``writes_database``."""
+    writes = request.node.get_closest_marker("writes_database") is not None
+    async with fixture_server_database.pool(writes=writes) as pool:
+        yield pool
 
 
 @pytest.fixture
@@ -42,12 +71,12 @@ def scope_of(server: FixtureServer) -> Callable[..., Scope]:
 
 
 @pytest.fixture
-def ask(db_pool: asyncpg.Pool, catalogue: ToolCatalogue, scope_of: Callable[..., Scope]) -> RunTool:
+def ask(seeded_pool: asyncpg.Pool, catalogue: ToolCatalogue, scope_of: Callable[..., Scope]) -> RunTool:
     """ask(tool, as_user, mode="personal", scope=None, **arguments) -> ToolResult, through run_tool."""
 
     async def run(
         name: str, as_user: str, mode: Mode = "personal", /, *, scope: Scope | None = None, **arguments: Any
     ) -> ToolResult:
-        return await run_tool(db_pool, scope or scope_of(as_user, mode), catalogue, name, arguments)
+        return await run_tool(seeded_pool, scope or scope_of(as_user, mode), catalogue, name, arguments)
 
     return run

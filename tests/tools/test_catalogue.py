@@ -52,24 +52,24 @@ def test_every_tool_has_examples_for_the_router(catalogue: ToolCatalogue) -> Non
 
 
 async def test_run_tool_refuses_unknown_disallowed_and_invalid_calls(
-    db_pool: asyncpg.Pool, catalogue: ToolCatalogue
+    seeded_pool: asyncpg.Pool, catalogue: ToolCatalogue
 ) -> None:
     scope = Scope(user_id=uuid.uuid4(), username="ghost", role="user", mode="personal")
     with pytest.raises(UnknownTool):
-        await run_tool(db_pool, scope, catalogue, "drop_tables", {})
+        await run_tool(seeded_pool, scope, catalogue, "drop_tables", {})
     with pytest.raises(ToolNotAllowed):
-        await run_tool(db_pool, scope, catalogue, "top_watchers", {})
+        await run_tool(seeded_pool, scope, catalogue, "top_watchers", {})
     with pytest.raises(ToolInputError, match="limit"):
-        await run_tool(db_pool, scope, catalogue, "watch_history", {"limit": "lots"})
+        await run_tool(seeded_pool, scope, catalogue, "watch_history", {"limit": "lots"})
     with pytest.raises(ToolInputError, match="title"):
-        await run_tool(db_pool, scope, catalogue, "similar_titles", {})
+        await run_tool(seeded_pool, scope, catalogue, "similar_titles", {})
 
 
 async def test_scoped_runner_lists_and_runs_the_scope_tools(
-    db_pool: asyncpg.Pool, catalogue: ToolCatalogue
+    seeded_pool: asyncpg.Pool, catalogue: ToolCatalogue
 ) -> None:
     scope = Scope(user_id=uuid.uuid4(), username="ghost", role="user", mode="personal")
-    runner = ScopedToolRunner(db_pool, scope, catalogue)
+    runner = ScopedToolRunner(seeded_pool, scope, catalogue)
     assert "top_watchers" not in {d["name"] for d in runner.definitions()}
     result = await runner.run("watch_time", {"start": "2025-12-24", "end": "2025-12-26"})
     assert result.summary["sessions"] == 0

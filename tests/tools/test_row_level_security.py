@@ -52,13 +52,13 @@ async def owners(conn: asyncpg.Connection, table: str) -> list:
 
 @pytest.mark.parametrize("table", sorted(PER_USER_TABLES))
 async def test_personal_scope_sees_only_own_rows(
-    db_pool: asyncpg.Pool, server: FixtureServer, scope_of: Callable[..., Scope], table: str
+    seeded_pool: asyncpg.Pool, server: FixtureServer, scope_of: Callable[..., Scope], table: str
 ) -> None:
     for username in ("alice", "bob"):
-        expected = await db_pool.fetchval(
+        expected = await seeded_pool.fetchval(
             f"SELECT count(*) FROM {table} WHERE {PER_USER_TABLES[table]} = $1", server.users[username]
         )
-        async with scoped(db_pool, scope_of(username)) as conn:
+        async with scoped(seeded_pool, scope_of(username)) as conn:
             seen = await owners(conn, table)
         assert expected > 0
         assert seen == [server.users[username]] * expected
@@ -66,9 +66,9 @@ async def test_personal_scope_sees_only_own_rows(
 
 @pytest.mark.parametrize("table", sorted(PER_USER_TABLES))
 async def test_admin_scope_sees_only_users_who_opted_in_and_never_chat(
-    db_pool: asyncpg.Pool, server: FixtureServer, scope_of: Callable[..., Scope], table: str
+    seeded_pool: asyncpg.Pool, server: FixtureServer, scope_of: Callable[..., Scope], table: str
 ) -> None:
-    async with scoped(db_pool, scope_of("root", "admin")) as conn:
+    async with scoped(seeded_pool, scope_of("root", "admin")) as conn:
         seen = set(await owners(conn, table))
     if table in CHAT_TABLES:
         assert seen == set()
@@ -77,15 +77,15 @@ async def test_admin_scope_sees_only_users_who_opted_in_and_never_chat(
 
 
 @pytest.mark.parametrize("table", sorted(PER_USER_TABLES))
-async def test_no_scope_sees_nothing(db_pool: asyncpg.Pool, table: str) -> None:
-    async with scoped(db_pool, None) as conn:
+async def test_no_scope_sees_nothing(seeded_pool: asyncpg.Pool, table: str) -> None:
+    async with scoped(seeded_pool, None) as conn:
         assert await conn.fetchval(f"SELECT count(*) FROM {table}") == 0
 
 
 async def test_another_users_rows_stay_hidden_even_when_asked_for_by_id(
-    db_pool: asyncpg.Pool, server: FixtureServer, scope_of: Callable[..., Scope]
+    seeded_pool: asyncpg.Pool, server: FixtureServer, scope_of: Callable[..., Scope]
 ) -> None:
-    async with scoped(db_pool, scope_of("alice")) as conn:
+    async with scoped(seeded_pool, scope_of("alice")) as conn:
         assert (
             await conn.fetchval("SELECT count(*) FROM watch_history WHERE user_id = $1", server.users["bob"])
             == 0
@@ -94,38 +94,40 @@ async def test_another_users_rows_stay_hidden_even_when_asked_for_by_id(
 
 
 async def test_aggregate_functions_respect_the_mode(
-    db_pool: asyncpg.Pool, scope_of: Callable[..., Scope]
+    seeded_pool: asyncpg.Pool, scope_of: Callable[..., Scope]
 ) -> None:
     since = "now() - interval '1000 days'"
-    async with scoped(db_pool, scope_of("alice")) as conn:
+    async with scoped(seeded_pool, scope_of("alice")) as conn:
         # Per-user totals are for admin mode only.
         assert await conn.fetchval(f"SELECT count(*) FROM analytics.user_activity({since}, now())") == 0
         assert await conn.fetchval(f"SELECT count(*) FROM analytics.requester_influence({since}, now())") == 0
-    async with scoped(db_pool, None) as conn:
+    async with scoped(seeded_pool, None) as conn:
         assert await conn.fetchval(f"SELECT count(*) FROM analytics.title_popularity({since}, now(), 1)") == 0
-    async with scoped(db_pool, scope_of("root", "admin")) as conn:
+    async with scoped(seeded_pool, scope_of("root", "admin")) as conn:
         assert await conn.fetchval(f"SELECT count(*) FROM analytics.user_activity({since}, now())") == 6
 
 
 async def test_personal_popularity_cannot_lower_min_group_size(
-    db_pool: asyncpg.Pool, scope_of: Callable[..., Scope]
+    seeded_pool: asyncpg.Pool, scope_of: Callable[..., Scope]
 ) -> None:
-    async with scoped(db_pool, scope_of("bob")) as conn:
+    async with scoped(seeded_pool, scope_of("bob")) as conn:
         rows = await conn.fetch(
             "SELECT title, viewers FROM analytics.title_popularity(now() - interval '7 days', now(), 1)"
         )
     assert [(r["title"], r["viewers"]) for r in rows] == [("The Office", 2)]
 
 
+# Its own writable clone: the refusal must come from the role, not from the shared read-only copy.
+@pytest.mark.writes_database
 async def test_engine_role_cannot_read_emails_or_write(
-    db_pool: asyncpg.Pool, scope_of: Callable[..., Scope]
+    seeded_pool: asyncpg.Pool, scope_of: Callable[..., Scope]
 ) -> None:
-    async with scoped(db_pool, scope_of("alice")) as conn:
+    async with scoped(seeded_pool, scope_of("alice")) as conn:
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.fetch("SELECT email FROM users")
-    async with scoped(db_pool, scope_of("alice")) as conn:
+    async with scoped(seeded_pool, scope_of("alice")) as conn:
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.execute("DELETE FROM watch_history")
-    async with scoped(db_pool, scope_of("alice")) as conn:
+    async with scoped(seeded_pool, scope_of("alice")) as conn:
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.fetch("SELECT user_id FROM api_logs")
