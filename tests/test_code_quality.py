@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,3 +44,13 @@ def test_adapters_run_no_sql_of_their_own() -> None:
         and node.func.attr in query_methods
     }
     assert not offending, sorted(offending)
+
+
+def test_the_marquee_command_loads_no_chat_library_until_an_adapter_starts() -> None:
+    """Every ``marquee`` command would otherwise pay for importing discord.py and matrix-nio."""
+    probe = "import sys; from bot.cli import build_parser; build_parser(); print(sorted(set(sys.modules) & {'discord', 'nio'}))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
