@@ -48,24 +48,6 @@ MISSING_DATA_CAP = 0.6
 FOLLOW_UP_MAX_WORDS = 7
 
 
-def _has_figures(value: Any) -> bool:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return False
-    if isinstance(value, int | float):
-        return value != 0
-    if isinstance(value, dict):
-        # The period is a label of what was asked, not something found.
-        return any(_has_figures(v) for k, v in value.items() if k != "period")
-    if isinstance(value, list | tuple):
-        return any(_has_figures(v) for v in value)
-    return True
-
-
-def _found_nothing(result: ToolResult) -> bool:
-    """No rows and no non-zero figure anywhere in the summary."""
-    return not result.rows and not _has_figures(result.summary)
-
-
 def _tools_of(catalogue: Any) -> list[Tool[Any]]:
     """A ``ToolCatalogue`` (``.tools`` name -> Tool) or any iterable of tools."""
     tools = getattr(catalogue, "tools", catalogue)
@@ -247,7 +229,7 @@ class OfflineEngine:
         confidence -= min(0.1 * len(coverage.gaps), 0.3)
         if route.dropped:
             confidence -= 0.1
-        found_nothing = _found_nothing(result)
+        found_nothing = result.is_empty
         if found_nothing:
             confidence = min(confidence, EMPTY_RESULT_CAP)
         if coverage.missing_tables:
