@@ -13,7 +13,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import ExitStack, asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -23,6 +23,12 @@ import pytest
 from bot.database import with_database
 from core.db import create_pool
 from core.migrations import apply_migrations
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "writes_database: the test writes to seeded data, so it gets a clone of its own"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -124,6 +130,10 @@ class SeededDatabase(Generic[T]):
     shared: str  # a read-only copy that every test which only reads uses
     value: T
 
+    def pool_for(self, request: pytest.FixtureRequest) -> AbstractAsyncContextManager[asyncpg.Pool]:
+        """The pool for this test: its own clone when it is marked ``writes_database``."""
+        return self.pool(writes=request.node.get_closest_marker("writes_database") is not None)
+
     @asynccontextmanager
     async def pool(self, *, writes: bool = False) -> AsyncIterator[asyncpg.Pool]:
         """A pool on the shared read-only copy, or, for a test that writes, on a clone of its own."""
@@ -186,3 +196,13 @@ def seed_database(
         yield lambda seed: databases.enter_context(
             seeded_database(postgres_admin_dsn, template_database, seed)
         )
+
+
+async def _no_rows(pool: asyncpg.Pool) -> None:
+    return None
+
+
+@pytest.fixture(scope="session")
+def migrated_database(seed_database: Callable[..., SeededDatabase[None]]) -> SeededDatabase[None]:
+    """The migrated schema without rows, shared read-only by tests that only inspect it."""
+    return seed_database(_no_rows)

@@ -27,12 +27,6 @@ if TYPE_CHECKING:
 RunTool = Callable[..., Awaitable[ToolResult]]
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "writes_database: the test writes, so it gets its own clone of the hand-built server"
-    )
-
-
 @pytest.fixture(scope="session")
 def catalogue() -> ToolCatalogue:
     return build_catalogue()
@@ -53,8 +47,7 @@ async def seeded_pool(
     request: pytest.FixtureRequest, fixture_server_database: SeededDatabase[FixtureServer]
 ) -> AsyncIterator[asyncpg.Pool]:
     """The hand-built server: shared and read-only, or this test's own clone when marked ``writes_database``."""
-    writes = request.node.get_closest_marker("writes_database") is not None
-    async with fixture_server_database.pool(writes=writes) as pool:
+    async with fixture_server_database.pool_for(request) as pool:
         yield pool
 
 
