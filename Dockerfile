@@ -2,7 +2,7 @@
 # so the embedded server is never started here (MARQUEE_DATABASE_URL is required).
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY adapters ./adapters
 COPY core ./core
@@ -10,10 +10,9 @@ RUN pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 marquee
+# The migrations are package data of the installed wheel (core/schema/).
 COPY --from=build /install /usr/local
-COPY migrations /app/migrations
-ENV MARQUEE_MIGRATIONS_DIR=/app/migrations \
-    MARQUEE_DATA_DIR=/data \
+ENV MARQUEE_DATA_DIR=/data \
     PYTHONUNBUFFERED=1
 RUN mkdir -p /data && chown marquee:marquee /data
 USER marquee

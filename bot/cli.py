@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from bot import commands
 from bot.database import DatabaseUnavailable
 from bot.settings import SettingsError, load_settings
+from core.migrations import MigrationError
 from core.redaction import install_log_redaction
 
 log = logging.getLogger("marquee")
@@ -82,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code
     except DatabaseUnavailable as exc:
         print(f"marquee: {exc}", file=sys.stderr)
+        return 3
+    except MigrationError as exc:
+        print(f"marquee: cannot migrate the database: {exc}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         print("marquee: interrupted", file=sys.stderr)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import asyncpg
-import discord
 
 from bot.settings import Settings
 from core.chat import ChatCore
@@ -57,7 +56,8 @@ class NoAdapterConfigured(Exception):
 def discord_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
     if settings.discord_token is None:
         return None
-    from adapters.chat.discord_bot import DiscordBot, DiscordConfig
+    # Imported here: discord.py is only loaded when Discord is configured.
+    from adapters.chat.discord_bot import DiscordBot, DiscordConfig, refusal_of_credentials
 
     token = settings.discord_token.get_secret_value()
     config = DiscordConfig(
@@ -70,13 +70,8 @@ def discord_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
         log.warning("discord: MARQUEE_DISCORD_ADMIN_CHANNEL_ID is unset; admin commands will be refused")
 
     def classify(exc: Exception) -> Exception:
-        if isinstance(exc, discord.LoginFailure):
-            return PermanentStartFailure("Discord refused the token; check MARQUEE_DISCORD_TOKEN")
-        if isinstance(exc, discord.HTTPException) and exc.status in (401, 403):
-            return PermanentStartFailure(
-                f"Discord refused the bot ({exc.status}); check MARQUEE_DISCORD_TOKEN"
-            )
-        return exc
+        refusal = refusal_of_credentials(exc)
+        return PermanentStartFailure(refusal) if refusal else exc
 
     return ServiceSpec("discord", lambda: DiscordBot(core, config), classify)
 

@@ -6,6 +6,7 @@ Every setting is documented in the README's configuration reference. Secrets are
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as SettingsSourceError
 
 ENV_PREFIX = "MARQUEE_"
 
@@ -170,6 +172,15 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) address such as https://marquee.example.org (no ? or #)")
         return value.strip().rstrip("/")
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            problem = postgres_url_problem(value.get_secret_value())
+            if problem:
+                raise ValueError(problem)
+        return value
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -183,6 +194,31 @@ class Settings(BaseSettings):
         return f"http://{host}:{self.http_port}"
 
 
+_SHAPE = "postgresql://user:password@host:5432/database"
+
+
+def postgres_url_problem(url: str) -> str | None:
+    """What is wrong with a PostgreSQL URL, in words that never repeat any part of it (it may hold a password)."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme not in ("postgres", "postgresql"):
+        return f"not a PostgreSQL URL (expected {_SHAPE})"
+    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    hosts = netloc.rpartition("@")[2]
+    for host in hosts.split(","):  # libpq URLs may list several hosts
+        port = host.rpartition("]")[2] if host.startswith("[") else host
+        _, colon, number = port.partition(":")
+        if colon and not (number.isdigit() and 0 < int(number) < 65536):
+            return (
+                f"the port is not a number (expected {_SHAPE}; "
+                "characters such as @ : / in the password are written percent-encoded)"
+            )
+    return None
+
+
+# pydantic-settings reports an unparsable JSON value (a list setting) only by field name.
+_UNPARSABLE_FIELD = re.compile(r'error parsing value for field "(?P<field>\w+)"')
+
+
 class SettingsError(Exception):
     """A setting is missing or wrong; the message names it in one line."""
 
@@ -191,6 +227,12 @@ def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning a validation error into one line that names the setting."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except SettingsSourceError as exc:
+        match = _UNPARSABLE_FIELD.search(str(exc))
+        name = ENV_PREFIX + match["field"].upper() if match else "a setting"
+        raise SettingsError(
+            f'{name}: not valid JSON (a list is written as ["first", "second"] or [1, 2])'
+        ) from None
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

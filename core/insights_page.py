@@ -360,7 +360,7 @@ async def _lock_entry(conn: asyncpg.Connection, queue_id: UUID) -> asyncpg.Recor
 
 
 async def set_priority(conn: asyncpg.Connection, queue_id: UUID, priority: int, actor: str) -> None:
-    """The admin's priority, kept even when the question is asked again (see migration 021)."""
+    """The admin's priority, kept even when the question is asked again (see migration 007_insights_page.sql)."""
     if priority not in PRIORITIES:
         raise InsightsActionError("Priority must be 1 to 5.")
     async with conn.transaction():

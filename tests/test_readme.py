@@ -30,3 +30,10 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert ".venv/bin/pytest" in README
     assert ci.rstrip().splitlines()[-1] == ".venv/bin/pytest"
+
+
+def test_ci_runs_the_readme_lint_and_type_checks() -> None:
+    ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    for command in (".venv/bin/ruff check .", ".venv/bin/mypy"):
+        assert f"\n{command} " in README
+        assert command in ci_lines

@@ -6,8 +6,24 @@ executable form. Columns may be added freely, never renamed.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
 import asyncpg
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import SeededDatabase
+
+
+@pytest.fixture
+async def db_pool(
+    request: pytest.FixtureRequest, migrated_database: SeededDatabase[None]
+) -> AsyncIterator[asyncpg.Pool]:
+    """The migrated schema, shared read-only; a test that inserts is marked ``writes_database``."""
+    async with migrated_database.pool_for(request) as pool:
+        yield pool
+
 
 CONTRACT: dict[str, set[str]] = {
     "users": {
@@ -161,6 +177,7 @@ async def test_enumerated_columns_reject_unknown_values(
     assert not any(f"'{bad_value}'" in definition for definition in checks)
 
 
+@pytest.mark.writes_database
 async def test_a_user_row_with_only_a_username_gets_the_contract_defaults(db_pool: asyncpg.Pool) -> None:
     async with db_pool.acquire() as conn:
         row = await conn.fetchrow("INSERT INTO users (username) VALUES ('newcomer') RETURNING *")
@@ -174,6 +191,7 @@ async def test_a_user_row_with_only_a_username_gets_the_contract_defaults(db_poo
             await conn.execute("INSERT INTO users (username, role) VALUES ('x', 'root')")
 
 
+@pytest.mark.writes_database
 async def test_user_stats_is_unique_per_user_and_item(db_pool: asyncpg.Pool) -> None:
     async with db_pool.acquire() as conn:
         user_id = await conn.fetchval("INSERT INTO users (username) VALUES ('u') RETURNING id")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser
+from bot.cli import build_parser, main
 from bot.settings import SettingsError, load_settings
 
 
@@ -70,6 +70,35 @@ def test_cli_reports_a_bad_setting_in_one_line_without_traceback(tmp_path: Path)
     assert len(lines) == 1
     assert lines[0].startswith("marquee: configuration error: MARQUEE_MIN_GROUP_SIZE")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("MARQUEE_MATRIX_ADMIN_ROOMS", '["!ops:example.org"', "not valid JSON"),
+        ("MARQUEE_DISCORD_ALLOWED_CHANNEL_IDS", "1234, 5678", "not valid JSON"),
+        ("MARQUEE_DATABASE_URL", "postgresql://marquee:hunter2@db:port/marquee", "the port is not a number"),
+        ("MARQUEE_DATABASE_URL", "postgresql://marquee:hun/ter2@db/marquee", "the port is not a number"),
+        ("MARQUEE_DATABASE_URL", "mysql://marquee:hunter2@db/marquee", "not a PostgreSQL URL"),
+    ],
+)
+def test_cli_reports_a_malformed_list_or_database_url_in_one_line(
+    setting: str,
+    value: str,
+    says: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    # In-process: the settings fail before anything starts (the subprocess test above covers the process).
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(setting, value)
+    assert main(["migrate"]) == 2
+    stderr = capsys.readouterr().err
+    assert stderr.strip().splitlines() == [stderr.strip()]
+    assert stderr.startswith(f"marquee: configuration error: {setting}: ")
+    assert says in stderr
+    assert "hunter2" not in stderr and "ter2" not in stderr
 
 
 def test_cli_migrate_against_a_database_url(database_url: str, tmp_path: Path) -> None:

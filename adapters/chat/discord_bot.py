@@ -47,6 +47,15 @@ LINK_CONSENT_ID = "marquee:link-consent:yes"
 _SKIN_TONES = re.compile("[\U0001f3fb-\U0001f3ff]")
 
 
+def refusal_of_credentials(exc: Exception) -> str | None:
+    """What to fix when ``exc`` (from starting the bot) means Discord refused it, so retrying cannot help."""
+    if isinstance(exc, discord.LoginFailure):
+        return "Discord refused the token; check MARQUEE_DISCORD_TOKEN"
+    if isinstance(exc, discord.HTTPException) and exc.status in (401, 403):
+        return f"Discord refused the bot ({exc.status}); check MARQUEE_DISCORD_TOKEN"
+    return None
+
+
 @dataclass(frozen=True)
 class DiscordConfig:
     token: str

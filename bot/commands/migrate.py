@@ -1,4 +1,4 @@
-"""``marquee migrate``: apply pending migrations."""
+"""``marquee migrate``: apply pending migrations and new or changed function definitions."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ async def _migrate(settings: Settings) -> int:
     finally:
         await pool.close()
     if applied:
-        for migration in applied:
-            print(f"applied {migration.path.name}")
+        for schema_file in applied:
+            print(f"applied {schema_file.path}")
     else:
         print("database is up to date")
     return 0

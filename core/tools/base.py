@@ -61,7 +61,25 @@ class ToolResult:
 
     @property
     def is_empty(self) -> bool:
-        return not self.rows and not any(v not in (None, 0, [], {}) for v in self.summary.values())
+        """Nothing was found: no rows, and no non-zero figure anywhere in the summary.
+
+        The period and other labels of what was asked are not findings, so a
+        ``watch_time`` of zero sessions in a named week is empty.
+        """
+        return not self.rows and not _has_figures(self.summary)
+
+
+def _has_figures(value: Any) -> bool:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return False
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, dict):
+        # The period is a label of what was asked, not something found.
+        return any(_has_figures(v) for k, v in value.items() if k != "period")
+    if isinstance(value, list | tuple):
+        return any(_has_figures(v) for v in value)
+    return True
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The engine's side of the database wall (migration 016): its own login and signed scopes.
+"""The engine's side of the database wall (migration 005_database_wall.sql): its own login and signed scopes.
 
 The tools never run on the owner's connection. ``ToolDatabase`` opens a second
 pool that logs in as the per-database engine role (no superuser, no member of

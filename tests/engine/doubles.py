@@ -69,8 +69,24 @@ class RecordingToolRunner:
         if not isinstance(arguments.get("period"), str):
             raise ToolInputError("invalid arguments for my_watch_time: period: Field required")
         if self.empty:
+            # Shaped like the real watch_time's answer for a period without plays:
+            # no rows, the period asked about, and zero counts.
             return ToolResult(
-                name, arguments, [], Coverage(["watch_history"], gaps=["no plays in that period"])
+                name,
+                arguments,
+                [],
+                Coverage(["watch_history"], gaps=["no plays in that period"]),
+                summary={
+                    "period": {
+                        "start": "2025-12-24T00:00:00+00:00",
+                        "end": "2025-12-27T00:00:00+00:00",
+                        "label": "2025-12-24 to 2025-12-26",
+                    },
+                    "sessions": 0,
+                    "watched_seconds": 0,
+                    "completed": 0,
+                    "titles": 0,
+                },
             )
         return watch_time_result(arguments)
 

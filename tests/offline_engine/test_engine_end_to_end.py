@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -18,13 +20,34 @@ from core.tools.scoped_connection import ScopedToolRunner
 from .fixture_server import FixtureServer, build_fixture_server, last_christmas
 from .questions import ALL_QUESTIONS
 
+if TYPE_CHECKING:
+    from conftest import SeededDatabase
+
 CATALOGUE = build_catalogue()
 UTC_ZONE = ZoneInfo("UTC")
 
 
+async def _build_fixture_server_now(pool: asyncpg.Pool) -> FixtureServer:
+    return await build_fixture_server(pool, datetime.now(UTC))
+
+
+@pytest.fixture(scope="session")
+def fixture_server_database(seed_database: Callable[..., SeededDatabase]) -> SeededDatabase[FixtureServer]:
+    """The engine only reads: the fixture server is seeded once and shared read-only."""
+    return seed_database(_build_fixture_server_now)
+
+
 @pytest.fixture
-async def server(db_pool: asyncpg.Pool) -> FixtureServer:
-    return await build_fixture_server(db_pool, datetime.now(UTC))
+async def db_pool(
+    request: pytest.FixtureRequest, fixture_server_database: SeededDatabase[FixtureServer]
+) -> AsyncIterator[asyncpg.Pool]:
+    async with fixture_server_database.pool_for(request) as pool:
+        yield pool
+
+
+@pytest.fixture
+def server(fixture_server_database: SeededDatabase[FixtureServer]) -> FixtureServer:
+    return fixture_server_database.value
 
 
 @pytest.fixture

@@ -1,9 +1,14 @@
-"""Fixtures of the tool tests: the hand-built server and scopes on it."""
+"""Fixtures of the tool tests: the hand-built server and scopes on it.
+
+Tools only read, so the hand-built server is seeded once per run and shared,
+read-only. A test that writes is marked ``writes_database`` and gets a clone of
+its own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -17,6 +22,9 @@ from core.tools.scoped_connection import run_tool
 
 from .fixture_server import FixtureServer, build_fixture_server
 
+if TYPE_CHECKING:
+    from conftest import SeededDatabase
+
 RunTool = Callable[..., Awaitable[ToolResult]]
 
 
@@ -25,9 +33,40 @@ def catalogue() -> ToolCatalogue:
     return build_catalogue()
 
 
+@pytest.fixture(scope="session")
+def fixture_server_database(seed_database: Callable[..., SeededDatabase]) -> SeededDatabase[FixtureServer]:
+    return seed_database(build_fixture_server)
+
+
 @pytest.fixture
-async def server(db_pool: asyncpg.Pool) -> FixtureServer:
-    return await build_fixture_server(db_pool)
+def server(fixture_server_database: SeededDatabase[FixtureServer]) -> FixtureServer:
+    return fixture_server_database.value
+
+
+@pytest.fixture
+async def seeded_pool(
+    request: pytest.FixtureRequest, fixture_server_database: SeededDatabase[FixtureServer]
+) -> AsyncIterator[asyncpg.Pool]:
+    """The hand-built server: shared and read-only, or this test's own clone when marked ``writes_database``."""
+    async with fixture_server_database.pool_for(request) as pool:
+        yield pool
+
+
+@pytest.fixture
+async def tool_database(
+    request: pytest.FixtureRequest, fixture_server_database: SeededDatabase[FixtureServer]
+) -> AsyncIterator[ToolDatabase]:
+    """The engine's own pool on the hand-built server, as the tools use it.
+
+    The engine role's one write is its scope (``analytics.enter_scope``), which the read-only
+    copy would refuse; it cannot write a table, so the copy still stays as seeded.
+    """
+    async with fixture_server_database.pool_for(request, read_only=False) as owner:
+        tools = ToolDatabase(owner, max_size=3)
+        try:
+            yield tools
+        finally:
+            await tools.close()
 
 
 @pytest.fixture

@@ -175,9 +175,10 @@ async def test_storage_by_library_reports_unknown_sizes(ask: RunTool, catalogue:
     assert "Movies" in text and "unknown" in text
 
 
-async def test_storage_mostly_unknown_is_flagged_as_missing(ask: RunTool, db_pool) -> None:
-    await db_pool.execute("UPDATE media_items SET file_size_bytes = NULL WHERE library_name = 'Movies'")
-    await db_pool.execute("UPDATE media_items SET file_size_bytes = NULL WHERE media_type = 'episode'")
+@pytest.mark.writes_database
+async def test_storage_mostly_unknown_is_flagged_as_missing(ask: RunTool, seeded_pool) -> None:
+    await seeded_pool.execute("UPDATE media_items SET file_size_bytes = NULL WHERE library_name = 'Movies'")
+    await seeded_pool.execute("UPDATE media_items SET file_size_bytes = NULL WHERE media_type = 'episode'")
     result = await ask("storage_by_library", "root", "admin")
     assert "NULL for 100%" in result.coverage.gaps[0]
     assert result.coverage.missing_tables == ["media_items.file_size_bytes"]

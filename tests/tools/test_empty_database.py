@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
@@ -11,6 +13,9 @@ from core.scope import Scope
 from core.tools.catalogue import build_catalogue
 from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import run_tool
+
+if TYPE_CHECKING:
+    from conftest import SeededDatabase
 
 CATALOGUE = build_catalogue()
 
@@ -39,12 +44,26 @@ EXPECTED_GAPS = {
 }
 
 
-@pytest.fixture
-async def admin_scope(db_pool: asyncpg.Pool) -> Scope:
-    user_id = await db_pool.fetchval(
-        "INSERT INTO users (username, role) VALUES ('root', 'admin') RETURNING id"
-    )
+async def _only_an_admin(pool: asyncpg.Pool) -> Scope:
+    user_id = await pool.fetchval("INSERT INTO users (username, role) VALUES ('root', 'admin') RETURNING id")
     return Scope(user_id=user_id, username="root", role="admin", mode="admin")
+
+
+@pytest.fixture(scope="session")
+def empty_server(seed_database: Callable[..., SeededDatabase]) -> SeededDatabase[Scope]:
+    """A migrated database with nothing in it but its admin, shared read-only by these tests."""
+    return seed_database(_only_an_admin)
+
+
+@pytest.fixture
+async def db_pool(empty_server: SeededDatabase[Scope]) -> AsyncIterator[asyncpg.Pool]:
+    async with empty_server.pool() as pool:
+        yield pool
+
+
+@pytest.fixture
+def admin_scope(empty_server: SeededDatabase[Scope]) -> Scope:
+    return empty_server.value
 
 
 @pytest.mark.parametrize("name", sorted(t.name for t in CATALOGUE.for_mode("personal")))

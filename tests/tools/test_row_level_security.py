@@ -51,14 +51,14 @@ async def owners(conn: asyncpg.Connection, table: str) -> list:
 
 @pytest.mark.parametrize("table", sorted(PER_USER_TABLES))
 async def test_personal_scope_sees_only_own_rows(
-    db_pool: asyncpg.Pool,
+    seeded_pool: asyncpg.Pool,
     tool_database: ToolDatabase,
     server: FixtureServer,
     scope_of: Callable[..., Scope],
     table: str,
 ) -> None:
     for username in ("alice", "bob"):
-        expected = await db_pool.fetchval(
+        expected = await seeded_pool.fetchval(
             f"SELECT count(*) FROM {table} WHERE {PER_USER_TABLES[table]} = $1", server.users[username]
         )
         async with scoped(tool_database, scope_of(username)) as conn:
@@ -120,6 +120,8 @@ async def test_personal_popularity_cannot_lower_min_group_size(
     assert [(r["title"], r["viewers"]) for r in rows] == [("The Office", 2)]
 
 
+# Its own writable clone: the refusal must come from the role, not from the shared read-only copy.
+@pytest.mark.writes_database
 async def test_engine_role_cannot_read_emails_or_write(
     tool_database: ToolDatabase, scope_of: Callable[..., Scope]
 ) -> None:

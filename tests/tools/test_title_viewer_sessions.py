@@ -1,7 +1,8 @@
-"""The per-(title, viewer) session rollup (migration 012) always equals watch_history itself.
+"""The per-(title, viewer) session rollup always equals watch_history itself.
 
-Triggers keep it: plays written, changed or deleted, items deleted (their plays
-cascade) or moved under another show, TRUNCATE, and the demo generator's COPY.
+Triggers (core/schema/functions/rollup_title_viewer_sessions.sql) keep it:
+plays written, changed or deleted, items deleted (their plays cascade) or moved
+under another show, TRUNCATE, and the demo generator's COPY.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""The per-item rollup of user_stats (migration 010) always equals user_stats itself.
+"""The per-item rollup of user_stats always equals user_stats itself.
 
-It is kept by triggers, so every writer is covered: the ingest recompute
+It is kept by triggers (core/schema/functions/rollup_user_stats_item_totals.sql),
+so every writer is covered: the ingest recompute
 (``core.ingest.stats.refresh_user_stats``), the demo generator's COPY, direct
 edits, cascaded deletes and TRUNCATE.
 """

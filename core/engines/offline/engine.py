@@ -59,24 +59,6 @@ OUT_OF_DOMAIN_CONFIDENCE = 0.1
 DROPPED_SLOT_PENALTY = 0.12
 
 
-def _has_figures(value: Any) -> bool:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return False
-    if isinstance(value, int | float):
-        return value != 0
-    if isinstance(value, dict):
-        # The period is a label of what was asked, not something found.
-        return any(_has_figures(v) for k, v in value.items() if k != "period")
-    if isinstance(value, list | tuple):
-        return any(_has_figures(v) for v in value)
-    return True
-
-
-def _found_nothing(result: ToolResult) -> bool:
-    """No rows and no non-zero figure anywhere in the summary."""
-    return not result.rows and not _has_figures(result.summary)
-
-
 def _tools_of(catalogue: Any) -> list[Tool[Any]]:
     """A ``ToolCatalogue`` (``.tools`` name -> Tool) or any iterable of tools."""
     tools = getattr(catalogue, "tools", catalogue)
@@ -267,7 +249,7 @@ class OfflineEngine:
         # only a weak match earns the "I read this as ..." hedge, never an empty result.
         confidence = understanding = self.understanding_confidence(route)
         confidence -= min(0.1 * len(coverage.gaps), 0.3)
-        found_nothing = _found_nothing(result)
+        found_nothing = result.is_empty
         if found_nothing:
             confidence = min(confidence, EMPTY_RESULT_CAP)
         if coverage.missing_tables:

@@ -44,16 +44,3 @@ CREATE INDEX chat_account_links_audit_account_idx
 ALTER TABLE ai_learning_queue ADD COLUMN asked_by_user_id uuid;
 CREATE INDEX ai_learning_queue_asker_idx ON ai_learning_queue (asked_by_user_id, created_at)
     WHERE asked_by_user_id IS NOT NULL;
-
--- Until now people were also matched by e-mail and user name, both of which an
--- Overseerr/Jellyseerr user edits: such an account may have been merged into
--- someone else's user by a look-alike name. Its id link is dropped wherever the
--- user is also known to another service; the next sync re-learns it from the
--- account's plexId/jellyfinUserId (an account with neither gets its own user),
--- and re-points its requests.
-DELETE FROM user_external_ids e
-WHERE e.service IN ('overseerr', 'jellyseerr')
-  AND EXISTS (
-      SELECT 1 FROM user_external_ids other
-      WHERE other.user_id = e.user_id AND other.service NOT IN ('overseerr', 'jellyseerr')
-  );

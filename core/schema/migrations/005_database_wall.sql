@@ -194,7 +194,7 @@ AS $$
     WHERE backend_pid = pg_backend_pid() AND transaction_id = txid_current_if_assigned()
 $$;
 
--- The names every analytics function of 002-015 already uses now read the verified scope.
+-- The names every analytics function already uses now read the verified scope.
 CREATE OR REPLACE FUNCTION analytics.scope_user_id() RETURNS uuid
     LANGUAGE sql STABLE
     AS $$ SELECT analytics.current_scope_user() $$;
@@ -268,43 +268,10 @@ ALTER TABLE deletion_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY deletion_log_admin ON deletion_log FOR SELECT TO marquee_engine
     USING ((SELECT analytics.current_scope_mode()) = 'admin');
 
--- No inference by narrow windows (issue 10, item 6) -----------------------------
--- title_popularity of 002 let admin mode list a title with a single viewer: over
--- a one-second window, next to the per-user totals of the same window, that named
--- what a member watched. Now admin mode too needs min_group_size viewers per
--- title, unless every viewer counted shares their activity with admins. (The
--- tools also widen admin windows to whole days, core/tools/periods.py.) The
--- scope is read once, not once per play.
-CREATE OR REPLACE FUNCTION analytics.title_popularity(p_start timestamptz, p_end timestamptz, p_min_viewers integer)
-RETURNS TABLE (media_item_id uuid, title text, media_type text, year integer, library_name text,
-               genres jsonb, viewers bigint, sessions bigint, watched_seconds bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-AS $$
-    WITH asker AS MATERIALIZED (
-        SELECT analytics.current_scope_mode() AS mode, analytics.current_scope_user() AS user_id,
-               greatest(coalesce(analytics.current_scope_min_group_size(), 2), 1) AS min_group
-    ), plays AS (
-        SELECT coalesce(mi.parent_id, mi.id) AS top_id, wh.user_id, wh.watched_seconds
-        FROM asker a
-        JOIN watch_history wh ON a.mode = 'admin' OR wh.user_id IS DISTINCT FROM a.user_id
-        JOIN media_items mi ON mi.id = wh.media_item_id
-        WHERE wh.started_at >= p_start AND wh.started_at < p_end
-          AND a.mode IN ('personal', 'admin')
-    ), per_title AS (
-        SELECT p.top_id, count(DISTINCT p.user_id) AS viewers, count(*) AS sessions,
-               sum(p.watched_seconds)::bigint AS watched_seconds,
-               bool_and(u.share_activity_with_admins) AS all_share_with_admins
-        FROM plays p JOIN users u ON u.id = p.user_id
-        GROUP BY p.top_id
-    )
-    SELECT t.id, t.title, t.media_type, t.year, t.library_name, coalesce(t.metadata -> 'genres', '[]'::jsonb),
-           p.viewers, p.sessions, p.watched_seconds
-    FROM per_title p
-    JOIN media_items t ON t.id = p.top_id
-    CROSS JOIN asker a
-    WHERE p.viewers >= greatest(coalesce(p_min_viewers, 1), 1)
-      AND (p.viewers >= a.min_group OR (a.mode = 'admin' AND p.all_share_with_admins))
-$$;
+-- No inference by narrow windows (issue 10, item 6): analytics.title_popularity
+-- (functions/analytics_title_popularity.sql) now needs min_group_size viewers per
+-- title in admin mode too, unless every viewer counted shares their activity.
+
 
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA analytics FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA analytics TO marquee_engine;

@@ -3,8 +3,9 @@
 -- period, whether someone else requested the title (a correlated lookup per
 -- play, over a second on the large demo server) which the ranking never reads.
 -- Every user is returned, active or not, because the ranks are among all users.
--- Same privacy rule as 002: admin mode only, totals per user, no titles.
-CREATE FUNCTION analytics.user_power_measures(p_start timestamptz, p_end timestamptz)
+-- Admin mode only, totals per user, no titles.
+
+CREATE OR REPLACE FUNCTION analytics.user_power_measures(p_start timestamptz, p_end timestamptz)
 RETURNS TABLE (user_id uuid, username text, display_name text, watched_seconds bigint, distinct_items bigint,
                ratings_given bigint, requests_made bigint)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
@@ -32,5 +33,6 @@ AS $$
     WHERE analytics.scope_mode() = 'admin'
 $$;
 
-REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA analytics FROM PUBLIC;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA analytics TO marquee_engine;
+-- Functions are executable by PUBLIC when created; only the engine may call this one.
+REVOKE EXECUTE ON FUNCTION analytics.user_power_measures(p_start timestamptz, p_end timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION analytics.user_power_measures(p_start timestamptz, p_end timestamptz) TO marquee_engine;

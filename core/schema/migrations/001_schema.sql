@@ -1,6 +1,9 @@
+-- The tables and indexes of Marquee's first release.
+--
 -- The table/column contract of shared/spec/schema.md, plus the analytics and
--- AI-learning tables of ai-capabilities.md. Names here are read and written by
--- other tools: add columns freely, never rename.
+-- AI-learning tables of ai-capabilities.md and what the assistant and the
+-- media syncs need beyond them. Names here are read and written by other
+-- tools: add columns freely, never rename.
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
@@ -17,6 +20,10 @@ CREATE TABLE users (
     login_count                 integer NOT NULL DEFAULT 0 CHECK (login_count >= 0),
     share_activity_with_admins  boolean NOT NULL DEFAULT false
 );
+-- A person seen through a new service is matched to an existing user by
+-- e-mail, then by user name, both case-insensitively.
+CREATE INDEX users_lower_email_idx ON users (lower(email)) WHERE email IS NOT NULL;
+CREATE INDEX users_lower_username_idx ON users (lower(username));
 
 CREATE TABLE chat_accounts (
     platform          text NOT NULL CHECK (platform IN ('discord', 'matrix', 'console')),
@@ -55,9 +62,18 @@ CREATE TABLE media_items (
     CHECK (media_type = 'episode' OR parent_id IS NULL)
 );
 CREATE INDEX media_items_parent_id_idx ON media_items (parent_id, season_number, episode_number);
-CREATE INDEX media_items_added_at_idx ON media_items (added_at);
 CREATE INDEX media_items_type_library_idx ON media_items (media_type, library_name);
 CREATE INDEX media_items_title_trgm_idx ON media_items USING gin (title gin_trgm_ops);
+-- Title lookups try an exact, case-insensitive match before the trigram search
+-- (core/tools/title_lookup.py): a common word in a title makes the trigram
+-- search visit tens of thousands of rows on a large library.
+CREATE INDEX media_items_lower_title_idx ON media_items (lower(title)) WHERE media_type IN ('movie', 'show');
+-- Recommendations and "highly rated": titles by audience rating.
+CREATE INDEX media_items_top_rating_idx ON media_items (((metadata ->> 'rating')::numeric) DESC NULLS LAST)
+    WHERE media_type IN ('movie', 'show');
+-- Library growth and storage over a period, index-only (a plain index on
+-- added_at would make every matching row a random heap fetch).
+CREATE INDEX media_items_added_cover_idx ON media_items (added_at) INCLUDE (media_type, file_size_bytes);
 
 -- The ids an item has in each service and catalogue ('tmdb', 'tvdb', 'imdb',
 -- 'plex', 'jellyfin'), so an item seen through several services is one row.
@@ -97,6 +113,11 @@ CREATE INDEX content_requests_media_item_idx ON content_requests (media_item_id)
 CREATE INDEX content_requests_approver_idx ON content_requests (approved_by_user_id) WHERE approved_by_user_id IS NOT NULL;
 CREATE UNIQUE INDEX content_requests_source_uidx ON content_requests (source, source_request_id)
     WHERE source IS NOT NULL AND source_request_id IS NOT NULL;
+-- Requests by decline time.
+CREATE INDEX content_requests_declined_idx ON content_requests (declined_at) WHERE status = 'declined';
+-- Requests are matched to media items (and back) by catalogue id.
+CREATE INDEX content_requests_tmdb_idx ON content_requests (tmdb_id) WHERE tmdb_id IS NOT NULL;
+CREATE INDEX content_requests_tvdb_idx ON content_requests (tvdb_id) WHERE tvdb_id IS NOT NULL;
 
 -- Viewing --------------------------------------------------------------------
 
@@ -114,7 +135,12 @@ CREATE TABLE watch_history (
 );
 CREATE INDEX watch_history_user_started_idx ON watch_history (user_id, started_at);
 CREATE INDEX watch_history_item_idx ON watch_history (media_item_id, user_id);
-CREATE INDEX watch_history_started_idx ON watch_history (started_at);
+-- Index-only scans for the server-wide aggregates over a period (trending,
+-- what others watch, admin leaderboards): a plain index on started_at makes
+-- every matching row a random heap fetch (72,000 of them for a week of the
+-- large demo server).
+CREATE INDEX watch_history_started_cover_idx ON watch_history (started_at)
+    INCLUDE (media_item_id, user_id, watched_seconds, percent_complete);
 CREATE UNIQUE INDEX watch_history_source_uidx ON watch_history (source, source_id)
     WHERE source IS NOT NULL AND source_id IS NOT NULL;
 
@@ -132,6 +158,37 @@ CREATE INDEX user_stats_item_idx ON user_stats (media_item_id);
 CREATE INDEX user_stats_user_last_played_idx ON user_stats (user_id, last_played_at);
 CREATE INDEX user_stats_request_idx ON user_stats (attributed_to_request_id)
     WHERE attributed_to_request_id IS NOT NULL;
+-- Per-user ratings ("my average rating", "who rates the most").
+CREATE INDEX user_stats_user_rating_idx ON user_stats (user_id) INCLUDE (rating, media_item_id)
+    WHERE rating IS NOT NULL;
+
+-- A service's own per-user counters for an item (Jellyfin UserData, Plex user
+-- ratings). user_stats is recomputed from watch_history and these, so a
+-- service that reports only counters (Jellyfin has no per-play history) still
+-- counts, and a re-sync overwrites its own numbers instead of adding to them.
+CREATE TABLE media_user_state (
+    service         text NOT NULL,
+    user_id         uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    media_item_id   uuid NOT NULL REFERENCES media_items (id) ON DELETE CASCADE,
+    play_count      integer CHECK (play_count IS NULL OR play_count >= 0),
+    played          boolean,
+    last_played_at  timestamptz,
+    rating          numeric(3, 1) CHECK (rating IS NULL OR rating BETWEEN 0 AND 10),
+    PRIMARY KEY (service, user_id, media_item_id)
+);
+CREATE INDEX media_user_state_pair_idx ON media_user_state (user_id, media_item_id);
+
+-- (user, item) pairs whose user_stats row must be recomputed: filled in the
+-- transaction that writes plays or counters, emptied by the set-based
+-- recompute. A sync that fails halfway leaves its pairs here for the next
+-- recompute instead of leaving user_stats stale. No foreign keys: the
+-- recompute joins users and media_items, and a bulk sync writes a pair per
+-- play, where per-row key checks would cost more than the pair itself.
+CREATE TABLE user_stats_pending (
+    user_id        uuid NOT NULL,
+    media_item_id  uuid NOT NULL,
+    PRIMARY KEY (user_id, media_item_id)
+);
 
 -- Operations -----------------------------------------------------------------
 
@@ -171,6 +228,7 @@ CREATE TABLE deletion_log (
     reason           text
 );
 CREATE INDEX deletion_log_deleted_at_idx ON deletion_log (deleted_at);
+CREATE INDEX deletion_log_item_idx ON deletion_log (media_item_id) WHERE media_item_id IS NOT NULL;
 
 CREATE TABLE api_logs (
     id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -208,6 +266,28 @@ CREATE TABLE chat_history (
     created_at       timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX chat_history_conversation_idx ON chat_history (user_id, platform, conversation_id, created_at);
+-- rate limit: a user's recent messages across all conversations
+CREATE INDEX chat_history_user_messages_idx ON chat_history (user_id, created_at) WHERE role = 'user';
+
+CREATE TABLE ai_learning_queue (
+    id                    uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    question              text NOT NULL,
+    question_type         text,
+    why_failed            text,
+    missing_tables        text[],
+    suggested_solution    text,
+    priority              integer NOT NULL DEFAULT 1 CHECK (priority BETWEEN 1 AND 5),
+    times_asked           integer NOT NULL DEFAULT 1 CHECK (times_asked >= 1),
+    status                text NOT NULL DEFAULT 'pending'
+                          CHECK (status IN ('pending', 'in_progress', 'resolved', 'wont_fix')),
+    resolved_at           timestamptz,
+    created_at            timestamptz NOT NULL DEFAULT now(),
+    last_asked_at         timestamptz NOT NULL DEFAULT now(),
+    times_reported_wrong  integer NOT NULL DEFAULT 0 CHECK (times_reported_wrong >= 0),
+    resolution_note       text
+);
+CREATE INDEX ai_learning_queue_question_trgm_idx ON ai_learning_queue USING gin (question gin_trgm_ops);
+CREATE INDEX ai_learning_queue_status_priority_idx ON ai_learning_queue (status, priority DESC, times_asked DESC);
 
 CREATE TABLE ai_conversation_feedback (
     id                     uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -240,29 +320,29 @@ CREATE TABLE ai_conversation_feedback (
     engine                 text,
     latency_ms             integer CHECK (latency_ms IS NULL OR latency_ms >= 0),
     input_tokens           integer CHECK (input_tokens IS NULL OR input_tokens >= 0),
-    output_tokens          integer CHECK (output_tokens IS NULL OR output_tokens >= 0)
+    output_tokens          integer CHECK (output_tokens IS NULL OR output_tokens >= 0),
+    -- the learning-queue row this answer fed (low confidence, missing data or ❌), so an undo finds it
+    learning_queue_id      uuid REFERENCES ai_learning_queue (id) ON DELETE SET NULL,
+    -- why the configured engine failed when the answer came from the fallback
+    engine_error           text,
+    -- true when the reply is the offline engine standing in for a failed model
+    used_fallback          boolean NOT NULL DEFAULT false,
+    model_calls            integer CHECK (model_calls IS NULL OR model_calls >= 0)
 );
 CREATE UNIQUE INDEX ai_feedback_reply_uidx ON ai_conversation_feedback (platform, reply_message_id)
     WHERE reply_message_id IS NOT NULL;
 CREATE INDEX ai_feedback_user_created_idx ON ai_conversation_feedback (user_id, created_at);
 CREATE INDEX ai_feedback_created_idx ON ai_conversation_feedback (created_at);
+-- follow-up detection: the latest answer of one conversation
+CREATE INDEX ai_feedback_conversation_idx
+    ON ai_conversation_feedback (user_id, platform, conversation_id, created_at DESC);
 
-CREATE TABLE ai_learning_queue (
-    id                    uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    question              text NOT NULL,
-    question_type         text,
-    why_failed            text,
-    missing_tables        text[],
-    suggested_solution    text,
-    priority              integer NOT NULL DEFAULT 1 CHECK (priority BETWEEN 1 AND 5),
-    times_asked           integer NOT NULL DEFAULT 1 CHECK (times_asked >= 1),
-    status                text NOT NULL DEFAULT 'pending'
-                          CHECK (status IN ('pending', 'in_progress', 'resolved', 'wont_fix')),
-    resolved_at           timestamptz,
-    created_at            timestamptz NOT NULL DEFAULT now(),
-    last_asked_at         timestamptz NOT NULL DEFAULT now(),
-    times_reported_wrong  integer NOT NULL DEFAULT 0 CHECK (times_reported_wrong >= 0),
-    resolution_note       text
+-- One row per feedback reaction currently present on a reply. Adding a present
+-- reaction or removing an absent one changes nothing, so a platform that
+-- delivers the same event twice cannot double-count it.
+CREATE TABLE ai_feedback_reactions (
+    feedback_id  uuid NOT NULL REFERENCES ai_conversation_feedback (id) ON DELETE CASCADE,
+    emoji        text NOT NULL CHECK (emoji IN ('👍', '❌')),
+    added_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (feedback_id, emoji)
 );
-CREATE INDEX ai_learning_queue_question_trgm_idx ON ai_learning_queue USING gin (question gin_trgm_ops);
-CREATE INDEX ai_learning_queue_status_priority_idx ON ai_learning_queue (status, priority DESC, times_asked DESC);
