@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-SpanStyle = Literal["plain", "strong", "em", "code"]
+SpanStyle = Literal["plain", "strong", "em", "code", "link"]
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,11 @@ def em(text: str) -> Span:
     return Span(text, "em")
 
 
+def link(url: str) -> Span:
+    """An address shown and followed as it is: Markdown's escapes would break its ``_`` and ``*``."""
+    return Span(url, "link")
+
+
 @dataclass
 class AnswerBuilder:
     """Blocks appended in order; ``answer()`` freezes them."""
@@ -172,6 +177,7 @@ _RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 _INNER = r"(?:\\.|[^\\])"
 _INLINE = re.compile(
     r"\\(?P<escaped>[^A-Za-z0-9\s])"
+    r"|<(?P<link>https?://[^\s<>]+)>"
     r"|(?P<code>`+)(?P<code_text>.+?)(?P=code)"
     rf"|\*\*(?P<strong>(?=\S){_INNER}+?(?<=\S))\*\*"
     rf"|__(?P<strong2>(?=\S){_INNER}+?(?<=\S))__"
@@ -181,7 +187,7 @@ _INLINE = re.compile(
 
 
 def parse_inline(text: str) -> Inline:
-    """``text`` as spans: ``**strong**``, ``_em_``/``*em*``, ```code```; unclosed marks stay literal."""
+    """``text`` as spans: ``**strong**``, ``_em_``/``*em*``, ```code```, ``<https://…>``; unclosed marks stay literal."""
     spans: list[Span] = []
     position = 0
     for match in _INLINE.finditer(text):
@@ -189,6 +195,8 @@ def parse_inline(text: str) -> Inline:
             spans.append(Span(text[position : match.start()]))
         if match.group("escaped") is not None:
             spans.append(Span(match.group("escaped")))
+        elif match.group("link") is not None:
+            spans.append(link(match.group("link")))
         elif match.group("code") is not None:
             spans.append(Span(match.group("code_text").strip() or match.group("code_text"), "code"))
         elif match.group("strong") is not None or match.group("strong2") is not None:
@@ -204,7 +212,7 @@ def parse_inline(text: str) -> Inline:
 
 def _restyle(spans: Inline, style: SpanStyle) -> Inline:
     # Code inside bold stays code; everything else takes the outer style.
-    return tuple(span if span.style == "code" else Span(span.text, style) for span in spans)
+    return tuple(span if span.style in ("code", "link") else Span(span.text, style) for span in spans)
 
 
 def _merge(spans: Iterable[Span]) -> Inline:
@@ -376,6 +384,9 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+_NOT_IN_AUTOLINK = re.compile(r"[\s<>]")
+
+
 def inline_markdown(spans: Inline) -> str:
     out: list[str] = []
     for span in spans:
@@ -386,6 +397,9 @@ def inline_markdown(spans: Inline) -> str:
             out.append(f"**{escape_markdown(span.text)}**")
         elif span.style == "em":
             out.append(f"_{escape_markdown(span.text)}_")
+        elif span.style == "link":
+            # <url>: Markdown's autolink (nothing inside is read as a mark); no space or > can end it early.
+            out.append("<" + _NOT_IN_AUTOLINK.sub("", span.text) + ">")
         else:
             out.append(escape_markdown(span.text))
     text = "".join(out)

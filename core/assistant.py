@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from core import admin_reports, feedback, identity, insights_access, learning_queue, link_consent
-from core.answer import Answer, Paragraph, parse_answer, plain, strong, to_markdown, to_plain_text
+from core.answer import Answer, Paragraph, link, parse_answer, plain, strong, to_markdown, to_plain_text
 from core.chat import ChatRequest, Platform, ReactionEvent, Reply
 from core.engines.base import Engine, ToolRunner
 from core.engines.fallback import answer_with_fallback
@@ -304,7 +304,14 @@ class Assistant:
         minutes = int(page.ttl.total_seconds() // 60)
         url = insights_access.sign_in_url(page.public_base_url, token)
         return Paragraph(
-            ((strong("The full page:"), *plain(f" {url} (a one-time sign-in link for you, valid {minutes} minutes)")),)
+            (
+                (
+                    strong("The full page:"),
+                    *plain(" "),
+                    link(url),
+                    *plain(f" (a one-time sign-in link for you, valid {minutes} minutes)"),
+                ),
+            )
         )
 
     @staticmethod

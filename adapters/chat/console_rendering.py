@@ -14,7 +14,7 @@ from rich.text import Text
 
 from core.answer import Answer, Block, CodeBlock, Heading, Inline, ItemList, KeyValues, Note, Paragraph
 
-_STYLES = {"plain": "", "strong": "bold", "em": "italic", "code": "cyan"}
+_STYLES = {"plain": "", "strong": "bold", "em": "italic", "code": "cyan", "link": "underline"}
 
 
 def inline_rich(spans: Inline, base: str = "") -> Text:

@@ -38,6 +38,9 @@ def inline_html(spans: Inline) -> str:
     out: list[str] = []
     for span in spans:
         text = html.escape(span.text, quote=False)
+        if span.style == "link":
+            out.append(f'<a href="{html.escape(span.text, quote=True)}">{text}</a>')
+            continue
         tag = _SPAN_TAGS.get(span.style)
         out.append(f"<{tag}>{text}</{tag}>" if tag else text)
     return "".join(out)

@@ -21,6 +21,7 @@ import asyncpg
 import jinja2
 from aiohttp import web
 
+from adapters.http import api_log_marker
 from adapters.http.insights_charts import bar_percent, calibration_chart, confidence_vs_success_chart
 from core import insights_access, insights_page
 from core.insights_access import PAGE_PATH, SIGN_IN_PATH, AdminSession
@@ -99,7 +100,10 @@ async def _session(request: web.Request) -> tuple[str, AdminSession] | None:
         return None
     async with request.app[POOL_KEY].acquire() as conn:
         session = await insights_access.session_for(conn, token)
-    return (token, session) if session is not None else None
+    if session is None:
+        return None
+    api_log_marker.mark_authenticated()
+    return token, session
 
 
 _NOT_SIGNED_IN = (
@@ -127,6 +131,7 @@ async def sign_in(request: web.Request) -> web.Response:
     except insights_access.SignInRefused as refused:
         log.info("insights sign-in refused: %s", refused)
         return _refused(request, 403, str(refused))
+    api_log_marker.mark_authenticated()
     log.info("insights page: %s signed in", session.actor)
     response = web.Response(status=303, headers={**SECURITY_HEADERS, "Location": f"{PAGE_PATH}?notice=signed-in"})
     response.set_cookie(

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import functools
 import hashlib
 import hmac
@@ -39,6 +38,7 @@ import asyncpg
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
+from adapters.http import api_log_marker
 from adapters.http.insights_page import InsightsPageConfig, register_insights_page
 from adapters.media import arr, jellyfin, overseerr, plex, tautulli
 from adapters.media.payload import PayloadError
@@ -69,9 +69,6 @@ assert set(PARSERS) == WEBHOOK_SOURCES
 
 DATABASE_TIMEOUT_SECONDS = 5.0
 UNAUTHENTICATED_LOG_INTERVAL_SECONDS = 60.0
-# Set by the handler of a request whose work is worth a row in api_logs (an authenticated
-# webhook delivery); the middleware reads it after the handler, in the same task.
-_AUTHENTICATED: contextvars.ContextVar[bool] = contextvars.ContextVar("marquee_authenticated", default=False)
 
 
 @dataclass(frozen=True)
@@ -161,7 +158,7 @@ async def _log_requests(
 ) -> web.StreamResponse:
     started = time.perf_counter()
     status, error = 500, None
-    _AUTHENTICATED.set(False)
+    api_log_marker.reset()
     try:
         response = await handler(request)
         status = response.status
@@ -181,7 +178,7 @@ async def _log_requests(
         metrics.latency.labels(route).observe(elapsed)
         # Anyone can send an unauthenticated request: a row each would let a flood grow the
         # database. Those are counted above and nowhere else.
-        if _AUTHENTICATED.get():
+        if api_log_marker.is_authenticated():
             await _record_api_call(request, status, elapsed, error)
 
 
@@ -258,7 +255,7 @@ async def handle_webhook(request: web.Request) -> web.Response:
     token = request.query.get("token", "")
     if not hmac.compare_digest(token.encode(), secret.encode()):
         return _refuse_unauthenticated(request, source, 401, "missing or wrong token")
-    _AUTHENTICATED.set(True)
+    api_log_marker.mark_authenticated()
     body = await _read_body(request, config.max_body_bytes)
     if body is None:
         return await _reject(request, source, 413, f"body larger than {config.max_body_bytes} bytes")

@@ -24,7 +24,7 @@ from core.chat import ChatRequest
 
 from .conftest import ADMIN_DISCORD, MEMBER_DISCORD, Seeded
 
-LINK = re.compile(r"<(https?://[^>]+/admin/ai-insights/sign-in\?token=([A-Za-z0-9_-]+))>")
+LINK = re.compile(r"<?(https?://[^>\s]+/admin/ai-insights/sign-in\?token=([A-Za-z0-9_-]+))>?")
 
 
 def assistant(pool: asyncpg.Pool, base: str = "https://marquee.example.org") -> Assistant:
