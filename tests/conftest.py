@@ -21,7 +21,7 @@ import asyncpg
 import pytest
 
 from bot.database import with_database
-from core.db import create_pool, init_connection
+from core.db import create_pool
 from core.migrations import apply_migrations
 from core.tools.database_wall import ToolDatabase
 
@@ -138,8 +138,12 @@ async def db_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture
 async def tool_database(db_pool: asyncpg.Pool) -> AsyncIterator[ToolDatabase]:
-    """The engine's own pool on this test's database, as the tools use it."""
-    tools = ToolDatabase(db_pool, max_size=3)
+    """The engine's own pool on this test's database (``db_pool``), as the tools use it.
+
+    The engine role writes nothing but its scope, so a shared read-only seeded copy (whose
+    read-only default would refuse that) may stay read-only for everyone else.
+    """
+    tools = ToolDatabase(db_pool, max_size=3, session_settings={"default_transaction_read_only": "off"})
     try:
         yield tools
     finally:
@@ -158,30 +162,15 @@ class SeededDatabase(Generic[T]):
     shared: str  # a read-only copy that every test which only reads uses
     value: T
 
-    def pool_for(
-        self, request: pytest.FixtureRequest, *, read_only: bool = True
-    ) -> AbstractAsyncContextManager[asyncpg.Pool]:
+    def pool_for(self, request: pytest.FixtureRequest) -> AbstractAsyncContextManager[asyncpg.Pool]:
         """The pool for this test: its own clone when it is marked ``writes_database``."""
-        writes = request.node.get_closest_marker("writes_database") is not None
-        return self.pool(writes=writes, read_only=read_only)
+        return self.pool(writes=request.node.get_closest_marker("writes_database") is not None)
 
     @asynccontextmanager
-    async def pool(self, *, writes: bool = False, read_only: bool = True) -> AsyncIterator[asyncpg.Pool]:
-        """A pool on the shared read-only copy, or, for a test that writes, on a clone of its own.
-
-        ``read_only=False`` lifts the copy's read-only default for this pool's sessions: only for
-        a pool whose own rights keep it from writing tables (the engine role's, see tools/conftest).
-        """
+    async def pool(self, *, writes: bool = False) -> AsyncIterator[asyncpg.Pool]:
+        """A pool on the shared read-only copy, or, for a test that writes, on a clone of its own."""
         name = await _fresh_database(self.admin_dsn, self.template) if writes else self.shared
-        settings = {} if read_only else {"default_transaction_read_only": "off"}
-        pool = await asyncpg.create_pool(
-            with_database(self.admin_dsn, name),
-            min_size=1,
-            max_size=5,
-            init=init_connection,
-            server_settings=settings,
-        )
-        assert pool is not None
+        pool = await create_pool(with_database(self.admin_dsn, name), max_size=5)
         try:
             yield pool
         finally:

@@ -73,9 +73,14 @@ def _connect_arguments(owner: asyncpg.Pool) -> tuple[list[Any], dict[str, Any]]:
 class ToolDatabase:
     """The engine's pool, opened on first use from the owner's pool, and scoped transactions on it."""
 
-    def __init__(self, owner: asyncpg.Pool, *, max_size: int = 5) -> None:
+    def __init__(
+        self, owner: asyncpg.Pool, *, max_size: int = 5, session_settings: dict[str, str] | None = None
+    ) -> None:
         self._owner = owner
         self._max_size = max_size
+        # Extra server settings for the engine's sessions, over the owner's (tests lift a
+        # read-only database default with it: the engine still writes its scope).
+        self._session_settings = session_settings or {}
         self._pool: asyncpg.Pool | None = None
         self._login: EngineLogin | None = None
         self._opening = asyncio.Lock()
@@ -83,6 +88,8 @@ class ToolDatabase:
     async def _connect(self, login: EngineLogin) -> asyncpg.Pool:
         args, kwargs = _connect_arguments(self._owner)
         kwargs.update(user=login.role_name, password=login.password)
+        if self._session_settings:
+            kwargs["server_settings"] = {**(kwargs.get("server_settings") or {}), **self._session_settings}
         pool = await asyncpg.create_pool(
             *args, min_size=1, max_size=self._max_size, init=init_connection, **kwargs
         )

@@ -133,7 +133,8 @@ def resolve_period(
         label = ""
     if scope.mode == "admin":
         whole_begin, whole_finish = whole_days(begin, finish, tz)
-        if label and (whole_begin, whole_finish) != (begin, finish):
+        # "All time" needs no note: only its end moves, to the end of today.
+        if label and begin != _EPOCH and (whole_begin, whole_finish) != (begin, finish):
             label = f"{label}, counted in whole days"
         begin, finish = whole_begin, whole_finish
     if not label:

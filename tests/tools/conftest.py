@@ -53,20 +53,13 @@ async def seeded_pool(
 
 
 @pytest.fixture
-async def tool_database(
-    request: pytest.FixtureRequest, fixture_server_database: SeededDatabase[FixtureServer]
-) -> AsyncIterator[ToolDatabase]:
-    """The engine's own pool on the hand-built server, as the tools use it.
-
-    The engine role's one write is its scope (``analytics.enter_scope``), which the read-only
-    copy would refuse; it cannot write a table, so the copy still stays as seeded.
-    """
-    async with fixture_server_database.pool_for(request, read_only=False) as owner:
-        tools = ToolDatabase(owner, max_size=3)
-        try:
-            yield tools
-        finally:
-            await tools.close()
+async def tool_database(seeded_pool: asyncpg.Pool) -> AsyncIterator[ToolDatabase]:
+    """The engine's own pool on the hand-built server (see the root conftest's ``tool_database``)."""
+    tools = ToolDatabase(seeded_pool, max_size=3, session_settings={"default_transaction_read_only": "off"})
+    try:
+        yield tools
+    finally:
+        await tools.close()
 
 
 @pytest.fixture

@@ -62,6 +62,12 @@ async def db_pool(empty_server: SeededDatabase[Scope]) -> AsyncIterator[asyncpg.
 
 
 @pytest.fixture
+def seeded_pool(db_pool: asyncpg.Pool) -> asyncpg.Pool:
+    """The tools here (``tool_database``) run on the empty server, not the hand-built one."""
+    return db_pool
+
+
+@pytest.fixture
 def admin_scope(empty_server: SeededDatabase[Scope]) -> Scope:
     return empty_server.value
 
