@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import aiohttp
@@ -25,6 +25,11 @@ ModelT = TypeVar("ModelT")
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
+def refused_by_status(status: int, body: bytes) -> bool:
+    """Most services refuse a key with 401 or 403."""
+    return status in (401, 403)
+
+
 class ServiceClient:
     """One service's base URL, auth headers and retry policy over a shared aiohttp session."""
 
@@ -38,8 +43,13 @@ class ServiceClient:
         timeout_seconds: float = 30.0,
         retries: int = 2,
         retry_delay_seconds: float = 1.0,
+        key_setting: str | None = None,
+        refusal: Callable[[int, bytes], bool] = refused_by_status,
     ) -> None:
         self.service = service
+        # The setting a refused key sends the admin to, and how this service says "wrong key".
+        self._key_setting = key_setting
+        self._refusal = refusal
         self.base_url = base_url.rstrip("/")
         self._headers = dict(headers or {})
         # Query parameters sent on every request (Tautulli's apikey); never logged.
@@ -68,11 +78,8 @@ class ServiceClient:
         while True:
             try:
                 async with self._session.get(url, params=query) as response:
-                    if response.status in (401, 403):
-                        raise SyncError(
-                            f"{self.service} refused the credentials (HTTP {response.status} on {path}); "
-                            "check the API key or token"
-                        )
+                    if response.status >= 400 and self._refusal(response.status, await response.read()):
+                        raise SyncError(self._refused_message(response.status, path))
                     if response.status in RETRYABLE_STATUS and attempt < self._retries:
                         raise _Transient(f"HTTP {response.status}")
                     if response.status >= 400:
@@ -90,6 +97,10 @@ class ServiceClient:
                 attempt += 1
                 log.info("%s %s: %s; retry %d of %d", self.service, path, reason, attempt, self._retries)
                 await asyncio.sleep(self._retry_delay * 2 ** (attempt - 1))
+
+    def _refused_message(self, status: int, path: str) -> str:
+        fix = f"check {self._key_setting}" if self._key_setting else "check the API key or token"
+        return f"{self.service} refused the credentials (HTTP {status} on {path}); {fix}"
 
     async def get_model(
         self, path: str, adapter: TypeAdapter[ModelT], params: Mapping[str, Any] | None = None

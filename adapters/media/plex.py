@@ -273,6 +273,7 @@ class PlexSyncJob:
             self.settings.url,
             headers={"X-Plex-Token": self.settings.token, "Accept": "application/json"},
             timeout_seconds=self.settings.timeout_seconds,
+            key_setting="MARQUEE_PLEX_TOKEN",
             retry_delay_seconds=self.settings.retry_delay_seconds,
         )
 

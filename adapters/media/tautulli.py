@@ -10,6 +10,8 @@ same play arriving both ways is one row.
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +21,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from adapters.media.client import ServiceClient
+from adapters.media.history_window import first_day, next_anchor
 from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, require_content_type, validate
 from adapters.media.timeparse import from_unix
@@ -105,6 +108,33 @@ USERS_TABLE = TypeAdapter(TautulliEnvelope[TautulliTable[TautulliUser]])
 ACTIVITY = TypeAdapter(TautulliEnvelope[TautulliActivity])
 
 
+# The cursor: when nothing last streamed (see adapters/media/history_window.py). Older
+# versions kept the UTC day of the newest play read, which it replaces.
+ANCHOR = "quiet_at"
+LEGACY_CURSOR = "after"
+
+
+def _anchor(cursor: dict[str, Any]) -> datetime | None:
+    if cursor.get(ANCHOR):
+        return datetime.fromisoformat(cursor[ANCHOR])
+    if cursor.get(LEGACY_CURSOR):
+        return datetime.fromisoformat(cursor[LEGACY_CURSOR]).replace(tzinfo=UTC)
+    return None
+
+
+def refused_key(status: int, body: bytes) -> bool:
+    """Tautulli answers a wrong key with HTTP 400 and the message "Invalid apikey" (401 only without one)."""
+    if status == 401:
+        return True
+    if status != 400:
+        return False
+    try:
+        message = json.loads(body)["response"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return isinstance(message, str) and message.lower() == "invalid apikey"
+
+
 def play_id(user_id: str, rating_key: str, started: int) -> str:
     return f"{user_id}:{rating_key}:{started}"
 
@@ -177,9 +207,10 @@ class TautulliSettings:
 class TautulliSyncJob:
     name = SERVICE
 
-    def __init__(self, settings: TautulliSettings) -> None:
+    def __init__(self, settings: TautulliSettings, clock: Callable[[], datetime] = partial(datetime.now, UTC)) -> None:
         self.settings = settings
         self.interval_seconds = settings.interval_seconds
+        self._clock = clock
 
     def client(self) -> ServiceClient:
         return ServiceClient(
@@ -187,6 +218,8 @@ class TautulliSyncJob:
             f"{self.settings.url.rstrip('/')}",
             params={"apikey": self.settings.api_key},
             timeout_seconds=self.settings.timeout_seconds,
+            key_setting="MARQUEE_TAUTULLI_API_KEY",
+            refusal=refused_key,
         )
 
     async def _call(self, client: ServiceClient, adapter: TypeAdapter[Any], cmd: str, **params: Any) -> Any:
@@ -208,32 +241,36 @@ class TautulliSyncJob:
                     await upsert_user(conn, record)
             counts["users"] = len(records)
 
-            after = context.cursor.get("after")
-            history_query: dict[str, Any] = {"order_column": "date", "order_dir": "asc", "grouping": 0}
-            if after:
-                # Inclusive: the last day is read again, its plays' ids make that harmless.
-                history_query["after"] = after
-            # One page at a time, unlike Plex: history rows also create their items, and two
-            # pages written at once could each create the same new show.
-            history = self._table(
-                client,
-                HISTORY,
-                "get_history",
-                on_page=partial(context.report, "play history"),
-                **history_query,
-            )
-            async for rows in prefetching(history):
-                media = [record for row in rows for record in history_media(row)]
-                plays = [p for p in map(play_record, rows) if p is not None]
-                newest = max(row.started for row in rows)
-                async with context.pool.acquire() as conn, conn.transaction():
-                    await upsert_media(conn, sorted(media, key=lambda r: r.media_type == "episode"))
-                    counts["plays_new"] += (await upsert_plays(conn, plays)).written
-                    day = datetime.fromtimestamp(newest, UTC).date().isoformat()
-                    await context.save_cursor(conn, {**context.cursor, "after": max(day, after or day)})
-
-            counts["bandwidth_samples"] = await self._sample_bandwidth(client, context)
+            # Activity first: the history window may only move past a moment when nothing streamed.
+            activity_read_at = self._clock()
+            activity: TautulliActivity = await self._call(client, ACTIVITY, "get_activity")
+            counts["bandwidth_samples"] = await self._sample_bandwidth(context, activity, activity_read_at)
+            counts["plays_new"] = await self._read_history(client, context)
+            anchor = next_anchor(_anchor(context.cursor), activity_read_at, len(activity.sessions))
+            async with context.pool.acquire() as conn, conn.transaction():
+                cursor = {k: v for k, v in context.cursor.items() if k != LEGACY_CURSOR}
+                await context.save_cursor(conn, {**cursor, ANCHOR: anchor.isoformat()})
         return counts
+
+    async def _read_history(self, client: ServiceClient, context: SyncContext) -> int:
+        """Read the history from the window's first day on (everything on a first sync); returns plays written."""
+        query: dict[str, Any] = {"order_column": "date", "order_dir": "asc", "grouping": 0}
+        anchor = _anchor(context.cursor)
+        if anchor is not None:
+            query["after"] = first_day(anchor).isoformat()
+        # One page at a time, unlike Plex: history rows also create their items, and two
+        # pages written at once could each create the same new show.
+        history = self._table(
+            client, HISTORY, "get_history", on_page=partial(context.report, "play history"), **query
+        )
+        written = 0
+        async for rows in prefetching(history):
+            media = [record for row in rows for record in history_media(row)]
+            plays = [p for p in map(play_record, rows) if p is not None]
+            async with context.pool.acquire() as conn, conn.transaction():
+                await upsert_media(conn, sorted(media, key=lambda r: r.media_type == "episode"))
+                written += (await upsert_plays(conn, plays)).written
+        return written
 
     def _table(
         self,
@@ -251,10 +288,10 @@ class TautulliSyncJob:
 
         return offset_pages(read_page, self.settings.page_size, on_page=on_page)
 
-    async def _sample_bandwidth(self, client: ServiceClient, context: SyncContext) -> int:
+    async def _sample_bandwidth(
+        self, context: SyncContext, activity: TautulliActivity, now: datetime
+    ) -> int:
         """One row per active stream: its bandwidth over the time since the previous sample (at most one interval)."""
-        activity: TautulliActivity = await self._call(client, ACTIVITY, "get_activity")
-        now = datetime.now(UTC)
         previous = context.cursor.get("activity_sampled_at")
         seconds = self.interval_seconds
         if previous:

@@ -13,9 +13,10 @@ import copy
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -313,11 +314,19 @@ def tautulli_play(
     return row
 
 
+def tautulli_local_day(started: int, zone: str) -> str:
+    """The day Tautulli files a play under: ``started`` in the server's local zone (SQLite's 'localtime')."""
+    return datetime.fromtimestamp(started, ZoneInfo(zone)).date().isoformat()
+
+
 class FakeTautulli(FakeService):
+    """Answers like Tautulli 2.17.2 (recorded from the real server in tests/media/real_tautulli.py)."""
+
     api_key = "tautulli-key"
 
-    def __init__(self) -> None:
+    def __init__(self, zone: str = "UTC") -> None:
         super().__init__()
+        self.zone = zone
         self.users: list[dict[str, Any]] = [
             {"allow_guest": 1, "do_notify": 1, "email": "Jon.Snow.1337@CastleBlack.com", "filter_all": "",
              "is_active": 1, "is_admin": 0, "is_allow_sync": 1, "is_home_user": 1, "is_restricted": 0,
@@ -344,6 +353,16 @@ class FakeTautulli(FakeService):
     def authorized(self, request: web.Request) -> bool:
         return request.query.get("apikey") == self.api_key
 
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if self.failure == "unauthorized" or not self.authorized(request):
+            self.requests.append(request.path_qs)
+            # What the real Tautulli answers a wrong key: 400, not 401.
+            return web.json_response(
+                {"response": {"result": "error", "message": "Invalid apikey", "data": {}}}, status=400
+            )
+        return await super().middleware(request, handler)
+
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/api/v2", self.api_handler)
 
@@ -367,9 +386,11 @@ class FakeTautulli(FakeService):
                                  "data": page(rows, start, length)})  # fmt: skip
         if cmd == "get_history":
             rows = sorted(self.history, key=lambda r: r["date"])
-            if "after" in query:
-                after = datetime.fromisoformat(query["after"]).replace(tzinfo=UTC).timestamp()
-                rows = [r for r in rows if r["date"] >= after]
+            # Inclusive, on the server's local day of `started`, like the real one.
+            if query.get("after"):
+                rows = [r for r in rows if tautulli_local_day(r["started"], self.zone) >= query["after"]]
+            if query.get("before"):
+                rows = [r for r in rows if tautulli_local_day(r["started"], self.zone) <= query["before"]]
             return self.respond({"draw": 1, "recordsTotal": len(self.history), "recordsFiltered": len(rows),
                                  "total_duration": "1 hr", "filter_duration": "1 hr",
                                  "data": page(rows, start, length)})  # fmt: skip
@@ -377,7 +398,7 @@ class FakeTautulli(FakeService):
             return self.respond({"lan_bandwidth": 0, "sessions": self.sessions, "stream_count": str(len(self.sessions)),
                                  "total_bandwidth": 25318, "wan_bandwidth": 25318})  # fmt: skip
         return web.json_response(
-            {"response": {"result": "error", "message": f"Unknown command: {cmd}", "data": {}}}
+            {"response": {"result": "error", "message": f"Unknown command: {cmd}", "data": {}}}, status=400
         )
 
 

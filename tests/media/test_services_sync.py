@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import asyncpg
 
 from adapters.media.jellyfin import JellyfinSettings, JellyfinSyncJob
@@ -18,8 +20,10 @@ def jellyfin_job(url: str) -> JellyfinSyncJob:
     return JellyfinSyncJob(JellyfinSettings(url=url, api_key="jellyfin-key", page_size=2))
 
 
-def tautulli_job(url: str) -> TautulliSyncJob:
-    return TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key", page_size=2))
+def tautulli_job(url: str, now: int = 1462903600) -> TautulliSyncJob:
+    """A Tautulli sync at ``now`` (Unix seconds; by default just after the fake's last play)."""
+    clock = lambda: datetime.fromtimestamp(now, UTC)  # noqa: E731
+    return TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key", page_size=2), clock=clock)
 
 
 def seerr_job(url: str, service: str = "overseerr") -> SeerrSyncJob:
@@ -122,9 +126,10 @@ async def test_tautulli_sync_history_users_and_bandwidth(db_pool: asyncpg.Pool) 
 
         fake.history.append(tautulli_play(1127, 8008135, "DanyKhaleesi69", 4400, 1462950000, media_type="movie",
                                           title="Arrival", grandparent_rating_key="", grandparent_title=""))  # fmt: skip
-        assert (await run_job(db_pool, tautulli_job(url))).ok
+        assert (await run_job(db_pool, tautulli_job(url, now=1462954000))).ok
         assert differences(before, await snapshot(db_pool)) == {"watch_history": (0, 1), "user_stats": (0, 1)}
-        assert any("after=2016-05-10" in request for request in fake.requests)
+        # Two days before the last quiet sync (2016-05-10 18:06 UTC), and a day more for the server's zone.
+        assert "after=2016-05-07" in fake.requests[-2]
 
 
 async def test_overseerr_sync_users_discord_links_and_requests(db_pool: asyncpg.Pool) -> None:

@@ -8,7 +8,7 @@ import pytest
 from adapters.media.jellyfin import JellyfinSettings, JellyfinSyncJob
 from adapters.media.overseerr import SeerrSettings, SeerrSyncJob
 from adapters.media.plex import PlexSettings, PlexSyncJob
-from adapters.media.tautulli import TautulliSettings, TautulliSyncJob
+from adapters.media.tautulli import TautulliSettings, TautulliSyncJob, refused_key
 from core.sync.jobs import run_job
 
 from .fakes import FakeJellyfin, FakePlex, FakeSeerr, FakeTautulli, serve
@@ -25,7 +25,7 @@ def plex_job(url: str) -> PlexSyncJob:
 @pytest.mark.parametrize(
     ("failure", "expected"),
     [
-        ("unauthorized", "plex refused the credentials (HTTP 401"),
+        ("unauthorized", "plex refused the credentials (HTTP 401 on /accounts); check MARQUEE_PLEX_TOKEN"),
         ("slow", "plex is unreachable on /accounts: timed out"),
         ("garbage", "plex answered /accounts with something unexpected"),
     ],
@@ -83,9 +83,28 @@ async def test_other_services_refusing_the_key_is_a_clear_error(db_pool: asyncpg
             ),
         }[service]()
         result = await run_job(db_pool, job)
-    assert not result.ok and f"{service} refused the credentials (HTTP 401" in (result.error or "")
-    assert "key" not in (result.error or "").split("check the")[0].replace("API key", "")
+    # Each says which setting to fix, whatever status the service refuses a key with (Tautulli: 400).
+    expected = {
+        "jellyfin": "jellyfin refused the credentials (HTTP 401 on /Users); check MARQUEE_JELLYFIN_API_KEY",
+        "tautulli": "tautulli refused the credentials (HTTP 400 on /api/v2); check MARQUEE_TAUTULLI_API_KEY",
+        "overseerr": "overseerr refused the credentials (HTTP 401 on /user); check MARQUEE_OVERSEERR_API_KEY",
+    }[service]
+    assert not result.ok and result.error == expected
     assert await db_pool.fetchval("SELECT last_error FROM sync_schedule WHERE integration = $1", service)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "refused"),
+    [
+        (400, b'{"response": {"result": "error", "message": "Invalid apikey", "data": {}}}', True),
+        (401, b'{"response": {"result": "error", "message": "Parameter apikey is required", "data": {}}}', True),
+        (400, b'{"response": {"result": "error", "message": "Unknown command: get_nothing.", "data": {}}}', False),
+        (400, b"<html>Bad Request</html>", False),
+        (500, b"", False),
+    ],
+)
+def test_only_tautullis_own_wrong_key_answers_blame_the_key(status: int, body: bytes, refused: bool) -> None:
+    assert refused_key(status, body) is refused
 
 
 async def test_tautulli_error_envelope_is_reported(db_pool: asyncpg.Pool) -> None:
