@@ -127,7 +127,10 @@ async def test_tautulli_sync_history_users_and_bandwidth(db_pool: asyncpg.Pool) 
         fake.history.append(tautulli_play(1127, 8008135, "DanyKhaleesi69", 4400, 1462950000, media_type="movie",
                                           title="Arrival", grandparent_rating_key="", grandparent_title=""))  # fmt: skip
         assert (await run_job(db_pool, tautulli_job(url, now=1462954000))).ok
-        assert differences(before, await snapshot(db_pool)) == {"watch_history": (0, 1), "user_stats": (0, 1)}
+        # The play, and Dany's last_seen (Tautulli's users table dates it by her newest play).
+        assert differences(before, await snapshot(db_pool)) == {
+            "watch_history": (0, 1), "user_stats": (0, 1), "users": (1, 1),
+        }  # fmt: skip
         # Two days before the last quiet sync (2016-05-10 18:06 UTC), and a day more for the server's zone.
         assert "after=2016-05-07" in fake.requests[-2]
 
