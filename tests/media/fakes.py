@@ -319,6 +319,13 @@ def tautulli_local_day(started: int, zone: str) -> str:
     return datetime.fromtimestamp(started, ZoneInfo(zone)).date().isoformat()
 
 
+def tautulli_duration(rows: list[dict[str, Any]]) -> str:
+    """Play time as Tautulli words it ("1 hr 2 mins 6 secs"; "0" for none), for totals under three days."""
+    seconds = sum(int(row["play_duration"] or 0) for row in rows)
+    parts = [(seconds // 86400, "day"), (seconds // 3600 % 24, "hr"), (seconds // 60 % 60, "min"), (seconds % 60, "sec")]
+    return " ".join(f"{n} {unit}{'s' if n > 1 else ''}" for n, unit in parts if n) or "0"
+
+
 class FakeTautulli(FakeService):
     """Answers like Tautulli 2.17.2 (recorded from the real server in tests/media/real_tautulli.py)."""
 
@@ -386,9 +393,11 @@ class FakeTautulli(FakeService):
                 rows = [r for r in rows if tautulli_local_day(r["started"], self.zone) <= query["before"]]
             if query.get("order_dir", "desc") == "desc":
                 rows.reverse()
-            return self.respond({"recordsFiltered": len(rows), "recordsTotal": len(self.history),
-                                 "data": page(rows, start, length), "draw": 1,
-                                 "filter_duration": "1 hr", "total_duration": "1 hr"})  # fmt: skip
+            shown = page(rows, start, length)
+            # Tautulli sums the page's play time into filter_duration, all matching rows' into total_duration.
+            return self.respond({"recordsFiltered": len(rows), "recordsTotal": len(self.history), "data": shown,
+                                 "draw": 1, "filter_duration": tautulli_duration(shown),
+                                 "total_duration": tautulli_duration(rows)})  # fmt: skip
         if cmd == "get_activity":
             return self.respond({"lan_bandwidth": 0, "sessions": self.sessions, "stream_count": str(len(self.sessions)),
                                  "total_bandwidth": 25318, "wan_bandwidth": 25318})  # fmt: skip

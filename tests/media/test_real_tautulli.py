@@ -1,0 +1,158 @@
+"""Marquee against a real Tautulli 2.17.2, in three zones, as a new user's server would run.
+
+Tautulli files history under the server's local day and writes a play only
+when its stream stops, so each zone runs evenings of plays with a sync at 23:00
+local time while the last play of the night is still running.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+
+from adapters.media.tautulli import TautulliSettings, TautulliSyncJob
+from core.sync.jobs import run_job
+
+from . import tautulli_seed
+from .fakes import FakeTautulli, load_payload, serve
+from .real_tautulli import SeedPlay, SeedUser, TautulliInstaller, TautulliProcess, tautulli_installer
+
+__all__ = ["tautulli_installer"]  # the session fixture, used by the tests below
+
+ZONES = ["UTC", "America/Los_Angeles", "Asia/Tokyo"]
+FIRST_EVENING = date(2026, 11, 20)
+EVENINGS = 5
+# (local start, minutes, user, item): the 22:40 play still runs at the 23:00 sync.
+EVENING = [(time(18, 30), 45, 133788, "movie"), (time(20, 0), 95, 8008135, "episode"),
+           (time(22, 40), 90, 133788, "episode")]  # fmt: skip
+USERS = [SeedUser(133788, "Jon Snow", email="jon@example.com"), SeedUser(8008135, "DanyKhaleesi69", is_admin=1)]
+
+
+def job(server: TautulliProcess, at: datetime, api_key: str | None = None) -> TautulliSyncJob:
+    settings = TautulliSettings(url=server.url, api_key=api_key or server.api_key, page_size=4)
+    return TautulliSyncJob(settings, clock=lambda: at)
+
+
+def unix(day: date, at: time, zone: str) -> int:
+    return int(datetime.combine(day, at, ZoneInfo(zone)).timestamp())
+
+
+def evening_plays(day: date, zone: str, first_key: int) -> list[SeedPlay]:
+    plays = []
+    for number, (start, minutes, user, kind) in enumerate(EVENING):
+        started = unix(day, start, zone)
+        key = first_key + number
+        duration_ms = minutes * 60_000
+        extra: dict[str, Any] = (
+            {"media_type": "episode", "title": f"Episode {key}", "grandparent_rating_key": 9000,
+             "grandparent_title": "The Long Night", "parent_rating_key": 9001, "media_index": number + 1,
+             "parent_media_index": 1}  # fmt: skip
+            if kind == "episode"
+            else {"title": f"Film {key}"}
+        )
+        plays.append(SeedPlay(user, key, started, started + minutes * 60, duration_ms, duration_ms, **extra))
+    return plays
+
+
+async def tautulli_count(server: TautulliProcess) -> int:
+    """The movie and episode plays Tautulli itself lists (one row per stream)."""
+    status, body = server.api("get_history", grouping=0, media_type="movie,episode", length=1)
+    assert status == 200
+    return int(body["response"]["data"]["recordsFiltered"])
+
+
+@pytest.mark.parametrize("zone", ZONES)
+async def test_every_play_reaches_marquee_whatever_the_servers_zone(
+    db_pool: asyncpg.Pool,
+    tautulli_installer: TautulliInstaller,
+    tmp_path: Path,
+    zone: str,
+    record_property: Any,
+) -> None:
+    with tautulli_installer.server(tmp_path, zone) as server:
+        server.add_users(USERS)
+        running: SeedPlay | None = None
+        for evening in range(EVENINGS):
+            day = FIRST_EVENING + timedelta(days=evening)
+            *finished, late = evening_plays(day, zone, first_key=1000 + 10 * evening)
+            if running is not None:  # last night's late play stopped after midnight: written now
+                server.add_play(running)
+            for play in finished:
+                server.add_play(play)
+            result = await run_job(db_pool, job(server, datetime.combine(day, time(23, 0), ZoneInfo(zone))))
+            assert result.ok, result.error
+            running = late
+        assert running is not None
+        server.add_play(running)
+        last = FIRST_EVENING + timedelta(days=EVENINGS)
+        assert (await run_job(db_pool, job(server, datetime.combine(last, time(23, 0), ZoneInfo(zone))))).ok
+
+        in_tautulli = await tautulli_count(server)
+        in_marquee = await db_pool.fetchval("SELECT count(*) FROM watch_history")
+        record_property(f"plays {zone}", f"tautulli={in_tautulli} marquee={in_marquee}")
+        print(f"\nreal Tautulli in {zone}: {in_tautulli} plays, Marquee {in_marquee}")
+        assert in_tautulli == EVENINGS * len(EVENING)
+        assert in_marquee == in_tautulli
+
+        # Each play once, at the instant Tautulli recorded (whatever the zone).
+        starts = await db_pool.fetch("SELECT started_at FROM watch_history ORDER BY started_at")
+        expected = sorted(
+            datetime.fromtimestamp(play.started, UTC)
+            for evening in range(EVENINGS)
+            for play in evening_plays(FIRST_EVENING + timedelta(days=evening), zone, 0)
+        )
+        assert [row["started_at"] for row in starts] == expected
+
+
+async def test_a_wrong_key_names_the_setting_to_fix(
+    db_pool: asyncpg.Pool, tautulli_installer: TautulliInstaller, tmp_path: Path
+) -> None:
+    with tautulli_installer.server(tmp_path, "UTC") as server:
+        result = await run_job(db_pool, job(server, datetime.now(UTC), api_key="0" * 32))
+    assert not result.ok
+    assert result.error == (
+        "tautulli refused the credentials (HTTP 400 on /api/v2); check MARQUEE_TAUTULLI_API_KEY"
+    )
+
+
+def by_user(table: dict[str, Any]) -> dict[str, Any]:
+    return {**table, "data": sorted(table["data"], key=lambda row: row["user_id"])}
+
+
+async def test_the_fake_answers_what_the_real_tautulli_answers(
+    tautulli_installer: TautulliInstaller, tmp_path: Path
+) -> None:
+    with tautulli_installer.server(tmp_path, "UTC") as server:
+        tautulli_seed.seed(server)
+        real = tautulli_seed.answers(server)
+    # The recorded payloads are still what this Tautulli answers...
+    for name, (status, body) in real.items():
+        recorded = load_payload(f"tautulli-{name.replace('_', '-')}.json")
+        assert (status, body) == (recorded["status"], recorded["body"]), name
+
+    # ...and the fake answers the same to the same requests (status codes and error bodies included).
+    fake = FakeTautulli()
+    fake.api_key = server.api_key
+    async with serve(fake) as url:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session:
+
+            async def ask(cmd: str, apikey: str, **params: Any) -> tuple[int, Any]:
+                query = {"apikey": apikey, "cmd": cmd, **{k: str(v) for k, v in params.items()}}
+                async with session.get(f"{url}/api/v2", params=query) as response:
+                    return response.status, json.loads(await response.read())
+
+            for cmd in ("get_users", "get_history"):
+                assert await ask(cmd, server.api_key, **tautulli_seed.RECORDED[cmd]) == real[cmd], cmd
+            status, body = await ask("get_users_table", server.api_key, **tautulli_seed.RECORDED["get_users_table"])
+            real_status, real_body = real["get_users_table"]
+            assert status == real_status
+            assert by_user(body["response"]["data"]) == by_user(real_body["response"]["data"])
+            assert await ask("get_users", "0" * 32) == real["wrong_key"]
