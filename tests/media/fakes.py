@@ -322,7 +322,12 @@ def tautulli_local_day(started: int, zone: str) -> str:
 def tautulli_duration(rows: list[dict[str, Any]]) -> str:
     """Play time as Tautulli words it ("1 hr 2 mins 6 secs"; "0" for none), for totals under three days."""
     seconds = sum(int(row["play_duration"] or 0) for row in rows)
-    parts = [(seconds // 86400, "day"), (seconds // 3600 % 24, "hr"), (seconds // 60 % 60, "min"), (seconds % 60, "sec")]
+    parts = [
+        (seconds // 86400, "day"),
+        (seconds // 3600 % 24, "hr"),
+        (seconds // 60 % 60, "min"),
+        (seconds % 60, "sec"),
+    ]
     return " ".join(f"{n} {unit}{'s' if n > 1 else ''}" for n, unit in parts if n) or "0"
 
 

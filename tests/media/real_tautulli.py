@@ -188,7 +188,10 @@ class TautulliProcess:
             db.executemany(
                 "INSERT INTO users (user_id, username, friendly_name, email, is_admin, is_active) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(u.user_id, u.username, u.friendly_name, u.email or "", u.is_admin, u.is_active) for u in users],
+                [
+                    (u.user_id, u.username, u.friendly_name, u.email or "", u.is_admin, u.is_active)
+                    for u in users
+                ],
             )
 
     def add_play(self, play: SeedPlay) -> int:
@@ -289,7 +292,9 @@ class TautulliInstaller:
 @pytest.fixture(scope="session")
 def tautulli_installer(tmp_path_factory: pytest.TempPathFactory) -> TautulliInstaller:
     if not TARBALL.exists():
-        pytest.skip(f"no Tautulli source at {TARBALL}: the real-Tautulli tests need shared/peers/ beside the repo")
+        pytest.skip(
+            f"no Tautulli source at {TARBALL}: the real-Tautulli tests need shared/peers/ beside the repo"
+        )
     installer = TautulliInstaller(tmp_path_factory.mktemp("tautulli"))
     installer.prepare()
     return installer

@@ -30,8 +30,9 @@ PLAYS = [
     SeedPlay(8008135, 4348, 1462688107, 1462688370, 2_520_000, 3_000_000, **GOT),  # type: ignore[arg-type]
     SeedPlay(133788, 4348, 1462700000, 1462703000, 3_000_000, 3_000_000, **GOT),  # type: ignore[arg-type]
     SeedPlay(133788, 4400, 1462800000, 1462800263, 5_846_400, 6_960_000, title="Arrival"),
-    SeedPlay(133788, 999, 1462900000, 1462900200, 200_000, 240_000, media_type="track", title="A song",
-             year=""),  # fmt: skip
+    SeedPlay(
+        133788, 999, 1462900000, 1462900200, 200_000, 240_000, media_type="track", title="A song", year=""
+    ),
 ]
 
 RECORDED = {

@@ -31,7 +31,10 @@ EVENINGS = 5
 # (local start, minutes, user, item): the 22:40 play still runs at the 23:00 sync.
 EVENING = [(time(18, 30), 45, 133788, "movie"), (time(20, 0), 95, 8008135, "episode"),
            (time(22, 40), 90, 133788, "episode")]  # fmt: skip
-USERS = [SeedUser(133788, "Jon Snow", email="jon@example.com"), SeedUser(8008135, "DanyKhaleesi69", is_admin=1)]
+USERS = [
+    SeedUser(133788, "Jon Snow", email="jon@example.com"),
+    SeedUser(8008135, "DanyKhaleesi69", is_admin=1),
+]
 
 
 def job(server: TautulliProcess, at: datetime, api_key: str | None = None) -> TautulliSyncJob:
@@ -49,13 +52,11 @@ def evening_plays(day: date, zone: str, first_key: int) -> list[SeedPlay]:
         started = unix(day, start, zone)
         key = first_key + number
         duration_ms = minutes * 60_000
-        extra: dict[str, Any] = (
-            {"media_type": "episode", "title": f"Episode {key}", "grandparent_rating_key": 9000,
-             "grandparent_title": "The Long Night", "parent_rating_key": 9001, "media_index": number + 1,
-             "parent_media_index": 1}  # fmt: skip
-            if kind == "episode"
-            else {"title": f"Film {key}"}
-        )
+        extra: dict[str, Any] = {"title": f"Film {key}"}
+        if kind == "episode":
+            extra = {"media_type": "episode", "title": f"Episode {key}", "grandparent_rating_key": 9000,
+                     "grandparent_title": "The Long Night", "parent_rating_key": 9001,
+                     "media_index": number + 1, "parent_media_index": 1}  # fmt: skip
         plays.append(SeedPlay(user, key, started, started + minutes * 60, duration_ms, duration_ms, **extra))
     return plays
 
@@ -151,7 +152,9 @@ async def test_the_fake_answers_what_the_real_tautulli_answers(
 
             for cmd in ("get_users", "get_history"):
                 assert await ask(cmd, server.api_key, **tautulli_seed.RECORDED[cmd]) == real[cmd], cmd
-            status, body = await ask("get_users_table", server.api_key, **tautulli_seed.RECORDED["get_users_table"])
+            status, body = await ask(
+                "get_users_table", server.api_key, **tautulli_seed.RECORDED["get_users_table"]
+            )
             real_status, real_body = real["get_users_table"]
             assert status == real_status
             assert by_user(body["response"]["data"]) == by_user(real_body["response"]["data"])

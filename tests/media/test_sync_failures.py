@@ -97,8 +97,16 @@ async def test_other_services_refusing_the_key_is_a_clear_error(db_pool: asyncpg
     ("status", "body", "refused"),
     [
         (400, b'{"response": {"result": "error", "message": "Invalid apikey", "data": {}}}', True),
-        (401, b'{"response": {"result": "error", "message": "Parameter apikey is required", "data": {}}}', True),
-        (400, b'{"response": {"result": "error", "message": "Unknown command: get_nothing.", "data": {}}}', False),
+        (
+            401,
+            b'{"response": {"result": "error", "message": "Parameter apikey is required", "data": {}}}',
+            True,
+        ),
+        (
+            400,
+            b'{"response": {"result": "error", "message": "Unknown command: get_nothing.", "data": {}}}',
+            False,
+        ),
         (400, b"<html>Bad Request</html>", False),
         (500, b"", False),
     ],
