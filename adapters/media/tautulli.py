@@ -73,6 +73,7 @@ class TautulliUser(_TautulliModel):
     friendly_name: str | None = None
     email: str | None = None
     is_admin: int | None = None
+    is_active: int | None = None
     last_seen: int | None = None
 
 
@@ -138,9 +139,14 @@ def play_id(user_id: str, rating_key: str, started: int) -> str:
     return f"{user_id}:{rating_key}:{started}"
 
 
+# Tautulli's own "Local" user (plays from the server's own network before Plex
+# accounts existed): not a person on the server.
+LOCAL_USER_ID = "0"
+
+
 def user_record(user: TautulliUser, last_seen: int | None = None) -> UserRecord | None:
     username = user.username or user.friendly_name
-    if not username:
+    if not username or user.user_id == LOCAL_USER_ID:
         return None
     return UserRecord(
         service=SERVICE,
@@ -151,7 +157,14 @@ def user_record(user: TautulliUser, last_seen: int | None = None) -> UserRecord 
         is_admin=bool(user.is_admin),
         last_login_at=from_unix(last_seen if last_seen is not None else user.last_seen),
         aliases=((ID_SERVICE, user.user_id),),
+        # 0 once the Plex server no longer shares with them (Tautulli keeps them and their history).
+        is_active=None if user.is_active is None else bool(user.is_active),
     )
+
+
+def unsanitized(text: str | None) -> str | None:
+    """Undo Tautulli's HTML sanitising of text (``<`` and ``>`` only; it never escapes ``&``)."""
+    return None if text is None else text.replace("&lt;", "<").replace("&gt;", ">")
 
 
 def history_media(row: TautulliHistoryRow) -> list[MediaRecord]:
@@ -160,12 +173,13 @@ def history_media(row: TautulliHistoryRow) -> list[MediaRecord]:
         return []
     records = []
     if row.media_type == "episode" and row.grandparent_rating_key and row.grandparent_title:
-        records.append(MediaRecord(ID_SERVICE, row.grandparent_rating_key, row.grandparent_title, "show"))
+        show = unsanitized(row.grandparent_title) or row.grandparent_title
+        records.append(MediaRecord(ID_SERVICE, row.grandparent_rating_key, show, "show"))
     records.append(
         MediaRecord(
             service=ID_SERVICE,
             external_id=row.rating_key,
-            title=row.title or row.full_title or row.rating_key,
+            title=unsanitized(row.title or row.full_title) or row.rating_key,
             media_type="movie" if row.media_type == "movie" else "episode",
             year=row.year,
             parent_external_id=row.grandparent_rating_key if row.media_type == "episode" else None,
@@ -177,7 +191,7 @@ def history_media(row: TautulliHistoryRow) -> list[MediaRecord]:
 
 
 def play_record(row: TautulliHistoryRow) -> PlayRecord | None:
-    if not row.rating_key or row.media_type not in ("movie", "episode"):
+    if not row.rating_key or row.media_type not in ("movie", "episode") or row.user_id == LOCAL_USER_ID:
         return None
     watched = row.play_duration if row.play_duration is not None else row.duration
     percent = None if row.percent_complete is None else min(max(row.percent_complete, 0.0), 100.0)

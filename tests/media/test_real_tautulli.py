@@ -159,3 +159,25 @@ async def test_the_fake_answers_what_the_real_tautulli_answers(
             assert status == real_status
             assert by_user(body["response"]["data"]) == by_user(real_body["response"]["data"])
             assert await ask("get_users", "0" * 32) == real["wrong_key"]
+
+
+async def test_people_and_titles_as_tautulli_knows_them(
+    db_pool: asyncpg.Pool, tautulli_installer: TautulliInstaller, tmp_path: Path
+) -> None:
+    with tautulli_installer.server(tmp_path, "Asia/Tokyo") as server:
+        tautulli_seed.seed(server)
+        server.add_play(
+            SeedPlay(133788, 7000, 1462990000, 1462995000, 4_000_000, 5_000_000, title="Tom & Jerry <Uncut>")
+        )
+        result = await run_job(db_pool, job(server, datetime.fromtimestamp(1463000000, UTC)))
+    assert result.ok, result.error
+    users = {
+        r["username"]: r["removed_at"] for r in await db_pool.fetch("SELECT username, removed_at FROM users")
+    }
+    assert set(users) == {"Jon Snow", "DanyKhaleesi69", "Hodor"}  # not Tautulli's own "Local"
+    assert users["Hodor"] is not None and users["Jon Snow"] is None  # Hodor's share was revoked
+    titles = await db_pool.fetch("SELECT title FROM media_items WHERE media_type = 'movie'")
+    assert sorted(r["title"] for r in titles) == ["Arrival", "Tom & Jerry <Uncut>"]
+    assert (
+        await db_pool.fetchval("SELECT count(*) FROM watch_history") == 4
+    )  # the song is not a play Marquee keeps

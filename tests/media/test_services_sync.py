@@ -101,6 +101,10 @@ async def test_tautulli_sync_history_users_and_bandwidth(db_pool: asyncpg.Pool) 
         jon = await db_pool.fetchrow("SELECT * FROM users WHERE username = 'Jon Snow'")
         assert jon["email"] == "Jon.Snow.1337@CastleBlack.com" and jon["last_login_at"].year == 2016
         assert await db_pool.fetchval("SELECT role FROM users WHERE username = 'DanyKhaleesi69'") == "admin"
+        # Tautulli's built-in "Local" user is nobody; a friend no longer shared with is kept, marked removed.
+        assert not await db_pool.fetchval("SELECT count(*) FROM users WHERE username = 'Local'")
+        assert await db_pool.fetchval("SELECT removed_at IS NOT NULL FROM users WHERE username = 'Hodor'")
+        assert await db_pool.fetchval("SELECT removed_at FROM users WHERE username = 'Jon Snow'") is None
         plays = await db_pool.fetch(
             "SELECT w.watched_seconds, w.percent_complete, m.title, s.title AS show FROM watch_history w "
             "JOIN media_items m ON m.id = w.media_item_id LEFT JOIN media_items s ON s.id = m.parent_id "

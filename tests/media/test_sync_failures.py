@@ -8,7 +8,7 @@ import pytest
 from adapters.media.jellyfin import JellyfinSettings, JellyfinSyncJob
 from adapters.media.overseerr import SeerrSettings, SeerrSyncJob
 from adapters.media.plex import PlexSettings, PlexSyncJob
-from adapters.media.tautulli import TautulliSettings, TautulliSyncJob, refused_key
+from adapters.media.tautulli import TautulliSettings, TautulliSyncJob, refused_key, unsanitized
 from core.sync.jobs import run_job
 
 from .fakes import FakeJellyfin, FakePlex, FakeSeerr, FakeTautulli, serve
@@ -122,3 +122,9 @@ async def test_tautulli_error_envelope_is_reported(db_pool: asyncpg.Pool) -> Non
         fake.users = "not a list"  # type: ignore[assignment]
         result = await run_job(db_pool, job)
     assert not result.ok and "tautulli answered /api/v2 with something unexpected" in (result.error or "")
+
+
+def test_tautullis_html_sanitising_is_undone() -> None:
+    # Tautulli's web side turns < and > into entities and leaves & alone.
+    assert unsanitized("&lt;Uncut&gt; Tom & Jerry") == "<Uncut> Tom & Jerry"
+    assert unsanitized("Tom &amp; Jerry") == "Tom &amp; Jerry"

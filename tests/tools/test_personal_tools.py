@@ -177,9 +177,7 @@ async def test_time_to_finish_series_from_recent_pace(
     [office] = result.rows
     # One show is one sentence, not a one-item list.
     assert (
-        catalogue.get("time_to_finish_series")
-        .render(result)
-        .startswith("The Office: 2 of 5 episodes left")
+        catalogue.get("time_to_finish_series").render(result).startswith("The Office: 2 of 5 episodes left")
     )
     assert (office["episodes"], office["watched"], office["remaining"]) == (5, 3, 2)
     assert office["remaining_seconds"] == 2 * 1320
