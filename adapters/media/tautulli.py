@@ -26,7 +26,7 @@ from adapters.media.payload import PayloadError, decode_json_object, require_con
 from adapters.media.timeparse import from_unix
 from core.ingest.events import record_bandwidth
 from core.ingest.media import upsert_media
-from core.ingest.plays import upsert_plays
+from core.ingest.plays import retire_sessions_merged_into, upsert_plays
 from core.ingest.records import BandwidthRecord, MediaRecord, MediaType, PlayRecord, UserRecord
 from core.ingest.users import upsert_user
 from core.ingest.webhooks import WebhookEvent
@@ -65,6 +65,15 @@ class TautulliHistoryRow(_TautulliModel):
     play_duration: int | None = None
     duration: int | None = None
     percent_complete: float | None = None
+    # Tautulli groups a stream resumed after a stop with the one it continues under the
+    # first one's row id; grouped rows list the row ids they hold.
+    reference_id: str | None = None
+    group_count: int | None = None
+    group_ids: str | None = None
+
+    def holds_whole_group(self) -> bool:
+        """Whether a grouped row includes its first stream (a window can cut a group's earlier streams off)."""
+        return self.reference_id is None or self.reference_id in (self.group_ids or "").split(",")
 
 
 class TautulliUser(_TautulliModel):
@@ -267,8 +276,12 @@ class TautulliSyncJob:
         return counts
 
     async def _read_history(self, client: ServiceClient, context: SyncContext) -> int:
-        """Read the history from the window's first day on (everything on a first sync); returns plays written."""
-        query: dict[str, Any] = {"order_column": "date", "order_dir": "asc", "grouping": 0}
+        """Read the history from the window's first day on (everything on a first sync); returns plays written.
+
+        Plays are read grouped as Tautulli shows them (a stream resumed after a stop is
+        part of the play it continues), so Marquee's plays are Tautulli's plays.
+        """
+        query: dict[str, Any] = {"order_column": "date", "order_dir": "asc", "grouping": 1}
         anchor = _anchor(context.cursor)
         if anchor is not None:
             query["after"] = first_day(anchor).isoformat()
@@ -278,13 +291,24 @@ class TautulliSyncJob:
             client, HISTORY, "get_history", on_page=partial(context.report, "play history"), **query
         )
         written = 0
-        async for rows in prefetching(history):
+        async for page in prefetching(history):
+            rows = [row if row.holds_whole_group() else await self._whole_group(client, row) for row in page]
             media = [record for row in rows for record in history_media(row)]
-            plays = [p for p in map(play_record, rows) if p is not None]
+            plays = [(row, play) for row in rows if (play := play_record(row)) is not None]
+            resumed = [play for row, play in plays if (row.group_count or 1) > 1]
             async with context.pool.acquire() as conn, conn.transaction():
                 await upsert_media(conn, sorted(media, key=lambda r: r.media_type == "episode"))
-                written += (await upsert_plays(conn, plays)).written
+                written += (await upsert_plays(conn, [play for _, play in plays])).written
+                # The same streams may have arrived one by one through the webhook.
+                await retire_sessions_merged_into(conn, resumed)
         return written
+
+    async def _whole_group(self, client: ServiceClient, row: TautulliHistoryRow) -> TautulliHistoryRow:
+        """The whole play a window cut short: all streams of its group, whatever their day."""
+        table = await self._call(
+            client, HISTORY, "get_history", grouping=1, reference_id=row.reference_id, start=0, length=1
+        )
+        return table.data[0] if table.data else row
 
     def _table(
         self,

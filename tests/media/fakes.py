@@ -319,6 +319,26 @@ def tautulli_local_day(started: int, zone: str) -> str:
     return datetime.fromtimestamp(started, ZoneInfo(zone)).date().isoformat()
 
 
+def tautulli_grouped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """get_history with grouping=1: one row per reference_id, as Tautulli's GROUP BY sums and spans it."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["reference_id"], []).append(row)
+    grouped = []
+    for members in groups.values():
+        last = max(members, key=lambda r: r["started"])  # SQLite takes bare columns from the MAX() row
+        grouped.append({
+            **last, "date": last["started"], "started": min(r["started"] for r in members),
+            "stopped": max(r["stopped"] for r in members),
+            "duration": sum(r["play_duration"] for r in members),
+            "play_duration": sum(r["play_duration"] for r in members),
+            "paused_counter": sum(r["paused_counter"] for r in members),
+            "percent_complete": max(r["percent_complete"] for r in members),
+            "group_count": len(members), "group_ids": ",".join(str(r["id"]) for r in members),
+        })  # fmt: skip
+    return sorted(grouped, key=lambda r: r["date"])
+
+
 def tautulli_duration(rows: list[dict[str, Any]]) -> str:
     """Play time as Tautulli words it ("1 hr 2 mins 6 secs"; "0" for none), for totals under three days."""
     seconds = sum(int(row["play_duration"] or 0) for row in rows)
@@ -396,6 +416,10 @@ class FakeTautulli(FakeService):
                 rows = [r for r in rows if tautulli_local_day(r["started"], self.zone) >= query["after"]]
             if query.get("before"):
                 rows = [r for r in rows if tautulli_local_day(r["started"], self.zone) <= query["before"]]
+            if query.get("reference_id"):
+                rows = [r for r in rows if str(r["reference_id"]) == query["reference_id"]]
+            if query.get("grouping") == "1":
+                rows = tautulli_grouped(rows)
             if query.get("order_dir", "desc") == "desc":
                 rows.reverse()
             shown = page(rows, start, length)

@@ -28,9 +28,12 @@ __all__ = ["tautulli_installer"]  # the session fixture, used by the tests below
 ZONES = ["UTC", "America/Los_Angeles", "Asia/Tokyo"]
 FIRST_EVENING = date(2026, 11, 20)
 EVENINGS = 5
-# (local start, minutes, user, item): the 22:40 play still runs at the 23:00 sync.
-EVENING = [(time(18, 30), 45, 133788, "movie"), (time(20, 0), 95, 8008135, "episode"),
-           (time(22, 40), 90, 133788, "episode")]  # fmt: skip
+# (local start, minutes played, user, item, share of it played by then): Dany stops her
+# episode at 40 % and resumes it after dinner (one play for Tautulli); the 22:40 play
+# still runs at the 23:00 sync.
+EVENING = [(time(18, 30), 45, 133788, 0, 1.0), (time(19, 10), 24, 8008135, 1, 0.4),
+           (time(20, 10), 36, 8008135, 1, 1.0), (time(22, 40), 90, 133788, 2, 1.0)]  # fmt: skip
+PLAYS_AN_EVENING = 3  # as Tautulli counts them
 USERS = [
     SeedUser(133788, "Jon Snow", email="jon@example.com"),
     SeedUser(8008135, "DanyKhaleesi69", is_admin=1),
@@ -47,23 +50,25 @@ def unix(day: date, at: time, zone: str) -> int:
 
 
 def evening_plays(day: date, zone: str, first_key: int) -> list[SeedPlay]:
+    """The evening's streams, in the order they stop; a film, then episodes (60 minutes long)."""
     plays = []
-    for number, (start, minutes, user, kind) in enumerate(EVENING):
+    for start, minutes, user, item, share in EVENING:
         started = unix(day, start, zone)
-        key = first_key + number
-        duration_ms = minutes * 60_000
+        key = first_key + item
         extra: dict[str, Any] = {"title": f"Film {key}"}
-        if kind == "episode":
+        if item:
             extra = {"media_type": "episode", "title": f"Episode {key}", "grandparent_rating_key": 9000,
                      "grandparent_title": "The Long Night", "parent_rating_key": 9001,
-                     "media_index": number + 1, "parent_media_index": 1}  # fmt: skip
-        plays.append(SeedPlay(user, key, started, started + minutes * 60, duration_ms, duration_ms, **extra))
+                     "media_index": key, "parent_media_index": 1}  # fmt: skip
+        length_ms = minutes * 60_000 if not item else 60 * 60_000
+        offset_ms = int(length_ms * share)
+        plays.append(SeedPlay(user, key, started, started + minutes * 60, offset_ms, length_ms, **extra))
     return plays
 
 
 async def tautulli_count(server: TautulliProcess) -> int:
-    """The movie and episode plays Tautulli itself lists (one row per stream)."""
-    status, body = server.api("get_history", grouping=0, media_type="movie,episode", length=1)
+    """The movie and episode plays Tautulli itself lists (a resumed stream is part of the play it resumes)."""
+    status, body = server.api("get_history", grouping=1, media_type="movie,episode", length=1)
     assert status == 200
     return int(body["response"]["data"]["recordsFiltered"])
 
@@ -98,17 +103,26 @@ async def test_every_play_reaches_marquee_whatever_the_servers_zone(
         in_marquee = await db_pool.fetchval("SELECT count(*) FROM watch_history")
         record_property(f"plays {zone}", f"tautulli={in_tautulli} marquee={in_marquee}")
         print(f"\nreal Tautulli in {zone}: {in_tautulli} plays, Marquee {in_marquee}")
-        assert in_tautulli == EVENINGS * len(EVENING)
+        assert in_tautulli == EVENINGS * PLAYS_AN_EVENING
         assert in_marquee == in_tautulli
 
-        # Each play once, at the instant Tautulli recorded (whatever the zone).
-        starts = await db_pool.fetch("SELECT started_at FROM watch_history ORDER BY started_at")
-        expected = sorted(
-            datetime.fromtimestamp(play.started, UTC)
-            for evening in range(EVENINGS)
-            for play in evening_plays(FIRST_EVENING + timedelta(days=evening), zone, 0)
+        # Each play once, from its first stream's start (whatever the zone), with all its time.
+        rows = await db_pool.fetch(
+            "SELECT started_at, watched_seconds FROM watch_history ORDER BY started_at"
         )
-        assert [row["started_at"] for row in starts] == expected
+        streams = [
+            play
+            for evening in range(EVENINGS)
+            for play in evening_plays(FIRST_EVENING + timedelta(days=evening), zone, 1000 + 10 * evening)
+        ]
+        first_streams = [
+            p for p in streams
+            if not any(q.user_id == p.user_id and q.rating_key == p.rating_key and q.started < p.started for q in streams)
+        ]  # fmt: skip
+        assert [row["started_at"] for row in rows] == [
+            datetime.fromtimestamp(p.started, UTC) for p in first_streams
+        ]
+        assert [row["watched_seconds"] for row in rows][:3] == [45 * 60, (24 + 36) * 60, 90 * 60]
 
 
 async def test_a_wrong_key_names_the_setting_to_fix(

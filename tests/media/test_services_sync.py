@@ -10,6 +10,8 @@ from adapters.media.jellyfin import JellyfinSettings, JellyfinSyncJob
 from adapters.media.overseerr import SeerrSettings, SeerrSyncJob
 from adapters.media.plex import PlexSettings, PlexSyncJob
 from adapters.media.tautulli import TautulliSettings, TautulliSyncJob
+from core.ingest.plays import upsert_plays
+from core.ingest.records import PlayRecord
 from core.sync.jobs import run_job
 
 from .fakes import FakeJellyfin, FakePlex, FakeSeerr, FakeTautulli, serve, tautulli_play
@@ -209,3 +211,49 @@ async def test_jellyfin_and_tautulli_report_progress_up_to_each_total(db_pool: a
     assert "jellyfin viewing data (users)" in last and "tautulli play history" in last
     assert "jellyfin Films (shows)" not in last  # a library without shows has no stage of its own
     assert any(stage.startswith("jellyfin ") and "movies and episodes" in stage for stage in last)
+
+
+async def test_a_resumed_stream_is_part_of_the_play_it_resumes(db_pool: asyncpg.Pool) -> None:
+    fake = FakeTautulli()
+    resumed = {"stopped": 1462803000, "play_duration": 2700, "percent_complete": 100, "media_type": "movie",
+               "title": "Arrival", "grandparent_rating_key": "", "grandparent_title": "", "reference_id": 3}  # fmt: skip
+    fake.history.append(tautulli_play(5, 133788, "Jon Snow", 4400, 1462800300, **resumed))
+    async with serve(fake) as url:
+        # The resumed stream's webhook came first, as a play of its own.
+        assert (await run_job(db_pool, tautulli_job(url))).ok
+    async with db_pool.acquire() as conn, conn.transaction():
+        webhook = PlayRecord("tautulli", "133788:4400:1462800300", "133788", "4400",
+                             datetime.fromtimestamp(1462800300, UTC), datetime.fromtimestamp(1462803000, UTC),
+                             2700, 100.0, id_service="plex")  # fmt: skip
+        await upsert_plays(conn, [webhook])
+    async with serve(fake) as url:
+        assert (await run_job(db_pool, tautulli_job(url))).ok
+    arrival = await db_pool.fetch(
+        "SELECT w.started_at, w.stopped_at, w.watched_seconds, w.percent_complete FROM watch_history w "
+        "JOIN media_items m ON m.id = w.media_item_id WHERE m.title = 'Arrival'"
+    )
+    # One play, as Tautulli counts it: from the first stream's start to the resumed one's end, both streams' time.
+    assert [(r["started_at"].timestamp(), r["stopped_at"].timestamp(), r["watched_seconds"], r["percent_complete"])
+            for r in arrival] == [(1462800000, 1462803000, 263 + 2700, 100)]  # fmt: skip
+
+
+async def test_a_play_resumed_days_later_is_still_one_play(db_pool: asyncpg.Pool) -> None:
+    fake = FakeTautulli()
+    fake.history = fake.history[:1]  # Dany's 84 % of The Red Woman, on 2016-05-08
+    fake.sessions = []  # nobody streams at the syncs
+    async with serve(fake) as url:
+        assert (await run_job(db_pool, tautulli_job(url, now=1462690000))).ok
+        assert (await run_job(db_pool, tautulli_job(url, now=1462690000 + 6 * 86400))).ok
+        # A week later she watches the rest; Tautulli files it under the first stream's row.
+        week = 7 * 86400
+        fake.history.append(
+            tautulli_play(7, 8008135, "DanyKhaleesi69", 4348, 1462688107 + week, reference_id=1,
+                          stopped=1462688107 + week + 500, play_duration=500, percent_complete=100)
+        )  # fmt: skip
+        assert (await run_job(db_pool, tautulli_job(url, now=1462690000 + week))).ok
+    plays = await db_pool.fetch("SELECT started_at, watched_seconds, percent_complete FROM watch_history")
+    assert [(p["started_at"].timestamp(), p["watched_seconds"], p["percent_complete"]) for p in plays] == [
+        (1462688107, 263 + 500, 100)
+    ]
+    # The window (from 2016-05-11) cut the first stream off, so the whole play was asked for by its id.
+    assert any("reference_id=1" in request for request in fake.requests)
