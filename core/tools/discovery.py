@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 
 from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
+from core.tools.coverage import add_null_share
 from core.tools.periods import PeriodParams, resolve_period
 from core.tools.phrasing import listing, plural, title_of, with_gaps
 from core.tools.records import plain_rows
@@ -335,6 +336,11 @@ ORDER BY max(mi.added_at) DESC, t.title
 """
 
 
+_ADDED_AT_KNOWN = """
+SELECT count(*) AS items, count(added_at) AS dated FROM media_items WHERE media_type IN ('movie', 'episode', 'show')
+"""
+
+
 async def new_in_library(conn: asyncpg.Connection, scope: Scope, p: NewInLibraryParams) -> ToolResult:
     period = resolve_period(scope, p.start, p.end, "last_7_days")
     rows = await conn.fetch(_NEW_IN_LIBRARY, period.start, period.end, p.media_type)
@@ -346,6 +352,10 @@ async def new_in_library(conn: asyncpg.Connection, scope: Scope, p: NewInLibrary
         "new_episodes": sum(int(r["new_episodes"]) for r in rows),
     }
     coverage = Coverage(tables_used=["media_items.added_at"])
+    # Items first seen in play history have no known arrival date: they cannot be "new", and saying so
+    # keeps "nothing new" from sounding certain.
+    known = await conn.fetchrow(_ADDED_AT_KNOWN)
+    add_null_share(coverage, "media_items", "added_at", known["items"], known["dated"], "library items")
     return ToolResult(
         "new_in_library",
         p.model_dump(mode="json"),
@@ -496,7 +506,7 @@ SELECT t.id, t.title, t.media_type, t.year, t.library_name, t.added_at
 FROM media_items t
 WHERE t.media_type IN ('movie', 'show') AND ($2::text IS NULL OR t.media_type = $2)
   AND NOT EXISTS (SELECT 1 FROM mine WHERE mine.top_id = t.id)
-ORDER BY t.added_at DESC, t.title
+ORDER BY t.added_at DESC NULLS LAST, t.title
 LIMIT $3
 """
 

@@ -117,6 +117,8 @@ async def test_tautulli_sync_history_users_and_bandwidth(db_pool: asyncpg.Pool) 
             ("The Red Woman", "Game of Thrones", 3000, 100),
             ("Arrival", None, 263, 84),
         ]
+        # Tautulli's history does not say when an item arrived in the library: unknown, not "now".
+        assert await db_pool.fetchval("SELECT count(*) FROM media_items WHERE added_at IS NOT NULL") == 0
         bandwidth = await db_pool.fetchrow("SELECT * FROM bandwidth_logs")
         assert (
             bandwidth["bytes_transferred"] == 25318 * 125 * 900

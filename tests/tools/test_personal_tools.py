@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import asyncpg
 import pytest
 
 from core.tools.catalogue import ToolCatalogue
@@ -84,6 +85,17 @@ async def test_new_in_library_groups_episodes_by_show(ask: RunTool) -> None:
     assert [(r["title"], r["new_episodes"]) for r in result.rows] == [("New Show", 2), ("Paddington", 0)]
     assert result.summary["new_movies"] == 1
     assert result.summary["new_episodes"] == 2
+
+
+async def test_new_in_library_leaves_out_items_of_unknown_arrival_and_says_so(
+    ask: RunTool, db_pool: asyncpg.Pool, catalogue: ToolCatalogue
+) -> None:
+    # Paddington was first seen in someone's play history: when it arrived is not known.
+    await db_pool.execute("UPDATE media_items SET added_at = NULL WHERE title = 'Paddington'")
+    result = await ask("new_in_library", "alice")
+    assert [r["title"] for r in result.rows] == ["New Show"]
+    assert any(gap.startswith("media_items.added_at is unknown for 1 of") for gap in result.coverage.gaps)
+    assert "media_items.added_at is unknown" in catalogue.get("new_in_library").render(result)
 
 
 async def test_what_others_watch_counts_other_users_only(ask: RunTool, catalogue: ToolCatalogue) -> None:
