@@ -199,6 +199,22 @@ async def test_time_to_finish_series_from_recent_pace(
     assert abs((finish - expected).days) <= 1
 
 
+async def test_time_to_finish_a_show_without_episode_lengths_is_unknown_not_zero(
+    ask: RunTool, db_pool: asyncpg.Pool, catalogue: ToolCatalogue
+) -> None:
+    await db_pool.execute(
+        "UPDATE media_items SET duration_seconds = NULL WHERE parent_id = "
+        "(SELECT id FROM media_items WHERE title = 'The Office' AND media_type = 'show')"
+    )
+    result = await ask("time_to_finish_series", "alice", title="The Office")
+    [office] = result.rows
+    assert office["remaining"] == 2 and office["remaining_seconds"] is None
+    text = catalogue.get("time_to_finish_series").render(result)
+    assert text.startswith("The Office: 2 of 5 episodes left, of unknown length;")
+    assert "0 minutes" not in text and "average" not in text
+    assert "no episode of The Office has a known length, so the time left is unknown" in text
+
+
 async def test_time_to_finish_every_show_in_progress(ask: RunTool, catalogue: ToolCatalogue) -> None:
     result = await ask("time_to_finish_series", "alice")
     assert [(r["title"], r["remaining"]) for r in result.rows] == [("The Office", 2), ("Breaking Bad", 2)]
