@@ -124,11 +124,32 @@ async def recommend_tonight(conn: asyncpg.Connection, scope: Scope, p: Recommend
     coverage = Coverage(
         tables_used=["user_stats", "media_items.metadata.genres", "media_items.metadata.rating"]
     )
-    if await _history_size(conn, scope.user_id) == 0:
+    has_history = await _history_size(conn, scope.user_id) > 0
+    if not has_history:
         coverage.gaps.append("you have no viewing history yet, so these are ranked by audience rating only")
         coverage.missing_tables.append("user_stats")
+    # What the ranking could go by is what the suggested titles carry, not what it was built to use.
+    with_genres = sum(1 for r in rows if r["genres"])
+    with_rating = sum(1 for r in rows if r["audience_rating"] is not None)
+    taste = any(r["genre_match"] for r in rows)
+    if rows and not with_genres:
+        coverage.gaps.append("none of these titles has genres listed, so your taste could not be matched")
+        coverage.missing_tables.append("media_items.metadata.genres")
+    if rows and not with_rating:
+        coverage.gaps.append("none of these titles has an audience rating")
+        coverage.missing_tables.append("media_items.metadata.rating")
+    basis = (
+        "your taste and audience ratings" if taste and with_rating
+        else "your taste" if taste
+        else "audience ratings" if with_rating
+        else "your viewing alone (shows you're partway through first, then titles you haven't seen)"
+    )  # fmt: skip
     return ToolResult(
-        "recommend_tonight", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage
+        "recommend_tonight",
+        p.model_dump(mode="json"),
+        plain_rows(rows, scope.timezone),
+        coverage,
+        {"basis": basis, "with_genres": with_genres, "with_rating": with_rating, "has_history": has_history},
     )
 
 
@@ -141,7 +162,8 @@ def _render_recommendations(result: ToolResult) -> str:
         rating = f", rated {row['audience_rating']:.1f}" if row.get("audience_rating") is not None else ""
         genres = ", ".join(row.get("genres") or []) or "no genre listed"
         lines.append(f"{title_of(row)} ({row['media_type']}, {genres}{rating}){extra}")
-    intro = "Here is what I'd put on tonight, from your taste and audience ratings:"
+    basis = result.summary.get("basis", "your taste and audience ratings")
+    intro = f"Here is what I'd put on tonight, based on {basis}:"
     return with_gaps(f"{intro}\n{listing(lines)}", result)
 
 

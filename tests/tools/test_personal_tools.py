@@ -35,6 +35,20 @@ async def test_recommend_tonight_ranks_by_genre_affinity_rating_and_progress(
     assert result.rows[0]["in_progress"] is True
     text = catalogue.get("recommend_tonight").render(result)
     assert "The Office" in text and "partway" in text
+    assert text.startswith("Here is what I'd put on tonight, based on your taste and audience ratings:")
+
+
+async def test_recommend_tonight_without_genres_or_ratings_says_it_went_by_viewing_alone(
+    ask: RunTool, db_pool: asyncpg.Pool, catalogue: ToolCatalogue
+) -> None:
+    # A library known only from play history: no genres, no audience ratings.
+    await db_pool.execute("UPDATE media_items SET metadata = metadata - 'genres' - 'rating'")
+    result = await ask("recommend_tonight", "alice", limit=3)
+    assert titles(result.rows)[:2] == ["Breaking Bad", "The Office"]  # the shows in progress first
+    assert result.summary["basis"].startswith("your viewing alone")
+    assert result.coverage.missing_tables == ["media_items.metadata.genres", "media_items.metadata.rating"]
+    text = catalogue.get("recommend_tonight").render(result)
+    assert "based on your viewing alone" in text and "audience ratings" not in text.split("\n")[0]
 
 
 async def test_recommend_tonight_filters_by_genre_and_kind(ask: RunTool) -> None:
