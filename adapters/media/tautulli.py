@@ -73,7 +73,9 @@ class TautulliHistoryRow(_TautulliModel):
 
     def holds_whole_group(self) -> bool:
         """Whether a grouped row includes its first stream (a window can cut a group's earlier streams off)."""
-        return self.reference_id is None or self.reference_id in (self.group_ids or "").split(",")
+        if self.reference_id is None or self.group_ids is None:
+            return True  # not grouped, or no way to tell
+        return self.reference_id in self.group_ids.split(",")
 
 
 class TautulliUser(_TautulliModel):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -153,3 +154,19 @@ async def test_a_stream_running_for_days_is_read_once_it_stops(database_url: str
     syncs = [BASE + day * 86400 + 23 * 3600 for day in range(8)]
     read = await sync_through(database_url, "America/Los_Angeles", [long_play, evening], syncs)
     assert read == {f"133788:5000:{long_play.started}", f"8008135:5001:{evening.started}"}
+
+
+async def test_a_cursor_from_before_the_window_keeps_its_place(db_pool: asyncpg.Pool) -> None:
+    # Earlier versions saved the UTC day of the newest play read; it becomes the anchor.
+    fake = FakeTautulli()
+    async with serve(fake) as url:
+        job = TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key"))
+        assert (await run_job(db_pool, job)).ok
+        await db_pool.execute(
+            "UPDATE sync_schedule SET cursor = '{\"after\": \"2016-05-10\"}' WHERE integration = 'tautulli'"
+        )
+        assert (await run_job(db_pool, job)).ok
+    history = [r for r in fake.requests if "cmd=get_history" in r]
+    assert "after=2016-05-07" in history[-1]
+    cursor = await db_pool.fetchval("SELECT cursor FROM sync_schedule WHERE integration = 'tautulli'")
+    assert "after" not in cursor and "quiet_at" in cursor

@@ -195,3 +195,27 @@ async def test_people_and_titles_as_tautulli_knows_them(
     assert (
         await db_pool.fetchval("SELECT count(*) FROM watch_history") == 4
     )  # the song is not a play Marquee keeps
+
+
+async def test_a_play_resumed_a_week_later_is_one_play(
+    db_pool: asyncpg.Pool, tautulli_installer: TautulliInstaller, tmp_path: Path
+) -> None:
+    week = 7 * 86400
+    first = SeedPlay(133788, 4400, 1764615600, 1764617000, 1_400_000, 6_960_000, title="Arrival")
+    rest = SeedPlay(
+        133788, 4400, 1764615600 + week, 1764615600 + week + 5600, 6_960_000, 6_960_000, title="Arrival"
+    )
+    with tautulli_installer.server(tmp_path, "America/Los_Angeles") as server:
+        server.add_users(USERS)
+        server.add_play(first)
+        assert (await run_job(db_pool, job(server, datetime.fromtimestamp(first.stopped + 60, UTC)))).ok
+        assert (
+            await run_job(db_pool, job(server, datetime.fromtimestamp(first.stopped + 6 * 86400, UTC)))
+        ).ok
+        server.add_play(rest)  # Tautulli files it under the first stream's row: one play
+        assert (await run_job(db_pool, job(server, datetime.fromtimestamp(rest.stopped + 60, UTC)))).ok
+        in_tautulli = await tautulli_count(server)
+    plays = await db_pool.fetch("SELECT started_at, watched_seconds, percent_complete FROM watch_history")
+    assert in_tautulli == len(plays) == 1
+    assert (plays[0]["started_at"].timestamp(), plays[0]["watched_seconds"]) == (first.started, 1400 + 5600)
+    assert plays[0]["percent_complete"] == 100
