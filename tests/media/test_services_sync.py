@@ -259,3 +259,18 @@ async def test_a_play_resumed_days_later_is_still_one_play(db_pool: asyncpg.Pool
     ]
     # The window (from 2016-05-11) cut the first stream off, so the whole play was asked for by its id.
     assert any("reference_id=1" in request for request in fake.requests)
+
+
+async def test_an_item_first_seen_in_history_is_dated_by_the_library_sync(db_pool: asyncpg.Pool) -> None:
+    tautulli = FakeTautulli()
+    tautulli.history = [
+        tautulli_play(9, 133788, "Jon Snow", 218860, 1462800000, media_type="movie", grandparent_rating_key="",
+                      grandparent_title="", title="Captain America: The Winter Soldier")
+    ]  # fmt: skip
+    async with serve(tautulli) as url:
+        assert (await run_job(db_pool, tautulli_job(url))).ok
+    movie = "SELECT added_at FROM media_items WHERE title = 'Captain America: The Winter Soldier'"
+    assert await db_pool.fetchval(movie) is None  # Tautulli's history does not say when it arrived
+    async with serve(FakePlex()) as url:
+        assert (await run_job(db_pool, PlexSyncJob(PlexSettings(url=url, token="plex-token")))).ok
+    assert (await db_pool.fetchval(movie)).timestamp() == 1419000000  # Plex's addedAt
