@@ -51,11 +51,14 @@ class ServiceClient:
         label: str | None = None,
         credential: str = "API key",
         is_refusal: RefusalCheck | None = None,
+        key_setting: str | None = None,
     ) -> None:
         self.service = service
-        # How people write the service's name, and what its secret is called, in messages.
+        # How people write the service's name, what its secret is called, and the setting that
+        # holds it: a refused key names the setting to fix.
         self.label = label or service.capitalize()
         self.credential = credential
+        self.key_setting = key_setting
         self._is_refusal = is_refusal
         self.base_url = base_url.rstrip("/")
         self._headers = dict(headers or {})
@@ -86,13 +89,13 @@ class ServiceClient:
             try:
                 async with self._session.get(url, params=query) as response:
                     if response.status in (401, 403):
-                        raise SyncError(f"{self.refused()} (HTTP {response.status} on {path})")
+                        raise SyncError(self._refused_on(response.status, path))
                     if response.status in RETRYABLE_STATUS and attempt < self._retries:
                         raise _Transient(f"HTTP {response.status}")
                     if response.status >= 400:
                         body = await response.content.read(65536)
                         if self._is_refusal is not None and self._is_refusal(response.status, body):
-                            raise SyncError(f"{self.refused()} (HTTP {response.status} on {path})")
+                            raise SyncError(self._refused_on(response.status, path))
                         raise SyncError(f"{self.label} answered HTTP {response.status} on {path}")
                     return await response.read()
             except aiohttp.TooManyRedirects:
@@ -113,8 +116,14 @@ class ServiceClient:
                 # Any other client error (a bad redirect target, an invalid URL): its text names the URL.
                 raise SyncError(f"{self.label} on {path}: request failed ({type(exc).__name__})") from None
 
+    def _refused_on(self, status: int, path: str) -> str:
+        # "Tautulli refused the API key (HTTP 400 on /api/v2); check MARQUEE_TAUTULLI_API_KEY"
+        message = f"{self.label} refused the {self.credential} (HTTP {status} on {path})"
+        return f"{message}; check {self.key_setting}" if self.key_setting else message
+
     def refused(self) -> str:
-        return f"{self.label} refused the {self.credential}"
+        fix = f"; check {self.key_setting}" if self.key_setting else ""
+        return f"{self.label} refused the {self.credential}{fix}"
 
     async def get_model(
         self, path: str, adapter: TypeAdapter[ModelT], params: Mapping[str, Any] | None = None

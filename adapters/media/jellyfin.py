@@ -190,6 +190,7 @@ class JellyfinSyncJob:
                 "Accept": "application/json",
             },
             timeout_seconds=self.settings.timeout_seconds,
+            key_setting="MARQUEE_JELLYFIN_API_KEY",
         )
 
     async def run(self, context: SyncContext) -> dict[str, int]:

@@ -191,6 +191,7 @@ class SeerrSyncJob:
             f"{self.settings.url.rstrip('/')}/api/v1",
             headers={"X-Api-Key": self.settings.api_key, "Accept": "application/json"},
             timeout_seconds=self.settings.timeout_seconds,
+            key_setting=f"MARQUEE_{self.settings.service.upper()}_API_KEY",
         )
 
     async def run(self, context: SyncContext) -> dict[str, int]:

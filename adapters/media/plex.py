@@ -231,6 +231,8 @@ def play_record(entry: PlexHistoryEntry) -> PlayRecord | None:
     )
 
 
+HISTORY_OVERLAP_SECONDS = 2 * 86400
+
 # The fingerprints of the library pages last written: a page that comes back byte
 # for byte the same is skipped, which makes a no-change re-sync of a large
 # library cheap. The version changes whenever what is taken from a page changes.
@@ -273,6 +275,7 @@ class PlexSyncJob:
             self.settings.url,
             headers={"X-Plex-Token": self.settings.token, "Accept": "application/json"},
             timeout_seconds=self.settings.timeout_seconds,
+            key_setting="MARQUEE_PLEX_TOKEN",
             retry_delay_seconds=self.settings.retry_delay_seconds,
             label="Plex",
             credential="token",
@@ -409,7 +412,11 @@ class PlexSyncJob:
 
     async def _sync_history(self, client: ServiceClient, context: SyncContext) -> int:
         """Write history pages PAGE_WRITERS at a time; the cursor advances in page order, after each commit."""
-        since = int(context.cursor.get("viewed_at", 0))
+        newest_seen = int(context.cursor.get("viewed_at", 0))
+        # Plex dates a view when it records it, but a client that played offline (a synced
+        # download) reports its views later with their own, older viewedAt: read the last
+        # HISTORY_OVERLAP again every time. Entries are keyed by historyKey, so rereads are harmless.
+        since = max(newest_seen - HISTORY_OVERLAP_SECONDS, 0) if newest_seen else 0
         written = 0
 
         async def write(entries: list[PlexHistoryEntry]) -> int:
@@ -426,7 +433,7 @@ class PlexSyncJob:
             newest = max(entry["viewedAt"] for entry in entries)
             async with context.pool.acquire() as conn:
                 # Views at exactly the cursor second are read again next time.
-                await context.save_cursor(conn, {**context.cursor, "viewed_at": max(newest, since)})
+                await context.save_cursor(conn, {**context.cursor, "viewed_at": max(newest, newest_seen)})
 
         pages = prefetching(self._history(client, since, context))
         await write_in_order(pages, write, committed, writers=PAGE_WRITERS)

@@ -20,12 +20,13 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from adapters.media.client import ServiceClient
+from adapters.media.history_window import first_day, next_anchor
 from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, require_content_type, validate
 from adapters.media.timeparse import from_unix
 from core.ingest.events import record_bandwidth
 from core.ingest.media import upsert_media
-from core.ingest.plays import upsert_plays
+from core.ingest.plays import retire_sessions_merged_into, upsert_plays
 from core.ingest.records import BandwidthRecord, MediaRecord, MediaType, PlayRecord, UserRecord
 from core.ingest.users import upsert_user
 from core.ingest.webhooks import WebhookEvent
@@ -68,6 +69,17 @@ class TautulliHistoryRow(_TautulliModel):
     play_duration: int | None = None
     duration: int | None = None
     percent_complete: float | None = None
+    # Tautulli groups a stream resumed after a stop with the one it continues under the
+    # first one's row id; grouped rows list the row ids they hold.
+    reference_id: str | None = None
+    group_count: int | None = None
+    group_ids: str | None = None
+
+    def holds_whole_group(self) -> bool:
+        """Whether a grouped row includes its first stream (a window can cut a group's earlier streams off)."""
+        if self.reference_id is None or self.group_ids is None:
+            return True  # not grouped, or no way to tell
+        return self.reference_id in self.group_ids.split(",")
 
 
 class TautulliUser(_TautulliModel):
@@ -76,6 +88,7 @@ class TautulliUser(_TautulliModel):
     friendly_name: str | None = None
     email: str | None = None
     is_admin: int | None = None
+    is_active: int | None = None
     last_seen: int | None = None
 
 
@@ -110,13 +123,32 @@ USERS_TABLE = TypeAdapter(TautulliEnvelope[TautulliTable[TautulliUser]])
 ACTIVITY = TypeAdapter(TautulliEnvelope[TautulliActivity])
 
 
+# The cursor: when nothing last streamed (see adapters/media/history_window.py). Older
+# versions kept the UTC day of the newest play read, which it replaces.
+ANCHOR = "quiet_at"
+LEGACY_CURSOR = "after"
+
+
+def _anchor(cursor: dict[str, Any]) -> datetime | None:
+    if cursor.get(ANCHOR):
+        return datetime.fromisoformat(cursor[ANCHOR])
+    if cursor.get(LEGACY_CURSOR):
+        return datetime.fromisoformat(cursor[LEGACY_CURSOR]).replace(tzinfo=UTC)
+    return None
+
+
 def play_id(user_id: str, rating_key: str, started: int) -> str:
     return f"{user_id}:{rating_key}:{started}"
 
 
+# Tautulli's own "Local" user (plays from the server's own network before Plex
+# accounts existed): not a person on the server.
+LOCAL_USER_ID = "0"
+
+
 def user_record(user: TautulliUser, last_seen: int | None = None) -> UserRecord | None:
     username = user.username or user.friendly_name
-    if not username:
+    if not username or user.user_id == LOCAL_USER_ID:
         return None
     return UserRecord(
         service=SERVICE,
@@ -127,6 +159,8 @@ def user_record(user: TautulliUser, last_seen: int | None = None) -> UserRecord 
         is_admin=bool(user.is_admin),
         last_login_at=from_unix(last_seen if last_seen is not None else user.last_seen),
         aliases=_plex_ids(user),
+        # 0 once the Plex server no longer shares with them (Tautulli keeps them and their history).
+        is_active=None if user.is_active is None else bool(user.is_active),
     )
 
 
@@ -135,18 +169,24 @@ def _plex_ids(user: TautulliUser) -> tuple[tuple[str, str], ...]:
     return (own, (ID_SERVICE, PLEX_OWNER_LOCAL_ID)) if user.is_admin else (own,)
 
 
+def unsanitized(text: str | None) -> str | None:
+    """Undo Tautulli's HTML sanitising of text (``<`` and ``>`` only; it never escapes ``&``)."""
+    return None if text is None else text.replace("&lt;", "<").replace("&gt;", ">")
+
+
 def history_media(row: TautulliHistoryRow) -> list[MediaRecord]:
     """The items a play names, so plays match even where the Plex library is not synced."""
     if not row.rating_key or row.media_type not in ("movie", "episode"):
         return []
     records = []
     if row.media_type == "episode" and row.grandparent_rating_key and row.grandparent_title:
-        records.append(MediaRecord(ID_SERVICE, row.grandparent_rating_key, row.grandparent_title, "show"))
+        show = unsanitized(row.grandparent_title) or row.grandparent_title
+        records.append(MediaRecord(ID_SERVICE, row.grandparent_rating_key, show, "show"))
     records.append(
         MediaRecord(
             service=ID_SERVICE,
             external_id=row.rating_key,
-            title=row.title or row.full_title or row.rating_key,
+            title=unsanitized(row.title or row.full_title) or row.rating_key,
             media_type="movie" if row.media_type == "movie" else "episode",
             year=row.year,
             parent_external_id=row.grandparent_rating_key if row.media_type == "episode" else None,
@@ -158,7 +198,7 @@ def history_media(row: TautulliHistoryRow) -> list[MediaRecord]:
 
 
 def play_record(row: TautulliHistoryRow) -> PlayRecord | None:
-    if not row.rating_key or row.media_type not in ("movie", "episode"):
+    if not row.rating_key or row.media_type not in ("movie", "episode") or row.user_id == LOCAL_USER_ID:
         return None
     watched = row.play_duration if row.play_duration is not None else row.duration
     percent = None if row.percent_complete is None else min(max(row.percent_complete, 0.0), 100.0)
@@ -200,9 +240,11 @@ def is_key_refusal(status: int, body: bytes) -> bool:
 class TautulliSyncJob:
     name = SERVICE
 
-    def __init__(self, settings: TautulliSettings) -> None:
+    def __init__(self, settings: TautulliSettings, clock: Callable[[], datetime] | None = None) -> None:
         self.settings = settings
         self.interval_seconds = settings.interval_seconds
+        # Tests move time; the sync itself only needs now.
+        self._clock = clock or partial(datetime.now, UTC)
 
     def client(self) -> ServiceClient:
         return ServiceClient(
@@ -212,6 +254,7 @@ class TautulliSyncJob:
             timeout_seconds=self.settings.timeout_seconds,
             label="Tautulli",
             is_refusal=is_key_refusal,
+            key_setting="MARQUEE_TAUTULLI_API_KEY",
         )
 
     async def _call(self, client: ServiceClient, adapter: TypeAdapter[Any], cmd: str, **params: Any) -> Any:
@@ -237,32 +280,51 @@ class TautulliSyncJob:
                     await upsert_user(conn, record)
             counts["users"] = len(records)
 
-            after = context.cursor.get("after")
-            history_query: dict[str, Any] = {"order_column": "date", "order_dir": "asc", "grouping": 0}
-            if after:
-                # Inclusive: the last day is read again, its plays' ids make that harmless.
-                history_query["after"] = after
-            # One page at a time, unlike Plex: history rows also create their items, and two
-            # pages written at once could each create the same new show.
-            history = self._table(
-                client,
-                HISTORY,
-                "get_history",
-                on_page=partial(context.report, "play history"),
-                **history_query,
-            )
-            async for rows in prefetching(history):
-                media = [record for row in rows for record in history_media(row)]
-                plays = [p for p in map(play_record, rows) if p is not None]
-                newest = max(row.started for row in rows)
-                async with context.pool.acquire() as conn, conn.transaction():
-                    await upsert_media(conn, sorted(media, key=lambda r: r.media_type == "episode"))
-                    counts["plays_new"] += (await upsert_plays(conn, plays)).written
-                    day = datetime.fromtimestamp(newest, UTC).date().isoformat()
-                    await context.save_cursor(conn, {**context.cursor, "after": max(day, after or day)})
-
-            counts["bandwidth_samples"] = await self._sample_bandwidth(client, context)
+            # Activity first: the history window may only move past a moment when nothing streamed.
+            activity_read_at = self._clock()
+            activity: TautulliActivity = await self._call(client, ACTIVITY, "get_activity")
+            counts["bandwidth_samples"] = await self._sample_bandwidth(context, activity, activity_read_at)
+            counts["plays_new"] = await self._read_history(client, context)
+            anchor = next_anchor(_anchor(context.cursor), activity_read_at, len(activity.sessions))
+            async with context.pool.acquire() as conn, conn.transaction():
+                cursor = {k: v for k, v in context.cursor.items() if k != LEGACY_CURSOR}
+                await context.save_cursor(conn, {**cursor, ANCHOR: anchor.isoformat()})
         return counts
+
+    async def _read_history(self, client: ServiceClient, context: SyncContext) -> int:
+        """Read the history from the window's first day on (everything on a first sync); returns plays written.
+
+        Plays are read grouped as Tautulli shows them (a stream resumed after a stop is
+        part of the play it continues), so Marquee's plays are Tautulli's plays.
+        """
+        query: dict[str, Any] = {"order_column": "date", "order_dir": "asc", "grouping": 1}
+        anchor = _anchor(context.cursor)
+        if anchor is not None:
+            query["after"] = first_day(anchor).isoformat()
+        # One page at a time, unlike Plex: history rows also create their items, and two
+        # pages written at once could each create the same new show.
+        history = self._table(
+            client, HISTORY, "get_history", on_page=partial(context.report, "play history"), **query
+        )
+        written = 0
+        async for page in prefetching(history):
+            rows = [row if row.holds_whole_group() else await self._whole_group(client, row) for row in page]
+            media = [record for row in rows for record in history_media(row)]
+            plays = [(row, play) for row in rows if (play := play_record(row)) is not None]
+            resumed = [play for row, play in plays if (row.group_count or 1) > 1]
+            async with context.pool.acquire() as conn, conn.transaction():
+                await upsert_media(conn, sorted(media, key=lambda r: r.media_type == "episode"))
+                written += (await upsert_plays(conn, [play for _, play in plays])).written
+                # The same streams may have arrived one by one through the webhook.
+                await retire_sessions_merged_into(conn, resumed)
+        return written
+
+    async def _whole_group(self, client: ServiceClient, row: TautulliHistoryRow) -> TautulliHistoryRow:
+        """The whole play a window cut short: all streams of its group, whatever their day."""
+        table = await self._call(
+            client, HISTORY, "get_history", grouping=1, reference_id=row.reference_id, start=0, length=1
+        )
+        return table.data[0] if table.data else row
 
     def _table(
         self,
@@ -280,10 +342,8 @@ class TautulliSyncJob:
 
         return offset_pages(read_page, self.settings.page_size, on_page=on_page)
 
-    async def _sample_bandwidth(self, client: ServiceClient, context: SyncContext) -> int:
+    async def _sample_bandwidth(self, context: SyncContext, activity: TautulliActivity, now: datetime) -> int:
         """One row per active stream: its bandwidth over the time since the previous sample (at most one interval)."""
-        activity: TautulliActivity = await self._call(client, ACTIVITY, "get_activity")
-        now = datetime.now(UTC)
         previous = context.cursor.get("activity_sampled_at")
         seconds = self.interval_seconds
         if previous:

@@ -72,7 +72,7 @@ INSERT INTO media_items (id, title, media_type, year, parent_id, season_number, 
 SELECT item_id, title, media_type, year,
        CASE WHEN media_type = 'episode' THEN parent_item_id END,
        season_number, episode_number, library_name, metadata_json::jsonb, duration_seconds,
-       file_size_bytes, COALESCE(added_at, now())
+       file_size_bytes, added_at
 FROM staging_media WHERE is_new
 """
 # A value one service does not know never blanks what another reported; the

@@ -160,3 +160,40 @@ async def upsert_user_item_states(conn: asyncpg.Connection, records: Sequence[Us
     )
     written: int = await conn.fetchval(_WRITE_STATE)
     return written
+
+
+# A play that continues earlier streams (Tautulli groups a resumed stream with the one
+# it resumes) replaces rows written for those streams one by one, e.g. by a webhook:
+# the same service's rows of the same user and item that started within the play.
+_RETIRE_MERGED = f"""
+WITH plays AS (
+    SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS p(source_id, started_at, stopped_at)
+), kept AS (
+    SELECT w.user_id, w.media_item_id, p.source_id, p.started_at, p.stopped_at
+    FROM plays p JOIN watch_history w ON w.source = $1 AND w.source_id = p.source_id
+), written AS (
+    DELETE FROM watch_history w USING kept k
+    WHERE w.source = $1 AND w.user_id = k.user_id AND w.media_item_id = k.media_item_id
+      AND w.started_at > k.started_at AND w.started_at <= k.stopped_at AND w.source_id <> k.source_id
+    RETURNING w.user_id, w.media_item_id
+), {_MARK_WRITTEN_PENDING}
+SELECT count(*) FROM written
+"""
+
+
+async def retire_sessions_merged_into(conn: asyncpg.Connection, plays: Sequence[PlayRecord]) -> int:
+    """Delete the rows of streams these (already written) plays now hold; returns how many."""
+    spans = [p for p in plays if p.started_at is not None and p.stopped_at is not None]
+    if not spans:
+        return 0
+    retired: int = 0
+    for service in sorted({p.service for p in spans}):
+        mine = [p for p in spans if p.service == service]
+        retired += await conn.fetchval(
+            _RETIRE_MERGED,
+            service,
+            [p.source_id for p in mine],
+            [p.started_at for p in mine],
+            [p.stopped_at for p in mine],
+        )
+    return retired

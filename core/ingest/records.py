@@ -32,6 +32,8 @@ class UserRecord:
     # (Tautulli reports Plex account ids), as (service, id) pairs.
     aliases: tuple[tuple[str, str], ...] = ()
     discord_id: str | None = None
+    # False when the service says this person was removed from the server; None when it does not say.
+    is_active: bool | None = None
 
 
 @dataclass(frozen=True)

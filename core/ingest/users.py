@@ -28,8 +28,8 @@ LIMIT 1
 """
 
 _INSERT_USER = """
-INSERT INTO users (username, display_name, email, role, last_login_at)
-VALUES ($1, $2, $3, CASE WHEN $4 THEN 'admin' ELSE 'user' END, $5)
+INSERT INTO users (username, display_name, email, role, last_login_at, removed_at)
+VALUES ($1, $2, $3, CASE WHEN $4 THEN 'admin' ELSE 'user' END, $5, CASE WHEN NOT $6 THEN now() END)
 ON CONFLICT (username) DO NOTHING
 RETURNING id
 """
@@ -41,12 +41,16 @@ UPDATE users SET
     display_name = COALESCE($2, display_name),
     email = COALESCE(email, $3),
     role = CASE WHEN $4 THEN 'admin' ELSE role END,
-    last_login_at = GREATEST(last_login_at, $5)
+    last_login_at = GREATEST(last_login_at, $5),
+    -- Removed when the service says so (first time kept), back when it lists them as active again.
+    removed_at = CASE WHEN $6 THEN NULL WHEN NOT $6 THEN COALESCE(removed_at, now()) ELSE removed_at END
 WHERE id = $1
   AND (display_name IS DISTINCT FROM COALESCE($2, display_name)
        OR email IS DISTINCT FROM COALESCE(email, $3)
        OR ($4 AND role <> 'admin')
-       OR last_login_at IS DISTINCT FROM GREATEST(last_login_at, $5))
+       OR last_login_at IS DISTINCT FROM GREATEST(last_login_at, $5)
+       OR ($6 AND removed_at IS NOT NULL)
+       OR (NOT $6 AND removed_at IS NULL))
 """
 
 _LINK_EXTERNAL_IDS = """
@@ -79,6 +83,7 @@ async def upsert_user(conn: asyncpg.Connection, record: UserRecord) -> uuid.UUID
             record.email or None,
             record.is_admin,
             record.last_login_at,
+            record.is_active,
         )
     if ids:
         await conn.execute(_LINK_EXTERNAL_IDS, services, external_ids, user_id)
@@ -101,6 +106,7 @@ async def _insert_user(conn: asyncpg.Connection, record: UserRecord) -> uuid.UUI
             record.email or None,
             record.is_admin,
             record.last_login_at,
+            record.is_active,
         )
         if user_id is not None:
             return user_id

@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 
 from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
+from core.tools.coverage import add_null_share
 from core.tools.periods import PeriodParams, resolve_period
 from core.tools.phrasing import listing, plural, title_of, with_gaps
 from core.tools.records import plain_rows
@@ -123,11 +124,32 @@ async def recommend_tonight(conn: asyncpg.Connection, scope: Scope, p: Recommend
     coverage = Coverage(
         tables_used=["user_stats", "media_items.metadata.genres", "media_items.metadata.rating"]
     )
-    if await _history_size(conn, scope.user_id) == 0:
+    has_history = await _history_size(conn, scope.user_id) > 0
+    if not has_history:
         coverage.gaps.append("you have no viewing history yet, so these are ranked by audience rating only")
         coverage.missing_tables.append("user_stats")
+    # What the ranking could go by is what the suggested titles carry, not what it was built to use.
+    with_genres = sum(1 for r in rows if r["genres"])
+    with_rating = sum(1 for r in rows if r["audience_rating"] is not None)
+    taste = any(r["genre_match"] for r in rows)
+    if rows and not with_genres:
+        coverage.gaps.append("none of these titles has genres listed, so your taste could not be matched")
+        coverage.missing_tables.append("media_items.metadata.genres")
+    if rows and not with_rating:
+        coverage.gaps.append("none of these titles has an audience rating")
+        coverage.missing_tables.append("media_items.metadata.rating")
+    basis = (
+        "your taste and audience ratings" if taste and with_rating
+        else "your taste" if taste
+        else "audience ratings" if with_rating
+        else "your viewing alone (shows you're partway through first, then titles you haven't seen)"
+    )  # fmt: skip
     return ToolResult(
-        "recommend_tonight", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage
+        "recommend_tonight",
+        p.model_dump(mode="json"),
+        plain_rows(rows, scope.timezone),
+        coverage,
+        {"basis": basis, "with_genres": with_genres, "with_rating": with_rating, "has_history": has_history},
     )
 
 
@@ -140,7 +162,8 @@ def _render_recommendations(result: ToolResult) -> str:
         rating = f", rated {row['audience_rating']:.1f}" if row.get("audience_rating") is not None else ""
         genres = ", ".join(row.get("genres") or []) or "no genre listed"
         lines.append(f"{title_of(row)} ({row['media_type']}, {genres}{rating}){extra}")
-    intro = "Here is what I'd put on tonight, from your taste and audience ratings:"
+    basis = result.summary.get("basis", "your taste and audience ratings")
+    intro = f"Here is what I'd put on tonight, based on {basis}:"
     return with_gaps(f"{intro}\n{listing(lines)}", result)
 
 
@@ -335,6 +358,11 @@ ORDER BY max(mi.added_at) DESC, t.title
 """
 
 
+_ADDED_AT_KNOWN = """
+SELECT count(*) AS items, count(added_at) AS dated FROM media_items WHERE media_type IN ('movie', 'episode', 'show')
+"""
+
+
 async def new_in_library(conn: asyncpg.Connection, scope: Scope, p: NewInLibraryParams) -> ToolResult:
     period = resolve_period(scope, p.start, p.end, "last_7_days")
     rows = await conn.fetch(_NEW_IN_LIBRARY, period.start, period.end, p.media_type)
@@ -346,6 +374,10 @@ async def new_in_library(conn: asyncpg.Connection, scope: Scope, p: NewInLibrary
         "new_episodes": sum(int(r["new_episodes"]) for r in rows),
     }
     coverage = Coverage(tables_used=["media_items.added_at"])
+    # Items first seen in play history have no known arrival date: they cannot be "new", and saying so
+    # keeps "nothing new" from sounding certain.
+    known = await conn.fetchrow(_ADDED_AT_KNOWN)
+    add_null_share(coverage, "media_items", "added_at", known["items"], known["dated"], "library items")
     return ToolResult(
         "new_in_library",
         p.model_dump(mode="json"),
@@ -496,7 +528,7 @@ SELECT t.id, t.title, t.media_type, t.year, t.library_name, t.added_at
 FROM media_items t
 WHERE t.media_type IN ('movie', 'show') AND ($2::text IS NULL OR t.media_type = $2)
   AND NOT EXISTS (SELECT 1 FROM mine WHERE mine.top_id = t.id)
-ORDER BY t.added_at DESC, t.title
+ORDER BY t.added_at DESC NULLS LAST, t.title
 LIMIT $3
 """
 

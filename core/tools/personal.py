@@ -10,7 +10,8 @@ in the period; a session counts as completed at ``percent_complete >= 90``.
 
 *How long until I finish a series*: episodes of the show the asker has not
 completed (``user_stats.play_count = 0`` or no row), and the minutes they last
-(an episode without a duration counts as the show's average episode length).
+(an episode without a duration counts as the show's average episode length; when
+no episode of the show has one, the time left is unknown, not zero).
 The date assumes the asker's own recent pace: episodes of this show completed
 in the last 28 days per day, or, when none, episodes of any show completed in
 the last 28 days per day. No recent episodes means no date.
@@ -281,8 +282,10 @@ WITH started AS (
     GROUP BY 1
 )
 SELECT t.id, t.title, t.year, p.episodes, p.watched, p.remaining, p.remaining_unknown,
-       (coalesce(p.remaining_known_seconds, 0) + p.remaining_unknown * coalesce(p.avg_episode_seconds, 0))::bigint
-           AS remaining_seconds,
+       -- Unknown (NULL) when no episode of the show has a length to go by, never "0 minutes".
+       CASE WHEN p.remaining_unknown = 0 OR p.avg_episode_seconds IS NOT NULL
+            THEN (coalesce(p.remaining_known_seconds, 0) + p.remaining_unknown * coalesce(p.avg_episode_seconds, 0))::bigint
+       END AS remaining_seconds,
        p.last_played_at, coalesce(pc.completed, 0) AS recent_episodes,
        (SELECT coalesce(sum(completed), 0) FROM pace) AS recent_episodes_all_shows
 FROM progress p
@@ -314,9 +317,14 @@ async def time_to_finish_series(conn: asyncpg.Connection, scope: Scope, p: Finis
         _SERIES_PROGRESS, scope.user_id, show_id, now - timedelta(days=PACE_DAYS), p.limit
     )
     rows = plain_rows(records, scope.timezone)
-    unknown = 0
+    averaged = 0
     for row in rows:
-        unknown += row["remaining_unknown"]
+        if row["remaining_seconds"] is not None:
+            averaged += row["remaining_unknown"]
+        elif row["remaining"]:
+            coverage.gaps.append(
+                f"no episode of {title_of(row)} has a known length, so the time left is unknown"
+            )
         per_day = (row["recent_episodes"] or row["recent_episodes_all_shows"]) / PACE_DAYS
         row["episodes_per_day"] = round(per_day, 3)
         if row["remaining"] == 0:
@@ -325,9 +333,9 @@ async def time_to_finish_series(conn: asyncpg.Connection, scope: Scope, p: Finis
             row["estimated_finish"] = (now + timedelta(days=row["remaining"] / per_day)).date().isoformat()
         else:
             row["estimated_finish"] = None
-    if unknown:
+    if averaged:
         coverage.gaps.append(
-            f"{plural(unknown, 'remaining episode')} had no duration; the show's average episode length was used"
+            f"{plural(averaged, 'remaining episode')} had no duration; the show's average episode length was used"
         )
     if rows and all(r["estimated_finish"] is None for r in rows):
         coverage.gaps.append(
@@ -351,9 +359,12 @@ def _render_finish(result: ToolResult) -> str:
             if r["estimated_finish"]
             else "you haven't finished an episode lately, so I can't date it"
         )
-        lines.append(
-            f"{title_of(r)}: {r['remaining']} of {r['episodes']} episodes left, about {hours(r['remaining_seconds'])}; {when}."
+        length = (
+            f"about {hours(r['remaining_seconds'])}"
+            if r["remaining_seconds"] is not None
+            else "of unknown length"
         )
+        lines.append(f"{title_of(r)}: {r['remaining']} of {r['episodes']} episodes left, {length}; {when}.")
     if len(lines) == 1:
         return with_gaps(lines[0], result)
     return with_gaps(f"Your shows in progress:\n{listing(lines)}", result)

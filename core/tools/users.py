@@ -96,25 +96,33 @@ class InactiveParams(BaseModel):
     limit: int = Field(default=50, ge=1, le=500)
 
 
+# People removed from the server cannot log in any more: they are counted apart.
 _INACTIVE = """
 SELECT username, display_name, role, last_login_at, login_count, created_at
 FROM users
-WHERE last_login_at IS NULL OR last_login_at < $1
+WHERE removed_at IS NULL AND (last_login_at IS NULL OR last_login_at < $1)
 ORDER BY last_login_at NULLS FIRST, username
+"""
+_INACTIVE_TOTALS = """
+SELECT count(*) FILTER (WHERE removed_at IS NULL) AS users,
+       count(last_login_at) FILTER (WHERE removed_at IS NULL) AS with_login,
+       count(*) FILTER (WHERE removed_at IS NOT NULL) AS removed
+FROM users
 """
 
 
 async def inactive_users(conn: asyncpg.Connection, scope: Scope, p: InactiveParams) -> ToolResult:
     cutoff = datetime.now(scope.timezone) - timedelta(days=p.days)
     rows = await conn.fetch(_INACTIVE, cutoff)
-    totals = await conn.fetchrow("SELECT count(*) AS users, count(last_login_at) AS with_login FROM users")
-    coverage = Coverage(tables_used=["users.last_login_at"])
+    totals = await conn.fetchrow(_INACTIVE_TOTALS)
+    coverage = Coverage(tables_used=["users.last_login_at", "users.removed_at"])
     add_null_share(coverage, "users", "last_login_at", totals["users"], totals["with_login"], "users")
     summary = {
         "days": p.days,
         "inactive": len(rows),
         "users": totals["users"],
         "never_logged_in": sum(1 for r in rows if r["last_login_at"] is None),
+        "removed": totals["removed"],
     }
     return ToolResult(
         "inactive_users",
@@ -127,14 +135,17 @@ async def inactive_users(conn: asyncpg.Connection, scope: Scope, p: InactivePara
 
 def _render_inactive(result: ToolResult) -> str:
     s = result.summary
+    removed = s.get("removed", 0)
+    apart = f"\n({plural(removed, 'user')} removed from the server not counted.)" if removed else ""
     if not s["inactive"]:
-        return with_gaps(f"Everyone has logged in within the last {s['days']} days.", result)
+        return with_gaps(f"Everyone has logged in within the last {s['days']} days.{apart}", result)
     lines = [
         f"{_who(r)}: last login {r['last_login_at'][:10] if r['last_login_at'] else 'never recorded'}"
         for r in result.rows
     ]
     return with_gaps(
-        f"{s['inactive']} of {plural(s['users'], 'user')} haven't logged in for {s['days']} days:\n{listing(lines)}",
+        f"{s['inactive']} of {plural(s['users'], 'user')} haven't logged in for {s['days']} days:\n{listing(lines)}"
+        f"{apart}",
         result,
     )
 

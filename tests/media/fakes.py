@@ -13,9 +13,10 @@ import copy
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -293,48 +294,75 @@ class FakeJellyfin(FakeService):
 # --- Tautulli --------------------------------------------------------------------
 
 
+def tautulli_recorded(name: str) -> Any:
+    """What the real Tautulli 2.17.2 answered (recorded by tests/media/tautulli_seed.py): its data part."""
+    recorded = load_payload(f"tautulli-{name}.json")["body"]["response"]["data"]
+    return copy.deepcopy(recorded)
+
+
+_HISTORY_ROW = tautulli_recorded("get-history")["data"][0]
+
+
 def tautulli_play(
     row_id: int, user_id: int, user: str, rating_key: int, started: int, **fields: Any
 ) -> dict[str, Any]:
-    row = {
-        "date": started, "friendly_name": user, "full_title": "Game of Thrones - The Red Woman",
-        "grandparent_rating_key": 351, "grandparent_title": "Game of Thrones", "original_title": "",
-        "group_count": 1, "group_ids": str(row_id), "guid": "com.plexapp.agents.thetvdb://121361/6/1?lang=en",
-        "ip_address": "xxx.xxx.xxx.xxx", "live": 0, "location": "wan", "machine_id": "lmd93nkn12k29j2lnm",
-        "media_index": 1, "media_type": "episode", "originally_available_at": "2016-04-24",
-        "parent_media_index": 6, "parent_rating_key": 544, "parent_title": "", "paused_counter": 0,
-        "percent_complete": 84, "platform": "Windows", "play_duration": 263, "product": "Plex for Windows",
-        "player": "Castle-PC", "rating_key": rating_key, "reference_id": row_id, "relayed": 0, "row_id": row_id,
-        "secure": 1, "session_key": None, "started": started, "state": None, "stopped": started + 263,
-        "thumb": "/library/metadata/4348/thumb/1462414561", "title": "The Red Woman",
-        "transcode_decision": "transcode", "user": user, "user_id": user_id, "watched_status": 0, "year": 2016,
-    }  # fmt: skip
+    """A get_history row shaped like the real one (an episode of Game of Thrones unless ``fields`` say otherwise)."""
+    row = {**copy.deepcopy(_HISTORY_ROW), "reference_id": row_id, "row_id": row_id, "id": row_id, "date": started,
+           "started": started, "stopped": started + 263, "user_id": user_id, "user": user, "friendly_name": user,
+           "rating_key": rating_key, "group_ids": str(row_id)}  # fmt: skip
     row.update(fields)
     return row
 
 
+def tautulli_local_day(started: int, zone: str) -> str:
+    """The day Tautulli files a play under: ``started`` in the server's local zone (SQLite's 'localtime')."""
+    return datetime.fromtimestamp(started, ZoneInfo(zone)).date().isoformat()
+
+
+def tautulli_grouped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """get_history with grouping=1: one row per reference_id, as Tautulli's GROUP BY sums and spans it."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["reference_id"], []).append(row)
+    grouped = []
+    for members in groups.values():
+        last = max(members, key=lambda r: r["started"])  # SQLite takes bare columns from the MAX() row
+        grouped.append({
+            **last, "date": last["started"], "started": min(r["started"] for r in members),
+            "stopped": max(r["stopped"] for r in members),
+            "duration": sum(r["play_duration"] for r in members),
+            "play_duration": sum(r["play_duration"] for r in members),
+            "paused_counter": sum(r["paused_counter"] for r in members),
+            "percent_complete": max(r["percent_complete"] for r in members),
+            "group_count": len(members), "group_ids": ",".join(str(r["id"]) for r in members),
+        })  # fmt: skip
+    return sorted(grouped, key=lambda r: r["date"])
+
+
+def tautulli_duration(rows: list[dict[str, Any]]) -> str:
+    """Play time as Tautulli words it ("1 hr 2 mins 6 secs"; "0" for none), for totals under three days."""
+    seconds = sum(int(row["play_duration"] or 0) for row in rows)
+    parts = [
+        (seconds // 86400, "day"),
+        (seconds // 3600 % 24, "hr"),
+        (seconds // 60 % 60, "min"),
+        (seconds % 60, "sec"),
+    ]
+    return " ".join(f"{n} {unit}{'s' if n > 1 else ''}" for n, unit in parts if n) or "0"
+
+
 class FakeTautulli(FakeService):
+    """Answers like Tautulli 2.17.2 (recorded from the real server in tests/media/real_tautulli.py)."""
+
     api_key = "tautulli-key"
 
-    def __init__(self) -> None:
+    def __init__(self, zone: str = "UTC") -> None:
         super().__init__()
-        self.users: list[dict[str, Any]] = [
-            {"allow_guest": 1, "do_notify": 1, "email": "Jon.Snow.1337@CastleBlack.com", "filter_all": "",
-             "is_active": 1, "is_admin": 0, "is_allow_sync": 1, "is_home_user": 1, "is_restricted": 0,
-             "keep_history": 1, "row_id": 1, "shared_libraries": ["1", "2", "3"],
-             "thumb": "https://plex.tv/users/k10w42309cynaopq/avatar", "user_id": "133788", "username": "Jon Snow"},
-            {"allow_guest": 0, "do_notify": 1, "email": "", "is_active": 1, "is_admin": 1, "row_id": 2,
-             "user_id": "8008135", "username": "DanyKhaleesi69"},
-        ]  # fmt: skip
-        self.last_seen = {"133788": 1462591869, "8008135": 1462688370}
-        self.history: list[dict[str, Any]] = [
-            tautulli_play(1123, 8008135, "DanyKhaleesi69", 4348, 1462688107),
-            tautulli_play(1124, 133788, "Jon Snow", 4348, 1462700000, percent_complete=100, play_duration=3000),
-            tautulli_play(1125, 133788, "Jon Snow", 4400, 1462800000, media_type="movie", title="Arrival",
-                          full_title="Arrival", grandparent_rating_key="", grandparent_title="", media_index="",
-                          parent_media_index="", year=2016),
-            tautulli_play(1126, 133788, "Jon Snow", 999, 1462900000, media_type="track", title="A song"),
-        ]  # fmt: skip
+        self.zone = zone
+        self.users: list[dict[str, Any]] = tautulli_recorded("get-users")
+        self.users_table: list[dict[str, Any]] = tautulli_recorded("get-users-table")["data"]
+        self.history: list[dict[str, Any]] = tautulli_recorded("get-history")["data"]
+        # Sessions need a Plex server behind Tautulli, so these follow its API documentation.
         self.sessions: list[dict[str, Any]] = [
             {"session_key": "27", "session_id": "helf15l3rxgw01xxe0jf3l3d", "user_id": 133788,
              "user": "LordCommanderSnow", "rating_key": "4348", "bandwidth": "25318", "media_type": "episode",
@@ -343,6 +371,16 @@ class FakeTautulli(FakeService):
 
     def authorized(self, request: web.Request) -> bool:
         return request.query.get("apikey") == self.api_key
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if self.failure == "unauthorized" or not self.authorized(request):
+            self.requests.append(request.path_qs)
+            # What the real Tautulli answers a wrong key: 400, not 401.
+            return web.json_response(
+                {"response": {"result": "error", "message": "Invalid apikey", "data": {}}}, status=400
+            )
+        return await super().middleware(request, handler)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/api/v2", self.api_handler)
@@ -358,26 +396,42 @@ class FakeTautulli(FakeService):
         if cmd == "get_users":
             return self.respond(self.users)
         if cmd == "get_users_table":
-            rows = [
-                {"user_id": int(u["user_id"]), "username": u["username"], "friendly_name": u["username"],
-                 "last_seen": self.last_seen.get(u["user_id"]), "plays": 1}
-                for u in self.users
-            ]  # fmt: skip
-            return self.respond({"draw": 1, "recordsTotal": len(rows), "recordsFiltered": len(rows),
-                                 "data": page(rows, start, length)})  # fmt: skip
+            # Its plays and last_seen come from the history, like the real one's.
+            templates = {row["user_id"]: row for row in self.users_table}
+            rows = []
+            for user in self.users:
+                plays = [r for r in self.history if r["user_id"] == user["user_id"]]
+                row = {**templates.get(user["user_id"], templates[0]), "user_id": user["user_id"],
+                       "username": user["username"], "friendly_name": user["friendly_name"],
+                       "email": user["email"], "is_active": user["is_active"],
+                       "plays": len({r["reference_id"] for r in plays}),
+                       "last_seen": max((r["started"] for r in plays), default=None)}  # fmt: skip
+                rows.append(row)
+            return self.respond({"recordsFiltered": len(rows), "recordsTotal": len(rows),
+                                 "data": page(rows, start, length), "draw": 1})  # fmt: skip
         if cmd == "get_history":
             rows = sorted(self.history, key=lambda r: r["date"])
-            if "after" in query:
-                after = datetime.fromisoformat(query["after"]).replace(tzinfo=UTC).timestamp()
-                rows = [r for r in rows if r["date"] >= after]
-            return self.respond({"draw": 1, "recordsTotal": len(self.history), "recordsFiltered": len(rows),
-                                 "total_duration": "1 hr", "filter_duration": "1 hr",
-                                 "data": page(rows, start, length)})  # fmt: skip
+            # Inclusive, on the server's local day of `started`, like the real one.
+            if query.get("after"):
+                rows = [r for r in rows if tautulli_local_day(r["started"], self.zone) >= query["after"]]
+            if query.get("before"):
+                rows = [r for r in rows if tautulli_local_day(r["started"], self.zone) <= query["before"]]
+            if query.get("reference_id"):
+                rows = [r for r in rows if str(r["reference_id"]) == query["reference_id"]]
+            if query.get("grouping") == "1":
+                rows = tautulli_grouped(rows)
+            if query.get("order_dir", "desc") == "desc":
+                rows.reverse()
+            shown = page(rows, start, length)
+            # Tautulli sums the page's play time into filter_duration, all matching rows' into total_duration.
+            return self.respond({"recordsFiltered": len(rows), "recordsTotal": len(self.history), "data": shown,
+                                 "draw": 1, "filter_duration": tautulli_duration(shown),
+                                 "total_duration": tautulli_duration(rows)})  # fmt: skip
         if cmd == "get_activity":
             return self.respond({"lan_bandwidth": 0, "sessions": self.sessions, "stream_count": str(len(self.sessions)),
                                  "total_bandwidth": 25318, "wan_bandwidth": 25318})  # fmt: skip
         return web.json_response(
-            {"response": {"result": "error", "message": f"Unknown command: {cmd}", "data": {}}}
+            {"response": {"result": "error", "message": f"Unknown command: {cmd}", "data": {}}}, status=400
         )
 
 

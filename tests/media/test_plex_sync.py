@@ -107,10 +107,24 @@ async def test_resync_after_upstream_change_writes_only_that_change(db_pool: asy
         "watch_history": (0, 1),
         "user_stats": (0, 1),
     }
-    # Only the history after the cursor was asked for.
-    assert any(
-        "viewedAt%3E=%3D1419653744" in path or "viewedAt>==1419653744" in path for path in fake.requests
-    )
+    # Only the history from two days before the newest view seen was asked for.
+    since = 1419653744 - 2 * 86400
+    assert any(f"viewedAt%3E=%3D{since}" in path or f"viewedAt>=={since}" in path for path in fake.requests)
+
+
+async def test_views_reported_late_with_an_older_viewed_at_are_still_read(db_pool: asyncpg.Pool) -> None:
+    # A phone that played a download offline reports its view when it reconnects, dated when it played.
+    fake = FakePlex()
+    async with serve(fake) as url:
+        assert (await run_job(db_pool, job(url))).ok
+        plays = await db_pool.fetchval("SELECT count(*) FROM watch_history")
+        fake.history.append(
+            {"historyKey": "/status/sessions/history/10", "ratingKey": "218860", "accountID": 1,
+             "viewedAt": 1419653744 - 3600, "type": "movie", "title": "Captain America: The Winter Soldier"}
+        )  # fmt: skip
+        result = await run_job(db_pool, job(url))
+    assert result.ok and result.counts["plays_new"] == 1
+    assert await db_pool.fetchval("SELECT count(*) FROM watch_history") == plays + 1
 
 
 async def test_a_bulk_item_sync_brings_the_planner_statistics_up_to_date(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import asyncpg
 
 from adapters.media.jellyfin import JellyfinSettings, JellyfinSyncJob
 from adapters.media.overseerr import SeerrSettings, SeerrSyncJob
 from adapters.media.plex import PlexSettings, PlexSyncJob
 from adapters.media.tautulli import TautulliSettings, TautulliSyncJob
+from core.ingest.plays import upsert_plays
+from core.ingest.records import PlayRecord
 from core.sync.jobs import run_job
 
 from .fakes import FakeJellyfin, FakePlex, FakeSeerr, FakeTautulli, serve, tautulli_play
@@ -18,8 +22,10 @@ def jellyfin_job(url: str) -> JellyfinSyncJob:
     return JellyfinSyncJob(JellyfinSettings(url=url, api_key="jellyfin-key", page_size=2))
 
 
-def tautulli_job(url: str) -> TautulliSyncJob:
-    return TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key", page_size=2))
+def tautulli_job(url: str, now: int = 1462903600) -> TautulliSyncJob:
+    """A Tautulli sync at ``now`` (Unix seconds; by default just after the fake's last play)."""
+    clock = lambda: datetime.fromtimestamp(now, UTC)  # noqa: E731
+    return TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key", page_size=2), clock=clock)
 
 
 def seerr_job(url: str, service: str = "overseerr") -> SeerrSyncJob:
@@ -97,6 +103,10 @@ async def test_tautulli_sync_history_users_and_bandwidth(db_pool: asyncpg.Pool) 
         jon = await db_pool.fetchrow("SELECT * FROM users WHERE username = 'Jon Snow'")
         assert jon["email"] == "Jon.Snow.1337@CastleBlack.com" and jon["last_login_at"].year == 2016
         assert await db_pool.fetchval("SELECT role FROM users WHERE username = 'DanyKhaleesi69'") == "admin"
+        # Tautulli's built-in "Local" user is nobody; a friend no longer shared with is kept, marked removed.
+        assert not await db_pool.fetchval("SELECT count(*) FROM users WHERE username = 'Local'")
+        assert await db_pool.fetchval("SELECT removed_at IS NOT NULL FROM users WHERE username = 'Hodor'")
+        assert await db_pool.fetchval("SELECT removed_at FROM users WHERE username = 'Jon Snow'") is None
         plays = await db_pool.fetch(
             "SELECT w.watched_seconds, w.percent_complete, m.title, s.title AS show FROM watch_history w "
             "JOIN media_items m ON m.id = w.media_item_id LEFT JOIN media_items s ON s.id = m.parent_id "
@@ -107,6 +117,8 @@ async def test_tautulli_sync_history_users_and_bandwidth(db_pool: asyncpg.Pool) 
             ("The Red Woman", "Game of Thrones", 3000, 100),
             ("Arrival", None, 263, 84),
         ]
+        # Tautulli's history does not say when an item arrived in the library: unknown, not "now".
+        assert await db_pool.fetchval("SELECT count(*) FROM media_items WHERE added_at IS NOT NULL") == 0
         bandwidth = await db_pool.fetchrow("SELECT * FROM bandwidth_logs")
         assert (
             bandwidth["bytes_transferred"] == 25318 * 125 * 900
@@ -122,9 +134,13 @@ async def test_tautulli_sync_history_users_and_bandwidth(db_pool: asyncpg.Pool) 
 
         fake.history.append(tautulli_play(1127, 8008135, "DanyKhaleesi69", 4400, 1462950000, media_type="movie",
                                           title="Arrival", grandparent_rating_key="", grandparent_title=""))  # fmt: skip
-        assert (await run_job(db_pool, tautulli_job(url))).ok
-        assert differences(before, await snapshot(db_pool)) == {"watch_history": (0, 1), "user_stats": (0, 1)}
-        assert any("after=2016-05-10" in request for request in fake.requests)
+        assert (await run_job(db_pool, tautulli_job(url, now=1462954000))).ok
+        # The play, and Dany's last_seen (Tautulli's users table dates it by her newest play).
+        assert differences(before, await snapshot(db_pool)) == {
+            "watch_history": (0, 1), "user_stats": (0, 1), "users": (1, 1),
+        }  # fmt: skip
+        # Two days before the last quiet sync (2016-05-10 18:06 UTC), and a day more for the server's zone.
+        assert "after=2016-05-07" in fake.requests[-2]
 
 
 async def test_people_are_one_user_by_ids_never_by_name(db_pool: asyncpg.Pool) -> None:
@@ -222,3 +238,64 @@ async def test_jellyfin_and_tautulli_report_progress_up_to_each_total(db_pool: a
     assert "jellyfin viewing data (users)" in last and "tautulli play history" in last
     assert "jellyfin Films (shows)" not in last  # a library without shows has no stage of its own
     assert any(stage.startswith("jellyfin ") and "movies and episodes" in stage for stage in last)
+
+
+async def test_a_resumed_stream_is_part_of_the_play_it_resumes(db_pool: asyncpg.Pool) -> None:
+    fake = FakeTautulli()
+    resumed = {"stopped": 1462803000, "play_duration": 2700, "percent_complete": 100, "media_type": "movie",
+               "title": "Arrival", "grandparent_rating_key": "", "grandparent_title": "", "reference_id": 3}  # fmt: skip
+    fake.history.append(tautulli_play(5, 133788, "Jon Snow", 4400, 1462800300, **resumed))
+    async with serve(fake) as url:
+        # The resumed stream's webhook came first, as a play of its own.
+        assert (await run_job(db_pool, tautulli_job(url))).ok
+    async with db_pool.acquire() as conn, conn.transaction():
+        webhook = PlayRecord("tautulli", "133788:4400:1462800300", "133788", "4400",
+                             datetime.fromtimestamp(1462800300, UTC), datetime.fromtimestamp(1462803000, UTC),
+                             2700, 100.0, id_service="plex")  # fmt: skip
+        await upsert_plays(conn, [webhook])
+    async with serve(fake) as url:
+        assert (await run_job(db_pool, tautulli_job(url))).ok
+    arrival = await db_pool.fetch(
+        "SELECT w.started_at, w.stopped_at, w.watched_seconds, w.percent_complete FROM watch_history w "
+        "JOIN media_items m ON m.id = w.media_item_id WHERE m.title = 'Arrival'"
+    )
+    # One play, as Tautulli counts it: from the first stream's start to the resumed one's end, both streams' time.
+    assert [(r["started_at"].timestamp(), r["stopped_at"].timestamp(), r["watched_seconds"], r["percent_complete"])
+            for r in arrival] == [(1462800000, 1462803000, 263 + 2700, 100)]  # fmt: skip
+
+
+async def test_a_play_resumed_days_later_is_still_one_play(db_pool: asyncpg.Pool) -> None:
+    fake = FakeTautulli()
+    fake.history = fake.history[:1]  # Dany's 84 % of The Red Woman, on 2016-05-08
+    fake.sessions = []  # nobody streams at the syncs
+    async with serve(fake) as url:
+        assert (await run_job(db_pool, tautulli_job(url, now=1462690000))).ok
+        assert (await run_job(db_pool, tautulli_job(url, now=1462690000 + 6 * 86400))).ok
+        # A week later she watches the rest; Tautulli files it under the first stream's row.
+        week = 7 * 86400
+        fake.history.append(
+            tautulli_play(7, 8008135, "DanyKhaleesi69", 4348, 1462688107 + week, reference_id=1,
+                          stopped=1462688107 + week + 500, play_duration=500, percent_complete=100)
+        )  # fmt: skip
+        assert (await run_job(db_pool, tautulli_job(url, now=1462690000 + week))).ok
+    plays = await db_pool.fetch("SELECT started_at, watched_seconds, percent_complete FROM watch_history")
+    assert [(p["started_at"].timestamp(), p["watched_seconds"], p["percent_complete"]) for p in plays] == [
+        (1462688107, 263 + 500, 100)
+    ]
+    # The window (from 2016-05-11) cut the first stream off, so the whole play was asked for by its id.
+    assert any("reference_id=1" in request for request in fake.requests)
+
+
+async def test_an_item_first_seen_in_history_is_dated_by_the_library_sync(db_pool: asyncpg.Pool) -> None:
+    tautulli = FakeTautulli()
+    tautulli.history = [
+        tautulli_play(9, 133788, "Jon Snow", 218860, 1462800000, media_type="movie", grandparent_rating_key="",
+                      grandparent_title="", title="Captain America: The Winter Soldier")
+    ]  # fmt: skip
+    async with serve(tautulli) as url:
+        assert (await run_job(db_pool, tautulli_job(url))).ok
+    movie = "SELECT added_at FROM media_items WHERE title = 'Captain America: The Winter Soldier'"
+    assert await db_pool.fetchval(movie) is None  # Tautulli's history does not say when it arrived
+    async with serve(FakePlex()) as url:
+        assert (await run_job(db_pool, PlexSyncJob(PlexSettings(url=url, token="plex-token")))).ok
+    assert (await db_pool.fetchval(movie)).timestamp() == 1419000000  # Plex's addedAt

@@ -8,7 +8,7 @@ import pytest
 from adapters.media.jellyfin import JellyfinSettings, JellyfinSyncJob
 from adapters.media.overseerr import SeerrSettings, SeerrSyncJob
 from adapters.media.plex import PlexSettings, PlexSyncJob
-from adapters.media.tautulli import TautulliSettings, TautulliSyncJob
+from adapters.media.tautulli import TautulliSettings, TautulliSyncJob, is_key_refusal, unsanitized
 from core.sync.jobs import run_job
 
 from .fakes import FakeJellyfin, FakePlex, FakeSeerr, FakeTautulli, serve
@@ -25,7 +25,7 @@ def plex_job(url: str) -> PlexSyncJob:
 @pytest.mark.parametrize(
     ("failure", "expected"),
     [
-        ("unauthorized", "Plex refused the token (HTTP 401"),
+        ("unauthorized", "Plex refused the token (HTTP 401 on /accounts); check MARQUEE_PLEX_TOKEN"),
         ("slow", "Plex is unreachable on /accounts: timed out"),
         ("garbage", "Plex answered something that is not JSON on /accounts"),
     ],
@@ -83,9 +83,37 @@ async def test_other_services_refusing_the_key_is_a_clear_error(db_pool: asyncpg
             ),
         }[service]()
         result = await run_job(db_pool, job)
-    assert not result.ok and f"{service.capitalize()} refused the API key (HTTP 401" in (result.error or "")
+    # Each says which setting to fix, whatever status the service refuses a key with (Tautulli: 400).
+    expected = {
+        "jellyfin": "Jellyfin refused the API key (HTTP 401 on /Users); check MARQUEE_JELLYFIN_API_KEY",
+        "tautulli": "Tautulli refused the API key (HTTP 400 on /api/v2); check MARQUEE_TAUTULLI_API_KEY",
+        "overseerr": "Overseerr refused the API key (HTTP 401 on /user); check MARQUEE_OVERSEERR_API_KEY",
+    }[service]
+    assert not result.ok and result.error == expected
     assert "-key" not in (result.error or "")
     assert await db_pool.fetchval("SELECT last_error FROM sync_schedule WHERE integration = $1", service)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "refused"),
+    [
+        (400, b'{"response": {"result": "error", "message": "Invalid apikey", "data": {}}}', True),
+        (
+            401,
+            b'{"response": {"result": "error", "message": "Parameter apikey is required", "data": {}}}',
+            True,
+        ),
+        (
+            400,
+            b'{"response": {"result": "error", "message": "Unknown command: get_nothing.", "data": {}}}',
+            False,
+        ),
+        (400, b"<html>Bad Request</html>", False),
+        (500, b"", False),
+    ],
+)
+def test_only_tautullis_own_wrong_key_answers_blame_the_key(status: int, body: bytes, refused: bool) -> None:
+    assert is_key_refusal(status, body) is refused
 
 
 async def test_tautulli_error_envelope_is_reported(db_pool: asyncpg.Pool) -> None:
@@ -95,3 +123,9 @@ async def test_tautulli_error_envelope_is_reported(db_pool: asyncpg.Pool) -> Non
         fake.users = "not a list"  # type: ignore[assignment]
         result = await run_job(db_pool, job)
     assert not result.ok and "Tautulli answered /api/v2 with something unexpected" in (result.error or "")
+
+
+def test_tautullis_html_sanitising_is_undone() -> None:
+    # Tautulli's web side turns < and > into entities and leaves & alone.
+    assert unsanitized("&lt;Uncut&gt; Tom & Jerry") == "<Uncut> Tom & Jerry"
+    assert unsanitized("Tom &amp; Jerry") == "Tom &amp; Jerry"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 
 from core.tools.catalogue import ToolCatalogue
@@ -75,6 +76,16 @@ async def test_inactive_users(ask: RunTool, catalogue: ToolCatalogue) -> None:
     assert result.summary["never_logged_in"] == 1
     assert result.coverage.gaps == ["users.last_login_at is unknown for 1 of 6 users (17%)"]
     assert "never recorded" in catalogue.get("inactive_users").render(result)
+
+
+async def test_people_removed_from_the_server_are_not_counted_as_inactive(
+    ask: RunTool, catalogue: ToolCatalogue, db_pool: asyncpg.Pool
+) -> None:
+    await db_pool.execute("UPDATE users SET removed_at = now() WHERE username = 'carol'")
+    result = await ask("inactive_users", "root", "admin", days=30)
+    assert [r["username"] for r in result.rows] == ["mia", "bob"]
+    assert result.summary["users"] == 5 and result.summary["removed"] == 1
+    assert "1 user removed from the server not counted" in catalogue.get("inactive_users").render(result)
 
 
 async def test_user_watch_activity_only_for_users_who_opted_in(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import asyncpg
 import pytest
 
 from core.tools.catalogue import ToolCatalogue
@@ -34,6 +35,20 @@ async def test_recommend_tonight_ranks_by_genre_affinity_rating_and_progress(
     assert result.rows[0]["in_progress"] is True
     text = catalogue.get("recommend_tonight").render(result)
     assert "The Office" in text and "partway" in text
+    assert text.startswith("Here is what I'd put on tonight, based on your taste and audience ratings:")
+
+
+async def test_recommend_tonight_without_genres_or_ratings_says_it_went_by_viewing_alone(
+    ask: RunTool, db_pool: asyncpg.Pool, catalogue: ToolCatalogue
+) -> None:
+    # A library known only from play history: no genres, no audience ratings.
+    await db_pool.execute("UPDATE media_items SET metadata = metadata - 'genres' - 'rating'")
+    result = await ask("recommend_tonight", "alice", limit=3)
+    assert titles(result.rows)[:2] == ["Breaking Bad", "The Office"]  # the shows in progress first
+    assert result.summary["basis"].startswith("your viewing alone")
+    assert result.coverage.missing_tables == ["media_items.metadata.genres", "media_items.metadata.rating"]
+    text = catalogue.get("recommend_tonight").render(result)
+    assert "based on your viewing alone" in text and "audience ratings" not in text.split("\n")[0]
 
 
 async def test_recommend_tonight_filters_by_genre_and_kind(ask: RunTool) -> None:
@@ -84,6 +99,17 @@ async def test_new_in_library_groups_episodes_by_show(ask: RunTool) -> None:
     assert [(r["title"], r["new_episodes"]) for r in result.rows] == [("New Show", 2), ("Paddington", 0)]
     assert result.summary["new_movies"] == 1
     assert result.summary["new_episodes"] == 2
+
+
+async def test_new_in_library_leaves_out_items_of_unknown_arrival_and_says_so(
+    ask: RunTool, db_pool: asyncpg.Pool, catalogue: ToolCatalogue
+) -> None:
+    # Paddington was first seen in someone's play history: when it arrived is not known.
+    await db_pool.execute("UPDATE media_items SET added_at = NULL WHERE title = 'Paddington'")
+    result = await ask("new_in_library", "alice")
+    assert [r["title"] for r in result.rows] == ["New Show"]
+    assert any(gap.startswith("media_items.added_at is unknown for 1 of") for gap in result.coverage.gaps)
+    assert "media_items.added_at is unknown" in catalogue.get("new_in_library").render(result)
 
 
 async def test_what_others_watch_counts_other_users_only(ask: RunTool, catalogue: ToolCatalogue) -> None:
@@ -185,6 +211,22 @@ async def test_time_to_finish_series_from_recent_pace(
     expected = (server.now + timedelta(days=2 / (3 / 28))).date()
     finish = server.now.date().fromisoformat(office["estimated_finish"])
     assert abs((finish - expected).days) <= 1
+
+
+async def test_time_to_finish_a_show_without_episode_lengths_is_unknown_not_zero(
+    ask: RunTool, db_pool: asyncpg.Pool, catalogue: ToolCatalogue
+) -> None:
+    await db_pool.execute(
+        "UPDATE media_items SET duration_seconds = NULL WHERE parent_id = "
+        "(SELECT id FROM media_items WHERE title = 'The Office' AND media_type = 'show')"
+    )
+    result = await ask("time_to_finish_series", "alice", title="The Office")
+    [office] = result.rows
+    assert office["remaining"] == 2 and office["remaining_seconds"] is None
+    text = catalogue.get("time_to_finish_series").render(result)
+    assert text.startswith("The Office: 2 of 5 episodes left, of unknown length;")
+    assert "0 minutes" not in text and "average" not in text
+    assert "no episode of The Office has a known length, so the time left is unknown" in text
 
 
 async def test_time_to_finish_every_show_in_progress(ask: RunTool, catalogue: ToolCatalogue) -> None:
