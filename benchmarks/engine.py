@@ -95,10 +95,10 @@ class TimedToolRunner(ScopedToolRunner):
 class TimedAnthropicEngine(AnthropicEngine):
     """Counts the time of each model call (SDK, HTTP and the zero-latency fake) apart from the rest."""
 
-    async def _create(self, **request: Any) -> Any:
+    async def _complete(self, state: Any, final: bool) -> Any:
         started = time.perf_counter()
         try:
-            return await super()._create(**request)
+            return await super()._complete(state, final)
         finally:
             SPENT.get()["model"] += time.perf_counter() - started
 
