@@ -52,9 +52,34 @@ def anthropic_engine(settings: Settings) -> Engine:
     )
 
 
+def openai_engine(settings: Settings) -> Engine:
+    import openai
+
+    from core.engines.openai_engine import OpenAIEngine
+
+    assert settings.openai_base_url is not None
+    client = openai.AsyncOpenAI(
+        base_url=settings.openai_base_url,
+        # local servers want no key, but the SDK insists on one; they ignore the placeholder
+        api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else "none",
+        # the engine retries itself, honouring retry-after, and falls back when that fails
+        max_retries=0,
+        timeout=settings.openai_timeout_seconds,
+    )
+    return OpenAIEngine(
+        client,
+        settings.openai_model,
+        max_tool_rounds=settings.openai_max_tool_rounds,
+        max_tools=settings.openai_max_tools,
+        timeout_seconds=settings.openai_timeout_seconds,
+    )
+
+
 def choose_engine_name(settings: Settings) -> str:
     if settings.engine == "auto":
-        return "anthropic" if settings.anthropic_api_key is not None else "offline"
+        if settings.anthropic_api_key is not None:
+            return "anthropic"
+        return "openai" if settings.openai_base_url is not None else "offline"
     return settings.engine
 
 
@@ -68,6 +93,12 @@ async def build_assistant(settings: Settings, pool: asyncpg.Pool) -> Assistant:
             raise ValueError("MARQUEE_ENGINE=anthropic needs MARQUEE_ANTHROPIC_API_KEY")
         engine: Engine = anthropic_engine(settings)
         fallback: Engine | None = offline
+    elif name == "openai":
+        if settings.openai_base_url is None:
+            raise ValueError(
+                "MARQUEE_ENGINE=openai needs MARQUEE_OPENAI_BASE_URL (e.g. http://localhost:11434/v1)"
+            )
+        engine, fallback = openai_engine(settings), offline
     else:
         engine, fallback = offline, None
     log.info("answer engine: %s%s", engine.name, f" (fallback: {fallback.name})" if fallback else "")

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from core.engines.base import Engine, EngineAnswer, SelfAssessment, ToolRunner, Turn
-from core.engines.tool_loop import EngineUnavailable
+from core.engines.tool_loop import EngineUnavailable, ToolCallingUnsupported
 from core.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,10 @@ async def answer_with_fallback(
         return Outcome(await engine.answer(question, scope, history, tools))
     except Exception as exc:
         error = _describe(exc)
-        log.warning(
-            "engine %s failed: %s", engine.name, error, exc_info=not isinstance(exc, EngineUnavailable)
+        # a server that cannot call tools was reported once, with what to change; not again per message
+        level = logging.DEBUG if isinstance(exc, ToolCallingUnsupported) else logging.WARNING
+        log.log(
+            level, "engine %s failed: %s", engine.name, error, exc_info=not isinstance(exc, EngineUnavailable)
         )
     if fallback is None or fallback is engine:
         return Outcome(_apology(engine.name, error), engine_error=error)
