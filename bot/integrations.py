@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 
@@ -99,9 +101,15 @@ def webhook_config(settings: Settings) -> WebhookConfig:
 class IntegrationsService:
     """The webhook server and the sync scheduler of ``marquee run``, started and stopped together."""
 
-    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        settings: Settings,
+        engine_status: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         self.pool = pool
         self.settings = settings
+        self.engine_status = engine_status
         self._server: RunningServer | None = None
         self._scheduler: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -109,7 +117,7 @@ class IntegrationsService:
     async def start(self) -> None:
         config = webhook_config(self.settings)
         self._server = await start_http_server(
-            build_app(self.pool, config), self.settings.http_host, self.settings.http_port
+            build_app(self.pool, config, self.engine_status), self.settings.http_host, self.settings.http_port
         )
         if not config.secrets:
             log.info("no webhook secret set (MARQUEE_WEBHOOK_SECRET); webhooks are refused")

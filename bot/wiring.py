@@ -83,24 +83,28 @@ def choose_engine_name(settings: Settings) -> str:
     return settings.engine
 
 
-async def build_assistant(settings: Settings, pool: asyncpg.Pool) -> Assistant:
-    """The Assistant every adapter and CLI command uses; ``engine=auto`` picks anthropic when a key is set."""
-    catalogue = build_catalogue()
-    offline = offline_engine(settings, catalogue)
+def model_engine(settings: Settings) -> Engine | None:
+    """The configured model engine (anthropic or openai), or None when the offline engine answers alone."""
     name = choose_engine_name(settings)
     if name == "anthropic":
         if settings.anthropic_api_key is None:
             raise ValueError("MARQUEE_ENGINE=anthropic needs MARQUEE_ANTHROPIC_API_KEY")
-        engine: Engine = anthropic_engine(settings)
-        fallback: Engine | None = offline
-    elif name == "openai":
+        return anthropic_engine(settings)
+    if name == "openai":
         if settings.openai_base_url is None:
             raise ValueError(
                 "MARQUEE_ENGINE=openai needs MARQUEE_OPENAI_BASE_URL (e.g. http://localhost:11434/v1)"
             )
-        engine, fallback = openai_engine(settings), offline
-    else:
-        engine, fallback = offline, None
+        return openai_engine(settings)
+    return None
+
+
+async def build_assistant(settings: Settings, pool: asyncpg.Pool) -> Assistant:
+    """The Assistant every adapter and CLI command uses; ``engine=auto`` picks anthropic when a key is set."""
+    catalogue = build_catalogue()
+    offline = offline_engine(settings, catalogue)
+    model = model_engine(settings)
+    engine, fallback = (model, offline) if model is not None else (offline, None)
     log.info("answer engine: %s%s", engine.name, f" (fallback: {fallback.name})" if fallback else "")
 
     def tool_runner(scope: Scope) -> ScopedToolRunner:

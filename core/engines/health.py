@@ -30,6 +30,16 @@ def public_endpoint(url: str | None) -> str | None:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+def engine_status(engine: object, fallback: object | None = None) -> dict[str, Any]:
+    """What ``/health`` shows of the answer engine: its figures, or just its name for the offline engine."""
+    health = getattr(engine, "health", None)
+    status = (
+        health.as_dict() if isinstance(health, EngineHealth) else {"engine": getattr(engine, "name", "?")}
+    )
+    status["fallback"] = getattr(fallback, "name", None)
+    return status
+
+
 @dataclass
 class EngineHealth:
     engine: str
