@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,9 @@ from core.scope import Scope
 
 MAX_TOKENS = 1500
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+# Reasoning models on some servers (older Ollama, llama-server --reasoning-format none) leave
+# their thinking in the content; it is not part of the answer.
+_THINKING = re.compile(r"<think>.*?</think>", re.DOTALL)
 
 # What servers say when the model or the server cannot call tools, and what to change.
 _NO_TOOLS: list[tuple[str, str]] = [
@@ -146,7 +150,7 @@ class OpenAIDialect:
                     call.id or f"call_{len(state.messages)}_{index}", function.name, arguments, problem
                 )
             )
-        text = message.content or ""
+        text = _THINKING.sub("", message.content or "").strip()
         usage = response.usage
         if usage is not None and usage.prompt_tokens:
             input_tokens, output_tokens = usage.prompt_tokens, usage.completion_tokens or 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import asyncpg
 import openai
@@ -15,7 +16,7 @@ from core.engines.fallback import answer_with_fallback
 from core.engines.health import engine_status
 from core.engines.openai_engine import OpenAIEngine
 
-from .doubles import RecordingToolRunner, ScriptedEngine
+from .doubles import People, RecordingToolRunner, ScriptedEngine
 from .fake_chat_completions import FakeChatCompletions, completion, llamacpp_error, submit_call, tool_call
 from .test_openai_engine import ALICE
 
@@ -70,6 +71,33 @@ def openai_env(
     monkeypatch.setenv("MARQUEE_OPENAI_BASE_URL", base_url)
     monkeypatch.setenv("MARQUEE_OPENAI_API_KEY", "sk-never-printed")
     return server
+
+
+async def test_marquee_ask_answers_through_the_openai_engine(
+    openai_env: FakeChatCompletions, db_pool: asyncpg.Pool, people: People, capsys: pytest.CaptureFixture[str]
+) -> None:
+    openai_env.script(
+        completion([tool_call("watch_time", {})]),
+        completion(
+            [submit_call("You watched nothing yet this month.", 0.8, data_sources_used=["watch_history"])]
+        ),
+    )
+
+    status = await asyncio.to_thread(
+        main, ["ask", "--as", "alice", "--json", "How much did I watch this month?"]
+    )
+
+    out = json.loads(capsys.readouterr().out)
+    assert status == 0 and out["answer"] == "You watched nothing yet this month."
+    row = await db_pool.fetchrow(
+        "SELECT user_id, engine, model_calls, used_fallback FROM ai_conversation_feedback"
+    )
+    assert (row["user_id"], row["engine"], row["model_calls"], row["used_fallback"]) == (
+        people.alice,
+        "openai",
+        2,
+        False,
+    )
 
 
 async def test_health_engine_reports_that_tool_calling_works(

@@ -232,6 +232,18 @@ async def test_a_plain_text_answer_without_submit_answer_is_kept_with_a_capped_c
     assert answer.assessment.data_sources_used == ["my_watch_time"]
 
 
+async def test_a_reasoning_models_thinking_is_not_part_of_the_answer(
+    fake_chat: FakeChat, openai_client: openai.AsyncOpenAI
+) -> None:
+    server, _ = fake_chat
+    server.script(completion(content="<think>The user greets me.\nI should greet back.</think>\n\nHello!"))
+    engine, _ = engine_for(openai_client)
+
+    answer = await engine.answer("hi", ALICE, [], RecordingToolRunner(ALICE))
+
+    assert answer.text == "Hello!"
+
+
 async def test_an_empty_reply_raises_engine_unavailable(
     fake_chat: FakeChat, openai_client: openai.AsyncOpenAI
 ) -> None:
