@@ -96,6 +96,26 @@ def _read_arguments(raw: object) -> tuple[dict[str, Any] | None, str | None]:
     return value, None
 
 
+def tool_call_in_text(text: str, offered: set[str]) -> tuple[str, object] | None:
+    """A tool call written into the content, as small models do when the server did not parse it out.
+
+    Accepted only when the whole content is one JSON object (optionally in a code fence) naming an
+    offered tool: ``{"name": ..., "arguments": {...}}`` (or ``"parameters"``).
+    """
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.strip("`").removeprefix("json").strip()
+    if not (body.startswith("{") and body.endswith("}")):
+        return None
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(value, dict) or value.get("name") not in offered:
+        return None
+    return value["name"], value.get("arguments", value.get("parameters", {}))
+
+
 def tool_calling_hint(message: str) -> str | None:
     """What to change, when a server's error says it cannot call tools; None for other errors."""
     lowered = message.lower()
@@ -151,6 +171,15 @@ class OpenAIDialect:
                 )
             )
         text = _THINKING.sub("", message.content or "").strip()
+        if not calls and text:
+            offered = {t["function"]["name"] for t in request["tools"]}
+            written = tool_call_in_text(text, offered)
+            if written is not None:
+                arguments, problem = _read_arguments(written[1])
+                calls.append(
+                    RequestedTool(f"call_{len(state.messages)}_text", written[0], arguments, problem)
+                )
+                text = ""
         usage = response.usage
         if usage is not None and usage.prompt_tokens:
             input_tokens, output_tokens = usage.prompt_tokens, usage.completion_tokens or 0

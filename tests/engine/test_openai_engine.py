@@ -232,6 +232,39 @@ async def test_a_plain_text_answer_without_submit_answer_is_kept_with_a_capped_c
     assert answer.assessment.data_sources_used == ["my_watch_time"]
 
 
+async def test_a_tool_call_written_into_the_content_is_run_as_a_tool_call(
+    fake_chat: FakeChat, openai_client: openai.AsyncOpenAI
+) -> None:
+    server, _ = fake_chat
+    server.script(
+        completion(content='```json\n{"name": "my_watch_time", "arguments": {"period": "today"}}\n```'),
+        completion(
+            content='{"name": "submit_answer", "parameters": {"answer": "12.5 hours.", "confidence": 0.7, "had_sufficient_data": true}}'
+        ),
+    )
+    engine, _ = engine_for(openai_client)
+    tools = RecordingToolRunner(ALICE)
+
+    answer = await engine.answer("today?", ALICE, [], tools)
+
+    assert tools.calls == [("my_watch_time", {"period": "today"})]
+    assert answer.text == "12.5 hours." and answer.assessment.confidence == pytest.approx(0.7)
+    assert server.requests[1]["messages"][-1]["role"] == "tool"
+
+
+async def test_json_in_the_content_that_names_no_offered_tool_stays_text(
+    fake_chat: FakeChat, openai_client: openai.AsyncOpenAI
+) -> None:
+    server, _ = fake_chat
+    server.script(completion(content='{"name": "most_active_users", "arguments": {}}'))
+    engine, _ = engine_for(openai_client)
+    tools = RecordingToolRunner(ALICE)
+
+    answer = await engine.answer("who watches most?", ALICE, [], tools)
+
+    assert tools.calls == [] and answer.assessment.confidence == PLAIN_TEXT_CONFIDENCE
+
+
 async def test_a_reasoning_models_thinking_is_not_part_of_the_answer(
     fake_chat: FakeChat, openai_client: openai.AsyncOpenAI
 ) -> None:
