@@ -130,6 +130,8 @@ class OpenAIDialect:
         self._client = client
         self._model = model
         self._tools: dict[object, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+        # servers that refuse tool_choice "required" (older vLLM) get the last round without it
+        self._required_choice = True
 
     def start(
         self, scope: Scope, turns: list[Turn], tools: list[ToolDefinition], cache_key: object
@@ -150,11 +152,20 @@ class OpenAIDialect:
         request: dict[str, Any] = {
             "messages": state.messages,
             "tools": state.final_tools if final else state.tools,
-            "tool_choice": "required" if final else "auto",
+            "tool_choice": "required" if final and self._required_choice else "auto",
         }
-        response = await self._client.chat.completions.create(
-            model=self._model, max_tokens=MAX_TOKENS, timeout=timeout_seconds, **request
-        )
+        try:
+            response = await self._client.chat.completions.create(
+                model=self._model, max_tokens=MAX_TOKENS, timeout=timeout_seconds, **request
+            )
+        except openai.BadRequestError as exc:
+            if request["tool_choice"] != "required" or "tool_choice" not in str(exc):
+                raise
+            self._required_choice = False
+            request["tool_choice"] = "auto"
+            response = await self._client.chat.completions.create(
+                model=self._model, max_tokens=MAX_TOKENS, timeout=timeout_seconds, **request
+            )
         if not response.choices:
             return ModelTurn("", [], 0, 0, stop_reason="no choices")
         choice = response.choices[0]

@@ -447,7 +447,7 @@ class ToolLoopEngine:
                 failure = self._dialect.failure(exc)
                 if failure is None:
                     raise
-                self.health.record_error(failure.kind if failure.kind != "retry" else failure.detail)
+                self.health.record_error("no_tools" if failure.kind == "no_tools" else failure.detail)
                 if failure.kind == "no_tools":
                     if self.health.report_tool_calling_problem(failure.detail):
                         log.warning("the model server cannot call tools: %s", failure.detail)

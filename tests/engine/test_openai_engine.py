@@ -29,6 +29,7 @@ from .doubles import RecordingToolRunner, ScriptedEngine
 from .fake_chat_completions import (
     Delay,
     FakeChatCompletions,
+    ServerError,
     completion,
     llamacpp_error,
     ollama_error,
@@ -123,6 +124,38 @@ async def test_a_llamacpp_reply_with_null_content_and_no_index_works_and_the_las
     # a named tool_choice is "auto" on llama.cpp, so the forced round offers nothing else
     assert tool_names(last) == [SUBMIT_ANSWER] and last["tool_choice"] == "required"
     assert last["messages"][-2]["content"] is None
+
+
+async def test_a_server_that_refuses_tool_choice_required_gets_the_last_round_without_it(
+    fake_chat: FakeChat, openai_client: openai.AsyncOpenAI
+) -> None:
+    server, _ = fake_chat
+    vllm_refusal = ServerError(
+        400,
+        {
+            "object": "error",
+            "message": 'Invalid value for tool_choice: "required" is not supported',
+            "type": "BadRequestError",
+            "param": None,
+            "code": 400,
+        },
+    )
+    server.script(
+        completion([tool_call("my_watch_time", {"period": "today"})]),
+        vllm_refusal,
+        completion([submit_call("One hour.", 0.8)]),
+        completion([tool_call("my_watch_time", {"period": "today"})]),
+        completion([submit_call("Still one hour.", 0.8)]),
+    )
+    engine, _ = engine_for(openai_client, max_tool_rounds=1)
+
+    first = await engine.answer("today?", ALICE, [], RecordingToolRunner(ALICE))
+    second = await engine.answer("and now?", ALICE, [], RecordingToolRunner(ALICE))
+
+    assert (first.text, second.text) == ("One hour.", "Still one hour.")
+    # the refused final round is sent again with "auto", and later final rounds skip "required"
+    assert [r["tool_choice"] for r in server.requests] == ["auto", "required", "auto", "auto", "auto"]
+    assert tool_names(server.requests[2]) == tool_names(server.requests[4]) == [SUBMIT_ANSWER]
 
 
 async def test_an_older_ollama_that_finishes_tool_calls_with_stop_still_gets_its_tools_run(
