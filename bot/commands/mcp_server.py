@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 
 from bot.cli import CommandError
 from bot.commands.ask import resolve_console_user
@@ -20,6 +21,8 @@ from core.tools.catalogue import build_catalogue
 from core.tools.scoped_connection import ScopedToolRunner
 
 MCP_CONVERSATION = "mcp"
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,6 +45,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
             scope = identity.build_scope(who, request, settings.tz, settings.min_group_size)
         except identity.AdminModeRefused as refused:
             raise CommandError(str(refused), 3) from None
+        log.info("MCP on stdio as %s (%s mode)", scope.username, scope.mode)
         await serve_stdio(ScopedToolRunner(pool, scope, build_catalogue()), scope)
     return 0
 
