@@ -2,13 +2,14 @@
 
     python benchmarks/engine.py [--database-url DSN] [--users 2000] [--items 200000] [--watch-rows 5000000]
                                 [--messages 300] [--conversations 100] [--per-conversation 5]
-                                [--engine anthropic|offline]
+                                [--engine anthropic|openai|offline]
 
 The real Assistant, the real tool catalogue (row-level security included) and,
 with ``--engine anthropic`` (the default), the real ``AnthropicEngine`` and
 ``anthropic`` SDK talking HTTP to a local fake Messages API that answers at once
 from its own thread: a tool call chosen from the question, then
-``submit_answer``. So every figure is Marquee's own cost — identity, scope,
+``submit_answer``. With ``--engine openai``, the real ``OpenAIEngine`` and ``openai``
+SDK against the same fake speaking Chat Completions (Ollama's shape). So every figure is Marquee's own cost — identity, scope,
 limits, conversation memory, the SDK, the tools' SQL on the large demo server,
 the grounded assessment and the records — and none of it is model time.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextvars
+import json
 import os
 import statistics
 import sys
@@ -41,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import anthropic  # noqa: E402
 import asyncpg  # noqa: E402
+import openai  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from benchmarks.large_server import LARGE_SERVER_DATABASE, prepare_large_server  # noqa: E402
@@ -51,6 +54,7 @@ from core.db import create_pool  # noqa: E402
 from core.engines.anthropic_engine import AnthropicEngine  # noqa: E402
 from core.engines.base import Engine  # noqa: E402
 from core.engines.offline.engine import OfflineEngine  # noqa: E402
+from core.engines.openai_engine import OpenAIEngine  # noqa: E402
 from core.identity import link_account  # noqa: E402
 from core.rate_limits import Limits  # noqa: E402
 from core.scope import Scope  # noqa: E402
@@ -96,10 +100,21 @@ class TimedToolRunner(ScopedToolRunner):
 class TimedAnthropicEngine(AnthropicEngine):
     """Counts the time of each model call (SDK, HTTP and the zero-latency fake) apart from the rest."""
 
-    async def _create(self, **request: Any) -> Any:
+    async def _complete(self, state: Any, final: bool) -> Any:
         started = time.perf_counter()
         try:
-            return await super()._create(**request)
+            return await super()._complete(state, final)
+        finally:
+            SPENT.get()["model"] += time.perf_counter() - started
+
+
+class TimedOpenAIEngine(OpenAIEngine):
+    """The same timing for the OpenAI-compatible engine."""
+
+    async def _complete(self, state: Any, final: bool) -> Any:
+        started = time.perf_counter()
+        try:
+            return await super()._complete(state, final)
         finally:
             SPENT.get()["model"] += time.perf_counter() - started
 
@@ -150,6 +165,39 @@ class FakeModel:
             block = self._submit()
         return web.json_response(self._reply([block]))
 
+    async def handle_chat(self, request: web.Request) -> web.Response:
+        """The same script in Chat Completions' shape, as Ollama answers (arguments as a JSON string)."""
+        self.calls += 1
+        body = await request.json()
+        last = body["messages"][-1]
+        if last["role"] == "user" and last["content"].split("\n\n")[-1] not in NO_TOOL_QUESTIONS:
+            tool, params = TOOL_FOR_QUESTION.get(last["content"], ("recommend_tonight", {}))
+        else:
+            tool, params = "submit_answer", self._submit()["input"]
+        call = {
+            "id": self._next_id("call"),
+            "index": 0,
+            "type": "function",
+            "function": {"name": tool, "arguments": json.dumps(params)},
+        }
+        return web.json_response(
+            {
+                "id": self._next_id("chatcmpl"),
+                "object": "chat.completion",
+                "created": 1_764_547_200,
+                "model": "qwen2.5:7b",
+                "system_fingerprint": "fp_ollama",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": "", "tool_calls": [call]},
+                        "finish_reason": "tool_calls",
+                    }
+                ],
+                "usage": {"prompt_tokens": 2400, "completion_tokens": 60, "total_tokens": 2460},
+            }
+        )
+
     def _submit(self) -> dict[str, Any]:
         return {
             "type": "tool_use",
@@ -172,6 +220,7 @@ class FakeModel:
         asyncio.set_event_loop(self.loop)
         app = web.Application()
         app.router.add_post("/v1/messages", self.handle)
+        app.router.add_post("/v1/chat/completions", self.handle_chat)
         runner = web.AppRunner(app, access_log=None)
         self.loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -268,7 +317,7 @@ async def run(args: argparse.Namespace) -> int:
     pool = await create_pool(dsn, max_size=args.pool_size)
     tool_database = ToolDatabase(pool, max_size=args.pool_size)
     fake = FakeModel()
-    client: anthropic.AsyncAnthropic | None = None
+    client: anthropic.AsyncAnthropic | openai.AsyncOpenAI | None = None
     try:
         accounts = await bench_accounts(pool, args.conversations)
         catalogue = build_catalogue()
@@ -276,6 +325,9 @@ async def run(args: argparse.Namespace) -> int:
         if args.engine == "anthropic":
             client = anthropic.AsyncAnthropic(api_key="bench", base_url=fake.start(), max_retries=0)
             engine = TimedAnthropicEngine(client, "claude-sonnet-4-6")
+        elif args.engine == "openai":
+            client = openai.AsyncOpenAI(api_key="bench", base_url=fake.start() + "/v1", max_retries=0)
+            engine = TimedOpenAIEngine(client, "qwen2.5:7b")
         else:
             engine = OfflineEngine(catalogue)
 
@@ -316,7 +368,7 @@ async def run(args: argparse.Namespace) -> int:
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         concurrent = [sample for samples in per_conversation for sample in samples]
 
-        # 3. the same, with questions that need no tool (anthropic engine only)
+        # 3. the same, with questions that need no tool (model engines only)
         async def chat_only(index: int) -> list[Sample]:
             account = accounts[index % len(accounts)]
             return [
@@ -332,7 +384,7 @@ async def run(args: argparse.Namespace) -> int:
         chat_samples: list[Sample] = []
         chat_wall = chat_cpu = 0.0
         calls_chat = 0
-        if args.engine == "anthropic":
+        if args.engine != "offline":
             calls_before = fake.calls
             started, cpu_started = time.perf_counter(), time.process_time()
             chats = await asyncio.gather(*(chat_only(i) for i in range(args.conversations)))
@@ -374,7 +426,7 @@ async def run(args: argparse.Namespace) -> int:
             )
             print(f"  CPU of this process: {chat_cpu / len(chat_samples) * 1000:.1f} ms per message")
             print(f"  model calls per answer: {calls_chat / len(chat_samples):.2f} (submit_answer only)")
-        if args.engine == "anthropic":
+        if args.engine != "offline":
             print(
                 f"model calls per answer: {calls_sequential / len(sequential):.2f} "
                 "(one tool round + the submit_answer call; no separate self-assessment call)"
@@ -400,7 +452,7 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=100)
     parser.add_argument("--per-conversation", type=int, default=5)
     parser.add_argument("--pool-size", type=int, default=20)
-    parser.add_argument("--engine", choices=("anthropic", "offline"), default="anthropic")
+    parser.add_argument("--engine", choices=("anthropic", "openai", "offline"), default="anthropic")
     return asyncio.run(run(parser.parse_args()))
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 
@@ -110,9 +112,15 @@ def insights_page_config(settings: Settings) -> InsightsPageConfig:
 class IntegrationsService:
     """The webhook server and the sync scheduler of ``marquee run``, started and stopped together."""
 
-    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        settings: Settings,
+        engine_status: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         self.pool = pool
         self.settings = settings
+        self.engine_status = engine_status
         self._server: RunningServer | None = None
         self._scheduler: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -120,7 +128,7 @@ class IntegrationsService:
     async def start(self) -> None:
         config = webhook_config(self.settings)
         self._server = await start_http_server(
-            build_app(self.pool, config, insights_page_config(self.settings)),
+            build_app(self.pool, config, insights_page_config(self.settings), self.engine_status),
             self.settings.http_host,
             self.settings.http_port,
         )

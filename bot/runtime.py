@@ -87,11 +87,13 @@ def matrix_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
     return ServiceSpec("matrix", lambda: MatrixBot(core, settings), classify)
 
 
-def integrations_spec(settings: Settings, pool: asyncpg.Pool) -> ServiceSpec:
-    """The webhook HTTP server (with /healthz and /metrics) and the sync scheduler."""
+def integrations_spec(
+    settings: Settings, pool: asyncpg.Pool, engine_status: Callable[[], dict[str, Any]] | None = None
+) -> ServiceSpec:
+    """The webhook HTTP server (with /health, /healthz and /metrics) and the sync scheduler."""
     from bot.integrations import IntegrationsService
 
-    return ServiceSpec("integrations", lambda: IntegrationsService(pool, settings))
+    return ServiceSpec("integrations", lambda: IntegrationsService(pool, settings, engine_status))
 
 
 def adapter_specs(settings: Settings, core: ChatCore) -> list[ServiceSpec]:
@@ -194,7 +196,14 @@ async def run_marquee(settings: Settings, stopping: asyncio.Event | None = None)
     tools = ToolDatabase(pool, max_size=settings.db_pool_max_size)
     try:
         assistant = await build_assistant(settings, pool, tools)
-        specs = [*adapter_specs(settings, assistant), integrations_spec(settings, pool)]
+        from core.engines.health import engine_status
+
+        specs = [
+            *adapter_specs(settings, assistant),
+            integrations_spec(
+                settings, pool, lambda: engine_status(assistant.engine, assistant.fallback_engine)
+            ),
+        ]
         return await run_services(specs, stopping)
     finally:
         await tools.close()

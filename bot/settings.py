@@ -47,14 +47,26 @@ class Settings(BaseSettings):
     db_pool_max_size: int = Field(default=10, ge=1, le=200)
 
     # --- answer engine ----------------------------------------------------------
-    engine: Literal["auto", "anthropic", "offline"] = Field(
-        default="auto", description="auto: anthropic when an API key is set, else offline."
+    engine: Literal["auto", "anthropic", "openai", "offline"] = Field(
+        default="auto",
+        description="auto: anthropic when its API key is set, else openai when its base URL is set, else offline.",
     )
     anthropic_api_key: SecretStr | None = None
     anthropic_model: str = "claude-sonnet-4-6"
     anthropic_base_url: str | None = None
     anthropic_timeout_seconds: float = Field(default=60.0, gt=0)
     anthropic_max_tool_rounds: int = Field(default=6, ge=1, le=20)
+    # any OpenAI-compatible Chat Completions server: Ollama, llama.cpp, vLLM, LM Studio, OpenRouter
+    openai_base_url: str | None = Field(
+        default=None, description="e.g. http://localhost:11434/v1 (Ollama) or https://openrouter.ai/api/v1."
+    )
+    openai_api_key: SecretStr | None = Field(default=None, description="Only for servers that need one.")
+    openai_model: str = "qwen2.5:7b"
+    openai_timeout_seconds: float = Field(default=120.0, gt=0)
+    openai_max_tool_rounds: int = Field(default=4, ge=1, le=20)
+    openai_max_tools: int = Field(
+        default=32, ge=1, description="Most catalogue tools sent per question (small models lose track)."
+    )
     min_group_size: int = Field(default=2, ge=1, description="Fewest other users before a title is shown.")
     rate_limit_messages_per_minute: int = Field(default=10, ge=1)
     max_question_chars: int = Field(

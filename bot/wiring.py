@@ -23,8 +23,8 @@ from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import ScopedToolRunner
 
 if TYPE_CHECKING:
-    from core.engines.anthropic_engine import Understanding
     from core.engines.offline.engine import OfflineEngine
+    from core.engines.tool_loop import Understanding
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +63,35 @@ def anthropic_engine(settings: Settings, understanding: Understanding | None = N
     )
 
 
+def openai_engine(settings: Settings, understanding: Understanding | None = None) -> Engine:
+    import openai
+
+    from core.engines.openai_engine import OpenAIEngine
+
+    assert settings.openai_base_url is not None
+    client = openai.AsyncOpenAI(
+        base_url=settings.openai_base_url,
+        # local servers want no key, but the SDK insists on one; they ignore the placeholder
+        api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else "none",
+        # the engine retries itself, honouring retry-after, and falls back when that fails
+        max_retries=0,
+        timeout=settings.openai_timeout_seconds,
+    )
+    return OpenAIEngine(
+        client,
+        settings.openai_model,
+        max_tool_rounds=settings.openai_max_tool_rounds,
+        max_tools=settings.openai_max_tools,
+        timeout_seconds=settings.openai_timeout_seconds,
+        understanding=understanding,
+    )
+
+
 def choose_engine_name(settings: Settings) -> str:
     if settings.engine == "auto":
-        return "anthropic" if settings.anthropic_api_key is not None else "offline"
+        if settings.anthropic_api_key is not None:
+            return "anthropic"
+        return "openai" if settings.openai_base_url is not None else "offline"
     return settings.engine
 
 
@@ -73,24 +99,35 @@ def insights_link_config(settings: Settings) -> SignInLinkConfig:
     return SignInLinkConfig(settings.public_base_url, timedelta(minutes=settings.insights_link_minutes))
 
 
+def model_engine(settings: Settings, understanding: Understanding | None = None) -> Engine | None:
+    """The configured model engine (anthropic or openai), or None when the offline engine answers alone."""
+    name = choose_engine_name(settings)
+    if name == "anthropic":
+        if settings.anthropic_api_key is None:
+            raise ValueError("MARQUEE_ENGINE=anthropic needs MARQUEE_ANTHROPIC_API_KEY")
+        return anthropic_engine(settings, understanding)
+    if name == "openai":
+        if settings.openai_base_url is None:
+            raise ValueError(
+                "MARQUEE_ENGINE=openai needs MARQUEE_OPENAI_BASE_URL (e.g. http://localhost:11434/v1)"
+            )
+        return openai_engine(settings, understanding)
+    return None
+
+
 async def build_assistant(
     settings: Settings, pool: asyncpg.Pool, tools: ToolDatabase | None = None
 ) -> Assistant:
-    """The Assistant every adapter and CLI command uses; ``engine=auto`` picks anthropic when a key is set.
+    """The Assistant every adapter and CLI command uses; ``engine=auto`` picks a model engine when one is set.
 
     Tools run on ``tools``, the engine's own pool (opened from ``pool`` on first use when not given).
     """
     tool_database = tools or ToolDatabase(pool, max_size=settings.db_pool_max_size)
     catalogue = build_catalogue()
     offline = offline_engine(settings, catalogue)
-    name = choose_engine_name(settings)
-    if name == "anthropic":
-        if settings.anthropic_api_key is None:
-            raise ValueError("MARQUEE_ENGINE=anthropic needs MARQUEE_ANTHROPIC_API_KEY")
-        engine: Engine = anthropic_engine(settings, offline)
-        fallback: Engine | None = offline
-    else:
-        engine, fallback = offline, None
+    # The offline engine's reading of each question reaches the model as a hint (issue 12).
+    model = model_engine(settings, offline)
+    engine, fallback = (model, offline) if model is not None else (offline, None)
     log.info("answer engine: %s%s", engine.name, f" (fallback: {fallback.name})" if fallback else "")
 
     def tool_runner(scope: Scope) -> ScopedToolRunner:

@@ -33,6 +33,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from aiohttp import web
@@ -145,6 +146,8 @@ POOL_KEY = web.AppKey("pool", asyncpg.Pool)
 CONFIG_KEY = web.AppKey("config", WebhookConfig)
 METRICS_KEY = web.AppKey("metrics", Metrics)
 REFUSALS_KEY = web.AppKey("refusals", RefusalLog)
+# what the answer engine reports (core.engines.health.engine_status), when this process answers questions
+ENGINE_STATUS_KEY = web.AppKey("engine_status", object)
 
 
 def _route_name(request: web.Request) -> str:
@@ -310,7 +313,11 @@ async def handle_health(request: web.Request) -> web.Response:
         await asyncio.wait_for(check_database(request.app[POOL_KEY]), DATABASE_TIMEOUT_SECONDS)
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return web.json_response({"status": "database unavailable"}, status=503)
-    return web.json_response({"status": "ok"})
+    body: dict[str, object] = {"status": "ok"}
+    engine_status = request.app.get(ENGINE_STATUS_KEY)
+    if callable(engine_status):
+        body["engine"] = engine_status()
+    return web.json_response(body)
 
 
 async def handle_metrics(request: web.Request) -> web.Response:
@@ -319,7 +326,10 @@ async def handle_metrics(request: web.Request) -> web.Response:
 
 
 def build_app(
-    pool: asyncpg.Pool, config: WebhookConfig, insights: InsightsPageConfig | None = None
+    pool: asyncpg.Pool,
+    config: WebhookConfig,
+    insights: InsightsPageConfig | None = None,
+    engine_status: Callable[[], dict[str, Any]] | None = None,
 ) -> web.Application:
     # aiohttp's own limit sits above ours so that ours answers (with a log row) first.
     app = web.Application(middlewares=[_log_requests], client_max_size=config.max_body_bytes + 1)
@@ -327,8 +337,11 @@ def build_app(
     app[CONFIG_KEY] = config
     app[METRICS_KEY] = Metrics.create()
     app[REFUSALS_KEY] = RefusalLog()
+    if engine_status is not None:
+        app[ENGINE_STATUS_KEY] = engine_status
     app.router.add_post("/webhooks/{source}", handle_webhook)
     app.router.add_get("/healthz", handle_health)
+    app.router.add_get("/health", handle_health)
     app.router.add_get("/metrics", handle_metrics)
     if insights is not None:
         register_insights_page(app, pool, insights)

@@ -29,6 +29,8 @@ class ToolCall:
     params: dict[str, Any]
     result: ToolResult | None = None
     error: str | None = None
+    # the arguments were unreadable or failed the tool's schema (the model gets one corrective round)
+    invalid_arguments: bool = False
 
 
 @dataclass

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from core.engines.base import Engine, EngineAnswer, SelfAssessment, ToolRunner, Turn
+from core.engines.tool_loop import EngineUnavailable, ToolCallingUnsupported
 from core.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -50,12 +51,11 @@ async def answer_with_fallback(
     try:
         return Outcome(await engine.answer(question, scope, history, tools))
     except Exception as exc:
-        # Imported here: it loads the Anthropic SDK (~40 MB), which the offline engine never needs.
-        from core.engines.anthropic_engine import EngineUnavailable
-
         error = _describe(exc)
-        log.warning(
-            "engine %s failed: %s", engine.name, error, exc_info=not isinstance(exc, EngineUnavailable)
+        # a server that cannot call tools was reported once, with what to change; not again per message
+        level = logging.DEBUG if isinstance(exc, ToolCallingUnsupported) else logging.WARNING
+        log.log(
+            level, "engine %s failed: %s", engine.name, error, exc_info=not isinstance(exc, EngineUnavailable)
         )
     if fallback is None or fallback is engine:
         return Outcome(_apology(engine.name, error), engine_error=error)

@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 
 import anthropic
 import asyncpg
+import openai
 import pytest
 from aiohttp import web
 
 from .doubles import People
+from .fake_chat_completions import FakeChatCompletions
 from .fake_messages_api import FakeMessagesAPI
 
 
@@ -35,6 +37,31 @@ async def anthropic_client(fake_api: tuple[FakeMessagesAPI, str]) -> AsyncIterat
     client = anthropic.AsyncAnthropic(
         base_url=base_url, api_key="test", max_retries=0, _strict_response_validation=True
     )
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+async def fake_chat() -> AsyncIterator[tuple[FakeChatCompletions, str]]:
+    """A scripted Chat Completions server on a free local port; yields it and its base URL (…/v1)."""
+    server = FakeChatCompletions()
+    runner = web.AppRunner(server.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield server, f"http://127.0.0.1:{port}/v1"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def openai_client(fake_chat: tuple[FakeChatCompletions, str]) -> AsyncIterator[openai.AsyncOpenAI]:
+    _, base_url = fake_chat
+    client = openai.AsyncOpenAI(base_url=base_url, api_key="test", max_retries=0)
     try:
         yield client
     finally:
