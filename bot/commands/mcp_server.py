@@ -18,6 +18,7 @@ from bot.wiring import database_session
 from core import identity
 from core.chat import ChatRequest
 from core.tools.catalogue import build_catalogue
+from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import ScopedToolRunner
 
 MCP_CONVERSATION = "mcp"
@@ -46,7 +47,12 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         except identity.AdminModeRefused as refused:
             raise CommandError(str(refused), 3) from None
         log.info("MCP on stdio as %s (%s mode)", scope.username, scope.mode)
-        await serve_stdio(ScopedToolRunner(pool, scope, build_catalogue()), scope)
+        # The tools run behind the database wall, on the engine's own pool, as in chat.
+        tools = ToolDatabase(pool, max_size=2)
+        try:
+            await serve_stdio(ScopedToolRunner(tools, scope, build_catalogue()), scope)
+        finally:
+            await tools.close()
     return 0
 
 

@@ -38,7 +38,7 @@ async def test_health_shows_the_engine_its_model_endpoint_errors_and_what_to_cha
     await engine.answer("hi", ALICE, [], RecordingToolRunner(ALICE))
     await answer_with_fallback(engine, offline, "hi", ALICE, [], RecordingToolRunner(ALICE))
 
-    app = build_app(db_pool, WebhookConfig(), lambda: engine_status(engine, offline))
+    app = build_app(db_pool, WebhookConfig(), engine_status=lambda: engine_status(engine, offline))
     async with TestClient(TestServer(app)) as http:
         response = await http.get("/health")
         body = await response.json()

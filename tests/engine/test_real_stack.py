@@ -92,7 +92,8 @@ async def test_the_openai_engine_answers_through_the_real_catalogue_and_counts_t
         ChatRequest("discord", "222222222222222222", "dm-bob", "Show my watch history")
     )
 
-    assert reply.text == "You watched *Bobs Secret Documentary*."
+    # the model's Markdown, read into the structured answer and written back in the house style
+    assert reply.text == "You watched _Bobs Secret Documentary_."
     assert reply.details["engine"] == "openai" and reply.details["used_fallback"] is False
     first, second = server.requests
     # the member's tools only, with the JSON Schema of their pydantic parameter models

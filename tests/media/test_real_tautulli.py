@@ -132,7 +132,7 @@ async def test_a_wrong_key_names_the_setting_to_fix(
         result = await run_job(db_pool, job(server, datetime.now(UTC), api_key="0" * 32))
     assert not result.ok
     assert result.error == (
-        "tautulli refused the credentials (HTTP 400 on /api/v2); check MARQUEE_TAUTULLI_API_KEY"
+        "Tautulli refused the API key (HTTP 400 on /api/v2); check MARQUEE_TAUTULLI_API_KEY"
     )
 
 

@@ -148,8 +148,9 @@ async def test_people_are_one_user_by_ids_never_by_name(db_pool: asyncpg.Pool) -
     tautulli = FakeTautulli()
     # Tautulli's admin is the server owner, under their plex.tv id; a non-owner happens
     # to be called like Plex's "Kids" account but is another Plex account.
-    tautulli.users[1]["username"] = "OwnerOnPlexTv"
-    tautulli.users[0]["username"] = "Kids"
+    by_id = {user["user_id"]: user for user in tautulli.users}
+    by_id[8008135]["username"] = "OwnerOnPlexTv"
+    by_id[133788]["username"] = "Kids"
     async with serve(plex) as plex_url, serve(tautulli) as tautulli_url:
         assert (await run_job(db_pool, PlexSyncJob(PlexSettings(url=plex_url, token="plex-token")))).ok
         assert (await run_job(db_pool, tautulli_job(tautulli_url))).ok

@@ -78,10 +78,11 @@ async def test_inactive_users(ask: RunTool, catalogue: ToolCatalogue) -> None:
     assert "never recorded" in catalogue.get("inactive_users").render(result)
 
 
+@pytest.mark.writes_database
 async def test_people_removed_from_the_server_are_not_counted_as_inactive(
-    ask: RunTool, catalogue: ToolCatalogue, db_pool: asyncpg.Pool
+    ask: RunTool, catalogue: ToolCatalogue, seeded_pool: asyncpg.Pool
 ) -> None:
-    await db_pool.execute("UPDATE users SET removed_at = now() WHERE username = 'carol'")
+    await seeded_pool.execute("UPDATE users SET removed_at = now() WHERE username = 'carol'")
     result = await ask("inactive_users", "root", "admin", days=30)
     assert [r["username"] for r in result.rows] == ["mia", "bob"]
     assert result.summary["users"] == 5 and result.summary["removed"] == 1

@@ -38,11 +38,12 @@ async def test_recommend_tonight_ranks_by_genre_affinity_rating_and_progress(
     assert text.startswith("Here is what I'd put on tonight, based on your taste and audience ratings:")
 
 
+@pytest.mark.writes_database
 async def test_recommend_tonight_without_genres_or_ratings_says_it_went_by_viewing_alone(
-    ask: RunTool, db_pool: asyncpg.Pool, catalogue: ToolCatalogue
+    ask: RunTool, seeded_pool: asyncpg.Pool, catalogue: ToolCatalogue
 ) -> None:
     # A library known only from play history: no genres, no audience ratings.
-    await db_pool.execute("UPDATE media_items SET metadata = metadata - 'genres' - 'rating'")
+    await seeded_pool.execute("UPDATE media_items SET metadata = metadata - 'genres' - 'rating'")
     result = await ask("recommend_tonight", "alice", limit=3)
     assert titles(result.rows)[:2] == ["Breaking Bad", "The Office"]  # the shows in progress first
     assert result.summary["basis"].startswith("your viewing alone")
@@ -101,11 +102,12 @@ async def test_new_in_library_groups_episodes_by_show(ask: RunTool) -> None:
     assert result.summary["new_episodes"] == 2
 
 
+@pytest.mark.writes_database
 async def test_new_in_library_leaves_out_items_of_unknown_arrival_and_says_so(
-    ask: RunTool, db_pool: asyncpg.Pool, catalogue: ToolCatalogue
+    ask: RunTool, seeded_pool: asyncpg.Pool, catalogue: ToolCatalogue
 ) -> None:
     # Paddington was first seen in someone's play history: when it arrived is not known.
-    await db_pool.execute("UPDATE media_items SET added_at = NULL WHERE title = 'Paddington'")
+    await seeded_pool.execute("UPDATE media_items SET added_at = NULL WHERE title = 'Paddington'")
     result = await ask("new_in_library", "alice")
     assert [r["title"] for r in result.rows] == ["New Show"]
     assert any(gap.startswith("media_items.added_at is unknown for 1 of") for gap in result.coverage.gaps)
@@ -213,10 +215,11 @@ async def test_time_to_finish_series_from_recent_pace(
     assert abs((finish - expected).days) <= 1
 
 
+@pytest.mark.writes_database
 async def test_time_to_finish_a_show_without_episode_lengths_is_unknown_not_zero(
-    ask: RunTool, db_pool: asyncpg.Pool, catalogue: ToolCatalogue
+    ask: RunTool, seeded_pool: asyncpg.Pool, catalogue: ToolCatalogue
 ) -> None:
-    await db_pool.execute(
+    await seeded_pool.execute(
         "UPDATE media_items SET duration_seconds = NULL WHERE parent_id = "
         "(SELECT id FROM media_items WHERE title = 'The Office' AND media_type = 'show')"
     )
