@@ -192,16 +192,20 @@ async def run_marquee(settings: Settings, stopping: asyncio.Event | None = None)
         stopping = asyncio.Event()
         install_stop_signals(stopping)
     from bot.database import open_database
+    from bot.integrations import request_service
     from bot.wiring import build_assistant
     from core.tools.database_wall import ToolDatabase
 
     pool: asyncpg.Pool = await open_database(settings)
     tools = ToolDatabase(pool, max_size=settings.db_pool_max_size)
+    requests = request_service(settings)
     try:
-        assistant = await build_assistant(settings, pool, tools)
+        assistant = await build_assistant(settings, pool, tools, requests)
         specs = [*adapter_specs(settings, assistant), integrations_spec(settings, pool)]
         return await run_services(specs, stopping)
     finally:
+        if requests is not None:
+            await requests.close()
         await tools.close()
         await pool.close()
         log.info("marquee: stopped")

@@ -34,6 +34,7 @@ from core.exchange_log import (
     link_learning_row,
     record_exchange,
 )
+from core.media_requests.flow import RequestFlow
 from core.question_text import DEFAULT_MAX_QUESTION_CHARS, check_length, clean_question
 from core.rate_limits import Admission, LimitExceeded, Limits, Question, admit, settle
 from core.scope import Scope
@@ -66,8 +67,11 @@ class Assistant:
         *,
         fallback_engine: Engine | None = None,
         config: AssistantConfig | None = None,
+        requests: RequestFlow | None = None,
     ) -> None:
         self.pool = pool
+        # Requesting titles from chat (None when no Overseerr/Jellyseerr is configured).
+        self.requests = requests
         self.engine = engine
         self.fallback_engine = fallback_engine
         self.tool_runner = tool_runner
@@ -118,6 +122,12 @@ class Assistant:
             await feedback.mark_follow_up(
                 conn, who.user_id, request.platform, request.conversation_id, self.config.follow_up_window
             )
+            if self.requests is not None:
+                # A request in plain words, or the next step of one, is answered here with either engine.
+                request_reply = await self.requests.handle(conn, who.user_id, request, question)
+                if request_reply is not None:
+                    await settle(conn, who.user_id, admission, 0)
+                    return request_reply
 
         outcome = await answer_with_fallback(
             self.engine, self.fallback_engine, question, scope, history, self.tool_runner(scope)
