@@ -24,6 +24,7 @@ import discord
 
 from bot.settings import Settings
 from core.chat import ChatCore
+from core.media_requests.notifications import Outbox
 
 log = logging.getLogger("marquee.run")
 
@@ -54,7 +55,7 @@ class NoAdapterConfigured(Exception):
     pass
 
 
-def discord_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
+def discord_spec(settings: Settings, core: ChatCore, outbox: Outbox | None = None) -> ServiceSpec | None:
     if settings.discord_token is None:
         return None
     from adapters.chat.discord_bot import DiscordBot, DiscordConfig
@@ -78,7 +79,7 @@ def discord_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
             )
         return exc
 
-    return ServiceSpec("discord", lambda: DiscordBot(core, config), classify)
+    return ServiceSpec("discord", lambda: DiscordBot(core, config, outbox), classify)
 
 
 def matrix_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
@@ -99,8 +100,9 @@ def integrations_spec(settings: Settings, pool: asyncpg.Pool) -> ServiceSpec:
     return ServiceSpec("integrations", lambda: IntegrationsService(pool, settings))
 
 
-def adapter_specs(settings: Settings, core: ChatCore) -> list[ServiceSpec]:
-    candidates = (discord_spec(settings, core), matrix_spec(settings, core))
+def adapter_specs(settings: Settings, core: ChatCore, outbox: Outbox | None = None) -> list[ServiceSpec]:
+    """``outbox``: request notifications, delivered by each adapter while it is connected."""
+    candidates = (discord_spec(settings, core, outbox), matrix_spec(settings, core))
     return [spec for spec in candidates if spec is not None]
 
 
@@ -201,7 +203,7 @@ async def run_marquee(settings: Settings, stopping: asyncio.Event | None = None)
     requests = request_service(settings)
     try:
         assistant = await build_assistant(settings, pool, tools, requests)
-        specs = [*adapter_specs(settings, assistant), integrations_spec(settings, pool)]
+        specs = [*adapter_specs(settings, assistant, Outbox(pool)), integrations_spec(settings, pool)]
         return await run_services(specs, stopping)
     finally:
         if requests is not None:

@@ -97,7 +97,9 @@ async def build_assistant(
         tool_runner,
         fallback_engine=fallback,
         requests=(
-            RequestFlow(requests, FlowConfig(lifetime=timedelta(minutes=settings.request_confirmation_minutes)))
+            RequestFlow(
+                requests, FlowConfig(lifetime=timedelta(minutes=settings.request_confirmation_minutes))
+            )
             if requests is not None
             else None
         ),

@@ -34,6 +34,7 @@ from core.exchange_log import (
     link_learning_row,
     record_exchange,
 )
+from core.media_requests import notifications
 from core.media_requests.flow import RequestFlow
 from core.question_text import DEFAULT_MAX_QUESTION_CHARS, check_length, clean_question
 from core.rate_limits import Admission, LimitExceeded, Limits, Question, admit, settle
@@ -274,6 +275,20 @@ class Assistant:
         if share_activity_with_admins:
             return Reply("Done: admins can now see which titles you watched.")
         return Reply("Done: admins see only your totals, not which titles you watched.")
+
+    async def set_notifications(self, request: ChatRequest, on: bool | None) -> Reply:
+        async with self.pool.acquire() as conn:
+            who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
+            if who is None:
+                return _link_instructions_reply(request)
+            if on is not None:
+                await notifications.set_request_updates(conn, who.user_id, on)
+            current = await notifications.wants_request_updates(conn, who.user_id)
+        if current:
+            return Reply(
+                "Request updates are on: I'll DM you when your requests are approved, declined or ready."
+            )
+        return Reply("Request updates are off: I won't DM you about your requests.")
 
     # -- admin commands ----------------------------------------------------------------------
 

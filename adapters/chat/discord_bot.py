@@ -34,6 +34,7 @@ from discord import app_commands
 
 from adapters.chat.discord_rendering import DiscordMessage, discord_messages, plain_messages
 from core.chat import FEEDBACK_EMOJI, ChatCore, ChatRequest, ReactionEvent, Reply
+from core.media_requests.notifications import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -281,6 +282,20 @@ class MarqueeDiscordClient(discord.Client):
         for emoji in FEEDBACK_EMOJI:
             await carrier.add_reaction(emoji)
 
+    async def send_direct_message(self, platform_user_id: str, text: str) -> bool:
+        """One notification as a DM, with 👍/❌ under it like an answer; False when Discord refuses
+        (the member closed DMs, or left every server the bot is in)."""
+        try:
+            user = self.get_user(int(platform_user_id)) or await self.fetch_user(int(platform_user_id))
+            channel = user.dm_channel or await user.create_dm()
+            sent = await self._send_reply(channel, Reply(text))
+            for emoji in FEEDBACK_EMOJI:
+                await sent[-1].add_reaction(emoji)
+        except (discord.Forbidden, discord.NotFound, ValueError) as exc:
+            log.info("discord: could not DM %s a notification (%s)", platform_user_id, type(exc).__name__)
+            return False
+        return True
+
     # --- reactions ----------------------------------------------------------------------
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -427,6 +442,12 @@ def _register_commands(client: MarqueeDiscordClient) -> None:
         request = client.request_for(interaction, question)
         await client.respond(interaction, lambda: core.handle(request), ephemeral=ephemeral)
 
+    @tree.command(name="notify", description="Get a DM when your requests are approved, declined or ready.")
+    @app_commands.describe(on="on: tell me (default); off: don't")
+    async def notify(interaction: discord.Interaction, on: bool) -> None:
+        request = client.request_for(interaction, f"/notify on={on}")
+        await client.respond(interaction, lambda: core.set_notifications(request, on))
+
     @tree.command(name="privacy", description="Choose whether admins may see which titles you watched.")
     @app_commands.describe(share="Share your viewing activity with the server's admins")
     async def privacy(interaction: discord.Interaction, share: bool) -> None:
@@ -485,15 +506,22 @@ def _register_commands(client: MarqueeDiscordClient) -> None:
 class DiscordBot:
     """Start and stop Marquee's Discord client; what ``marquee run`` holds."""
 
-    def __init__(self, core: ChatCore, config: DiscordConfig) -> None:
+    def __init__(self, core: ChatCore, config: DiscordConfig, outbox: Outbox | None = None) -> None:
         self.config = config
         self.client = MarqueeDiscordClient(core, config)
         self._runner: asyncio.Task[None] | None = None
+        self._outbox = outbox
+        self._notifier: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Log in (a wrong token fails here, once) and connect in the background, reconnecting after losses."""
         await self.client.login(self.config.token)
         self._runner = asyncio.create_task(self._connect(), name="discord-gateway")
+        if self._outbox is not None:
+            self._notifier = asyncio.create_task(
+                self._outbox.run(PLATFORM, self.client.send_direct_message, self.client.connected.is_set),
+                name="discord-notifications",
+            )
 
     async def _connect(self) -> None:
         try:
@@ -508,6 +536,10 @@ class DiscordBot:
 
     async def stop(self) -> None:
         """Finish the answers in flight, then close the connection."""
+        if self._notifier is not None:
+            self._notifier.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._notifier
         await self.client.drain()
         await self.client.close()
         if self._runner is not None:

@@ -599,6 +599,10 @@ class MatrixBot:
             )
         if name == "privacy" and len(args) == 1 and args[0].lower() in ("on", "off"):
             return await self._core.set_privacy(request, share_activity_with_admins=args[0].lower() == "on")
+        if name == "notify" and len(args) <= 1:
+            choice = args[0].lower() if args else None
+            if choice in (None, "on", "off"):
+                return await self._core.set_notifications(request, None if choice is None else choice == "on")
         if name == "link":
             if len(args) == 2 and args[0].startswith("@"):
                 return await self._core.link_account(request, "matrix", args[0], args[1])

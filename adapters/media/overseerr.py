@@ -34,6 +34,7 @@ from core.ingest.records import RequestRecord, RequestStatus, UserRecord
 from core.ingest.requests import link_requests_to_items, upsert_request
 from core.ingest.users import upsert_user
 from core.ingest.webhooks import WebhookEvent
+from core.media_requests.notifications import RequestNotice
 from core.media_requests.service import (
     Availability,
     Created,
@@ -300,12 +301,28 @@ class SeerrWebhookRequest(BaseModel):
     request_id: str
 
 
+class SeerrWebhookExtra(BaseModel):
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+    name: str | None = None
+    value: str | None = None
+
+
 class SeerrWebhook(BaseModel):
     model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
     notification_type: str
     subject: str | None = None
+    message: str | None = None
     media: SeerrWebhookMedia | None = None
     request: SeerrWebhookRequest | None = None
+    # {{extra}}: name/value pairs some notifications carry (requested seasons, a decline reason).
+    extra: list[SeerrWebhookExtra] | None = None
+
+
+def _decline_reason(hook: SeerrWebhook) -> str | None:
+    for item in hook.extra or ():
+        if item.name and "reason" in item.name.lower() and item.value and item.value.strip():
+            return item.value.strip()
+    return None
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -344,7 +361,10 @@ def parse_webhook(service: str, body: bytes, content_type: str, received_at: dat
         tmdb_id=_int_or_none(hook.media.tmdb_id),
         tvdb_id=_int_or_none(hook.media.tvdb_id),
     )
-    return WebhookEvent(event, requests=(record,))
+    notice = RequestNotice(
+        service, request.request_id, event, _decline_reason(hook) if event == "MEDIA_DECLINED" else None
+    )
+    return WebhookEvent(event, requests=(record,), notices=(notice,))
 
 
 # --- requests from chat --------------------------------------------------------
