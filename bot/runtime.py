@@ -82,7 +82,7 @@ def discord_spec(settings: Settings, core: ChatCore, outbox: Outbox | None = Non
     return ServiceSpec("discord", lambda: DiscordBot(core, config, outbox), classify)
 
 
-def matrix_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
+def matrix_spec(settings: Settings, core: ChatCore, outbox: Outbox | None = None) -> ServiceSpec | None:
     if not settings.matrix_homeserver:
         return None
     from adapters.chat.matrix_bot import MatrixBot, MatrixSetupError
@@ -90,7 +90,7 @@ def matrix_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
     def classify(exc: Exception) -> Exception:
         return PermanentStartFailure(str(exc)) if isinstance(exc, MatrixSetupError) else exc
 
-    return ServiceSpec("matrix", lambda: MatrixBot(core, settings), classify)
+    return ServiceSpec("matrix", lambda: MatrixBot(core, settings, outbox), classify)
 
 
 def integrations_spec(settings: Settings, pool: asyncpg.Pool) -> ServiceSpec:
@@ -102,7 +102,7 @@ def integrations_spec(settings: Settings, pool: asyncpg.Pool) -> ServiceSpec:
 
 def adapter_specs(settings: Settings, core: ChatCore, outbox: Outbox | None = None) -> list[ServiceSpec]:
     """``outbox``: request notifications, delivered by each adapter while it is connected."""
-    candidates = (discord_spec(settings, core, outbox), matrix_spec(settings, core))
+    candidates = (discord_spec(settings, core, outbox), matrix_spec(settings, core, outbox))
     return [spec for spec in candidates if spec is not None]
 
 

@@ -128,12 +128,6 @@ class Settings(BaseSettings):
         le=120,
         description="How long a request in progress waits for the member's next reply.",
     )
-    notification_hours: int = Field(
-        default=24,
-        ge=1,
-        le=168,
-        description="How long an unsent request notification is kept before it is dropped.",
-    )
     media_timeout_seconds: float = Field(default=30.0, gt=0, description="Per HTTP call to a media service.")
     plex_sync_history: bool | None = Field(
         default=None,
