@@ -36,6 +36,7 @@ from core.exchange_log import (
 )
 from core.media_requests import notifications
 from core.media_requests.flow import RequestFlow
+from core.media_requests.tool import RequestToolRunner
 from core.question_text import DEFAULT_MAX_QUESTION_CHARS, check_length, clean_question
 from core.rate_limits import Admission, LimitExceeded, Limits, Question, admit, settle
 from core.scope import Scope
@@ -130,8 +131,12 @@ class Assistant:
                     await settle(conn, who.user_id, admission, 0)
                     return request_reply
 
+        tools: ToolRunner = self.tool_runner(scope)
+        if self.requests is not None:
+            # The anthropic engine may start a request in words the plain-words check missed.
+            tools = RequestToolRunner(tools, self.requests, self.pool, who.user_id, request)
         outcome = await answer_with_fallback(
-            self.engine, self.fallback_engine, question, scope, history, self.tool_runner(scope)
+            self.engine, self.fallback_engine, question, scope, history, tools
         )
         answer = outcome.answer
         grounded = ground_assessment(answer)

@@ -74,7 +74,7 @@ def _one_line(text: str, limit: int = 110) -> str:
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
-def _status(match: Match, asker: int) -> str | None:
+def match_status(match: Match, asker: int) -> str | None:
     if match.availability == "available":
         return "already available"
     if match.availability == "partially_available":
@@ -201,24 +201,38 @@ class RequestFlow:
         intent: RequestIntent,
         now: datetime,
     ) -> Reply:
+        return (await self.offer(conn, user_id, request, intent, now))[0]
+
+    async def offer(
+        self,
+        conn: asyncpg.Connection,
+        user_id: UUID,
+        request: ChatRequest,
+        intent: RequestIntent,
+        now: datetime | None = None,
+    ) -> tuple[Reply, list[Match], int | None]:
+        """Search and keep the matches as this conversation's pending choice: the reply listing them,
+        the matches (empty when there is nothing to choose) and the member's Overseerr id."""
+        now = now or datetime.now(UTC)
         await self._clear(conn, user_id, request)
         asker = await self.seerr_user_id(conn, user_id)
         if asker is None:
-            return self._no_account()
+            return self._no_account(), [], None
         try:
             found = await self.service.search(intent.query)
         except ServiceUnavailable as exc:
-            return _say(str(exc))
+            return _say(str(exc)), [], asker
         if intent.kind is not None:
             found = [match for match in found if match.kind == intent.kind]
         matches = found[: self.config.max_matches]
         if not matches:
-            return _say((Span(f"{self.label} found nothing called “"), Span(intent.query), Span("”.")))
+            nothing = _say((Span(f"{self.label} found nothing called “"), Span(intent.query), Span("”.")))
+            return nothing, [], asker
         await self._save(conn, user_id, request, PendingRequest("choose", matches), now)
         lines: list[Inline] = []
         for match in matches:
             line: list[Span] = [*_title(match), Span(f", {_kind(match)}")]
-            status = _status(match, asker)
+            status = match_status(match, asker)
             if status:
                 line.append(Span(f" · {status}", "em"))
             if match.overview:
@@ -229,7 +243,7 @@ class RequestFlow:
         )
         builder.items(lines, ordered=True)
         builder.paragraph(plain(f"Reply with a number from 1 to {len(matches)}, or “cancel”."))
-        return _reply(builder)
+        return _reply(builder), matches, asker
 
     async def _choose(
         self,
