@@ -310,9 +310,12 @@ class RequestFlow:
         if choice == "":
             await self._clear(conn, user_id, request)
             return None
-        if isinstance(choice, str) and choice != "all":
-            return _say(choice)
-        pending.seasons = choice
+        if choice == "all":
+            pending.seasons = "all"
+        elif isinstance(choice, list):
+            pending.seasons = choice
+        else:
+            return _say(choice or "Reply “all”, “latest”, or season numbers.")
         return await self._summary(conn, user_id, request, pending, now)
 
     async def _summary(

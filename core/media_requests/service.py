@@ -73,7 +73,10 @@ class RequestRefused(Exception):
 class RequestService(Protocol):
     """Overseerr or Jellyseerr as the request flow uses it; every call acts with the admin's API key."""
 
-    service: str  # 'overseerr' or 'jellyseerr': the service of the member's id in user_external_ids
+    @property
+    def service(self) -> str:
+        """'overseerr' or 'jellyseerr': the service of the member's id in user_external_ids."""
+        ...
 
     async def search(self, query: str) -> list[Match]: ...
 
