@@ -56,6 +56,9 @@ class Reply:
     details: dict[str, object] = field(default_factory=dict)
     # Set when the answer was built as blocks; otherwise ``structured`` parses ``text``.
     answer: Answer | None = None
+    # Short replies the asker may send next ("1", "yes", "cancel"); platforms with buttons show them
+    # as buttons, and pressing one is exactly the same as typing it.
+    quick_replies: tuple[str, ...] = ()
 
     @property
     def structured(self) -> Answer:

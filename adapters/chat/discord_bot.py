@@ -44,6 +44,14 @@ MISSING_PERMISSIONS = 50013  # Discord's JSON error code
 NOT_ADMIN = "This command is for the server's admins."
 NOT_ADMIN_CHANNEL = "Admin commands are answered only in the admin channel."
 LINK_CONSENT_ID = "marquee:link-consent:yes"
+# A quick-reply button sends its text as if typed: "marquee:say:2", "marquee:say:yes".
+QUICK_REPLY_ID = "marquee:say:{text}"
+_QUICK_REPLY_LABELS = {
+    "yes": "Yes, request it",
+    "cancel": "Cancel",
+    "all": "All seasons",
+    "latest": "Latest season",
+}
 # Skin-tone modifiers: a 👍🏽 is still a 👍.
 _SKIN_TONES = re.compile("[\U0001f3fb-\U0001f3ff]")
 
@@ -121,6 +129,8 @@ class MarqueeDiscordClient(discord.Client):
     async def setup_hook(self) -> None:
         # Persistent (fixed custom id, no timeout): the button works on questions sent before a restart.
         self.add_view(LinkConsentView(self))
+        # Quick-reply buttons keep working after a restart: their text is in their custom id.
+        self.add_dynamic_items(QuickReplyButton)
         synced = await self.tree.sync()
         log.info("discord: registered %d slash commands", len(synced))
 
@@ -226,7 +236,7 @@ class MarqueeDiscordClient(discord.Client):
         except Exception:
             log.exception("discord: answering message %s failed", message.id)
             reply = Reply(text=APOLOGY, kind="error")
-        view = LinkConsentView(self) if reply.kind == "link_question" else None
+        view = LinkConsentView(self) if reply.kind == "link_question" else quick_reply_view(reply)
         sent = await self._send_reply(message.channel, reply, reference=message, view=view)
         await self._offer_feedback(reply, sent)
 
@@ -385,16 +395,17 @@ class MarqueeDiscordClient(discord.Client):
                 log.exception("discord: /%s failed", _command_name(interaction))
                 reply = Reply(text=APOLOGY, kind="error")
             sent: list[discord.Message] = []
-            for message in discord_messages(reply.structured):
+            messages = discord_messages(reply.structured)
+            view = quick_reply_view(reply)
+            for index, message in enumerate(messages):
+                options: dict[str, Any] = {"ephemeral": ephemeral, "wait": True}
+                if view is not None and index == len(messages) - 1:
+                    options["view"] = view
                 if message.embed is not None:
                     embed = discord.Embed.from_dict(message.embed)
-                    sent.append(await interaction.followup.send(embed=embed, ephemeral=ephemeral, wait=True))
+                    sent.append(await interaction.followup.send(embed=embed, **options))
                 else:
-                    sent.append(
-                        await interaction.followup.send(
-                            message.content or "…", ephemeral=ephemeral, wait=True
-                        )
-                    )
+                    sent.append(await interaction.followup.send(message.content or "…", **options))
             if not ephemeral:
                 await self._offer_feedback(reply, sent)
 
@@ -413,6 +424,50 @@ class LinkConsentView(discord.ui.View):
         # Core decides: it links only the presser's own account, only after asking it, only in a DM.
         request = self.client.request_for(interaction, "yes")
         await self.client.respond(interaction, lambda: self.client.core.handle(request), ephemeral=False)
+
+
+class QuickReplyButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"marquee:say:(?P<text>[a-z0-9]{1,12})"
+):
+    """A button that sends its text for the presser, exactly as if they typed it (core decides what it means
+    for them: a number picks from *their* pending choice, "yes" confirms *their* request)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=_QUICK_REPLY_LABELS.get(text, text),
+                style=discord.ButtonStyle.success
+                if text == "yes"
+                else discord.ButtonStyle.secondary
+                if text == "cancel"
+                else discord.ButtonStyle.primary,
+                custom_id=QUICK_REPLY_ID.format(text=text),
+            )
+        )
+        self.text = text
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> QuickReplyButton:
+        return cls(match["text"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        client = interaction.client
+        assert isinstance(client, MarqueeDiscordClient)
+        request = client.request_for(interaction, self.text)
+        await client.respond(interaction, lambda: client.core.handle(request), ephemeral=False)
+
+
+def quick_reply_view(reply: Reply) -> discord.ui.View | None:
+    """Buttons for a reply's quick replies (discord.py puts five in a row), or None."""
+    texts = [t for t in reply.quick_replies if re.fullmatch(r"[a-z0-9]{1,12}", t)][:10]
+    if not texts:
+        return None
+    view = discord.ui.View(timeout=None)
+    for text in texts:
+        view.add_item(QuickReplyButton(text))
+    return view
 
 
 def _command_name(interaction: discord.Interaction) -> str:

@@ -51,13 +51,13 @@ class FlowConfig:
     max_matches: int = MAX_MATCHES
 
 
-def _reply(builder: AnswerBuilder, kind: str = "answer") -> Reply:
+def _reply(builder: AnswerBuilder, quick_replies: tuple[str, ...] = ()) -> Reply:
     answer = builder.answer()
-    return Reply(to_markdown(answer), answer=answer, kind=kind)  # type: ignore[arg-type]
+    return Reply(to_markdown(answer), answer=answer, quick_replies=quick_replies)
 
 
-def _say(*lines: str | Inline) -> Reply:
-    return _reply(AnswerBuilder().paragraph(*lines))
+def _say(*lines: str | Inline, quick_replies: tuple[str, ...] = ()) -> Reply:
+    return _reply(AnswerBuilder().paragraph(*lines), quick_replies)
 
 
 def _title(match: Match) -> Inline:
@@ -243,7 +243,8 @@ class RequestFlow:
         )
         builder.items(lines, ordered=True)
         builder.paragraph(plain(f"Reply with a number from 1 to {len(matches)}, or “cancel”."))
-        return _reply(builder), matches, asker
+        numbers = tuple(str(n) for n in range(1, len(matches) + 1))
+        return _reply(builder, (*numbers, "cancel")), matches, asker
 
     async def _choose(
         self,
@@ -290,7 +291,7 @@ class RequestFlow:
             lines.append(
                 plain("Reply “all”, “latest”, or season numbers like “1 3” or “2-4”; “cancel” to stop.")
             )
-            return _say(*lines)
+            return _say(*lines, quick_replies=("all", "latest", "cancel"))
         return await self._summary(conn, user_id, request, pending, now)
 
     async def _seasons(
@@ -358,7 +359,7 @@ class RequestFlow:
         if quota_line:
             lines.append(plain(quota_line))
         lines.append((Span("Reply "), strong("yes"), Span(" to request it, or "), em("cancel"), Span(".")))
-        return _say(*lines)
+        return _say(*lines, quick_replies=("yes", "cancel"))
 
     async def _confirm(
         self, conn: asyncpg.Connection, user_id: UUID, request: ChatRequest, pending: PendingRequest

@@ -579,6 +579,7 @@ class FakeDiscord:
                 flags=call.body.get("flags", 0) or 0,
             )
             message["embeds"] = call.body.get("embeds") or []
+            message["components"] = call.body.get("components", [])
             message["webhook_id"] = str(self.application_id)
             message["application_id"] = str(self.application_id)
             return _ok(message)

@@ -199,3 +199,29 @@ async def test_a_member_requests_on_discord_by_replying_with_a_number(
     assert "Dune: Part Three" in shown and "Reply with a number from 1 to 1" in shown
     assert "Requested **Dune: Part Three** (2026) and it's waiting for an admin's approval." in shown
     assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "userId": 2}]
+
+
+async def test_a_member_requests_on_discord_with_buttons(
+    fake: FakeDiscord, db_pool: asyncpg.Pool, assistant: Assistant, overseerr: FakeOverseerr
+) -> None:
+    bot = discord_bot(fake, assistant, db_pool)
+    await bot.start()
+    try:
+        await asyncio.wait_for(bot.client.connected.wait(), timeout=15)
+        await fake.send_dm(ALICE, "request Dune")
+        listed = await fake.wait_for(lambda r: r.method == "POST" and r.path == f"/channels/{ALICE_DM}/messages")
+        buttons = [c["custom_id"] for row in listed[0].body["components"] for c in row["components"]]
+        assert buttons == ["marquee:say:1", "marquee:say:2", "marquee:say:3", "marquee:say:cancel"]
+
+        await fake.press_button(ALICE, listed[0].response, "marquee:say:1")
+        summary = (await fake.wait_for(lambda r: r.method == "POST" and r.path.startswith("/webhooks/")))[0]
+        assert "as you?" in json.dumps(summary.body, ensure_ascii=False)
+        confirm = [c["custom_id"] for row in summary.body["components"] for c in row["components"]]
+        assert confirm == ["marquee:say:yes", "marquee:say:cancel"]
+
+        await fake.press_button(ALICE, summary.response, "marquee:say:yes")
+        done = await fake.wait_for(lambda r: r.method == "POST" and r.path.startswith("/webhooks/"), count=2)
+        assert "Requested" in json.dumps(done[1].body, ensure_ascii=False)
+    finally:
+        await bot.stop()
+    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "userId": 2}]
