@@ -45,6 +45,17 @@ _SEASON_NUMBERS = re.compile(
 _SERVICE_LABEL = {"overseerr": "Overseerr", "jellyseerr": "Jellyseerr"}
 
 
+# The request as Overseerr created it, with its requester known by id (the member we requested as): an
+# approval or "available" webhook arriving before the next sync then finds whom to tell. The sync's
+# own upsert later brings the rest (approver, times) and wins over these values.
+_RECORD_CREATED = """
+INSERT INTO content_requests (title, media_type, requested_by_user_id, status, requested_at, approved_at,
+                              source, source_request_id, tmdb_id)
+VALUES ($1, $2, $3, $4, now(), CASE WHEN $4 = 'approved' THEN now() END, $5, $6, $7)
+ON CONFLICT (source, source_request_id) WHERE source IS NOT NULL AND source_request_id IS NOT NULL DO NOTHING
+"""
+
+
 @dataclass(frozen=True)
 class FlowConfig:
     lifetime: timedelta = DEFAULT_LIFETIME
@@ -384,6 +395,16 @@ class RequestFlow:
             user_id,
             self.service.service,
             created.request_id,
+        )
+        await conn.execute(
+            _RECORD_CREATED,
+            match.title,
+            "movie" if match.kind == "movie" else "show",
+            user_id,
+            "approved" if created.approved else "pending",
+            self.service.service,
+            str(created.request_id),
+            match.tmdb_id,
         )
         state = "and it's approved" if created.approved else "and it's waiting for an admin's approval"
         return _say((Span("Requested "), *_title(match), Span(f" {state}. I'll tell you when it's ready.")))

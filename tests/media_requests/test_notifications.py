@@ -209,7 +209,9 @@ async def test_a_member_requests_on_discord_with_buttons(
     try:
         await asyncio.wait_for(bot.client.connected.wait(), timeout=15)
         await fake.send_dm(ALICE, "request Dune")
-        listed = await fake.wait_for(lambda r: r.method == "POST" and r.path == f"/channels/{ALICE_DM}/messages")
+        listed = await fake.wait_for(
+            lambda r: r.method == "POST" and r.path == f"/channels/{ALICE_DM}/messages"
+        )
         buttons = [c["custom_id"] for row in listed[0].body["components"] for c in row["components"]]
         assert buttons == ["marquee:say:1", "marquee:say:2", "marquee:say:3", "marquee:say:cancel"]
 
@@ -225,3 +227,18 @@ async def test_a_member_requests_on_discord_with_buttons(
     finally:
         await bot.stop()
     assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "userId": 2}]
+
+
+async def test_a_request_made_from_chat_is_told_about_before_the_next_sync(
+    hooks: TestClient, db_pool: asyncpg.Pool, assistant: Assistant, overseerr: FakeOverseerr
+) -> None:
+    typed = iter(["request Dune Part Three", "1", "yes", "/quit"])
+
+    async def read_line(prompt: str) -> str | None:
+        return next(typed)
+
+    await ConsoleChat(assistant, "alice", console=Console(record=True), read_line=read_line).run()
+    created = str(overseerr.requests[0]["id"])
+    assert await deliver(hooks, webhook("MEDIA_APPROVED", request_id=created)) == 200
+    rows = await outbox(db_pool)
+    assert [(r["platform"], r["platform_user_id"]) for r in rows] == [("discord", str(ALICE_DISCORD))]
