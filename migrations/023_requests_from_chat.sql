@@ -25,13 +25,16 @@ CREATE TABLE notification_preferences (
     updated_at       timestamptz NOT NULL DEFAULT now()
 );
 
--- Direct messages waiting for their chat adapter. A webhook delivered twice
--- writes the same event_key twice: the unique key keeps one message per chat
--- account. Unsent rows survive restarts and are dropped after expires_at.
+-- Messages waiting for their chat adapter: a member's direct message about
+-- their request, or an alert for the admin channel/room (audience 'admins',
+-- no user). A webhook delivered twice writes the same event_key twice: the
+-- unique key keeps one message per recipient. Unsent rows survive restarts
+-- and are dropped after expires_at.
 CREATE TABLE notification_outbox (
     id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     event_key         text NOT NULL,
-    user_id           uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    audience          text NOT NULL DEFAULT 'member' CHECK (audience IN ('member', 'admins')),
+    user_id           uuid REFERENCES users (id) ON DELETE CASCADE,
     platform          text NOT NULL,
     platform_user_id  text NOT NULL,
     body              text NOT NULL,

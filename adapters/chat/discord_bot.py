@@ -306,6 +306,21 @@ class MarqueeDiscordClient(discord.Client):
             return False
         return True
 
+    async def send_to_admin_channel(self, text: str) -> bool:
+        """One alert (an integration failing or recovering) in the admin channel."""
+        assert self.config.admin_channel_id is not None
+        try:
+            channel = self.get_channel(self.config.admin_channel_id) or await self.fetch_channel(
+                self.config.admin_channel_id
+            )
+            if not isinstance(channel, discord.abc.Messageable):
+                return False
+            await self._send_reply(channel, Reply(text))
+        except (discord.Forbidden, discord.NotFound) as exc:
+            log.warning("discord: could not post an alert in the admin channel (%s)", type(exc).__name__)
+            return False
+        return True
+
     # --- reactions ----------------------------------------------------------------------
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -574,7 +589,12 @@ class DiscordBot:
         self._runner = asyncio.create_task(self._connect(), name="discord-gateway")
         if self._outbox is not None:
             self._notifier = asyncio.create_task(
-                self._outbox.run(PLATFORM, self.client.send_direct_message, self.client.connected.is_set),
+                self._outbox.run(
+                    PLATFORM,
+                    self.client.send_direct_message,
+                    self.client.connected.is_set,
+                    self.client.send_to_admin_channel if self.config.admin_channel_id is not None else None,
+                ),
                 name="discord-notifications",
             )
 

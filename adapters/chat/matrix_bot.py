@@ -179,7 +179,9 @@ class MatrixBot:
         self._sync_loop = asyncio.create_task(self._sync_forever(homeserver), name="matrix-sync")
         if self._outbox is not None:
             self._notifier = asyncio.create_task(
-                self._outbox.run("matrix", self.send_direct_message, self.connected.is_set),
+                self._outbox.run(
+                    "matrix", self.send_direct_message, self.connected.is_set, self.send_to_admin_room
+                ),
                 name="matrix-notifications",
             )
 
@@ -669,6 +671,15 @@ class MatrixBot:
         for emoji in FEEDBACK_EMOJI:
             await self._send(room_id, "m.reaction", reaction_content(event_id, emoji))
         return True
+
+    async def send_to_admin_room(self, text: str) -> bool:
+        """One alert (an integration failing or recovering) in the first admin room the bot is in."""
+        client = self._client
+        room_id = next((r for r in sorted(self._admin_rooms) if client and r in client.rooms), None)
+        if room_id is None:
+            return False
+        content = reply_content(shortened(parse_answer(text), MAX_REPLY_CHARS), None)
+        return await self._send(room_id, "m.room.message", content) is not None
 
     async def _send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str | None:
         client = self._require_client()

@@ -51,6 +51,7 @@ class RequestNotice:
 @dataclass(frozen=True)
 class Notification:
     id: UUID
+    audience: str  # 'member' (a direct message) or 'admins' (the admin channel/room)
     platform_user_id: str
     body: str
 
@@ -136,8 +137,8 @@ async def wants_request_updates(conn: asyncpg.Connection, user_id: UUID) -> bool
 # --- delivery ----------------------------------------------------------------------
 
 _DUE = """
-SELECT id, platform_user_id, body FROM notification_outbox
-WHERE platform = $1 AND sent_at IS NULL AND expires_at > $2 AND attempts < $3
+SELECT id, audience, platform_user_id, body FROM notification_outbox
+WHERE platform = $1 AND sent_at IS NULL AND expires_at > $2 AND attempts < $3 AND audience = ANY($4::text[])
 ORDER BY created_at LIMIT 20
 """
 _SENT = "UPDATE notification_outbox SET sent_at = $2, attempts = attempts + 1 WHERE id = $1"
@@ -146,22 +147,37 @@ _SWEEP = "DELETE FROM notification_outbox WHERE expires_at <= $1 OR sent_at < $1
 
 # Sends one message to one platform user; True when it was delivered.
 Send = Callable[[str, str], Awaitable[bool]]
+# Posts one alert to the admin channel/room; True when it was delivered.
+SendToAdmins = Callable[[str], Awaitable[bool]]
 
 
-async def deliver_due(pool: asyncpg.Pool, platform: str, send: Send, now: datetime | None = None) -> int:
-    """Send this platform's unsent, unexpired notifications; returns how many were delivered."""
+async def deliver_due(
+    pool: asyncpg.Pool,
+    platform: str,
+    send: Send,
+    send_to_admins: SendToAdmins | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Send this platform's unsent, unexpired notifications; returns how many were delivered.
+
+    Admin alerts wait (not counted as failed) while the adapter has no admin place to post to.
+    """
     now = now or datetime.now(UTC)
+    audiences = ["member", "admins"] if send_to_admins is not None else ["member"]
     async with pool.acquire() as conn:
         await conn.execute(_SWEEP, now)
         due = [
-            Notification(r["id"], r["platform_user_id"], r["body"])
-            for r in await conn.fetch(_DUE, platform, now, MAX_ATTEMPTS)
+            Notification(r["id"], r["audience"], r["platform_user_id"], r["body"])
+            for r in await conn.fetch(_DUE, platform, now, MAX_ATTEMPTS, audiences)
         ]
     delivered = 0
     for notification in due:
         try:
-            ok = await send(notification.platform_user_id, notification.body)
-            error = None if ok else "the platform refused the direct message"
+            if notification.audience == "admins" and send_to_admins is not None:
+                ok = await send_to_admins(notification.body)
+            else:
+                ok = await send(notification.platform_user_id, notification.body)
+            error = None if ok else "the platform refused the message"
         except Exception as exc:  # one bad recipient must not stop the others
             log.warning("%s notification %s failed: %s", platform, notification.id, type(exc).__name__)
             ok, error = False, type(exc).__name__
@@ -181,8 +197,16 @@ class Outbox:
         self.pool = pool
         self.interval_seconds = interval_seconds
 
-    async def run(self, platform: str, send: Send, connected: Callable[[], bool]) -> None:
-        await run_outbox(self.pool, platform, send, connected, interval_seconds=self.interval_seconds)
+    async def run(
+        self,
+        platform: str,
+        send: Send,
+        connected: Callable[[], bool],
+        send_to_admins: SendToAdmins | None = None,
+    ) -> None:
+        await run_outbox(
+            self.pool, platform, send, connected, send_to_admins, interval_seconds=self.interval_seconds
+        )
 
 
 async def run_outbox(
@@ -190,6 +214,7 @@ async def run_outbox(
     platform: str,
     send: Send,
     connected: Callable[[], bool] = lambda: True,
+    send_to_admins: SendToAdmins | None = None,
     *,
     interval_seconds: float = 1.0,
 ) -> None:
@@ -198,7 +223,7 @@ async def run_outbox(
     while True:
         try:
             if connected():
-                await deliver_due(pool, platform, send)
+                await deliver_due(pool, platform, send, send_to_admins)
         except asyncio.CancelledError:
             raise
         except Exception:
