@@ -155,7 +155,9 @@ class RequestFlow:
         now = datetime.now(UTC)
         intent = request_intent(text)
         if intent is not None:
-            return await self._start(conn, user_id, request, intent, now)
+            started = await self._start(conn, user_id, request, intent, now)
+            if started is not None:
+                return started
         pending = await pending_store.load(conn, user_id, request.platform, request.conversation_id, now)
         if pending is None:
             return None
@@ -211,8 +213,11 @@ class RequestFlow:
         request: ChatRequest,
         intent: RequestIntent,
         now: datetime,
-    ) -> Reply:
-        return (await self.offer(conn, user_id, request, intent, now))[0]
+    ) -> Reply | None:
+        reply, matches, _ = await self.offer(conn, user_id, request, intent, now)
+        if not matches and not intent.certain:
+            return None  # "can you get the plays of last week?" is a question, not a title
+        return reply
 
     async def offer(
         self,

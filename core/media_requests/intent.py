@@ -13,7 +13,7 @@ from core.media_requests.service import MediaKind
 
 _ASK = re.compile(
     r"""^(?:(?:hey|hi|ok|okay)\s+)?(?:marquee[,:]?\s+)?(?:please\s+)?
-    (?:
+    (?P<verb>
         (?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?(?:get|request|add|grab|download)(?:\s+me)?
       | (?:can|could|may)\s+i\s+(?:please\s+)?(?:request|get|have)
       | i(?:'d|\s+would)\s+like\s+(?:to\s+request|you\s+to\s+(?:get|request|add))
@@ -36,10 +36,20 @@ _NOT_A_TITLE = re.compile(
 )
 
 
+_CERTAIN_VERB = re.compile(r"\b(?:request|download)\b", re.IGNORECASE)
+_CERTAIN_TAIL = re.compile(
+    r"\b(?:for\s+me|to\s+(?:the\s+)?(?:server|library|plex|jellyfin|overseerr|jellyseerr))\b", re.IGNORECASE
+)
+
+
 @dataclass(frozen=True)
 class RequestIntent:
     query: str
     kind: MediaKind | None = None
+    # "request X", "get me the movie X", "add X to the server": surely a request, answered even when
+    # nothing matches. "can you get X" may be a question ("can you get the plays of last week"): it is
+    # a request only when the search finds something, otherwise the engine answers it.
+    certain: bool = True
 
 
 def request_intent(text: str) -> RequestIntent | None:
@@ -47,6 +57,7 @@ def request_intent(text: str) -> RequestIntent | None:
     match = _ASK.match(text.strip())
     if match is None:
         return None
+    certain = bool(_CERTAIN_VERB.search(match.group("verb")) or _CERTAIN_TAIL.search(match.group("query")))
     query = match.group("query")
     previous = None
     while previous != query:
@@ -60,4 +71,4 @@ def request_intent(text: str) -> RequestIntent | None:
     query = query.strip("\"'“”‘’ ")
     if not query or len(query) > 120 or _NOT_A_TITLE.search(query):
         return None
-    return RequestIntent(query, kind)
+    return RequestIntent(query, kind, certain)

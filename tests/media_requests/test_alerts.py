@@ -54,7 +54,9 @@ async def test_failing_then_recovering_is_two_admin_messages(
 
     fake = FakeDiscord()
     await fake.start()
-    config = DiscordConfig(token="test-token", admin_channel_id=fake.admin_channel_id, guild_ready_timeout=0.05)
+    config = DiscordConfig(
+        token="test-token", admin_channel_id=fake.admin_channel_id, guild_ready_timeout=0.05
+    )
     bot = DiscordBot(assistant, config, Outbox(db_pool, interval_seconds=0.05))
     await bot.start()
     try:

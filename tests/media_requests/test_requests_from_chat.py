@@ -140,7 +140,7 @@ async def test_permission_denied_and_no_account_are_clear(
     assert (
         "Overseerr says you may not request this: You do not have permission to make movie requests." in text
     )
-    text = await console(assistant, "carol", ["can you get Dune Part Three?"])
+    text = await console(assistant, "carol", ["can you get Dune Part Three for me?"])
     assert "you have no Overseerr account that Marquee knows" in text
     assert len(overseerr.requests) == 0
 
@@ -178,3 +178,17 @@ async def test_a_member_cannot_request_as_anyone_else(
 async def test_titles_from_overseerr_are_shown_as_text(assistant: Assistant) -> None:
     reply = await assistant.handle(said(assistant, "alice", "request Breaking Bad"))
     assert "**cook** [x](http://evil)" in reply.plain_text
+
+
+async def test_a_question_that_only_sounds_like_a_request_goes_to_the_engine(
+    assistant: Assistant, members: Members
+) -> None:
+    question = await assistant.handle(said(assistant, "carol", "can you get the number of plays last week?"))
+    assert "Overseerr" not in question.text and question.feedback_id is not None
+    # Said plainly, it is a request even when nothing matches, and a member without an account is told so.
+    plain = await assistant.handle(said(assistant, "carol", "request the number of plays last week"))
+    assert "you have no Overseerr account that Marquee knows" in plain.text
+    found = await assistant.handle(said(assistant, "alice", "can you get Dune?"))
+    assert "Here is what Overseerr found for “Dune”" in found.plain_text
+    nothing = await assistant.handle(said(assistant, "alice", "request Zzyzx Road Trip"))
+    assert nothing.plain_text == "Overseerr found nothing called “Zzyzx Road Trip”."
