@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import asyncpg
+from media_requests.fake_overseerr import API_KEY, REQUEST, FakeOverseerr, FakeUser, sample_catalogue, serving
 
 from adapters.chat.matrix_bot import MatrixBot
+from bot.integrations import request_service
 from bot.wiring import build_assistant
 from core.media_requests.notifications import Outbox, RequestNotice, enqueue_notice
 
@@ -71,3 +73,43 @@ async def test_the_requester_is_told_in_their_dm_room_with_reactions_and_can_tur
             await bot.stop()
     async with db_pool.acquire() as conn:
         assert await enqueue_notice(conn, RequestNotice("overseerr", "42", "MEDIA_DECLINED")) == 0
+
+
+async def test_a_member_requests_on_matrix_by_replying_with_a_number(
+    synapse: SynapseServer,  # noqa: F811
+    db_pool: asyncpg.Pool,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    overseerr = FakeOverseerr(users={2: FakeUser(2, REQUEST)}, titles=sample_catalogue())
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice, serving(overseerr) as url:
+        await link(db_pool, "alice", alice.user_id)
+        await db_pool.execute(
+            "INSERT INTO user_external_ids (service, external_id, user_id) "
+            "SELECT 'overseerr', '2', id FROM users WHERE username = 'alice'"
+        )
+        settings = bot_settings(
+            synapse, account, tmp_path / "data", database_url, overseerr_url=url, overseerr_api_key=API_KEY
+        )
+        client = request_service(settings)
+        assert client is not None
+        bot = MatrixBot(await build_assistant(settings, db_pool, requests=client), settings)
+        await bot.start()
+        try:
+            room = await alice.open_dm_with(bot_id)
+            replies = []
+            for text in ("can you get Dune Part Three for me?", "1", "yes"):
+                question = await alice.say(room, text)
+                replies.append(
+                    await alice.sync_until(alice.reply_to(question, bot_id), f"the answer to {text}")
+                )
+        finally:
+            await bot.stop()
+            await client.close()
+    assert "1. Dune: Part Three (2026), movie" in replies[0].body
+    assert "<ol>" in replies[0].source["content"]["formatted_body"]
+    assert "Request Dune: Part Three (2026) on Overseerr as you?" in replies[1].body
+    assert replies[2].body.startswith("Requested Dune: Part Three (2026)")
+    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "userId": 2}]
