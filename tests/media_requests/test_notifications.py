@@ -77,6 +77,9 @@ async def test_a_webhook_delivered_twice_queues_one_message_per_chat_account(
     # Alice's Discord account; the console is not a place to be told later.
     assert [(r["platform"], r["platform_user_id"]) for r in rows] == [("discord", str(ALICE_DISCORD))]
     assert rows[0]["body"].startswith("👍 Your request for **Arrival \\*\\*bold\\*\\*** was approved.")
+    # The same event again in a delivery that differs (Overseerr re-sent it after an edit): still one.
+    assert await deliver(hooks, webhook("MEDIA_APPROVED", message="A linguist (edited)")) == 200
+    assert len(await outbox(db_pool)) == 1
     await deliver(hooks, webhook("MEDIA_AVAILABLE"))
     assert "is ready to watch" in (await outbox(db_pool))[-1]["body"]
 
