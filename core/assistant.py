@@ -124,13 +124,15 @@ class Assistant:
             await feedback.mark_follow_up(
                 conn, who.user_id, request.platform, request.conversation_id, self.config.follow_up_window
             )
-            if self.requests is not None:
-                # A request in plain words, or the next step of one, is answered here with either engine.
-                request_reply = await self.requests.handle(conn, who.user_id, request, question)
-                if request_reply is not None:
-                    await settle(conn, who.user_id, admission, 0)
-                    return request_reply
 
+        if self.requests is not None:
+            # A request in plain words, or the next step of one, is answered here with either engine
+            # (on the pool: no connection is held while Overseerr answers).
+            request_reply = await self.requests.handle(self.pool, who.user_id, request, question)
+            if request_reply is not None:
+                async with self.pool.acquire() as conn:
+                    await settle(conn, who.user_id, admission, 0)
+                return request_reply
         tools: ToolRunner = self.tool_runner(scope)
         if self.requests is not None:
             # The anthropic engine may start a request in words the plain-words check missed.

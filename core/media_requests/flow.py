@@ -13,6 +13,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeAlias
 from uuid import UUID
 
 import asyncpg
@@ -32,6 +33,10 @@ from core.media_requests.service import (
 )
 
 log = logging.getLogger(__name__)
+
+# The pool, not a held connection: Overseerr's answers can take seconds and must not pin a
+# database connection meanwhile (each statement takes one briefly).
+Database: TypeAlias = asyncpg.Pool | asyncpg.Connection
 
 DEFAULT_LIFETIME = timedelta(minutes=10)
 MAX_MATCHES = 5
@@ -148,9 +153,7 @@ class RequestFlow:
         self.config = config or FlowConfig()
         self.label = _SERVICE_LABEL.get(service.service, service.service.capitalize())
 
-    async def handle(
-        self, conn: asyncpg.Connection, user_id: UUID, request: ChatRequest, text: str
-    ) -> Reply | None:
+    async def handle(self, conn: Database, user_id: UUID, request: ChatRequest, text: str) -> Reply | None:
         """The reply when the message starts or continues a request; None lets the engine answer."""
         now = datetime.now(UTC)
         intent = request_intent(text)
@@ -175,12 +178,12 @@ class RequestFlow:
         await self._clear(conn, user_id, request)
         return None
 
-    async def _clear(self, conn: asyncpg.Connection, user_id: UUID, request: ChatRequest) -> None:
+    async def _clear(self, conn: Database, user_id: UUID, request: ChatRequest) -> None:
         await pending_store.clear(conn, user_id, request.platform, request.conversation_id)
 
     async def _save(
         self,
-        conn: asyncpg.Connection,
+        conn: Database,
         user_id: UUID,
         request: ChatRequest,
         pending: PendingRequest,
@@ -190,7 +193,7 @@ class RequestFlow:
             conn, user_id, request.platform, request.conversation_id, pending, now, self.config.lifetime
         )
 
-    async def seerr_user_id(self, conn: asyncpg.Connection, user_id: UUID) -> int | None:
+    async def seerr_user_id(self, conn: Database, user_id: UUID) -> int | None:
         """The member's own Overseerr user id, as the sync learned it; None when there is not exactly one."""
         rows = await conn.fetch(
             "SELECT external_id FROM user_external_ids WHERE user_id = $1 AND service = $2",
@@ -208,7 +211,7 @@ class RequestFlow:
 
     async def _start(
         self,
-        conn: asyncpg.Connection,
+        conn: Database,
         user_id: UUID,
         request: ChatRequest,
         intent: RequestIntent,
@@ -221,7 +224,7 @@ class RequestFlow:
 
     async def offer(
         self,
-        conn: asyncpg.Connection,
+        conn: Database,
         user_id: UUID,
         request: ChatRequest,
         intent: RequestIntent,
@@ -264,7 +267,7 @@ class RequestFlow:
 
     async def _choose(
         self,
-        conn: asyncpg.Connection,
+        conn: Database,
         user_id: UUID,
         request: ChatRequest,
         pending: PendingRequest,
@@ -312,7 +315,7 @@ class RequestFlow:
 
     async def _seasons(
         self,
-        conn: asyncpg.Connection,
+        conn: Database,
         user_id: UUID,
         request: ChatRequest,
         pending: PendingRequest,
@@ -337,7 +340,7 @@ class RequestFlow:
 
     async def _summary(
         self,
-        conn: asyncpg.Connection,
+        conn: Database,
         user_id: UUID,
         request: ChatRequest,
         pending: PendingRequest,
@@ -378,10 +381,11 @@ class RequestFlow:
         return _say(*lines, quick_replies=("yes", "cancel"))
 
     async def _confirm(
-        self, conn: asyncpg.Connection, user_id: UUID, request: ChatRequest, pending: PendingRequest
+        self, conn: Database, user_id: UUID, request: ChatRequest, pending: PendingRequest
     ) -> Reply:
-        # Cleared first: a "yes" sent twice must not create two requests.
-        await self._clear(conn, user_id, request)
+        # Taken first: of two "yes" sent at once, only one creates the request.
+        if not await pending_store.clear(conn, user_id, request.platform, request.conversation_id):
+            return _say("That request is already on its way.")
         match = pending.match
         asker = await self.seerr_user_id(conn, user_id)
         if asker is None:

@@ -40,7 +40,9 @@ ON CONFLICT (user_id, platform, conversation_id) DO UPDATE SET
     stage = excluded.stage, candidates = excluded.candidates, chosen = excluded.chosen,
     seasons = excluded.seasons, expires_at = excluded.expires_at
 """
-_CLEAR = "DELETE FROM pending_media_requests WHERE user_id = $1 AND platform = $2 AND conversation_id = $3"
+_CLEAR = """
+DELETE FROM pending_media_requests WHERE user_id = $1 AND platform = $2 AND conversation_id = $3 RETURNING 1
+"""
 # Expired rows of anyone are swept on the way; the primary key makes the member's own lookup cheap.
 _SWEEP = "DELETE FROM pending_media_requests WHERE expires_at <= $1"
 
@@ -58,7 +60,7 @@ def _match(raw: dict[str, object]) -> Match:
 
 
 async def load(
-    conn: asyncpg.Connection, user_id: UUID, platform: str, conversation_id: str, now: datetime
+    conn: asyncpg.Pool | asyncpg.Connection, user_id: UUID, platform: str, conversation_id: str, now: datetime
 ) -> PendingRequest | None:
     row = await conn.fetchrow(_LOAD, user_id, platform, conversation_id, now)
     if row is None:
@@ -73,7 +75,7 @@ async def load(
 
 
 async def save(
-    conn: asyncpg.Connection,
+    conn: asyncpg.Pool | asyncpg.Connection,
     user_id: UUID,
     platform: str,
     conversation_id: str,
@@ -95,5 +97,8 @@ async def save(
     )
 
 
-async def clear(conn: asyncpg.Connection, user_id: UUID, platform: str, conversation_id: str) -> None:
-    await conn.execute(_CLEAR, user_id, platform, conversation_id)
+async def clear(
+    conn: asyncpg.Pool | asyncpg.Connection, user_id: UUID, platform: str, conversation_id: str
+) -> bool:
+    """Drop the request in progress; True when there was one (whoever clears it first owns it)."""
+    return await conn.fetchval(_CLEAR, user_id, platform, conversation_id) is not None

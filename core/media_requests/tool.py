@@ -69,10 +69,9 @@ class RequestToolRunner:
             params = FindTitleParams.model_validate(arguments or {})
         except ValidationError as error:
             raise ToolInputError(f"invalid arguments for {TOOL_NAME}: {error.errors()[0]['msg']}") from error
-        async with self.pool.acquire() as conn:
-            reply, matches, asker = await self.flow.offer(
-                conn, self.user_id, self.request, RequestIntent(params.query, params.media_type)
-            )
+        reply, matches, asker = await self.flow.offer(
+            self.pool, self.user_id, self.request, RequestIntent(params.query, params.media_type)
+        )
         rows = [
             {
                 "number": index,

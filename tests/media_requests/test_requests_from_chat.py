@@ -192,3 +192,23 @@ async def test_a_question_that_only_sounds_like_a_request_goes_to_the_engine(
     assert "Here is what Overseerr found for “Dune”" in found.plain_text
     nothing = await assistant.handle(said(assistant, "alice", "request Zzyzx Road Trip"))
     assert nothing.plain_text == "Overseerr found nothing called “Zzyzx Road Trip”."
+
+
+async def test_two_yes_at_once_request_once(assistant: Assistant, overseerr: FakeOverseerr) -> None:
+    import asyncio
+
+    await assistant.handle(said(assistant, "bob", "request Dune Part Three"))
+    await assistant.handle(said(assistant, "bob", "1"))
+    replies = await asyncio.gather(*(assistant.handle(said(assistant, "bob", "yes")) for _ in range(2)))
+    assert len(overseerr.posted) == 1
+    assert sum(r.plain_text.startswith("Requested") for r in replies) == 1
+
+
+async def test_a_pending_request_is_taken_once(
+    assistant: Assistant, members: Members, db_pool: asyncpg.Pool
+) -> None:
+    from core.media_requests import pending
+
+    await assistant.handle(said(assistant, "bob", "request Dune Part Three"))
+    taken = [await pending.clear(db_pool, members.bob, "console", "dm") for _ in range(2)]
+    assert taken == [True, False]
