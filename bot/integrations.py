@@ -18,7 +18,7 @@ import asyncpg
 from adapters.http.insights_page import InsightsPageConfig
 from adapters.http.server import RunningServer, WebhookConfig, build_app, start_http_server
 from adapters.media.jellyfin import JellyfinSettings, JellyfinSyncJob
-from adapters.media.overseerr import SeerrSettings, SeerrSyncJob
+from adapters.media.overseerr import SeerrRequestClient, SeerrSettings, SeerrSyncJob
 from adapters.media.plex import PlexSettings, PlexSyncJob
 from adapters.media.tautulli import TautulliSettings, TautulliSyncJob
 from bot.settings import Settings
@@ -89,6 +89,22 @@ def build_sync_jobs(settings: Settings) -> list[SyncJob]:
                 )
             )
     return jobs
+
+
+def request_service(settings: Settings) -> SeerrRequestClient | None:
+    """The service members request through: Overseerr when configured, else Jellyseerr; None without either."""
+    if not settings.requests_enabled:
+        return None
+    for service, url, key in (
+        ("overseerr", settings.overseerr_url, settings.overseerr_api_key),
+        ("jellyseerr", settings.jellyseerr_url, settings.jellyseerr_api_key),
+    ):
+        if url and key:
+            return SeerrRequestClient(
+                SeerrSettings(service=service, url=url, api_key=key.get_secret_value()),  # type: ignore[arg-type]
+                timeout_seconds=min(settings.media_timeout_seconds, 15.0),
+            )
+    return None
 
 
 def webhook_config(settings: Settings) -> WebhookConfig:

@@ -23,6 +23,7 @@ import asyncpg
 
 from bot.settings import Settings
 from core.chat import ChatCore
+from core.media_requests.notifications import Outbox
 
 log = logging.getLogger("marquee.run")
 
@@ -53,7 +54,7 @@ class NoAdapterConfigured(Exception):
     pass
 
 
-def discord_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
+def discord_spec(settings: Settings, core: ChatCore, outbox: Outbox | None = None) -> ServiceSpec | None:
     if settings.discord_token is None:
         return None
     # Imported here: discord.py is only loaded when Discord is configured.
@@ -73,10 +74,10 @@ def discord_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
         refusal = refusal_of_credentials(exc)
         return PermanentStartFailure(refusal) if refusal else exc
 
-    return ServiceSpec("discord", lambda: DiscordBot(core, config), classify)
+    return ServiceSpec("discord", lambda: DiscordBot(core, config, outbox), classify)
 
 
-def matrix_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
+def matrix_spec(settings: Settings, core: ChatCore, outbox: Outbox | None = None) -> ServiceSpec | None:
     if not settings.matrix_homeserver:
         return None
     from adapters.chat.matrix_bot import MatrixBot, MatrixSetupError
@@ -84,7 +85,7 @@ def matrix_spec(settings: Settings, core: ChatCore) -> ServiceSpec | None:
     def classify(exc: Exception) -> Exception:
         return PermanentStartFailure(str(exc)) if isinstance(exc, MatrixSetupError) else exc
 
-    return ServiceSpec("matrix", lambda: MatrixBot(core, settings), classify)
+    return ServiceSpec("matrix", lambda: MatrixBot(core, settings, outbox), classify)
 
 
 def integrations_spec(
@@ -96,8 +97,9 @@ def integrations_spec(
     return ServiceSpec("integrations", lambda: IntegrationsService(pool, settings, engine_status))
 
 
-def adapter_specs(settings: Settings, core: ChatCore) -> list[ServiceSpec]:
-    candidates = (discord_spec(settings, core), matrix_spec(settings, core))
+def adapter_specs(settings: Settings, core: ChatCore, outbox: Outbox | None = None) -> list[ServiceSpec]:
+    """``outbox``: request notifications, delivered by each adapter while it is connected."""
+    candidates = (discord_spec(settings, core, outbox), matrix_spec(settings, core, outbox))
     return [spec for spec in candidates if spec is not None]
 
 
@@ -189,23 +191,27 @@ async def run_marquee(settings: Settings, stopping: asyncio.Event | None = None)
         stopping = asyncio.Event()
         install_stop_signals(stopping)
     from bot.database import open_database
+    from bot.integrations import request_service
     from bot.wiring import build_assistant
     from core.tools.database_wall import ToolDatabase
 
     pool: asyncpg.Pool = await open_database(settings)
     tools = ToolDatabase(pool, max_size=settings.db_pool_max_size)
+    requests = request_service(settings)
     try:
-        assistant = await build_assistant(settings, pool, tools)
+        assistant = await build_assistant(settings, pool, tools, requests)
         from core.engines.health import engine_status
 
         specs = [
-            *adapter_specs(settings, assistant),
+            *adapter_specs(settings, assistant, Outbox(pool)),
             integrations_spec(
                 settings, pool, lambda: engine_status(assistant.engine, assistant.fallback_engine)
             ),
         ]
         return await run_services(specs, stopping)
     finally:
+        if requests is not None:
+            await requests.close()
         await tools.close()
         await pool.close()
         log.info("marquee: stopped")

@@ -132,6 +132,17 @@ class Settings(BaseSettings):
     jellyseerr_url: str | None = None
     jellyseerr_api_key: SecretStr | None = None
     sync_interval_seconds: int = Field(default=900, ge=30)
+    requests_enabled: bool = Field(
+        default=True,
+        description="Let members request titles from chat through Overseerr (or Jellyseerr when only it "
+        "is configured); needs the service's URL and API key.",
+    )
+    request_confirmation_minutes: int = Field(
+        default=10,
+        ge=1,
+        le=120,
+        description="How long a request in progress waits for the member's next reply.",
+    )
     media_timeout_seconds: float = Field(default=30.0, gt=0, description="Per HTTP call to a media service.")
     plex_sync_history: bool | None = Field(
         default=None,

@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from bot.database import open_database
+from bot.integrations import request_service
 from bot.settings import Settings
 from core.assistant import Assistant, AssistantConfig
 from core.engines.base import Engine
 from core.insights_access import SignInLinkConfig
 from core.learning_queue import QueueLimits
+from core.media_requests.flow import FlowConfig, RequestFlow
+from core.media_requests.service import RequestService
 from core.rate_limits import Limits
 from core.scope import Scope
 from core.tools.catalogue import ToolCatalogue, build_catalogue
@@ -116,11 +119,15 @@ def model_engine(settings: Settings, understanding: Understanding | None = None)
 
 
 async def build_assistant(
-    settings: Settings, pool: asyncpg.Pool, tools: ToolDatabase | None = None
+    settings: Settings,
+    pool: asyncpg.Pool,
+    tools: ToolDatabase | None = None,
+    requests: RequestService | None = None,
 ) -> Assistant:
     """The Assistant every adapter and CLI command uses; ``engine=auto`` picks a model engine when one is set.
 
     Tools run on ``tools``, the engine's own pool (opened from ``pool`` on first use when not given).
+    ``requests`` is the Overseerr/Jellyseerr client members request through (None: no requests from chat).
     """
     tool_database = tools or ToolDatabase(pool, max_size=settings.db_pool_max_size)
     catalogue = build_catalogue()
@@ -138,6 +145,13 @@ async def build_assistant(
         engine,
         tool_runner,
         fallback_engine=fallback,
+        requests=(
+            RequestFlow(
+                requests, FlowConfig(lifetime=timedelta(minutes=settings.request_confirmation_minutes))
+            )
+            if requests is not None
+            else None
+        ),
         config=AssistantConfig(
             timezone=settings.tz,
             min_group_size=settings.min_group_size,
@@ -157,9 +171,12 @@ async def assistant_session(settings: Settings) -> AsyncIterator[tuple[asyncpg.P
     """The migrated pool and the Assistant for one CLI command; the pool is closed afterwards."""
     pool = await open_database(settings)
     tools = ToolDatabase(pool, max_size=settings.db_pool_max_size)
+    requests = request_service(settings)
     try:
-        yield pool, await build_assistant(settings, pool, tools)
+        yield pool, await build_assistant(settings, pool, tools, requests)
     finally:
+        if requests is not None:
+            await requests.close()
         await tools.close()
         await pool.close()
 

@@ -34,6 +34,9 @@ from core.exchange_log import (
     link_learning_row,
     record_exchange,
 )
+from core.media_requests import notifications
+from core.media_requests.flow import RequestFlow
+from core.media_requests.tool import RequestToolRunner
 from core.question_text import DEFAULT_MAX_QUESTION_CHARS, check_length, clean_question
 from core.rate_limits import Admission, LimitExceeded, Limits, Question, admit, settle
 from core.scope import Scope
@@ -68,8 +71,11 @@ class Assistant:
         *,
         fallback_engine: Engine | None = None,
         config: AssistantConfig | None = None,
+        requests: RequestFlow | None = None,
     ) -> None:
         self.pool = pool
+        # Requesting titles from chat (None when no Overseerr/Jellyseerr is configured).
+        self.requests = requests
         self.engine = engine
         self.fallback_engine = fallback_engine
         self.tool_runner = tool_runner
@@ -121,8 +127,20 @@ class Assistant:
                 conn, who.user_id, request.platform, request.conversation_id, self.config.follow_up_window
             )
 
+        if self.requests is not None:
+            # A request in plain words, or the next step of one, is answered here with either engine
+            # (on the pool: no connection is held while Overseerr answers).
+            request_reply = await self.requests.handle(self.pool, who.user_id, request, question)
+            if request_reply is not None:
+                async with self.pool.acquire() as conn:
+                    await settle(conn, who.user_id, admission, 0)
+                return request_reply
+        tools: ToolRunner = self.tool_runner(scope)
+        if self.requests is not None:
+            # The anthropic engine may start a request in words the plain-words check missed.
+            tools = RequestToolRunner(tools, self.requests, self.pool, who.user_id, request)
         outcome = await answer_with_fallback(
-            self.engine, self.fallback_engine, question, scope, history, self.tool_runner(scope)
+            self.engine, self.fallback_engine, question, scope, history, tools
         )
         answer = outcome.answer
         grounded = ground_assessment(answer)
@@ -266,6 +284,20 @@ class Assistant:
         if share_activity_with_admins:
             return Reply("Done: admins can now see which titles you watched.")
         return Reply("Done: admins see only your totals, not which titles you watched.")
+
+    async def set_notifications(self, request: ChatRequest, on: bool | None) -> Reply:
+        async with self.pool.acquire() as conn:
+            who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
+            if who is None:
+                return _link_instructions_reply(request)
+            if on is not None:
+                await notifications.set_request_updates(conn, who.user_id, on)
+            current = await notifications.wants_request_updates(conn, who.user_id)
+        if current:
+            return Reply(
+                "Request updates are on: I'll DM you when your requests are approved, declined or ready."
+            )
+        return Reply("Request updates are off: I won't DM you about your requests.")
 
     # -- admin commands ----------------------------------------------------------------------
 

@@ -56,6 +56,9 @@ class Reply:
     details: dict[str, object] = field(default_factory=dict)
     # Set when the answer was built as blocks; otherwise ``structured`` parses ``text``.
     answer: Answer | None = None
+    # Short replies the asker may send next ("1", "yes", "cancel"); platforms with buttons show them
+    # as buttons, and pressing one is exactly the same as typing it.
+    quick_replies: tuple[str, ...] = ()
 
     @property
     def structured(self) -> Answer:
@@ -111,3 +114,7 @@ class ChatCore(Protocol):
         ...
 
     async def set_privacy(self, request: ChatRequest, share_activity_with_admins: bool) -> Reply: ...
+
+    async def set_notifications(self, request: ChatRequest, on: bool | None) -> Reply:
+        """``/notify on|off``: whether the sender gets a DM when their requests change; None shows the setting."""
+        ...

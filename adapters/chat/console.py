@@ -26,6 +26,8 @@ Ask anything about your server, e.g. *What should I watch tonight?*
 
 - `/up`, `/wrong` — 👍 or ❌ on the last answer; `/undo` takes your last reaction back
 - `/privacy on|off` — let admins see which titles you watched (or not)
+- `/notify [on|off]` — a message when your requests are approved, declined or ready (default on)
+- *can you get Dune for me?* — request a title; reply with a number, then *yes*
 - `/admin` — switch admin mode on or off (admins only)
 - `/health`, `/insights`, `/learning [list|show ID|resolve ID [note]|wont-fix ID [note]]` — admin reports
 - `/quit` — leave
@@ -151,6 +153,12 @@ class ConsoleChat:
             )
         elif command == "privacy" and args and args[0].lower() in ("on", "off"):
             self.show(await self.core.set_privacy(self._request(""), args[0].lower() == "on"))
+        elif command == "notify" and (not args or args[0].lower() in ("on", "off")):
+            self.show(
+                await self.core.set_notifications(
+                    self._request(""), args[0].lower() == "on" if args else None
+                )
+            )
         elif command == "admin":
             if not await self.core.is_admin("console", self.platform_user_id):
                 self.console.print("Admin mode is only for admins of this server.")

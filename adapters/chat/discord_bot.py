@@ -34,6 +34,7 @@ from discord import app_commands
 
 from adapters.chat.discord_rendering import DiscordMessage, discord_messages, plain_messages
 from core.chat import FEEDBACK_EMOJI, ChatCore, ChatRequest, ReactionEvent, Reply
+from core.media_requests.notifications import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,14 @@ MISSING_PERMISSIONS = 50013  # Discord's JSON error code
 NOT_ADMIN = "This command is for the server's admins."
 NOT_ADMIN_CHANNEL = "Admin commands are answered only in the admin channel."
 LINK_CONSENT_ID = "marquee:link-consent:yes"
+# A quick-reply button sends its text as if typed: "marquee:say:2", "marquee:say:yes".
+QUICK_REPLY_ID = "marquee:say:{text}"
+_QUICK_REPLY_LABELS = {
+    "yes": "Yes, request it",
+    "cancel": "Cancel",
+    "all": "All seasons",
+    "latest": "Latest season",
+}
 # Skin-tone modifiers: a 👍🏽 is still a 👍.
 _SKIN_TONES = re.compile("[\U0001f3fb-\U0001f3ff]")
 
@@ -129,6 +138,8 @@ class MarqueeDiscordClient(discord.Client):
     async def setup_hook(self) -> None:
         # Persistent (fixed custom id, no timeout): the button works on questions sent before a restart.
         self.add_view(LinkConsentView(self))
+        # Quick-reply buttons keep working after a restart: their text is in their custom id.
+        self.add_dynamic_items(QuickReplyButton)
         synced = await self.tree.sync()
         log.info("discord: registered %d slash commands", len(synced))
 
@@ -234,7 +245,7 @@ class MarqueeDiscordClient(discord.Client):
         except Exception:
             log.exception("discord: answering message %s failed", message.id)
             reply = Reply(text=APOLOGY, kind="error")
-        view = LinkConsentView(self) if reply.kind == "link_question" else None
+        view = LinkConsentView(self) if reply.kind == "link_question" else quick_reply_view(reply)
         sent = await self._send_reply(message.channel, reply, reference=message, view=view)
         await self._offer_feedback(reply, sent)
 
@@ -289,6 +300,35 @@ class MarqueeDiscordClient(discord.Client):
         await self.core.attach_reply(reply.feedback_id, PLATFORM, str(carrier.id))
         for emoji in FEEDBACK_EMOJI:
             await carrier.add_reaction(emoji)
+
+    async def send_direct_message(self, platform_user_id: str, text: str) -> bool:
+        """One notification as a DM, with 👍/❌ under it like an answer; False when Discord refuses
+        (the member closed DMs, or left every server the bot is in)."""
+        try:
+            user = self.get_user(int(platform_user_id)) or await self.fetch_user(int(platform_user_id))
+            channel = user.dm_channel or await user.create_dm()
+            sent = await self._send_reply(channel, Reply(text))
+            for emoji in FEEDBACK_EMOJI:
+                await sent[-1].add_reaction(emoji)
+        except (discord.Forbidden, discord.NotFound, ValueError) as exc:
+            log.info("discord: could not DM %s a notification (%s)", platform_user_id, type(exc).__name__)
+            return False
+        return True
+
+    async def send_to_admin_channel(self, text: str) -> bool:
+        """One alert (an integration failing or recovering) in the admin channel."""
+        assert self.config.admin_channel_id is not None
+        try:
+            channel = self.get_channel(self.config.admin_channel_id) or await self.fetch_channel(
+                self.config.admin_channel_id
+            )
+            if not isinstance(channel, discord.abc.Messageable):
+                return False
+            await self._send_reply(channel, Reply(text))
+        except (discord.Forbidden, discord.NotFound) as exc:
+            log.warning("discord: could not post an alert in the admin channel (%s)", type(exc).__name__)
+            return False
+        return True
 
     # --- reactions ----------------------------------------------------------------------
 
@@ -379,16 +419,17 @@ class MarqueeDiscordClient(discord.Client):
                 log.exception("discord: /%s failed", _command_name(interaction))
                 reply = Reply(text=APOLOGY, kind="error")
             sent: list[discord.Message] = []
-            for message in discord_messages(reply.structured):
+            messages = discord_messages(reply.structured)
+            view = quick_reply_view(reply)
+            for index, message in enumerate(messages):
+                options: dict[str, Any] = {"ephemeral": ephemeral, "wait": True}
+                if view is not None and index == len(messages) - 1:
+                    options["view"] = view
                 if message.embed is not None:
                     embed = discord.Embed.from_dict(message.embed)
-                    sent.append(await interaction.followup.send(embed=embed, ephemeral=ephemeral, wait=True))
+                    sent.append(await interaction.followup.send(embed=embed, **options))
                 else:
-                    sent.append(
-                        await interaction.followup.send(
-                            message.content or "…", ephemeral=ephemeral, wait=True
-                        )
-                    )
+                    sent.append(await interaction.followup.send(message.content or "…", **options))
             if not ephemeral:
                 await self._offer_feedback(reply, sent)
 
@@ -407,6 +448,50 @@ class LinkConsentView(discord.ui.View):
         # Core decides: it links only the presser's own account, only after asking it, only in a DM.
         request = self.client.request_for(interaction, "yes")
         await self.client.respond(interaction, lambda: self.client.core.handle(request), ephemeral=False)
+
+
+class QuickReplyButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"marquee:say:(?P<text>[a-z0-9]{1,12})"
+):
+    """A button that sends its text for the presser, exactly as if they typed it (core decides what it means
+    for them: a number picks from *their* pending choice, "yes" confirms *their* request)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=_QUICK_REPLY_LABELS.get(text, text),
+                style=discord.ButtonStyle.success
+                if text == "yes"
+                else discord.ButtonStyle.secondary
+                if text == "cancel"
+                else discord.ButtonStyle.primary,
+                custom_id=QUICK_REPLY_ID.format(text=text),
+            )
+        )
+        self.text = text
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> QuickReplyButton:
+        return cls(match["text"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        client = interaction.client
+        assert isinstance(client, MarqueeDiscordClient)
+        request = client.request_for(interaction, self.text)
+        await client.respond(interaction, lambda: client.core.handle(request), ephemeral=False)
+
+
+def quick_reply_view(reply: Reply) -> discord.ui.View | None:
+    """Buttons for a reply's quick replies (discord.py puts five in a row), or None."""
+    texts = [t for t in reply.quick_replies if re.fullmatch(r"[a-z0-9]{1,12}", t)][:10]
+    if not texts:
+        return None
+    view = discord.ui.View(timeout=None)
+    for text in texts:
+        view.add_item(QuickReplyButton(text))
+    return view
 
 
 def _command_name(interaction: discord.Interaction) -> str:
@@ -435,6 +520,12 @@ def _register_commands(client: MarqueeDiscordClient) -> None:
     async def ask(interaction: discord.Interaction, question: str, ephemeral: bool = False) -> None:
         request = client.request_for(interaction, question)
         await client.respond(interaction, lambda: core.handle(request), ephemeral=ephemeral)
+
+    @tree.command(name="notify", description="Get a DM when your requests are approved, declined or ready.")
+    @app_commands.describe(on="on: tell me (default); off: don't")
+    async def notify(interaction: discord.Interaction, on: bool) -> None:
+        request = client.request_for(interaction, f"/notify on={on}")
+        await client.respond(interaction, lambda: core.set_notifications(request, on))
 
     @tree.command(name="privacy", description="Choose whether admins may see which titles you watched.")
     @app_commands.describe(share="Share your viewing activity with the server's admins")
@@ -494,15 +585,27 @@ def _register_commands(client: MarqueeDiscordClient) -> None:
 class DiscordBot:
     """Start and stop Marquee's Discord client; what ``marquee run`` holds."""
 
-    def __init__(self, core: ChatCore, config: DiscordConfig) -> None:
+    def __init__(self, core: ChatCore, config: DiscordConfig, outbox: Outbox | None = None) -> None:
         self.config = config
         self.client = MarqueeDiscordClient(core, config)
         self._runner: asyncio.Task[None] | None = None
+        self._outbox = outbox
+        self._notifier: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Log in (a wrong token fails here, once) and connect in the background, reconnecting after losses."""
         await self.client.login(self.config.token)
         self._runner = asyncio.create_task(self._connect(), name="discord-gateway")
+        if self._outbox is not None:
+            self._notifier = asyncio.create_task(
+                self._outbox.run(
+                    PLATFORM,
+                    self.client.send_direct_message,
+                    self.client.connected.is_set,
+                    self.client.send_to_admin_channel if self.config.admin_channel_id is not None else None,
+                ),
+                name="discord-notifications",
+            )
 
     async def _connect(self) -> None:
         try:
@@ -517,6 +620,10 @@ class DiscordBot:
 
     async def stop(self) -> None:
         """Finish the answers in flight, then close the connection."""
+        if self._notifier is not None:
+            self._notifier.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._notifier
         await self.client.drain()
         await self.client.close()
         if self._runner is not None:

@@ -71,8 +71,9 @@ from adapters.chat.matrix_rendering import (
 )
 from adapters.chat.matrix_state import MatrixSession, MatrixState
 from bot.settings import Settings
-from core.answer import shortened
+from core.answer import parse_answer, shortened
 from core.chat import FEEDBACK_EMOJI, ChatCore, ChatRequest, Platform, ReactionEvent, Reply
+from core.media_requests.notifications import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +119,12 @@ class _MarqueeNioClient(AsyncClient):
 
 
 class MatrixBot:
-    def __init__(self, core: ChatCore, settings: Settings) -> None:
+    def __init__(self, core: ChatCore, settings: Settings, outbox: Outbox | None = None) -> None:
         self._core = core
         self._settings = settings
+        # Request notifications, delivered while connected.
+        self._outbox = outbox
+        self._notifier: asyncio.Task[None] | None = None
         self._state = MatrixState(settings.data_dir / "matrix")
         self._client: _MarqueeNioClient | None = None
         self._stopping = asyncio.Event()
@@ -173,10 +177,21 @@ class MatrixBot:
             raise
         self.connected.set()
         self._sync_loop = asyncio.create_task(self._sync_forever(homeserver), name="matrix-sync")
+        if self._outbox is not None:
+            self._notifier = asyncio.create_task(
+                self._outbox.run(
+                    "matrix", self.send_direct_message, self.connected.is_set, self.send_to_admin_room
+                ),
+                name="matrix-notifications",
+            )
 
     async def stop(self) -> None:
         """Stop syncing, let the answers in flight finish, close the connection. Safe to call at any time."""
         self._stopping.set()
+        if self._notifier is not None:
+            self._notifier.cancel()
+            await asyncio.gather(self._notifier, return_exceptions=True)
+            self._notifier = None
         client = self._client
         task = self._sync_task
         # A sync still waiting on the network is cancelled; one whose events are being handled finishes.
@@ -599,6 +614,10 @@ class MatrixBot:
             )
         if name == "privacy" and len(args) == 1 and args[0].lower() in ("on", "off"):
             return await self._core.set_privacy(request, share_activity_with_admins=args[0].lower() == "on")
+        if name == "notify" and len(args) <= 1:
+            choice = args[0].lower() if args else None
+            if choice in (None, "on", "off"):
+                return await self._core.set_notifications(request, None if choice is None else choice == "on")
         if name == "link":
             if len(args) == 2 and args[0].startswith("@"):
                 return await self._core.link_account(request, "matrix", args[0], args[1])
@@ -626,6 +645,41 @@ class MatrixBot:
         if reply.wants_feedback_reactions:
             for emoji in FEEDBACK_EMOJI:
                 await self._send(room_id, "m.reaction", reaction_content(reply_id, emoji))
+
+    async def send_direct_message(self, platform_user_id: str, text: str) -> bool:
+        """One notification in the DM room shared with ``platform_user_id`` only, with 👍/❌ under it;
+        False when there is no such room (the member never opened one with the bot)."""
+        client = self._client
+        if client is None:
+            return False
+        room_id = next(
+            (
+                rid
+                for rid, room in client.rooms.items()
+                if set(room.users) == {self.user_id, platform_user_id}
+            ),
+            None,
+        )
+        if room_id is None:
+            log.info("Matrix: no direct room with %s for a notification", platform_user_id)
+            return False
+        event_id = await self._send(
+            room_id, "m.room.message", reply_content(shortened(parse_answer(text), MAX_REPLY_CHARS), None)
+        )
+        if event_id is None:
+            return False
+        for emoji in FEEDBACK_EMOJI:
+            await self._send(room_id, "m.reaction", reaction_content(event_id, emoji))
+        return True
+
+    async def send_to_admin_room(self, text: str) -> bool:
+        """One alert (an integration failing or recovering) in the first admin room the bot is in."""
+        client = self._client
+        room_id = next((r for r in sorted(self._admin_rooms) if client and r in client.rooms), None)
+        if room_id is None:
+            return False
+        content = reply_content(shortened(parse_answer(text), MAX_REPLY_CHARS), None)
+        return await self._send(room_id, "m.room.message", content) is not None
 
     async def _send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str | None:
         client = self._require_client()

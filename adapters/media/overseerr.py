@@ -16,12 +16,14 @@ learned by id); a request the sync has not seen yet waits for the next sync.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from adapters.media.client import ServiceClient
@@ -32,7 +34,21 @@ from core.ingest.records import RequestRecord, RequestStatus, UserRecord
 from core.ingest.requests import link_requests_to_items, upsert_request
 from core.ingest.users import upsert_user
 from core.ingest.webhooks import WebhookEvent
+from core.media_requests.notifications import RequestNotice
+from core.media_requests.service import (
+    Availability,
+    Created,
+    Match,
+    Quota,
+    QuotaPart,
+    RequestRefused,
+    Season,
+    ServiceUnavailable,
+)
 from core.sync.jobs import SyncContext, SyncError
+
+log_requests = logging.getLogger(__name__)
+_ModelT = TypeVar("_ModelT", bound=BaseModel)
 
 ADMIN_PERMISSION = 2  # Overseerr's Permission.ADMIN bit
 MEDIA_AVAILABLE = 5  # MediaInfo.status: 5 = AVAILABLE
@@ -286,12 +302,28 @@ class SeerrWebhookRequest(BaseModel):
     request_id: str
 
 
+class SeerrWebhookExtra(BaseModel):
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+    name: str | None = None
+    value: str | None = None
+
+
 class SeerrWebhook(BaseModel):
     model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
     notification_type: str
     subject: str | None = None
+    message: str | None = None
     media: SeerrWebhookMedia | None = None
     request: SeerrWebhookRequest | None = None
+    # {{extra}}: name/value pairs some notifications carry (requested seasons, a decline reason).
+    extra: list[SeerrWebhookExtra] | None = None
+
+
+def _decline_reason(hook: SeerrWebhook) -> str | None:
+    for item in hook.extra or ():
+        if item.name and "reason" in item.name.lower() and item.value and item.value.strip():
+            return item.value.strip()
+    return None
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -330,4 +362,217 @@ def parse_webhook(service: str, body: bytes, content_type: str, received_at: dat
         tmdb_id=_int_or_none(hook.media.tmdb_id),
         tvdb_id=_int_or_none(hook.media.tvdb_id),
     )
-    return WebhookEvent(event, requests=(record,))
+    notice = RequestNotice(
+        service, request.request_id, event, _decline_reason(hook) if event == "MEDIA_DECLINED" else None
+    )
+    return WebhookEvent(event, requests=(record,), notices=(notice,))
+
+
+# --- requests from chat --------------------------------------------------------
+# core.media_requests.service.RequestService over Overseerr's API. Every call uses
+# the admin's API key; POST /request carries the member's own Overseerr userId, so
+# Overseerr applies that user's permissions, auto-approval and quotas. A POST is
+# never retried: a lost answer must not become two requests.
+
+_AVAILABILITY: dict[int, Availability] = {
+    1: "unknown",
+    2: "pending",
+    3: "processing",
+    4: "partially_available",
+    5: "available",
+}
+_DECLINED = 3  # MediaRequest.status: 3 = DECLINED
+_REQUEST_APPROVED = 2
+
+
+class SeerrRequestedBy(_SeerrModel):
+    id: int
+
+
+class SeerrMediaRequest(_SeerrModel):
+    id: int
+    status: int
+    requested_by: SeerrRequestedBy | None = Field(default=None, alias="requestedBy")
+
+
+class SeerrSeasonStatus(_SeerrModel):
+    season_number: int = Field(alias="seasonNumber")
+    status: int | None = None
+
+
+class SeerrMediaInfo(_SeerrModel):
+    status: int | None = None
+    requests: list[SeerrMediaRequest] = Field(default_factory=list)
+    seasons: list[SeerrSeasonStatus] = Field(default_factory=list)
+
+
+class SeerrSearchResult(_SeerrModel):
+    id: int
+    media_type: str = Field(alias="mediaType")
+    title: str | None = None
+    name: str | None = None
+    overview: str | None = None
+    release_date: str | None = Field(default=None, alias="releaseDate")
+    first_air_date: str | None = Field(default=None, alias="firstAirDate")
+    media_info: SeerrMediaInfo | None = Field(default=None, alias="mediaInfo")
+
+
+class SeerrSearchPage(_SeerrModel):
+    results: list[SeerrSearchResult] = Field(default_factory=list)
+
+
+class SeerrSeason(_SeerrModel):
+    season_number: int = Field(alias="seasonNumber")
+
+
+class SeerrTvDetails(_SeerrModel):
+    seasons: list[SeerrSeason] = Field(default_factory=list)
+    media_info: SeerrMediaInfo | None = Field(default=None, alias="mediaInfo")
+
+
+class SeerrQuotaPart(_SeerrModel):
+    days: int | None = None
+    limit: int | None = None
+    used: int | None = None
+    remaining: int | None = None
+    restricted: bool = False
+
+
+class SeerrQuota(_SeerrModel):
+    movie: SeerrQuotaPart = Field(default_factory=SeerrQuotaPart)
+    tv: SeerrQuotaPart = Field(default_factory=SeerrQuotaPart)
+
+
+class SeerrError(_SeerrModel):
+    message: str | None = None
+
+
+def _year(date: str | None) -> int | None:
+    return int(date[:4]) if date and len(date) >= 4 and date[:4].isdigit() else None
+
+
+def _reason(body: bytes) -> str:
+    """Overseerr's own ``message``, one clean line of at most 200 characters."""
+    try:
+        message = SeerrError.model_validate_json(body).message or ""
+    except ValueError:
+        message = ""
+    message = " ".join("".join(ch for ch in message if ch.isprintable()).split())[:200]
+    if message and message[-1] not in ".!?":
+        message += "."
+    return message
+
+
+def search_match(result: SeerrSearchResult) -> Match | None:
+    if result.media_type not in ("movie", "tv"):
+        return None  # people
+    info = result.media_info or SeerrMediaInfo()
+    return Match(
+        tmdb_id=result.id,
+        kind="movie" if result.media_type == "movie" else "tv",
+        title=result.title or result.name or f"TMDB {result.id}",
+        year=_year(result.release_date or result.first_air_date),
+        overview=result.overview or "",
+        availability=_AVAILABILITY.get(info.status or 1, "unknown"),
+        requested_by=tuple(
+            r.requested_by.id for r in info.requests if r.requested_by is not None and r.status != _DECLINED
+        ),
+    )
+
+
+class SeerrRequestClient:
+    """Implements ``core.media_requests.service.RequestService``; one aiohttp session, closed by ``close()``."""
+
+    def __init__(self, settings: SeerrSettings, *, timeout_seconds: float = 10.0) -> None:
+        self.service = settings.service
+        self.label = "Jellyseerr" if settings.service == "jellyseerr" else "Overseerr"
+        self._base = f"{settings.url.rstrip('/')}/api/v1"
+        self._headers = {"X-Api-Key": settings.api_key, "Accept": "application/json"}
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _down(self) -> ServiceUnavailable:
+        return ServiceUnavailable(f"{self.label} isn't answering right now.")
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> tuple[int, bytes]:
+        try:
+            async with self._client().request(method, f"{self._base}{path}", **kwargs) as response:
+                return response.status, await response.content.read(1_000_000)
+        except (aiohttp.ClientError, TimeoutError):
+            # aiohttp's text names the URL; the member needs only the sentence.
+            log_requests.info("%s %s %s: unreachable", self.label, method, path)
+            raise self._down() from None
+
+    async def _get(self, path: str, model: type[_ModelT], params: dict[str, str] | None = None) -> _ModelT:
+        status, body = await self._send("GET", path, params=params or {})
+        if status in (401, 403):
+            log_requests.warning("%s refused the API key (HTTP %d on GET %s)", self.label, status, path)
+            raise ServiceUnavailable(f"{self.label} refused Marquee's API key; an admin needs to check it.")
+        if status != 200:
+            log_requests.warning("%s answered HTTP %d on GET %s", self.label, status, path)
+            raise self._down()
+        try:
+            return model.model_validate_json(body)
+        except ValueError:
+            log_requests.warning("%s answered GET %s with something unexpected", self.label, path)
+            raise ServiceUnavailable(f"{self.label} answered something I don't understand.") from None
+
+    async def search(self, query: str) -> list[Match]:
+        page = await self._get("/search", SeerrSearchPage, {"query": query, "page": "1"})
+        return [match for result in page.results if (match := search_match(result)) is not None]
+
+    async def seasons(self, tmdb_id: int) -> list[Season]:
+        details = await self._get(f"/tv/{tmdb_id}", SeerrTvDetails)
+        have = {s.season_number: s.status for s in (details.media_info or SeerrMediaInfo()).seasons}
+        return [
+            Season(s.season_number, _AVAILABILITY.get(have.get(s.season_number) or 1, "unknown"))
+            for s in details.seasons
+        ]
+
+    async def quota(self, seerr_user_id: int) -> Quota:
+        quota = await self._get(f"/user/{seerr_user_id}/quota", SeerrQuota)
+
+        def part(p: SeerrQuotaPart) -> QuotaPart:
+            return QuotaPart(limit=p.limit, remaining=p.remaining, days=p.days, restricted=p.restricted)
+
+        return Quota(movie=part(quota.movie), tv=part(quota.tv))
+
+    async def create(
+        self, seerr_user_id: int, match: Match, seasons: list[int] | Literal["all"] | None
+    ) -> Created:
+        body: dict[str, Any] = {"mediaType": match.kind, "mediaId": match.tmdb_id, "userId": seerr_user_id}
+        if match.kind == "tv":
+            body["seasons"] = seasons if seasons is not None else "all"
+        status, answer = await self._send("POST", "/request", json=body)
+        if status == 201:
+            try:
+                created = SeerrMediaRequest.model_validate_json(answer)
+            except ValueError:
+                raise ServiceUnavailable(f"{self.label} answered something I don't understand.") from None
+            return Created(created.id, created.status == _REQUEST_APPROVED)
+        reason = _reason(answer)
+        if status == 202:
+            raise RequestRefused("nothing_to_request", reason or "No seasons available to request.")
+        if status == 409:
+            raise RequestRefused("duplicate", reason or "Request for this media already exists.")
+        if status == 403:
+            kind: Literal["quota", "permission"] = "quota" if "quota" in reason.lower() else "permission"
+            return_reason = reason or "You do not have permission to make this request."
+            raise RequestRefused(kind, return_reason)
+        if status == 401:
+            log_requests.warning("%s refused the API key (HTTP 401 on POST /request)", self.label)
+            raise ServiceUnavailable(f"{self.label} refused Marquee's API key; an admin needs to check it.")
+        log_requests.warning("%s answered HTTP %d on POST /request", self.label, status)
+        if status >= 500:
+            raise self._down()
+        raise RequestRefused("other", reason or f"HTTP {status}.")

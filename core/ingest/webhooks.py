@@ -20,6 +20,7 @@ from core.ingest.records import (
 from core.ingest.requests import upsert_request
 from core.ingest.stats import refresh_user_stats
 from core.ingest.users import upsert_user
+from core.media_requests.notifications import RequestNotice, enqueue_notice
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class WebhookEvent:
     states: tuple[UserItemState, ...] = ()
     requests: tuple[RequestRecord, ...] = ()
     deletions: tuple[DeletionRecord, ...] = ()
+    # Events the requester hears about (approved, declined, available, failed).
+    notices: tuple[RequestNotice, ...] = ()
     note: str | None = None
 
     @property
@@ -67,6 +70,12 @@ async def apply_webhook_event(conn: asyncpg.Connection, event: WebhookEvent) -> 
         await upsert_request(conn, request)
     if event.requests:
         applied.counts["requests"] = len(event.requests)
+    # After the requests: the notice finds its request (and requester) as the sync and this delivery left it.
+    notified = 0
+    for notice in event.notices:
+        notified += await enqueue_notice(conn, notice)
+    if notified:
+        applied.counts["notifications"] = notified
     for deletion in event.deletions:
         await record_deletion(conn, deletion)
     if event.deletions:

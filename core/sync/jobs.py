@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import asyncpg
 
+from core import alerts
 from core.ingest.stats import refresh_user_stats_in_parallel
 from core.progress import ProgressCallback
 from core.redaction import redact
@@ -89,8 +91,18 @@ async def run_job(pool: asyncpg.Pool, job: SyncJob, *, progress: ProgressCallbac
         log.warning("sync %s failed: %s", job.name, message)
         if not isinstance(exc, SyncError):
             log.debug("sync %s failure detail", job.name, exc_info=True)
-        await schedule.record_failure(pool, job.name, run_at, message[:2000])
+        failures = await schedule.record_failure(pool, job.name, run_at, message[:2000])
+        await _alert(alerts.sync_failed(pool, job.name, failures, message, run_at))
         return JobResult(job.name, ok=False, error=message, seconds=time.monotonic() - started)
-    await schedule.record_success(pool, job.name, run_at)
+    failures_before = await schedule.record_success(pool, job.name, run_at)
+    await _alert(alerts.sync_succeeded(pool, job.name, failures_before, run_at))
     log.info("sync %s done: %s", job.name, ", ".join(f"{k}={v}" for k, v in counts.items()) or "nothing")
     return JobResult(job.name, ok=True, counts=counts, seconds=time.monotonic() - started)
+
+
+async def _alert(queueing: Awaitable[None]) -> None:
+    """Queue an admin alert; failing to queue one must not turn a recorded run into an error."""
+    try:
+        await queueing
+    except Exception:
+        log.exception("could not queue an integration alert")

@@ -18,13 +18,17 @@ WHERE sync_schedule.interval_seconds <> excluded.interval_seconds
 _MARK_STARTED = "UPDATE sync_schedule SET last_run_at = now() WHERE integration = $1 RETURNING last_run_at"
 _LOAD_CURSOR = "SELECT cursor FROM sync_schedule WHERE integration = $1"
 _SAVE_CURSOR = "UPDATE sync_schedule SET cursor = $2 WHERE integration = $1"
+# The failures before this success (read in the same statement): a recovery is a transition.
 _SUCCESS = """
-UPDATE sync_schedule SET last_success_at = now(), last_error = NULL, consecutive_failures = 0
-WHERE integration = $1
+UPDATE sync_schedule s SET last_success_at = now(), last_error = NULL, consecutive_failures = 0
+FROM (SELECT consecutive_failures FROM sync_schedule WHERE integration = $1 FOR UPDATE) before
+WHERE s.integration = $1
+RETURNING before.consecutive_failures
 """
 _FAILURE = """
 UPDATE sync_schedule SET last_error = $2, consecutive_failures = consecutive_failures + 1
 WHERE integration = $1
+RETURNING consecutive_failures
 """
 _STATES = """
 SELECT integration, enabled, interval_seconds, last_run_at, consecutive_failures
@@ -59,12 +63,14 @@ async def save_cursor(conn: asyncpg.Connection, integration: str, cursor: dict[s
     await conn.execute(_SAVE_CURSOR, integration, cursor)
 
 
-async def record_success(pool: asyncpg.Pool, integration: str, run_at: datetime) -> None:
-    await pool.execute(_SUCCESS, integration)
+async def record_success(pool: asyncpg.Pool, integration: str, run_at: datetime) -> int:
+    """Record a success; returns how many failures in a row it ends (0: it was fine already)."""
+    return int(await pool.fetchval(_SUCCESS, integration) or 0)
 
 
-async def record_failure(pool: asyncpg.Pool, integration: str, run_at: datetime, error: str) -> None:
-    await pool.execute(_FAILURE, integration, redact(error))
+async def record_failure(pool: asyncpg.Pool, integration: str, run_at: datetime, error: str) -> int:
+    """Record a failure; returns the failures in a row, this one included."""
+    return int(await pool.fetchval(_FAILURE, integration, redact(error)) or 0)
 
 
 async def load_states(pool: asyncpg.Pool, integrations: list[str]) -> dict[str, ScheduleState]:

@@ -105,6 +105,8 @@ class FakeDiscord:
     refuse_token: bool = False
     # Channels where the bot lacks Embed Links: a message with an embed gets 403 / 50013.
     no_embed_channel_ids: set[int] = field(default_factory=set)
+    # Users the bot can look up (GET /users/{id}) and open a DM with (POST /users/@me/channels).
+    known_users: dict[int, dict[str, Any]] = field(default_factory=dict)
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -512,6 +514,17 @@ class FakeDiscord:
             return 401, {"message": "401: Unauthorized", "code": 0}
         if call.method == "GET" and call.path == "/users/@me":
             return _ok(self.bot_user)
+        if call.method == "GET" and parts[0] == "users" and len(parts) == 2 and parts[1].isdigit():
+            user = self.known_users.get(int(parts[1]))
+            return _ok(user) if user is not None else (404, {"message": "Unknown User", "code": 10013})
+        if call.method == "POST" and call.path == "/users/@me/channels":
+            recipient = self.known_users.get(int(call.body["recipient_id"]))
+            if recipient is None:
+                return 400, {"message": "Invalid Recipient(s)", "code": 50033}
+            # The DM channel of a member is the one send_dm uses for them.
+            dm = {"id": str(int(recipient["id"]) + 7), "type": 1, "last_message_id": None, "flags": 0,
+                  "recipients": [recipient]}  # fmt: skip
+            return _ok(dm)
         if call.method == "GET" and call.path == "/oauth2/applications/@me":
             return _ok(self._application())
         if call.method == "PUT" and parts[0] == "applications" and parts[-1] == "commands":
@@ -566,6 +579,7 @@ class FakeDiscord:
                 flags=call.body.get("flags", 0) or 0,
             )
             message["embeds"] = call.body.get("embeds") or []
+            message["components"] = call.body.get("components", [])
             message["webhook_id"] = str(self.application_id)
             message["application_id"] = str(self.application_id)
             return _ok(message)

@@ -1,0 +1,115 @@
+"""Request notifications and ``!notify`` on Matrix: the real MatrixBot against the real Synapse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg
+from media_requests.fake_overseerr import API_KEY, REQUEST, FakeOverseerr, FakeUser, sample_catalogue, serving
+
+from adapters.chat.matrix_bot import MatrixBot
+from bot.integrations import request_service
+from bot.wiring import build_assistant
+from core.media_requests.notifications import Outbox, RequestNotice, enqueue_notice
+
+from .synapse_server import SynapseServer
+from .test_matrix import bot_account, bot_settings, link, person, synapse  # noqa: F401 (session fixture)
+
+
+async def test_the_requester_is_told_in_their_dm_room_with_reactions_and_can_turn_it_off(
+    synapse: SynapseServer,  # noqa: F811
+    db_pool: asyncpg.Pool,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        user_id = await db_pool.fetchval("SELECT id FROM users WHERE username = 'alice'")
+        await db_pool.execute(
+            "INSERT INTO content_requests (title, media_type, requested_by_user_id, status, requested_at, source, "
+            "source_request_id) VALUES ('Arrival', 'movie', $1, 'approved', now(), 'overseerr', '42')",
+            user_id,
+        )
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url)
+        bot = MatrixBot(
+            await build_assistant(settings, db_pool), settings, Outbox(db_pool, interval_seconds=0.05)
+        )
+        await bot.start()
+        try:
+            room = await alice.open_dm_with(bot_id)
+            question = await alice.say(room, "!notify")
+            reply = await alice.sync_until(alice.reply_to(question, bot_id), "the notify answer")
+            assert "Request updates are on" in reply.body
+
+            async with db_pool.acquire() as conn:
+                await enqueue_notice(conn, RequestNotice("overseerr", "42", "MEDIA_AVAILABLE"))
+            told = await alice.sync_until(
+                lambda: next(
+                    (e for _, e in alice.messages if e.sender == bot_id and "ready to watch" in e.body), None
+                ),
+                "the notification",
+            )
+            assert told.body.startswith("🍿 Arrival is ready to watch")
+            await alice.sync_until(
+                lambda: (
+                    True
+                    if {
+                        e.key
+                        for _, e in alice.reactions
+                        if e.sender == bot_id and e.reacts_to == told.event_id
+                    }
+                    == {"👍", "❌"}
+                    else None
+                ),
+                "👍 and ❌ under the notification",
+            )
+
+            question = await alice.say(room, "!notify off")
+            reply = await alice.sync_until(alice.reply_to(question, bot_id), "the notify off answer")
+            assert "Request updates are off" in reply.body
+        finally:
+            await bot.stop()
+    async with db_pool.acquire() as conn:
+        assert await enqueue_notice(conn, RequestNotice("overseerr", "42", "MEDIA_DECLINED")) == 0
+
+
+async def test_a_member_requests_on_matrix_by_replying_with_a_number(
+    synapse: SynapseServer,  # noqa: F811
+    db_pool: asyncpg.Pool,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    overseerr = FakeOverseerr(users={2: FakeUser(2, REQUEST)}, titles=sample_catalogue())
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice, serving(overseerr) as url:
+        await link(db_pool, "alice", alice.user_id)
+        await db_pool.execute(
+            "INSERT INTO user_external_ids (service, external_id, user_id) "
+            "SELECT 'overseerr', '2', id FROM users WHERE username = 'alice'"
+        )
+        settings = bot_settings(
+            synapse, account, tmp_path / "data", database_url, overseerr_url=url, overseerr_api_key=API_KEY
+        )
+        client = request_service(settings)
+        assert client is not None
+        bot = MatrixBot(await build_assistant(settings, db_pool, requests=client), settings)
+        await bot.start()
+        try:
+            room = await alice.open_dm_with(bot_id)
+            replies = []
+            for text in ("can you get Dune Part Three for me?", "1", "yes"):
+                question = await alice.say(room, text)
+                replies.append(
+                    await alice.sync_until(alice.reply_to(question, bot_id), f"the answer to {text}")
+                )
+        finally:
+            await bot.stop()
+            await client.close()
+    assert "1. Dune: Part Three (2026), movie" in replies[0].body
+    assert "<ol>" in replies[0].source["content"]["formatted_body"]
+    assert "Request Dune: Part Three (2026) on Overseerr as you?" in replies[1].body
+    assert replies[2].body.startswith("Requested Dune: Part Three (2026)")
+    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "userId": 2}]
