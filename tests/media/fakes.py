@@ -153,6 +153,8 @@ class FakePlex(FakeService):
             ],
         }
         self.history: list[dict[str, Any]] = copy.deepcopy(history)
+        # A section whose listing breaks (Plex answers 500 when a library's database is busy or corrupt).
+        self.broken_section: str | None = None
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/accounts", self.accounts_handler)
@@ -179,6 +181,9 @@ class FakePlex(FakeService):
         return self.container(self.sections, "Directory", len(self.sections))
 
     async def items_handler(self, request: web.Request) -> web.Response:
+        if request.match_info["key"] == self.broken_section:
+            return web.Response(status=500, text="<html><head><title>Internal Server Error</title></head></html>",
+                                content_type="text/html")  # fmt: skip
         items = self.items.get((request.match_info["key"], int(request.query["type"])), [])
         start, size = self.window(request)
         return self.container(page(items, start, size), "Metadata", len(items), start)
@@ -261,6 +266,8 @@ class FakeJellyfin(FakeService):
             },
             "6a5b4c3d2e1f4a5b6c7d8e9f0a1b2c3d": {},
         }  # fmt: skip
+        # A library whose listing breaks (Jellyfin answers 500 with a plain-text message).
+        self.broken_folder: str | None = None
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/Users", self.users_handler)
@@ -277,6 +284,8 @@ class FakeJellyfin(FakeService):
 
     async def items_handler(self, request: web.Request) -> web.Response:
         query = request.query
+        if self.broken_folder is not None and query.get("parentId") == self.broken_folder:
+            return web.Response(status=500, text="Error processing request.", content_type="text/plain")
         types = set(query.get("includeItemTypes", "").split(","))
         items = [i for i in self.items if i["Type"] in types]
         if "parentId" in query:
