@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -155,6 +155,8 @@ class FakePlex(FakeService):
         self.history: list[dict[str, Any]] = copy.deepcopy(history)
         # A section whose listing breaks (Plex answers 500 when a library's database is busy or corrupt).
         self.broken_section: str | None = None
+        # Called after each library page is answered: the library changing while it is read.
+        self.after_items_page: Callable[[web.Request], None] | None = None
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/accounts", self.accounts_handler)
@@ -186,7 +188,10 @@ class FakePlex(FakeService):
                                 content_type="text/html")  # fmt: skip
         items = self.items.get((request.match_info["key"], int(request.query["type"])), [])
         start, size = self.window(request)
-        return self.container(page(items, start, size), "Metadata", len(items), start)
+        response = self.container(page(items, start, size), "Metadata", len(items), start)
+        if self.after_items_page is not None:
+            self.after_items_page(request)
+        return response
 
     async def history_handler(self, request: web.Request) -> web.Response:
         since = int(request.query.get("viewedAt>", "=0").lstrip("="))

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+from aiohttp import web
 
 from adapters.media.jellyfin import JellyfinSettings, JellyfinSyncJob
 from adapters.media.plex import PlexSettings, PlexSyncJob
@@ -21,7 +22,7 @@ from core.tools.catalogue import build_catalogue
 from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import run_tool
 
-from .fakes import FakeJellyfin, FakePlex, serve
+from .fakes import FakeJellyfin, FakePlex, plex_movie, serve
 
 WINTER_SOLDIER = "Captain America: The Winter Soldier"
 
@@ -132,6 +133,33 @@ async def test_a_plex_pass_that_breaks_midway_marks_nothing_removed(db_pool: asy
         fake.broken_section = None
         assert (await run_job(db_pool, plex_job(url))).ok
         assert await removed_at(db_pool, WINTER_SOLDIER) is not None
+
+
+async def test_a_plex_library_that_changes_while_its_keys_are_read_marks_nothing(db_pool: asyncpg.Pool) -> None:
+    # Offset paging skips an item when one before it goes mid-read: that item must not be taken for deleted.
+    fake = FakePlex()
+    movies = fake.items[("1", 1)]
+    movies += [plex_movie(str(key), f"Film {key}", 2000, added_at=1400000000, size=1_000) for key in (7001, 7002, 7003)]
+    async with serve(fake) as url:
+        assert (await run_job(db_pool, plex_job(url))).ok
+        drop(movies, "ratingKey", "218860")
+
+        def delete_during_the_key_scan(request: web.Request) -> None:
+            if request.query.get("includeGuids") == "0" and request.match_info["key"] == "1":
+                fake.after_items_page = None
+                drop(movies, "ratingKey", "3001")  # "Film 7002" moves onto the page already read
+
+        fake.after_items_page = delete_during_the_key_scan
+        result = await run_job(db_pool, plex_job(url))
+        assert result.ok and result.counts["items_removed"] == 0
+        assert await removed_at(db_pool, "Film 7002") is None
+        assert await removed_at(db_pool, WINTER_SOLDIER) is None  # checked again next time
+
+        result = await run_job(db_pool, plex_job(url))
+        assert result.ok and result.counts["items_removed"] == 2
+        assert await removed_at(db_pool, "Film 7002") is None
+        assert await removed_at(db_pool, WINTER_SOLDIER) is not None
+        assert await removed_at(db_pool, "Pixar Short Films Collection 1") is not None
 
 
 async def test_an_item_still_on_jellyfin_is_not_removed_when_plex_drops_it(db_pool: asyncpg.Pool) -> None:
