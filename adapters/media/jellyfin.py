@@ -24,8 +24,8 @@ from adapters.media.payload import PayloadError, decode_json_object, require_con
 from adapters.media.timeparse import from_iso
 from core.ingest.media import BULK_ITEMS, analyze_media_tables, upsert_media
 from core.ingest.plays import upsert_user_item_states
-from core.ingest.removals import settle_library
 from core.ingest.records import DeletionRecord, MediaRecord, MediaType, PlayRecord, UserItemState, UserRecord
+from core.ingest.removals import settle_library
 from core.ingest.users import upsert_user
 from core.ingest.webhooks import WebhookEvent
 from core.sync.jobs import SyncContext
@@ -244,7 +244,9 @@ class JellyfinSyncJob:
                 counts["items_removed"] += removal.removed
                 counts["items_restored"] += removal.restored
             else:
-                log.warning("jellyfin: a library changed while it was read; deleted items are checked next sync")
+                log.warning(
+                    "jellyfin: a library changed while it was read; deleted items are checked next sync"
+                )
             if counts["items_new"] + counts["items_changed"] >= BULK_ITEMS:
                 async with context.pool.acquire() as conn:
                     await analyze_media_tables(conn)

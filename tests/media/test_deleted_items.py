@@ -43,7 +43,9 @@ async def ask(
     pool: asyncpg.Pool, tools: ToolDatabase, username: str, mode: str, tool: str, **arguments: Any
 ) -> ToolResult:
     user = await pool.fetchrow("SELECT id, role FROM users WHERE username = $1", username)
-    scope = Scope(user_id=user["id"], username=username, role=user["role"], mode=mode, timezone=ZoneInfo("UTC"))  # type: ignore[arg-type]
+    scope = Scope(
+        user_id=user["id"], username=username, role=user["role"], mode=mode, timezone=ZoneInfo("UTC")
+    )  # type: ignore[arg-type]
     return await run_tool(tools, scope, build_catalogue(), tool, arguments)
 
 
@@ -76,10 +78,18 @@ async def test_an_item_deleted_from_plex_leaves_the_library_but_not_the_history(
         candidates = await ask(db_pool, tool_database, "PlexUser", "admin", "removal_candidates")
         assert WINTER_SOLDIER not in [r["title"] for r in candidates.rows]
         assert candidates.rows, "the items still there are still candidates"
-        have = await ask(db_pool, tool_database, "PlexUser", "personal", "library_lookup", title=WINTER_SOLDIER)
+        have = await ask(
+            db_pool, tool_database, "PlexUser", "personal", "library_lookup", title=WINTER_SOLDIER
+        )
         assert "deleted from the server" in build_catalogue().get("library_lookup").render(have)
         history = await ask(
-            db_pool, tool_database, "PlexUser", "personal", "watch_history", start="2014-01-01", end="2015-12-31"
+            db_pool,
+            tool_database,
+            "PlexUser",
+            "personal",
+            "watch_history",
+            start="2014-01-01",
+            end="2015-12-31",
         )
         assert WINTER_SOLDIER in [r["title"] for r in history.rows]
 
@@ -135,11 +145,16 @@ async def test_a_plex_pass_that_breaks_midway_marks_nothing_removed(db_pool: asy
         assert await removed_at(db_pool, WINTER_SOLDIER) is not None
 
 
-async def test_a_plex_library_that_changes_while_its_keys_are_read_marks_nothing(db_pool: asyncpg.Pool) -> None:
+async def test_a_plex_library_that_changes_while_its_keys_are_read_marks_nothing(
+    db_pool: asyncpg.Pool,
+) -> None:
     # Offset paging skips an item when one before it goes mid-read: that item must not be taken for deleted.
     fake = FakePlex()
     movies = fake.items[("1", 1)]
-    movies += [plex_movie(str(key), f"Film {key}", 2000, added_at=1400000000, size=1_000) for key in (7001, 7002, 7003)]
+    movies += [
+        plex_movie(str(key), f"Film {key}", 2000, added_at=1400000000, size=1_000)
+        for key in (7001, 7002, 7003)
+    ]
     async with serve(fake) as url:
         assert (await run_job(db_pool, plex_job(url))).ok
         drop(movies, "ratingKey", "218860")
@@ -196,9 +211,12 @@ async def test_jellyfin_deletions_are_marked_cleared_and_never_guessed_from_a_br
         storage = await ask(db_pool, tool_database, "alice", "admin", "storage_by_library")
         assert {r["library_name"]: r["size_bytes"] for r in storage.rows}["Films"] == 8_000_000_000
         # alice's plays and counters of it stay.
-        assert await db_pool.fetchval(
-            "SELECT s.play_count FROM user_stats s JOIN media_items m ON m.id = s.media_item_id WHERE m.title = 'Arrival'"
-        ) == 2
+        assert (
+            await db_pool.fetchval(
+                "SELECT s.play_count FROM user_stats s JOIN media_items m ON m.id = s.media_item_id WHERE m.title = 'Arrival'"
+            )
+            == 2
+        )
 
         fake.items.append(arrival)
         result = await run_job(db_pool, jellyfin_job(url))
