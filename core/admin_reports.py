@@ -53,6 +53,8 @@ class HealthReport:
     llm_latency_p50_ms: float | None
     llm_latency_p95_ms: float | None
     database: dict[str, Any] = field(default_factory=dict)
+    # Movies, shows and episodes on the server, and those a library sync found deleted.
+    library: dict[str, int] = field(default_factory=dict)
 
     @property
     def failing_integrations(self) -> list[str]:
@@ -85,6 +87,9 @@ _DATABASE = """
 SELECT current_setting('server_version') AS version, pg_database_size(current_database()) AS size_bytes,
        (SELECT max(version) FROM schema_migrations) AS schema_version, now() AS now
 """
+_LIBRARY = """
+SELECT count(*) FILTER (WHERE removed_at IS NULL) AS items, count(removed_at) AS removed FROM media_items
+"""
 
 
 async def health(conn: asyncpg.Connection) -> HealthReport:
@@ -92,6 +97,7 @@ async def health(conn: asyncpg.Connection) -> HealthReport:
     integrations = [dict(row) for row in await conn.fetch(_INTEGRATIONS)]
     webhooks = {row["status"]: row["n"] for row in await conn.fetch(_WEBHOOKS_TODAY)}
     usage = await conn.fetchrow(_API_AND_LLM)
+    library = await conn.fetchrow(_LIBRARY)
     return HealthReport(
         now=database.pop("now"),
         integrations=integrations,
@@ -103,6 +109,7 @@ async def health(conn: asyncpg.Connection) -> HealthReport:
         llm_latency_p50_ms=usage["p50"],
         llm_latency_p95_ms=usage["p95"],
         database={"status": "ok", **database},
+        library={"items": library["items"], "removed": library["removed"]},
     )
 
 
@@ -144,6 +151,13 @@ def health_answer(report: HealthReport) -> Answer:
             (
                 "Answers (24 h)",
                 plain(f"{report.llm_answers_24h}, model errors {report.llm_errors_24h}; {latency}"),
+            ),
+            (
+                "Library",
+                plain(
+                    f"{report.library.get('items', 0)} items; {report.library.get('removed', 0)} deleted "
+                    "from the server, kept for their history"
+                ),
             ),
             (
                 "Database",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,9 +25,12 @@ from adapters.media.timeparse import from_iso
 from core.ingest.media import BULK_ITEMS, analyze_media_tables, upsert_media
 from core.ingest.plays import upsert_user_item_states
 from core.ingest.records import DeletionRecord, MediaRecord, MediaType, PlayRecord, UserItemState, UserRecord
+from core.ingest.removals import settle_library
 from core.ingest.users import upsert_user
 from core.ingest.webhooks import WebhookEvent
 from core.sync.jobs import SyncContext
+
+log = logging.getLogger(__name__)
 
 SERVICE = "jellyfin"
 TICKS_PER_SECOND = 10_000_000
@@ -194,7 +198,10 @@ class JellyfinSyncJob:
         )
 
     async def run(self, context: SyncContext) -> dict[str, int]:
-        counts = {"users": 0, "items_new": 0, "items_changed": 0, "user_data_changed": 0}
+        counts = {
+            "users": 0, "items_new": 0, "items_changed": 0, "items_removed": 0, "items_restored": 0,
+            "user_data_changed": 0,
+        }  # fmt: skip
         async with self.client() as client:
             users = await client.get_model("/Users", USERS)
             async with context.pool.acquire() as conn, conn.transaction():
@@ -203,6 +210,9 @@ class JellyfinSyncJob:
             counts["users"] = len(users)
 
             folders = (await client.get_model("/Library/MediaFolders", FOLDERS)).items
+            # Every item is read on every pass, so the pass itself knows what the server lists.
+            listed: set[str] = set()
+            complete = True
             for folder in folders:
                 # Shows first, so their episodes find them.
                 for types in ("Series", "Movie,Episode"):
@@ -213,13 +223,30 @@ class JellyfinSyncJob:
                         "includeItemTypes": types,
                         "fields": _ITEM_FIELDS,
                     }
-                    pages = self._pages(client, query, partial(context.report, stage))
+                    totals: set[int | None] = set()
+                    pages = self._pages(client, query, partial(context.report, stage), totals)
+                    ids: set[str] = set()
                     async for page in prefetching(pages):
+                        ids.update(item.id for item in page)
                         records = [r for r in (media_record(i, folder.name) for i in page) if r is not None]
                         async with context.pool.acquire() as conn, conn.transaction():
-                            result = await upsert_media(conn, records)
+                            result = await upsert_media(conn, records, listed_by_library=True)
                         counts["items_new"] += result.inserted
                         counts["items_changed"] += result.updated
+                        counts["items_restored"] += result.restored
+                    # Offset paging skips an item when one before it is deleted mid-read.
+                    complete = complete and len(totals) == 1 and len(ids) == next(iter(totals))
+                    listed |= ids
+            # Only after every library was read to its end (a failure has raised by now).
+            if complete:
+                async with context.pool.acquire() as conn, conn.transaction():
+                    removal = await settle_library(conn, SERVICE, listed)
+                counts["items_removed"] += removal.removed
+                counts["items_restored"] += removal.restored
+            else:
+                log.warning(
+                    "jellyfin: a library changed while it was read; deleted items are checked next sync"
+                )
             if counts["items_new"] + counts["items_changed"] >= BULK_ITEMS:
                 async with context.pool.acquire() as conn:
                     await analyze_media_tables(conn)
@@ -245,11 +272,16 @@ class JellyfinSyncJob:
         client: ServiceClient,
         query: dict[str, str],
         on_page: Callable[[int, int | None], None] | None = None,
+        totals: set[int | None] | None = None,
     ) -> AsyncIterator[list[JellyfinItem]]:
+        """The pages of an /Items query; ``totals`` collects the TotalRecordCount of every page."""
+
         async def read_page(start: int) -> tuple[list[JellyfinItem], int, int | None]:
             page = await client.get_model(
                 "/Items", ITEMS_PAGE, {**query, "startIndex": start, "limit": self.settings.page_size}
             )
+            if totals is not None:
+                totals.add(page.total_record_count)
             return page.items, len(page.items), page.total_record_count
 
         return offset_pages(read_page, self.settings.page_size, on_page=on_page)

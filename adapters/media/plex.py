@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
+import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -30,10 +31,13 @@ from core.db import commit_without_waiting_for_disk
 from core.ingest.media import BULK_ITEMS, MediaUpsertResult, analyze_media_tables, upsert_media
 from core.ingest.plays import upsert_plays, upsert_user_item_states
 from core.ingest.records import MediaRecord, MediaType, PlayRecord, UserItemState, UserRecord
+from core.ingest.removals import count_present_links, settle_library
 from core.ingest.users import upsert_user
 from core.ingest.webhooks import WebhookEvent
 from core.sync.jobs import SyncContext
 from core.sync.ordered_writes import write_in_order
+
+log = logging.getLogger(__name__)
 
 SERVICE = "plex"
 # Plex's numeric library types for /library/sections/{key}/all?type=
@@ -92,6 +96,11 @@ class PlexItem(TypedDict, total=False):
 
 
 @with_config(_WIRE)
+class PlexKey(TypedDict):
+    ratingKey: str
+
+
+@with_config(_WIRE)
 class PlexHistoryEntry(TypedDict, total=False):
     historyKey: Required[str]
     ratingKey: str | None
@@ -117,6 +126,11 @@ class _ItemsContainer(_PlexModel):
     metadata: list[PlexItem] = Field(default_factory=list, alias="Metadata")
 
 
+class _KeysContainer(_PlexModel):
+    total_size: int | None = Field(default=None, alias="totalSize")
+    metadata: list[PlexKey] = Field(default_factory=list, alias="Metadata")
+
+
 class _HistoryContainer(_PlexModel):
     size: int = 0
     total_size: int | None = Field(default=None, alias="totalSize")
@@ -135,6 +149,10 @@ class _ItemsPage(_PlexModel):
     media_container: _ItemsContainer = Field(alias="MediaContainer")
 
 
+class _KeysPage(_PlexModel):
+    media_container: _KeysContainer = Field(alias="MediaContainer")
+
+
 class _HistoryPage(_PlexModel):
     media_container: _HistoryContainer = Field(alias="MediaContainer")
 
@@ -148,6 +166,7 @@ class _SectionsPage(_PlexModel):
 
 
 ITEMS_PAGE = TypeAdapter(_ItemsPage)
+KEYS_PAGE = TypeAdapter(_KeysPage)
 HISTORY_PAGE = TypeAdapter(_HistoryPage)
 ACCOUNTS = TypeAdapter(_AccountsPage)
 SECTIONS = TypeAdapter(_SectionsPage)
@@ -231,6 +250,11 @@ def play_record(entry: PlexHistoryEntry) -> PlayRecord | None:
     )
 
 
+def _kinds(section: PlexSection) -> tuple[int, ...]:
+    """The kinds of item Marquee reads from a section: none from music or photo sections."""
+    return {"movie": (PLEX_TYPE_MOVIE,), "show": (PLEX_TYPE_SHOW, PLEX_TYPE_EPISODE)}.get(section.type, ())
+
+
 HISTORY_OVERLAP_SECONDS = 2 * 86400
 
 # The fingerprints of the library pages last written: a page that comes back byte
@@ -282,7 +306,10 @@ class PlexSyncJob:
         )
 
     async def run(self, context: SyncContext) -> dict[str, int]:
-        counts = {"users": 0, "items_new": 0, "items_changed": 0, "plays_new": 0, "ratings_changed": 0}
+        counts = {
+            "users": 0, "items_new": 0, "items_changed": 0, "items_removed": 0, "items_restored": 0,
+            "plays_new": 0, "ratings_changed": 0,
+        }  # fmt: skip
         async with self.client() as client:
             accounts = await client.get_model("/accounts", ACCOUNTS)
             records = [r for r in map(user_record, accounts.media_container.accounts) if r is not None]
@@ -293,13 +320,17 @@ class PlexSyncJob:
 
             sections = (await client.get_model("/library/sections/all", SECTIONS)).media_container.sections
             ratings: list[UserItemState] = []
+            # What each (section, kind) listing says it holds, for the deleted-items check.
+            totals: dict[tuple[str, int], int | None] = {}
             for section in sections:
-                kinds = {"movie": (PLEX_TYPE_MOVIE,), "show": (PLEX_TYPE_SHOW, PLEX_TYPE_EPISODE)}.get(
-                    section.type, ()
-                )
                 # One kind is written completely before the next: episodes need their shows.
-                for kind in kinds:
-                    await self._sync_items(client, section, kind, context, counts, ratings)
+                for kind in _kinds(section):
+                    await self._sync_items(client, section, kind, context, counts, ratings, totals)
+            # Only here, after every section was read to its end: a pass that failed midway
+            # has raised, and an item it did not reach is never taken for deleted.
+            removed, restored = await self._settle_removed(client, sections, totals, context)
+            counts["items_removed"] += removed
+            counts["items_restored"] += restored
             async with context.pool.acquire() as conn:
                 if counts["items_new"] + counts["items_changed"] >= BULK_ITEMS:
                     await analyze_media_tables(conn)
@@ -318,6 +349,7 @@ class PlexSyncJob:
         context: SyncContext,
         counts: dict[str, int],
         ratings: list[UserItemState],
+        totals: dict[tuple[str, int], int | None],
     ) -> None:
         """Write the changed pages of one kind of one section, PAGE_WRITERS at a time."""
         # Offset paging lists an item twice when the library changes while it is read.
@@ -340,22 +372,28 @@ class PlexSyncJob:
             async with context.pool.acquire() as conn, conn.transaction():
                 # The page's fingerprint is saved (and flushed) only after this commit.
                 await commit_without_waiting_for_disk(conn)
-                return await upsert_media(conn, items)
+                return await upsert_media(conn, items, listed_by_library=True)
 
         async def committed(page: _ItemsPageRead, result: MediaUpsertResult | None) -> None:
             if result is None:
                 return
             counts["items_new"] += result.inserted
             counts["items_changed"] += result.updated
+            counts["items_restored"] += result.restored
             fingerprints = {**context.cursor.get(PAGES_KEY, {}), page.key: page.seen}
             async with context.pool.acquire() as conn:
                 await context.save_cursor(conn, {**context.cursor, PAGES_KEY: fingerprints})
 
-        pages = prefetching(self._items(client, section, kind, context))
+        pages = prefetching(self._items(client, section, kind, context, totals))
         await write_in_order(pages, write, committed, writers=PAGE_WRITERS)
 
     def _items(
-        self, client: ServiceClient, section: PlexSection, kind: int, context: SyncContext
+        self,
+        client: ServiceClient,
+        section: PlexSection,
+        kind: int,
+        context: SyncContext,
+        totals: dict[tuple[str, int], int | None],
     ) -> AsyncIterator[_ItemsPageRead]:
         known: dict[str, dict[str, Any]] = context.cursor.get(PAGES_KEY, {})
         path = f"/library/sections/{section.key}/all"
@@ -380,6 +418,7 @@ class PlexSyncJob:
                 page = client.parse(path, ITEMS_PAGE, body)
                 items = page.media_container.metadata
                 count, total = len(items), page.media_container.total_size
+            totals[(section.key, kind)] = total
             return (
                 _ItemsPageRead(key, {"sha256": fingerprint, "count": count, "total": total}, items),
                 count,
@@ -387,6 +426,76 @@ class PlexSyncJob:
             )
 
         return offset_pages(read_page, self.settings.page_size, on_page=partial(context.report, stage))
+
+    async def _settle_removed(
+        self,
+        client: ServiceClient,
+        sections: list[PlexSection],
+        totals: dict[tuple[str, int], int | None],
+        context: SyncContext,
+    ) -> tuple[int, int]:
+        """Mark what Plex no longer lists removed, and clear what it lists again: (removed, restored).
+
+        Unchanged pages are not parsed, so the pass itself does not know every key.
+        Plex's totals do: when they add up to what Marquee believes is there, nothing
+        was deleted (or came back). Otherwise the keys are read again, without
+        anything else, over every section: a deleted section, or an item another
+        server files under another library name, is found the same way.
+        """
+        if any(total is None for total in totals.values()):
+            return 0, 0  # a server that reports no totals: no cheap check, no guess
+        async with context.pool.acquire() as conn:
+            present = await count_present_links(conn, SERVICE)
+        if present == sum(total or 0 for total in totals.values()):
+            return 0, 0
+        listed: set[str] = set()
+        for section in sections:
+            for kind in _kinds(section):
+                keys = await self._keys(client, section, kind, context)
+                if keys is None:
+                    log.warning(
+                        "plex: %s changed while its keys were read; deleted items are checked next sync",
+                        section.title,
+                    )
+                    return 0, 0
+                listed.update(keys)
+        async with context.pool.acquire() as conn, conn.transaction():
+            result = await settle_library(conn, SERVICE, listed)
+        return result.removed, result.restored
+
+    async def _keys(
+        self, client: ServiceClient, section: PlexSection, kind: int, context: SyncContext
+    ) -> set[str] | None:
+        """Every ratingKey of one kind in one section; None when the listing changed while it was read."""
+        path = f"/library/sections/{section.key}/all"
+        reported: set[int | None] = set()
+
+        async def read_page(start: int) -> tuple[list[PlexKey], int, int | None]:
+            page = await client.get_model(
+                path,
+                KEYS_PAGE,
+                {
+                    "type": kind,
+                    "includeGuids": 0,
+                    "X-Plex-Container-Start": start,
+                    "X-Plex-Container-Size": self.settings.page_size,
+                },
+            )
+            reported.add(page.media_container.total_size)
+            keys = page.media_container.metadata
+            return keys, len(keys), page.media_container.total_size
+
+        stage = f"{section.title} ({KIND_NAMES.get(kind, kind)}, checking for deleted items)"
+        keys: set[str] = set()
+        async for page in offset_pages(
+            read_page, self.settings.page_size, on_page=partial(context.report, stage)
+        ):
+            keys.update(entry["ratingKey"] for entry in page)
+        # Offset paging skips an item when one before it is deleted mid-read: that item
+        # would be taken for deleted. Only a listing whose size held still is trusted.
+        if len(reported) != 1 or len(keys) != next(iter(reported)):
+            return None
+        return keys
 
     def _history(
         self, client: ServiceClient, since: int, context: SyncContext

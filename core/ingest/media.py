@@ -114,11 +114,27 @@ UNION ALL SELECT 'imdb', imdb, item_id FROM staging_media WHERE imdb IS NOT NULL
 ON CONFLICT (service, external_id) DO NOTHING
 """
 
+# A library pass that lists an item says it is on the server: what was marked
+# removed (core.ingest.removals) is present again. Only library passes say so;
+# Tautulli's history lists deleted items too.
+_CLEAR_LISTED_LINKS = """
+UPDATE media_external_ids e SET removed_at = NULL
+FROM staging_media s
+WHERE e.removed_at IS NOT NULL AND e.service = s.service AND e.external_id = s.external_id
+"""
+_CLEAR_LISTED_ITEMS = """
+UPDATE media_items m SET removed_at = NULL
+FROM staging_media s
+WHERE m.removed_at IS NOT NULL AND m.id = s.item_id
+"""
+
 
 @dataclass(frozen=True)
 class MediaUpsertResult:
     inserted: int
     updated: int
+    # Items marked removed that the library listing has again (only with listed_by_library).
+    restored: int = 0
 
 
 def _metadata(record: MediaRecord) -> str:
@@ -153,8 +169,14 @@ def _affected(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-async def upsert_media(conn: asyncpg.Connection, records: Sequence[MediaRecord]) -> MediaUpsertResult:
-    """Upsert a batch of items; call inside a transaction. Shows must come in an earlier or the same batch as their episodes."""
+async def upsert_media(
+    conn: asyncpg.Connection, records: Sequence[MediaRecord], *, listed_by_library: bool = False
+) -> MediaUpsertResult:
+    """Upsert a batch of items; call inside a transaction. Shows must come in an earlier or the same batch as their episodes.
+
+    ``listed_by_library``: the records come from the server's own library
+    listing, so any of them marked removed is there again.
+    """
     if not records:
         return MediaUpsertResult(0, 0)
     # A page may list an item twice when the library changes while it is read; the last one wins.
@@ -167,7 +189,11 @@ async def upsert_media(conn: asyncpg.Connection, records: Sequence[MediaRecord])
     inserted = _affected(await conn.execute(_INSERT_NEW))
     updated = _affected(await conn.execute(_UPDATE_CHANGED))
     await conn.execute(_LINK_EXTERNAL_IDS)
-    return MediaUpsertResult(inserted=inserted, updated=updated)
+    restored = 0
+    if listed_by_library:
+        await conn.execute(_CLEAR_LISTED_LINKS)
+        restored = _affected(await conn.execute(_CLEAR_LISTED_ITEMS))
+    return MediaUpsertResult(inserted=inserted, updated=updated, restored=restored)
 
 
 # A sync that wrote at least this many items analyses the item tables before

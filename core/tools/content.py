@@ -257,7 +257,7 @@ SELECT coalesce(mi.library_name, show.library_name, 'Unsorted') AS library_name,
        count(*) FILTER (WHERE mi.media_type = 'episode') AS episodes
 FROM media_items mi
 LEFT JOIN media_items show ON show.id = mi.parent_id
-WHERE mi.media_type IN ('movie', 'episode')
+WHERE mi.media_type IN ('movie', 'episode') AND mi.removed_at IS NULL
   AND ($1::text IS NULL OR lower(coalesce(mi.library_name, show.library_name, 'Unsorted')) = lower($1))
 GROUP BY 1
 ORDER BY size_bytes DESC, library_name

@@ -89,7 +89,7 @@ WITH {_MY_TITLES}, best AS MATERIALIZED (
     SELECT t.id, t.title, t.media_type, t.year, coalesce(t.metadata -> 'genres', '[]'::jsonb) AS genres,
            (t.metadata ->> 'rating')::numeric AS audience_rating
     FROM media_items t
-    WHERE t.media_type IN ('movie', 'show')
+    WHERE t.media_type IN ('movie', 'show') AND t.removed_at IS NULL
       AND ($2::text IS NULL OR t.media_type = $2)
       AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.metadata -> 'genres') g(genre)
                                        WHERE lower(g.genre) = lower($3)))
@@ -184,7 +184,7 @@ WITH {_MY_TITLES}, source AS MATERIALIZED (
     SELECT t.id, t.title, t.media_type, t.year, coalesce(t.metadata -> 'genres', '[]'::jsonb) AS genres,
            (t.metadata ->> 'rating')::numeric AS audience_rating
     FROM media_items t
-    WHERE t.media_type IN ('movie', 'show')
+    WHERE t.media_type IN ('movie', 'show') AND t.removed_at IS NULL
     ORDER BY (t.metadata ->> 'rating')::numeric DESC NULLS LAST
     LIMIT {SIMILAR_POOL}
 ), candidates AS MATERIALIZED (
@@ -303,7 +303,7 @@ WITH mine AS (
 SELECT t.id, t.title, t.media_type, t.year, coalesce(t.metadata -> 'genres', '[]'::jsonb) AS genres,
        (t.metadata ->> 'rating')::numeric AS audience_rating
 FROM media_items t
-WHERE t.media_type IN ('movie', 'show')
+WHERE t.media_type IN ('movie', 'show') AND t.removed_at IS NULL
   AND (t.metadata ->> 'rating')::numeric >= $2
   AND ($3::text IS NULL OR t.media_type = $3)
   AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.metadata -> 'genres') g(genre)
@@ -352,6 +352,7 @@ SELECT t.id, t.title, t.media_type, t.year, t.library_name,
 FROM media_items mi
 JOIN media_items t ON t.id = coalesce(mi.parent_id, mi.id)
 WHERE mi.added_at >= $1 AND mi.added_at < $2 AND mi.media_type IN ('movie', 'episode', 'show')
+  AND mi.removed_at IS NULL AND t.removed_at IS NULL
   AND ($3::text IS NULL OR t.media_type = $3)
 GROUP BY t.id
 ORDER BY max(mi.added_at) DESC, t.title

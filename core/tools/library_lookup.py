@@ -49,18 +49,20 @@ class LibraryLookupParams(BaseModel):
 _TITLE_DETAIL = """
 SELECT mi.library_name, mi.duration_seconds, mi.added_at,
        CASE WHEN mi.media_type = 'show'
-            THEN (SELECT sum(e.file_size_bytes) FROM media_items e WHERE e.parent_id = mi.id)
+            THEN (SELECT sum(e.file_size_bytes) FROM media_items e WHERE e.parent_id = mi.id AND e.removed_at IS NULL)
             ELSE mi.file_size_bytes END::bigint AS size_bytes,
-       (SELECT count(*) FROM media_items e WHERE e.parent_id = mi.id AND e.media_type = 'episode') AS episodes,
+       (SELECT count(*) FROM media_items e
+        WHERE e.parent_id = mi.id AND e.media_type = 'episode' AND e.removed_at IS NULL) AS episodes,
        (SELECT count(DISTINCT e.season_number) FROM media_items e
-        WHERE e.parent_id = mi.id AND e.media_type = 'episode') AS seasons
+        WHERE e.parent_id = mi.id AND e.media_type = 'episode' AND e.removed_at IS NULL) AS seasons,
+       mi.removed_at
 FROM media_items mi WHERE mi.id = $1
 """
 
 _COUNTS = """
 SELECT coalesce(library_name, 'Unsorted') AS library_name, media_type, count(*) AS items
 FROM media_items
-WHERE ($1::text IS NULL OR media_type = $1)
+WHERE ($1::text IS NULL OR media_type = $1) AND removed_at IS NULL
 GROUP BY 1, 2
 ORDER BY 1, 2
 """
@@ -69,19 +71,19 @@ _BIGGEST = """
 SELECT mi.title, mi.year, mi.media_type, mi.file_size_bytes AS size_bytes, show.title AS show_title,
        mi.season_number, mi.episode_number
 FROM media_items mi LEFT JOIN media_items show ON show.id = mi.parent_id
-WHERE mi.file_size_bytes IS NOT NULL
+WHERE mi.file_size_bytes IS NOT NULL AND mi.removed_at IS NULL
   AND mi.media_type = ANY($1::text[])
 ORDER BY mi.file_size_bytes DESC
 LIMIT $2
 """
 
 _SIZED_SHARE = """
-SELECT count(*) AS files, count(file_size_bytes) AS sized FROM media_items WHERE media_type = ANY($1::text[])
+SELECT count(*) AS files, count(file_size_bytes) AS sized FROM media_items WHERE media_type = ANY($1::text[]) AND removed_at IS NULL
 """
 
 _BY_YEAR = """
 SELECT title, year, media_type FROM media_items
-WHERE year IS NOT NULL AND media_type = ANY($1::text[])
+WHERE year IS NOT NULL AND media_type = ANY($1::text[]) AND removed_at IS NULL
 ORDER BY year {direction}, title
 LIMIT $2
 """
@@ -146,6 +148,9 @@ def _render_library_lookup(result: ToolResult) -> str:
             return f"No, I can't find anything like {s['asked']!r} in the library."
         name = f"{s['title']} ({s['year']})" if s.get("year") else s["title"]
         where = f" in {s['library_name']}" if s.get("library_name") else ""
+        if s.get("removed_at"):
+            # Kept for its history, but no longer on the server.
+            return f"No, {name} was{where} but has been deleted from the server (noticed {str(s['removed_at'])[:10]})."
         text = f"Yes, {name} is{where}"
         if s["kind"] == "show":
             text += f": {plural(s['seasons'], 'season')}, {plural(s['episodes'], 'episode')}"

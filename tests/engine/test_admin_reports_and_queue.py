@@ -38,6 +38,19 @@ async def test_health_reports_integrations_webhooks_api_errors_and_answers(db_po
     assert "last success 3 hours ago" in text
 
 
+async def test_health_counts_the_items_deleted_from_the_server(db_pool: asyncpg.Pool) -> None:
+    await db_pool.execute(
+        """
+        INSERT INTO media_items (title, media_type, removed_at) VALUES
+            ('Arrival', 'movie', NULL), ('Heat', 'movie', NULL), ('Gone Girl', 'movie', now());
+        """
+    )
+    async with db_pool.acquire() as conn:
+        report = await admin_reports.health(conn)
+    assert report.library == {"items": 2, "removed": 1}
+    assert "Library: 2 items; 1 deleted from the server" in admin_reports.render_health(report)
+
+
 async def test_the_same_words_with_another_question_type_are_another_entry(db_pool: asyncpg.Pool) -> None:
     async with db_pool.acquire() as conn:
         first = await record_question(

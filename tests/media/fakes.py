@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -153,6 +153,10 @@ class FakePlex(FakeService):
             ],
         }
         self.history: list[dict[str, Any]] = copy.deepcopy(history)
+        # A section whose listing breaks (Plex answers 500 when a library's database is busy or corrupt).
+        self.broken_section: str | None = None
+        # Called after each library page is answered: the library changing while it is read.
+        self.after_items_page: Callable[[web.Request], None] | None = None
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/accounts", self.accounts_handler)
@@ -179,9 +183,15 @@ class FakePlex(FakeService):
         return self.container(self.sections, "Directory", len(self.sections))
 
     async def items_handler(self, request: web.Request) -> web.Response:
+        if request.match_info["key"] == self.broken_section:
+            return web.Response(status=500, text="<html><head><title>Internal Server Error</title></head></html>",
+                                content_type="text/html")  # fmt: skip
         items = self.items.get((request.match_info["key"], int(request.query["type"])), [])
         start, size = self.window(request)
-        return self.container(page(items, start, size), "Metadata", len(items), start)
+        response = self.container(page(items, start, size), "Metadata", len(items), start)
+        if self.after_items_page is not None:
+            self.after_items_page(request)
+        return response
 
     async def history_handler(self, request: web.Request) -> web.Response:
         since = int(request.query.get("viewedAt>", "=0").lstrip("="))
@@ -261,6 +271,8 @@ class FakeJellyfin(FakeService):
             },
             "6a5b4c3d2e1f4a5b6c7d8e9f0a1b2c3d": {},
         }  # fmt: skip
+        # A library whose listing breaks (Jellyfin answers 500 with a plain-text message).
+        self.broken_folder: str | None = None
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/Users", self.users_handler)
@@ -277,6 +289,8 @@ class FakeJellyfin(FakeService):
 
     async def items_handler(self, request: web.Request) -> web.Response:
         query = request.query
+        if self.broken_folder is not None and query.get("parentId") == self.broken_folder:
+            return web.Response(status=500, text="Error processing request.", content_type="text/plain")
         types = set(query.get("includeItemTypes", "").split(","))
         items = [i for i in self.items if i["Type"] in types]
         if "parentId" in query:

@@ -6,6 +6,7 @@
 -- (4.1 M rows on the large demo server, 2.4-2.8 s a call). "stat_rows" is the
 -- number of user_stats rows behind the title (per episode for a show), which
 -- is all "never watched" and "what to remove" need. Admin mode only, no user ids.
+-- Items deleted from the server (removed_at) are no part of what is on disk.
 
 CREATE OR REPLACE FUNCTION analytics.title_engagement(p_added_before timestamptz)
 RETURNS TABLE (media_item_id uuid, title text, media_type text, year integer, library_name text,
@@ -25,6 +26,7 @@ AS $$
                max(s.last_played_at) AS last_played_at
         FROM media_items mi
         LEFT JOIN user_stats_item_totals s ON s.media_item_id = mi.id
+        WHERE mi.removed_at IS NULL
         GROUP BY coalesce(mi.parent_id, mi.id)
     )
     SELECT t.id, t.title, t.media_type, t.year, t.library_name, t.added_at,
@@ -32,7 +34,7 @@ AS $$
            p.stat_rows, p.avg_user_rating, p.last_played_at
     FROM per_title p
     JOIN media_items t ON t.id = p.top_id
-    WHERE t.media_type IN ('movie', 'show') AND t.added_at < p_added_before
+    WHERE t.media_type IN ('movie', 'show') AND t.added_at < p_added_before AND t.removed_at IS NULL
       AND analytics.scope_mode() = 'admin'
 $$;
 
