@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core import charts
+from core import chart_figures, charts
 from core.tools.base import Coverage, ToolResult
 
 TARGET_MS = 250
@@ -31,37 +31,55 @@ TARGET_MS = 250
 
 def results() -> list[ToolResult]:
     months = [f"{2024 + m // 12}-{m % 12 + 1:02d}" for m in range(24)]
-    weekdays = [{"weekday": day, "sessions": 10 + 3 * n} for n, day in enumerate(charts.WEEKDAYS)]
+    weekdays = [{"weekday": day, "sessions": 10 + 3 * n} for n, day in enumerate(chart_figures.WEEKDAYS)]
     return [
         ToolResult(
             "watch_time_by_hour",
             {},
             [{"hour": h, "sessions": h + 1, "watched_seconds": 1800 * (h % 7 + 1)} for h in range(24)],
             Coverage(),
-            {"timezone": "Europe/Berlin", "peak_hour": 20, "busiest_weekday": "Sunday",
-             "sessions_by_weekday": weekdays},  # fmt: skip
+            {
+                "timezone": "Europe/Berlin",
+                "peak_hour": 20,
+                "busiest_weekday": "Sunday",
+                "sessions_by_weekday": weekdays,
+            },  # fmt: skip
         ),
         ToolResult(
             "watch_time",
             {},
             [],
             Coverage(),
-            {"sessions": 500, "by_month": [{"month": m, "sessions": 20, "watched_seconds": 36000 + 900 * i}
-                                           for i, m in enumerate(months)]},  # fmt: skip
+            {
+                "sessions": 500,
+                "by_month": [
+                    {"month": m, "sessions": 20, "watched_seconds": 36000 + 900 * i}
+                    for i, m in enumerate(months)
+                ],
+            },  # fmt: skip
         ),
         ToolResult(
             "library_growth",
             {},
-            [{"month": m, "movies": 10 + i, "shows": 2 + i % 3, "episodes": 40, "bytes_added": 10**11}
-             for i, m in enumerate(months)],  # fmt: skip
+            [
+                {"month": m, "movies": 10 + i, "shows": 2 + i % 3, "episodes": 40, "bytes_added": 10**11}
+                for i, m in enumerate(months)
+            ],  # fmt: skip
             Coverage(),
             {"titles_before": 1500},
         ),
         ToolResult(
             "storage_by_library",
             {},
-            [{"library_name": f"Library number {n}", "size_bytes": (n + 1) * 300 * 1024**3, "files": 100,
-              "files_with_size": 100} for n in range(12)],  # fmt: skip
+            [
+                {
+                    "library_name": f"Library number {n}",
+                    "size_bytes": (n + 1) * 300 * 1024**3,
+                    "files": 100,
+                    "files_with_size": 100,
+                }
+                for n in range(12)
+            ],  # fmt: skip
             Coverage(),
             {"size_bytes": 0},
         ),
@@ -71,8 +89,13 @@ def results() -> list[ToolResult]:
             [],
             Coverage(),
             {
-                "server": {"requests": 240, "median_hours_to_approve": 5.0, "avg_hours_to_approve": 11.0,
-                           "median_hours_to_available": 30.0, "avg_hours_to_available": 70.0},  # fmt: skip
+                "server": {
+                    "requests": 240,
+                    "median_hours_to_approve": 5.0,
+                    "avg_hours_to_approve": 11.0,
+                    "median_hours_to_available": 30.0,
+                    "avg_hours_to_available": 70.0,
+                },  # fmt: skip
                 "mine": {"requests": 12, "median_hours_to_available": 20.0, "avg_hours_to_available": 26.0},
             },
         ),

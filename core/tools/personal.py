@@ -68,7 +68,9 @@ GROUP BY 1 ORDER BY 1
 async def watch_time(conn: asyncpg.Connection, scope: Scope, p: WatchTimeParams) -> ToolResult:
     period = resolve_period(scope, p.start, p.end, "this_month")
     rows = await conn.fetch(_WATCH_TIME, scope.user_id, period.start, period.end)
-    months = await conn.fetch(_WATCH_TIME_BY_MONTH, scope.user_id, period.start, period.end, scope.timezone.key)
+    months = await conn.fetch(
+        _WATCH_TIME_BY_MONTH, scope.user_id, period.start, period.end, scope.timezone.key
+    )
     summary = {
         "period": period.as_dict(),
         "sessions": sum(int(r["sessions"]) for r in rows),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -10,7 +12,7 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
-from core import charts
+from core import chart_figures, charts
 from core.tools.base import Coverage, ToolResult
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -53,7 +55,7 @@ BY_HOUR = result(
 
 
 def test_when_you_watch_has_24_hour_bars_and_7_weekday_bars() -> None:
-    chart = charts.chart_figure(BY_HOUR)
+    chart = chart_figures.chart_figure(BY_HOUR)
     assert chart is not None
     hours_axes, days_axes = chart.figure.axes
     assert len(bars(hours_axes)) == 24
@@ -74,14 +76,16 @@ def test_watch_time_over_months_draws_one_bar_a_month_and_none_for_a_single_mont
         {"month": "2026-02", "sessions": 1, "watched_seconds": 1800},
         {"month": "2026-03", "sessions": 9, "watched_seconds": 36000},
     ]
-    chart = charts.chart_figure(result("watch_time", [], {"sessions": 14, "by_month": months}))
+    chart = chart_figures.chart_figure(result("watch_time", [], {"sessions": 14, "by_month": months}))
     assert chart is not None
     (axes,) = chart.figure.axes
     assert heights(axes) == [2.0, 0.5, 10.0]
     assert tick_labels(axes.get_xticklabels()) == ["2026-01", "2026-02", "2026-03"]
     assert (axes.get_xlabel(), axes.get_ylabel()) == ("month", "hours watched")
     assert "2026-03 (10 hours)" in chart.alt_text
-    assert charts.chart_figure(result("watch_time", [], {"sessions": 4, "by_month": months[:1]})) is None
+    assert (
+        chart_figures.chart_figure(result("watch_time", [], {"sessions": 4, "by_month": months[:1]})) is None
+    )
 
 
 def test_library_growth_stacks_movies_and_shows_and_draws_the_library_size() -> None:
@@ -89,7 +93,7 @@ def test_library_growth_stacks_movies_and_shows_and_draws_the_library_size() -> 
         {"month": "2026-01", "movies": 3, "shows": 1, "episodes": 10, "bytes_added": 0},
         {"month": "2026-02", "movies": 0, "shows": 2, "episodes": 0, "bytes_added": 0},
     ]
-    chart = charts.chart_figure(result("library_growth", rows, {"titles_before": 100}))
+    chart = chart_figures.chart_figure(result("library_growth", rows, {"titles_before": 100}))
     assert chart is not None
     axes, library_axes = chart.figure.axes
     # Movies first, then shows stacked on top of them.
@@ -106,7 +110,7 @@ def test_storage_by_library_draws_gibibytes_largest_at_the_top_with_names_as_typ
         {"library_name": "Movies", "size_bytes": 3 * 1024**3, "files": 3, "files_with_size": 3},
         {"library_name": "$\\frac{x}{0}$ <b>", "size_bytes": 1024**3 // 2, "files": 1, "files_with_size": 1},
     ]
-    chart = charts.chart_figure(result("storage_by_library", rows, {"size_bytes": 0}))
+    chart = chart_figures.chart_figure(result("storage_by_library", rows, {"size_bytes": 0}))
     assert chart is not None
     (axes,) = chart.figure.axes
     assert widths(axes) == [0.5, 3.0]  # barh: the first bar is the lowest
@@ -115,15 +119,15 @@ def test_storage_by_library_draws_gibibytes_largest_at_the_top_with_names_as_typ
     assert not any(label.get_parse_math() for label in labels)
     assert axes.get_xlabel() == "size (GiB)"
     # A name that would be mathtext (and an error) is drawn as text.
-    assert charts.png_bytes(chart).startswith(PNG_SIGNATURE)
+    assert chart_figures.png_bytes(chart).startswith(PNG_SIGNATURE)
 
 
 def test_a_long_library_name_is_shortened() -> None:
     rows = [{"library_name": "A" * 200, "size_bytes": 10, "files": 1, "files_with_size": 1}]
-    chart = charts.chart_figure(result("storage_by_library", rows, {}))
+    chart = chart_figures.chart_figure(result("storage_by_library", rows, {}))
     assert chart is not None
     (label,) = tick_labels(chart.figure.axes[0].get_yticklabels())
-    assert len(label) == charts.MAX_LABEL_CHARS and label.endswith("…")
+    assert len(label) == chart_figures.MAX_LABEL_CHARS and label.endswith("…")
 
 
 def test_request_turnaround_in_days_with_the_askers_own_next_to_the_servers() -> None:
@@ -135,7 +139,7 @@ def test_request_turnaround_in_days_with_the_askers_own_next_to_the_servers() ->
         "avg_hours_to_available": 96.0,
     }
     mine = {"requests": 2, "median_hours_to_available": 48.0, "avg_hours_to_available": 60.0}
-    chart = charts.chart_figure(result("request_turnaround", [], {"server": server, "mine": mine}))
+    chart = chart_figures.chart_figure(result("request_turnaround", [], {"server": server, "mine": mine}))
     assert chart is not None
     (axes,) = chart.figure.axes
     assert axes.get_xlabel() == "days"
@@ -153,18 +157,18 @@ def test_request_turnaround_in_days_with_the_askers_own_next_to_the_servers() ->
 def test_request_turnaround_under_two_days_is_in_hours_and_nothing_without_requests() -> None:
     server = {"requests": 3, "median_hours_to_approve": 2.0, "avg_hours_to_approve": 3.0,
               "median_hours_to_available": None, "avg_hours_to_available": None}  # fmt: skip
-    chart = charts.chart_figure(result("request_turnaround", [], {"server": server}))
+    chart = chart_figures.chart_figure(result("request_turnaround", [], {"server": server}))
     assert chart is not None
     (axes,) = chart.figure.axes
     assert axes.get_xlabel() == "hours"
     assert widths(axes) == [2.0, 3.0]
-    assert charts.chart_figure(result("request_turnaround", [], {"server": {"requests": 0}})) is None
+    assert chart_figures.chart_figure(result("request_turnaround", [], {"server": {"requests": 0}})) is None
 
 
 def test_tools_without_a_chart_and_empty_results_get_none() -> None:
-    assert charts.chart_figure(result("average_rating", [{"x": 1}], {"ratings": 3})) is None
-    assert charts.chart_figure(result("storage_by_library", [], {})) is None
-    assert charts.chart_figure(result("watch_time_by_hour", [], {"timezone": "UTC"})) is None
+    assert chart_figures.chart_figure(result("average_rating", [{"x": 1}], {"ratings": 3})) is None
+    assert chart_figures.chart_figure(result("storage_by_library", [], {})) is None
+    assert chart_figures.chart_figure(result("watch_time_by_hour", [], {"timezone": "UTC"})) is None
 
 
 async def test_chart_for_draws_the_last_charted_result_off_the_event_loop(
@@ -199,3 +203,14 @@ async def test_a_chart_that_fails_to_draw_costs_only_the_picture(
     assert await charts.chart_for([BY_HOUR]) is None
     assert "could not draw the watch_time_by_hour chart" in caplog.text
     await asyncio.sleep(0)
+
+
+def test_every_charted_tool_has_a_figure_and_only_those() -> None:
+    assert set(chart_figures.CHARTS) == charts.CHARTED_TOOLS
+
+
+def test_matplotlib_is_imported_only_when_a_chart_is_drawn() -> None:
+    # About 40 MB and half a second: a bot that never draws a chart never pays for it.
+    code = "import sys, core.assistant, bot.wiring; print('matplotlib' in sys.modules)"
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert imported.stdout.strip() == "False"

@@ -30,7 +30,9 @@ class StorageEngine:
     result: ToolResult
     name: str = "scripted"
 
-    async def answer(self, question: str, scope: Scope, history: list[Turn], tools: ToolRunner) -> EngineAnswer:
+    async def answer(
+        self, question: str, scope: Scope, history: list[Turn], tools: ToolRunner
+    ) -> EngineAnswer:
         call = ToolCall(self.result.tool, {}, result=self.result)
         failed = ToolCall("storage_by_library", {}, error="the database is away")
         return EngineAnswer(
