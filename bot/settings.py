@@ -81,6 +81,10 @@ class Settings(BaseSettings):
         ge=50,
         description="Longer questions are kept in the learning queue truncated, with a marker.",
     )
+    chat_charts: bool = Field(
+        default=True,
+        description="Send a PNG chart next to answers a picture says better (Discord attachment, Matrix image).",
+    )
 
     # --- offline engine: reading dates in questions ----------------------------------
     holiday_country: str = Field(

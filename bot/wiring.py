@@ -162,6 +162,7 @@ async def build_assistant(
                 max_question_chars=settings.learning_queue_max_question_chars,
             ),
             insights_page=insights_link_config(settings),
+            chat_charts=settings.chat_charts,
         ),
     )
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from core import admin_reports, feedback, identity, insights_access, learning_queue, link_consent
+from core import admin_reports, charts, feedback, identity, insights_access, learning_queue, link_consent
 from core.answer import Answer, Paragraph, link, parse_answer, plain, strong, to_markdown, to_plain_text
 from core.chat import ChatRequest, Platform, ReactionEvent, Reply
 from core.engines.base import Engine, ToolRunner
@@ -58,6 +58,8 @@ class AssistantConfig:
     learning_queue: learning_queue.QueueLimits = field(default_factory=learning_queue.QueueLimits)
     # Where `insights` links to the AI-insights page; None leaves the link out.
     insights_page: insights_access.SignInLinkConfig | None = None
+    # Send a chart next to answers a picture says better (MARQUEE_CHAT_CHARTS).
+    chat_charts: bool = True
 
 
 class Assistant:
@@ -185,8 +187,14 @@ class Assistant:
                     # the answer and its records are in; a queue hiccup must not cost the user the reply
                     log.exception("could not add a question to the learning queue")
 
+        chart = (
+            await charts.chart_for(call.result for call in answer.tool_calls)
+            if self.config.chat_charts
+            else None
+        )
         return Reply(
             to_markdown(structured),
+            chart=chart,
             kind="admin" if scope.mode == "admin" else "answer",
             answer=structured,
             feedback_id=feedback_id,

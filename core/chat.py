@@ -39,6 +39,15 @@ class ChatRequest:
     is_direct_message: bool = False
 
 
+@dataclass(frozen=True)
+class ChartImage:
+    """A PNG that shows what an answer says (sent next to the text, which stays complete on its own)."""
+
+    png: bytes
+    alt_text: str
+    filename: str
+
+
 @dataclass
 class Reply:
     """What to send back.
@@ -59,6 +68,8 @@ class Reply:
     # Short replies the asker may send next ("1", "yes", "cancel"); platforms with buttons show them
     # as buttons, and pressing one is exactly the same as typing it.
     quick_replies: tuple[str, ...] = ()
+    # A chart of the answer's figures, when one says it better (``core.charts``); None when off or not drawn.
+    chart: ChartImage | None = None
 
     @property
     def structured(self) -> Answer:

@@ -37,6 +37,12 @@ def test_defaults_need_no_configuration(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert settings.database_url is None
     assert settings.engine == "auto"
     assert settings.min_group_size == 2
+    assert settings.chat_charts is True
+
+
+def test_chat_charts_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MARQUEE_CHAT_CHARTS", "false")
+    assert load_settings().chat_charts is False
 
 
 def test_a_wrong_setting_names_itself(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from rich.console import Console
+from rich.text import Text
 
 from adapters.chat.console_rendering import answer_rich
 from core.answer import parse_answer
-from core.chat import THUMBS_UP, WRONG, ChatCore, ChatRequest, ReactionEvent, Reply
+from core.chat import THUMBS_UP, WRONG, ChartImage, ChatCore, ChatRequest, ReactionEvent, Reply
 
 HELP = """\
 Ask anything about your server, e.g. *What should I watch tonight?*
@@ -50,6 +52,14 @@ async def read_stdin_line(prompt: str) -> str | None:
 class _LastAnswer:
     feedback_id: UUID
     message_id: str
+
+
+def save_chart(chart: ChartImage) -> str:
+    """Write the PNG to a new temporary file (readable by its owner only) and return its path."""
+    stem = chart.filename.removesuffix(".png")
+    with tempfile.NamedTemporaryFile(prefix=f"marquee-{stem}-", suffix=".png", delete=False) as file:
+        file.write(chart.png)
+    return file.name
 
 
 class ConsoleChat:
@@ -123,6 +133,10 @@ class ConsoleChat:
             self._last = _LastAnswer(reply.feedback_id, message_id)
             self._last_reaction = None
         self.show(reply)
+        if reply.chart is not None:
+            # A terminal shows no pictures: the chart is saved where an image viewer can open it.
+            path = await asyncio.to_thread(save_chart, reply.chart)
+            self.console.print(Text(f"A chart of this answer: {path}", style="dim"))
 
     async def _react(self, emoji: str, action: str) -> bool:
         assert self._last is not None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
@@ -33,7 +34,7 @@ import discord
 from discord import app_commands
 
 from adapters.chat.discord_rendering import DiscordMessage, discord_messages, plain_messages
-from core.chat import FEEDBACK_EMOJI, ChatCore, ChatRequest, ReactionEvent, Reply
+from core.chat import FEEDBACK_EMOJI, ChartImage, ChatCore, ChatRequest, ReactionEvent, Reply
 from core.media_requests.notifications import Outbox
 
 log = logging.getLogger(__name__)
@@ -260,7 +261,7 @@ class MarqueeDiscordClient(discord.Client):
         """A list or report as an embed, prose as Markdown; plain messages where embeds are not allowed."""
         messages = discord_messages(reply.structured)
         try:
-            return await self._send_messages(channel, messages, reference, view)
+            return await self._send_messages(channel, messages, reference, view, reply.chart)
         except discord.Forbidden as exc:
             # 50013 Missing Permissions: the channel does not let the bot embed links.
             if exc.code != MISSING_PERMISSIONS or not any(m.embed for m in messages):
@@ -268,7 +269,9 @@ class MarqueeDiscordClient(discord.Client):
             log.info(
                 "discord: cannot send an embed in channel %s (%s); sending plain text", channel, exc.code
             )
-            return await self._send_messages(channel, plain_messages(reply.structured), reference, view)
+            return await self._send_messages(
+                channel, plain_messages(reply.structured), reference, view, reply.chart
+            )
 
     async def _send_messages(
         self,
@@ -276,21 +279,43 @@ class MarqueeDiscordClient(discord.Client):
         messages: list[DiscordMessage],
         reference: discord.Message | None,
         view: discord.ui.View | None = None,
+        chart: ChartImage | None = None,
     ) -> list[discord.Message]:
         sent: list[discord.Message] = []
         for index, message in enumerate(messages):
+            last = index == len(messages) - 1
             options: dict[str, Any] = {}
             if message.embed:
                 options["embed"] = discord.Embed.from_dict(message.embed)
-            if view is not None and index == len(messages) - 1:
+            if view is not None and last:
                 options["view"] = view  # buttons go under the last part
             # Only the first part replies to the question: one quote is enough.
             ref = reference if index == 0 and reference is not None and reference.guild is not None else None
             if ref is not None:
                 # A deleted question must not cost the answer.
                 options.update(reference=ref.to_reference(fail_if_not_exists=False), mention_author=False)
-            sent.append(await channel.send(message.content, **options))
+            if chart is not None and last:
+                sent.append(await self._send_with_chart(channel, message.content, options, chart))
+            else:
+                sent.append(await channel.send(message.content, **options))
         return sent
+
+    @staticmethod
+    async def _send_with_chart(
+        channel: discord.abc.Messageable, content: str | None, options: dict[str, Any], chart: ChartImage
+    ) -> discord.Message:
+        """The last part with the chart attached; without it where the bot may not attach files."""
+        try:
+            return await channel.send(content, file=chart_file(chart), **options)
+        except discord.Forbidden as exc:
+            if exc.code != MISSING_PERMISSIONS:
+                raise
+            try:
+                message = await channel.send(content, **options)
+            except discord.Forbidden:
+                raise exc from None  # not the file: the caller's fallback (no embeds) takes over
+            log.info("discord: cannot attach a chart in channel %s; sent the answer without it", channel)
+            return message
 
     async def _offer_feedback(self, reply: Reply, sent: list[discord.Message]) -> None:
         """Add 👍 and ❌ to the last part of an answer and tell core which message carries them."""
@@ -425,6 +450,9 @@ class MarqueeDiscordClient(discord.Client):
                 options: dict[str, Any] = {"ephemeral": ephemeral, "wait": True}
                 if view is not None and index == len(messages) - 1:
                     options["view"] = view
+                if reply.chart is not None and index == len(messages) - 1:
+                    # A follow-up may always carry files (it is the application's own webhook).
+                    options["file"] = chart_file(reply.chart)
                 if message.embed is not None:
                     embed = discord.Embed.from_dict(message.embed)
                     sent.append(await interaction.followup.send(embed=embed, **options))
@@ -434,6 +462,11 @@ class MarqueeDiscordClient(discord.Client):
                 await self._offer_feedback(reply, sent)
 
         await self._tracked(run)
+
+
+def chart_file(chart: ChartImage) -> discord.File:
+    """A chart as an upload, its alt text as the attachment's description (what screen readers say)."""
+    return discord.File(io.BytesIO(chart.png), filename=chart.filename, description=chart.alt_text[:1024])
 
 
 class LinkConsentView(discord.ui.View):

@@ -27,6 +27,7 @@ A thin translator over ``core.chat.ChatCore``:
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 import time
@@ -51,6 +52,7 @@ from nio import (
     RoomSendError,
     SyncError,
     SyncResponse,
+    UploadResponse,
     WhoamiError,
 )
 from nio import ReactionEvent as MatrixReactionEvent
@@ -64,6 +66,7 @@ from adapters.chat.matrix_commands import (
     parse_command,
 )
 from adapters.chat.matrix_rendering import (
+    image_content,
     normalize_emoji,
     reaction_content,
     reply_content,
@@ -72,7 +75,7 @@ from adapters.chat.matrix_rendering import (
 from adapters.chat.matrix_state import MatrixSession, MatrixState
 from bot.settings import Settings
 from core.answer import parse_answer, shortened
-from core.chat import FEEDBACK_EMOJI, ChatCore, ChatRequest, Platform, ReactionEvent, Reply
+from core.chat import FEEDBACK_EMOJI, ChartImage, ChatCore, ChatRequest, Platform, ReactionEvent, Reply
 from core.media_requests.notifications import Outbox
 
 log = logging.getLogger(__name__)
@@ -640,11 +643,42 @@ class MatrixBot:
         reply_id = await self._send(room_id, "m.room.message", content)
         if reply_id is None:
             return
+        if reply.chart is not None:
+            await self._send_chart(room_id, reply.chart, question.event_id, thread_root)
         if reply.feedback_id is not None:
             await self._core.attach_reply(reply.feedback_id, "matrix", reply_id)
         if reply.wants_feedback_reactions:
             for emoji in FEEDBACK_EMOJI:
                 await self._send(room_id, "m.reaction", reaction_content(reply_id, emoji))
+
+    async def _send_chart(
+        self, room_id: str, chart: ChartImage, in_reply_to: str, thread_root: str | None
+    ) -> str | None:
+        """Upload the chart (encrypted in an encrypted room), then send it as an ``m.image`` after the text.
+
+        The text already said everything: a failed upload is logged and costs only the picture.
+        """
+        client = self._require_client()
+        room = client.rooms.get(room_id)
+        encrypted = bool(room is not None and room.encrypted)
+        try:
+            uploaded, keys = await client.upload(
+                lambda *_: io.BytesIO(chart.png),
+                content_type="image/png",
+                filename=chart.filename,
+                encrypt=encrypted,
+                filesize=len(chart.png),
+            )
+        except (aiohttp.ClientError, TimeoutError, LocalProtocolError) as exc:
+            log.warning("Matrix: uploading a chart for %s failed: %s", room_id, exc or type(exc).__name__)
+            return None
+        if not isinstance(uploaded, UploadResponse):
+            log.warning("Matrix: uploading a chart for %s failed: %s", room_id, uploaded)
+            return None
+        content = image_content(
+            chart, uploaded.content_uri, in_reply_to, thread_root=thread_root, decryption_keys=keys
+        )
+        return await self._send(room_id, "m.room.message", content)
 
     async def send_direct_message(self, platform_user_id: str, text: str) -> bool:
         """One notification in the DM room shared with ``platform_user_id`` only, with 👍/❌ under it;

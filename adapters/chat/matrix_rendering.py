@@ -26,6 +26,7 @@ from core.answer import (
     parse_answer,
     to_plain_text,
 )
+from core.chat import ChartImage
 
 # Variation selectors and skin tones that clients add to the same emoji
 # (Element's quick reaction is "👍" followed by U+FE0F).
@@ -84,14 +85,59 @@ def reply_content(
         "format": "org.matrix.custom.html",
         "formatted_body": answer_html(structured) or "…",
     }
+    relates_to = _relates_to(in_reply_to, thread_root)
+    if relates_to:
+        content["m.relates_to"] = relates_to
+    return content
+
+
+def _relates_to(in_reply_to: str | None, thread_root: str | None) -> dict[str, Any]:
     relates_to: dict[str, Any] = {}
     if thread_root is not None:
         relates_to = {"rel_type": "m.thread", "event_id": thread_root, "is_falling_back": False}
     if in_reply_to is not None:
         relates_to["m.in_reply_to"] = {"event_id": in_reply_to}
-    if relates_to:
-        content["m.relates_to"] = relates_to
+    return relates_to
+
+
+def image_content(
+    chart: ChartImage,
+    content_uri: str,
+    in_reply_to: str | None,
+    *,
+    thread_root: str | None = None,
+    decryption_keys: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An ``m.image`` of an uploaded chart; ``body`` is its alt text, what clients without images show.
+
+    In an encrypted room the upload is encrypted and the event carries ``file`` (URL and keys) instead
+    of ``url``.
+    """
+    info: dict[str, Any] = {"mimetype": "image/png", "size": len(chart.png)}
+    size = png_size(chart.png)
+    if size is not None:
+        info["w"], info["h"] = size
+    content: dict[str, Any] = {
+        "msgtype": "m.image",
+        "body": chart.alt_text,
+        "filename": chart.filename,
+        "info": info,
+    }
+    if decryption_keys is not None:
+        content["file"] = {**decryption_keys, "url": content_uri, "mimetype": "image/png"}
+    else:
+        content["url"] = content_uri
+    relation = _relates_to(in_reply_to, thread_root)
+    if relation:
+        content["m.relates_to"] = relation
     return content
+
+
+def png_size(png: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG's IHDR chunk (the first one, right after the signature)."""
+    if len(png) < 24 or not png.startswith(b"\x89PNG\r\n\x1a\n") or png[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
 def reaction_content(event_id: str, emoji: str) -> dict[str, Any]:

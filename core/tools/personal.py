@@ -55,16 +55,29 @@ GROUP BY mi.media_type
 ORDER BY mi.media_type
 """
 
+# The same time per calendar month (in the asker's zone): what the "watch time over months" chart draws.
+_WATCH_TIME_BY_MONTH = """
+SELECT to_char(date_trunc('month', wh.started_at AT TIME ZONE $4), 'YYYY-MM') AS month, count(*) AS sessions,
+       coalesce(sum(wh.watched_seconds), 0)::bigint AS watched_seconds
+FROM watch_history wh
+WHERE wh.user_id = $1 AND wh.started_at >= $2 AND wh.started_at < $3
+GROUP BY 1 ORDER BY 1
+"""
+
 
 async def watch_time(conn: asyncpg.Connection, scope: Scope, p: WatchTimeParams) -> ToolResult:
     period = resolve_period(scope, p.start, p.end, "this_month")
     rows = await conn.fetch(_WATCH_TIME, scope.user_id, period.start, period.end)
+    months = await conn.fetch(
+        _WATCH_TIME_BY_MONTH, scope.user_id, period.start, period.end, scope.timezone.key
+    )
     summary = {
         "period": period.as_dict(),
         "sessions": sum(int(r["sessions"]) for r in rows),
         "watched_seconds": sum(int(r["watched_seconds"]) for r in rows),
         "completed": sum(int(r["completed"]) for r in rows),
         "titles": sum(int(r["titles"]) for r in rows),
+        "by_month": [dict(r) for r in months],
     }
     coverage = Coverage(tables_used=["watch_history.watched_seconds", "watch_history.started_at"])
     return ToolResult(
@@ -212,11 +225,13 @@ WHERE wh.user_id = $1 AND wh.started_at >= $2 AND wh.started_at < $3
 GROUP BY 1 ORDER BY 1
 """
 
+# Every weekday with plays, Monday first (the by-weekday chart draws them all).
 _BY_WEEKDAY = """
-SELECT to_char(wh.started_at AT TIME ZONE $4, 'FMDay') AS weekday, count(*) AS sessions
+SELECT extract(isodow FROM wh.started_at AT TIME ZONE $4)::int AS isodow,
+       to_char(wh.started_at AT TIME ZONE $4, 'FMDay') AS weekday, count(*) AS sessions
 FROM watch_history wh
 WHERE wh.user_id = $1 AND wh.started_at >= $2 AND wh.started_at < $3
-GROUP BY 1 ORDER BY sessions DESC, weekday LIMIT 1
+GROUP BY 1, 2 ORDER BY 1
 """
 
 
@@ -224,13 +239,17 @@ async def watch_time_by_hour(conn: asyncpg.Connection, scope: Scope, p: ByHourPa
     period = resolve_period(scope, p.start, p.end, "all_time")
     tz = scope.timezone.key
     rows = await conn.fetch(_BY_HOUR, scope.user_id, period.start, period.end, tz)
-    weekday = await conn.fetchrow(_BY_WEEKDAY, scope.user_id, period.start, period.end, tz)
+    weekdays = await conn.fetch(_BY_WEEKDAY, scope.user_id, period.start, period.end, tz)
     summary: dict[str, Any] = {"period": period.as_dict(), "timezone": tz}
     if rows:
         peak = max(rows, key=lambda r: (r["watched_seconds"], r["sessions"]))
         summary.update(peak_hour=peak["hour"], peak_hour_seconds=peak["watched_seconds"])
-    if weekday:
-        summary["busiest_weekday"] = weekday["weekday"]
+    if weekdays:
+        busiest = min(weekdays, key=lambda r: (-r["sessions"], r["weekday"]))
+        summary["busiest_weekday"] = busiest["weekday"]
+        summary["sessions_by_weekday"] = [
+            {"weekday": r["weekday"], "sessions": int(r["sessions"])} for r in weekdays
+        ]
     coverage = Coverage(tables_used=["watch_history.started_at"])
     return ToolResult(
         "watch_time_by_hour", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import mimetypes
 import sys
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from typing import Any
 import discord.gateway
 import discord.http
 import yarl
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 HEARTBEAT_INTERVAL_MS = 41_250
@@ -78,14 +79,26 @@ def user_payload(user_id: int, username: str, *, bot: bool = False) -> dict[str,
     }
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    """One ``files[n]`` part of a multipart/form-data upload."""
+
+    part_name: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
 @dataclass
 class RecordedRequest:
     method: str
     path: str  # after /api/v10
     query: dict[str, str]
+    # The JSON body (for an upload: its ``payload_json`` part).
     body: Any
     # What the fake answered (None for 204 No Content).
     response: Any = None
+    files: list[UploadedFile] = field(default_factory=list)
 
 
 @dataclass
@@ -105,6 +118,8 @@ class FakeDiscord:
     refuse_token: bool = False
     # Channels where the bot lacks Embed Links: a message with an embed gets 403 / 50013.
     no_embed_channel_ids: set[int] = field(default_factory=set)
+    # Channels where the bot lacks Attach Files: a message with a file gets 403 / 50013.
+    no_attach_channel_ids: set[int] = field(default_factory=set)
     # Users the bot can look up (GET /users/{id}) and open a DM with (POST /users/@me/channels).
     known_users: dict[int, dict[str, Any]] = field(default_factory=dict)
     port: int = 0
@@ -491,10 +506,13 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         body: Any = None
-        if request.can_read_body:
+        files: list[UploadedFile] = []
+        if request.content_type == "multipart/form-data":
+            body, files = await _read_upload(request)
+        elif request.can_read_body:
             raw = await request.read()
             body = json.loads(raw) if request.content_type == "application/json" and raw else raw.decode()
-        recorded = RecordedRequest(request.method, path, dict(request.query), body)
+        recorded = RecordedRequest(request.method, path, dict(request.query), body, files=files)
         status, payload = self._answer(recorded)
         recorded.response = payload
         if payload is None:
@@ -549,12 +567,15 @@ class FakeDiscord:
             channel_id = int(parts[1])
             if channel_id in self.no_embed_channel_ids and call.body.get("embeds"):
                 return 403, {"message": "Missing Permissions", "code": 50013}
+            if channel_id in self.no_attach_channel_ids and call.files:
+                return 403, {"message": "Missing Permissions", "code": 50013}
             in_guild = channel_id in (self.admin_channel_id, self.allowed_channel_id, self.other_channel_id)
             message = self.message_payload(
                 channel_id, self.bot_user, call.body.get("content") or "", guild=in_guild
             )
             message["components"] = call.body.get("components", [])
             message["embeds"] = call.body.get("embeds") or []
+            message["attachments"] = self.attachments(channel_id, call)
             return _ok(message)
         if call.method == "PUT" and parts[0] == "channels" and "reactions" in parts:
             return (204, None)
@@ -580,10 +601,35 @@ class FakeDiscord:
             )
             message["embeds"] = call.body.get("embeds") or []
             message["components"] = call.body.get("components", [])
+            message["attachments"] = self.attachments(self._interaction_channels.get(parts[2], 0), call)
             message["webhook_id"] = str(self.application_id)
             message["application_id"] = str(self.application_id)
             return _ok(message)
         return 404, {"message": "404: Not Found", "code": 0}
+
+    def attachments(self, channel_id: int, call: RecordedRequest) -> list[dict[str, Any]]:
+        """The message's ``attachments`` as Discord returns them: each upload named by ``attachments[].id``."""
+        uploads = {upload.part_name: upload for upload in call.files}
+        stored = []
+        for entry in call.body.get("attachments") or []:
+            upload = uploads.get(f"files[{entry['id']}]")
+            if upload is None:
+                continue
+            attachment_id = self.snowflake()
+            url = f"https://cdn.discordapp.com/attachments/{channel_id}/{attachment_id}/{upload.filename}"
+            stored.append(
+                {
+                    "id": str(attachment_id),
+                    "filename": entry.get("filename") or upload.filename,
+                    "size": len(upload.data),
+                    "url": url,
+                    "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
+                    # Discord names the type from the file itself (discord.py uploads as octet-stream).
+                    "content_type": mimetypes.guess_type(upload.filename)[0] or upload.content_type,
+                    **({"description": entry["description"]} if entry.get("description") else {}),
+                }
+            )
+        return stored
 
     def _application(self) -> dict[str, Any]:
         return {
@@ -617,6 +663,21 @@ EMBED_FOOTER_LIMIT = 2048
 EMBEDS_TOTAL_LIMIT = 6000
 
 
+async def _read_upload(request: web.Request) -> tuple[dict[str, Any], list[UploadedFile]]:
+    """A multipart/form-data message: the JSON in ``payload_json`` and the ``files[n]`` parts, as Discord reads them."""
+    body: dict[str, Any] = {}
+    files: list[UploadedFile] = []
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        assert isinstance(part, BodyPartReader)
+        if part.name == "payload_json":
+            body = json.loads(await part.text())
+        elif part.name and part.name.startswith("files["):
+            content_type = part.headers.get("Content-Type", "application/octet-stream")
+            files.append(UploadedFile(part.name, part.filename or "", content_type, bytes(await part.read())))
+    return body, files
+
+
 def invalid_message_body(body: Any) -> dict[str, Any] | None:
     """What Discord would refuse in a create-message body (the ``errors`` of a 50035), or None."""
     if not isinstance(body, dict):
@@ -626,7 +687,7 @@ def invalid_message_body(body: Any) -> dict[str, Any] | None:
     embeds = body.get("embeds") or []
     if len(content) > MESSAGE_CONTENT_LIMIT:
         errors["content"] = "BASE_TYPE_MAX_LENGTH"
-    if not content and not embeds:
+    if not content and not embeds and not body.get("attachments"):
         errors["content"] = "empty message"
     total = 0
     for index, embed in enumerate(embeds):

@@ -604,3 +604,66 @@ async def test_a_follow_up_in_a_dm_reuses_the_last_understood_question(
     follow_up = answers[1].body["content"]
     assert "the month before (" in follow_up
     assert "I can't answer" not in follow_up
+
+
+async def seed_libraries(pool: asyncpg.Pool) -> None:
+    await pool.executemany(
+        "INSERT INTO media_items (title, media_type, year, library_name, file_size_bytes, added_at) "
+        "VALUES ($1, 'movie', 2020, $2, $3, now())",
+        [("Film A", "Movies", 3 * 1024**3), ("Film B", "Movies", 1024**3), ("Doc", "Documentaries", 1024**3)],
+    )
+
+
+async def test_an_answer_a_chart_says_better_arrives_with_the_png_attached_next_to_the_complete_text(
+    fake: FakeDiscord, bot: DiscordBot, db_pool: asyncpg.Pool
+) -> None:
+    await seed_libraries(db_pool)
+    await fake.send_guild_message(fake.admin_channel_id, ADMIN, "What's the storage usage by library?")
+
+    reactions = await fake.wait_for(lambda r: r.method == "PUT" and "/reactions/" in r.path, count=2)
+    [answer] = fake.calls("POST", f"/channels/{fake.admin_channel_id}/messages")
+    # discord.py sent multipart/form-data: the message in payload_json, the PNG in files[0].
+    [upload] = answer.files
+    assert (upload.part_name, upload.filename) == ("files[0]", "storage-by-library.png")
+    assert upload.data.startswith(b"\x89PNG\r\n\x1a\n")
+    [described] = answer.body["attachments"]
+    assert described["id"] == 0 and described["description"].startswith("Horizontal bar chart")
+    # The text is the whole answer on its own.
+    text = (answer.body.get("content") or "") + str(answer.body.get("embeds"))
+    assert "Movies" in text and "Documentaries" in text
+    [attachment] = answer.response["attachments"]
+    assert attachment["filename"] == "storage-by-library.png" and attachment["size"] == len(upload.data)
+    assert attachment["content_type"] == "image/png"
+    # 👍/❌ go on the message with the chart.
+    assert all(f"/messages/{answer.response['id']}/reactions/" in r.path for r in reactions)
+
+
+async def test_where_the_bot_may_not_attach_files_the_answer_arrives_without_the_chart(
+    fake: FakeDiscord, bot: DiscordBot, db_pool: asyncpg.Pool
+) -> None:
+    await seed_libraries(db_pool)
+    fake.no_attach_channel_ids.add(fake.admin_channel_id)
+    await fake.send_guild_message(fake.admin_channel_id, ADMIN, "What's the storage usage by library?")
+
+    await fake.wait_for(lambda r: r.method == "PUT" and "/reactions/" in r.path, count=2)
+    refused, sent = fake.calls("POST", f"/channels/{fake.admin_channel_id}/messages")
+    assert refused.files and not refused.response.get("id")  # 403 Missing Permissions
+    assert not sent.files and sent.response["id"]
+    assert "Movies" in (sent.body.get("content") or "") + str(sent.body.get("embeds"))
+
+
+async def test_a_slash_command_answer_carries_its_chart_too(
+    fake: FakeDiscord, bot: DiscordBot, db_pool: asyncpg.Pool
+) -> None:
+    await seed_libraries(db_pool)
+    await fake.slash_command(
+        "ask",
+        ADMIN,
+        channel_id=fake.admin_channel_id,
+        options=[{"name": "question", "type": 3, "value": "What's the storage usage by library?"}],
+    )
+    [followup] = await fake.wait_for(followups)
+    await bot.client.wait_idle()
+    [upload] = followup.files
+    assert upload.filename == "storage-by-library.png" and upload.data.startswith(b"\x89PNG")
+    assert followup.response["attachments"][0]["filename"] == "storage-by-library.png"

@@ -20,6 +20,7 @@ import asyncpg
 import pytest
 from nio import (
     Api,
+    DownloadResponse,
     AsyncClient,
     AsyncClientConfig,
     LoginError,
@@ -27,6 +28,8 @@ from nio import (
     ReactionEvent,
     ReceiptEvent,
     RoomCreateError,
+    RoomEncryptedImage,
+    RoomMessageImage,
     RoomMemberEvent,
     RoomMessageNotice,
     RoomMessageText,
@@ -34,6 +37,8 @@ from nio import (
     RoomSendResponse,
     TypingNoticeEvent,
 )
+
+from nio.crypto.attachments import decrypt_attachment
 
 from adapters.chat.matrix_bot import DECLINED_NOTICE, OFFLINE_NOTE, MatrixBot, MatrixSetupError
 from adapters.chat.matrix_commands import addressed_question, invite_allowed, parse_command
@@ -75,10 +80,18 @@ class Person:
         self.reactions: list[tuple[str, ReactionEvent]] = []
         self.memberships: list[tuple[str, RoomMemberEvent]] = []
         self.notices: list[tuple[str, RoomMessageNotice]] = []
+        self.images: list[tuple[str, RoomMessageImage | RoomEncryptedImage]] = []
         self.read_by: dict[str, set[str]] = {}  # event id -> users whose read receipt is on it
         client.add_event_callback(
             self._record,
-            (RoomMessageText, RoomMessageNotice, ReactionEvent, RoomMemberEvent),  # type: ignore[arg-type]
+            (
+                RoomMessageText,
+                RoomMessageNotice,
+                ReactionEvent,
+                RoomMemberEvent,
+                RoomMessageImage,
+                RoomEncryptedImage,
+            ),  # type: ignore[arg-type]
         )
         self.typing_seen: set[str] = set()  # users seen typing in any room
         client.add_ephemeral_callback(self._record_receipts, ReceiptEvent)  # type: ignore[arg-type]
@@ -95,6 +108,8 @@ class Person:
             self.notices.append((room.room_id, event))
         elif isinstance(event, ReactionEvent):
             self.reactions.append((room.room_id, event))
+        elif isinstance(event, RoomMessageImage | RoomEncryptedImage):
+            self.images.append((room.room_id, event))
         else:
             self.memberships.append((room.room_id, event))
 
@@ -818,3 +833,97 @@ async def test_a_follow_up_in_a_matrix_dm_reuses_the_last_understood_question(
             body = reply.source["content"]["body"]
             assert "the month before (" in body
             assert "I can't answer" not in body
+
+
+async def seed_plays(pool: asyncpg.Pool, username: str) -> None:
+    """Three evenings of plays (20:00 UTC) and one morning (08:00 UTC)."""
+    await pool.execute(
+        """
+        WITH film AS (INSERT INTO media_items (title, media_type, year) VALUES ('Arrival', 'movie', 2016) RETURNING id)
+        INSERT INTO watch_history (user_id, media_item_id, started_at, stopped_at, watched_seconds, percent_complete)
+        SELECT u.id, film.id, day + interval '20 hours', day + interval '22 hours', 7200, 100
+        FROM users u, film, generate_series(now()::date - 3, now()::date - 1, interval '1 day') AS day
+        WHERE u.username = $1
+        UNION ALL
+        SELECT u.id, film.id, now()::date - 2 + interval '8 hours', now()::date - 2 + interval '9 hours', 3600, 50
+        FROM users u, film WHERE u.username = $1
+        """,
+        username,
+    )
+
+
+def image_reply_to(person: Person, event_id: str, sender: str) -> Callable[[], Any]:
+    def found() -> Any:
+        return next(
+            (
+                image
+                for _, image in person.images
+                if image.sender == sender
+                and (image.source["content"].get("m.relates_to") or {})
+                .get("m.in_reply_to", {})
+                .get("event_id")
+                == event_id
+            ),
+            None,
+        )
+
+    return found
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain DM", "encrypted DM"])
+async def test_an_answer_a_chart_says_better_comes_with_an_m_image_after_the_complete_text(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path, encrypted: bool
+) -> None:
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path, encrypted=encrypted) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        await seed_plays(db_pool, "alice")
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url)
+        async with running_bot(settings, db_pool):
+            room = await alice.open_dm_with(bot_id, encrypted=encrypted)
+            question = await alice.say(room, "when do I watch the most?")
+            answer = await alice.sync_until(alice.reply_to(question, bot_id), "the text answer")
+            image = await alice.sync_until(image_reply_to(alice, question, bot_id), "the chart")
+
+            assert "20:00" in answer.body  # the text says it all on its own
+            content = image.source["content"]
+            assert content["msgtype"] == "m.image"
+            assert content["filename"] == "when-you-watch.png"
+            assert content["body"].startswith("Bar charts of hours watched per hour of the day")
+            assert content["info"]["mimetype"] == "image/png" and content["info"]["w"] == 800
+            assert isinstance(image, RoomEncryptedImage if encrypted else RoomMessageImage)
+            downloaded = await alice.client.download(image.url)
+            assert isinstance(downloaded, DownloadResponse), downloaded
+            png = downloaded.body
+            if encrypted:
+                assert not png.startswith(b"\x89PNG")  # the homeserver holds only ciphertext
+                png = decrypt_attachment(png, image.key["k"], image.hashes["sha256"], image.iv)
+            assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) == content["info"]["size"]
+            # 👍/❌ stay on the text answer, which is what feedback rates.
+            assert await feedback_of(db_pool, answer.event_id) is not None
+
+
+async def test_with_chat_charts_off_the_answer_comes_alone(
+    synapse: SynapseServer, db_pool: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    account = await bot_account(synapse)
+    bot_id = account[0]
+    async with person(synapse, "alice", tmp_path) as alice:
+        await link(db_pool, "alice", alice.user_id)
+        await seed_plays(db_pool, "alice")
+        settings = bot_settings(synapse, account, tmp_path / "data", database_url, chat_charts=False)
+        async with running_bot(settings, db_pool):
+            room = await alice.open_dm_with(bot_id)
+            question = await alice.say(room, "when do I watch the most?")
+            answer = await alice.sync_until(alice.reply_to(question, bot_id), "the text answer")
+
+            def bot_reactions() -> bool | None:
+                on_answer = [
+                    e for _, e in alice.reactions if e.sender == bot_id and e.reacts_to == answer.event_id
+                ]
+                return True if len(on_answer) >= 2 else None
+
+            # The bot reacts after it would have sent a chart.
+            await alice.sync_until(bot_reactions, "the bot's reactions")
+            assert "20:00" in answer.body and not alice.images

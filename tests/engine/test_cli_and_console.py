@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -218,3 +221,28 @@ async def test_an_out_of_domain_question_is_queued_with_what_data_would_help(
     row = await db_pool.fetchrow("SELECT why_failed, suggested_solution FROM ai_learning_queue")
     assert row["why_failed"] == "unsupported_question"
     assert "weather service" in row["suggested_solution"]
+
+
+async def test_the_console_saves_an_answers_chart_and_prints_where(
+    db_pool: asyncpg.Pool, console_assistant: ChatCore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    await db_pool.execute(
+        "INSERT INTO media_items (title, media_type, year, library_name, file_size_bytes) "
+        "VALUES ('Arrival', 'movie', 2016, 'Movies', 4000000000)"
+    )
+    typed = iter(["/admin", "What's the storage usage by library?", "/quit"])
+
+    async def read_line(prompt: str) -> str | None:
+        return next(typed)
+
+    output = Console(record=True, width=400, force_terminal=False)
+    await ConsoleChat(console_assistant, "root", console=output, read_line=read_line).run()
+    text = output.export_text()
+
+    assert "Movies" in text  # the answer itself
+    found = re.search(r"A chart of this answer: (\S+\.png)", text)
+    assert found is not None, text
+    chart = Path(found.group(1))
+    assert chart.parent == tmp_path and chart.name.startswith("marquee-storage-by-library-")
+    assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

@@ -161,6 +161,10 @@ async def test_watch_time_in_a_period(ask: RunTool, server: FixtureServer, catal
     assert result.summary["completed"] == 4
     assert result.summary["titles"] == 3
     assert "4.1 hours" in catalogue.get("watch_time").render(result)
+    # Per calendar month too (what the watch-time-over-months chart draws): the same totals.
+    assert sum(m["watched_seconds"] for m in result.summary["by_month"]) == result.summary["watched_seconds"]
+    assert sum(m["sessions"] for m in result.summary["by_month"]) == 5
+    assert [m["month"] for m in result.summary["by_month"]] == sorted(m["month"] for m in result.summary["by_month"])
 
 
 async def test_average_rating(ask: RunTool, catalogue: ToolCatalogue) -> None:
@@ -196,6 +200,13 @@ async def test_watch_time_by_hour_uses_the_configured_time_zone(
     assert {r["hour"]: r["watched_seconds"] for r in result.rows} == {5: 14880, 6: 3960, 21: 2000}
     assert result.summary["peak_hour"] == 5
     assert "05:00" in catalogue.get("watch_time_by_hour").render(result)
+    # Plays per weekday, Monday first, in the same zone; the busiest is the one named.
+    weekdays = result.summary["sessions_by_weekday"]
+    order = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    assert [d["weekday"] for d in weekdays] == sorted((d["weekday"] for d in weekdays), key=order.index)
+    assert sum(d["sessions"] for d in weekdays) == sum(r["sessions"] for r in result.rows)
+    busiest = max(d["sessions"] for d in weekdays)
+    assert result.summary["busiest_weekday"] in [d["weekday"] for d in weekdays if d["sessions"] == busiest]
 
 
 async def test_time_to_finish_series_from_recent_pace(
