@@ -404,7 +404,9 @@ def inline_markdown(spans: Inline) -> str:
             out.append(escape_markdown(span.text))
     text = "".join(out)
     # A line that starts like a list or a heading would become one.
-    return re.sub(r"^(\s*)([-+]|\d+\.)(\s)", r"\1\\\2\3", text)
+    # Markdown escapes a bullet's mark ("\\- x") and an ordered item's "." or ")" ("1\\. x"), never a digit.
+    text = re.sub(r"^(\s*)([-+])(\s)", r"\1\\\2\3", text)
+    return re.sub(r"^(\s*)(\d+)([.)])(\s)", r"\1\2\\\3\4", text)
 
 
 def block_markdown(block: Block) -> str:
