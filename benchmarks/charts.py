@@ -43,7 +43,7 @@ def results() -> list[ToolResult]:
                 "peak_hour": 20,
                 "busiest_weekday": "Sunday",
                 "sessions_by_weekday": weekdays,
-            },  # fmt: skip
+            },
         ),
         ToolResult(
             "watch_time",
@@ -56,7 +56,7 @@ def results() -> list[ToolResult]:
                     {"month": m, "sessions": 20, "watched_seconds": 36000 + 900 * i}
                     for i, m in enumerate(months)
                 ],
-            },  # fmt: skip
+            },
         ),
         ToolResult(
             "library_growth",
@@ -64,7 +64,7 @@ def results() -> list[ToolResult]:
             [
                 {"month": m, "movies": 10 + i, "shows": 2 + i % 3, "episodes": 40, "bytes_added": 10**11}
                 for i, m in enumerate(months)
-            ],  # fmt: skip
+            ],
             Coverage(),
             {"titles_before": 1500},
         ),
@@ -79,7 +79,7 @@ def results() -> list[ToolResult]:
                     "files_with_size": 100,
                 }
                 for n in range(12)
-            ],  # fmt: skip
+            ],
             Coverage(),
             {"size_bytes": 0},
         ),
@@ -95,7 +95,7 @@ def results() -> list[ToolResult]:
                     "avg_hours_to_approve": 11.0,
                     "median_hours_to_available": 30.0,
                     "avg_hours_to_available": 70.0,
-                },  # fmt: skip
+                },
                 "mine": {"requests": 12, "median_hours_to_available": 20.0, "avg_hours_to_available": 26.0},
             },
         ),
