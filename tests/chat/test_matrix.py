@@ -20,24 +20,23 @@ import asyncpg
 import pytest
 from nio import (
     Api,
-    DownloadResponse,
     AsyncClient,
     AsyncClientConfig,
+    DownloadResponse,
     LoginError,
     MatrixRoom,
     ReactionEvent,
     ReceiptEvent,
     RoomCreateError,
     RoomEncryptedImage,
-    RoomMessageImage,
     RoomMemberEvent,
+    RoomMessageImage,
     RoomMessageNotice,
     RoomMessageText,
     RoomSendError,
     RoomSendResponse,
     TypingNoticeEvent,
 )
-
 from nio.crypto.attachments import decrypt_attachment
 
 from adapters.chat.matrix_bot import DECLINED_NOTICE, OFFLINE_NOTE, MatrixBot, MatrixSetupError
