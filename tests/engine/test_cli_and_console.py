@@ -245,4 +245,4 @@ async def test_the_console_saves_an_answers_chart_and_prints_where(
     assert found is not None, text
     chart = Path(found.group(1))
     assert chart.parent == tmp_path and chart.name.startswith("marquee-storage-by-library-")
-    assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert (await asyncio.to_thread(chart.read_bytes)).startswith(b"\x89PNG\r\n\x1a\n")
