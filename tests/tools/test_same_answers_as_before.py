@@ -1,15 +1,17 @@
 """Faster analytics functions give exactly the answers of the ones they replace.
 
 ``reference_sql/`` keeps the definitions as they were before they were
-reformulated for speed (issue 17). Every tool that reads a reformulated
-function is asked the same questions twice on the same server: once with the
-current definitions, once with the reference ones put back; rows and summaries
-must be equal. On the hand-built server, and on a small generated demo server
+reformulated for speed (issue 17), and ``reference_tools.py`` the tools whose
+own SQL changed. Every tool that reads a reformulated function is asked the
+same questions twice on the same server: once as it is now, once with the
+reference definitions and tools put back; rows, summaries and coverage must be
+equal. On the hand-built server, and on a small generated demo server
 (many users, requests, shows, ratings) where ties and edge cases are plenty.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +28,7 @@ from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import run_tool
 
 from .fixture_server import FixtureServer
+from .reference_tools import REFERENCE_RUNS
 
 REFERENCE_SQL = Path(__file__).parent / "reference_sql"
 
@@ -79,7 +82,9 @@ async def _answers(
                 result: ToolResult = await run_tool(tools, scope, catalogue, name, arguments)
                 # A default period ends "now", a moment later on the second pass; no play sits at its edges.
                 summary = {k: v for k, v in result.summary.items() if k != "period"}
-                answers.append((scope.username, scope.mode, name, arguments, result.rows, summary))
+                answers.append(
+                    (scope.username, scope.mode, name, arguments, result.rows, summary, result.coverage)
+                )
         return answers
     finally:
         await tools.close()
@@ -95,9 +100,12 @@ async def assert_same_answers_as_reference(
     pool: asyncpg.Pool, catalogue: ToolCatalogue, scopes: list[Scope], asked: list[Question]
 ) -> None:
     current = await _answers(pool, catalogue, scopes, asked)
-    assert any(rows for *_, rows, _ in current), "the questions should find something to compare"
+    assert any(answer[4] for answer in current), "the questions should find something to compare"
     await _put_back_reference_definitions(pool)
-    reference = await _answers(pool, catalogue, scopes, asked)
+    reference_catalogue = ToolCatalogue(
+        [dataclasses.replace(tool, run=REFERENCE_RUNS.get(name, tool.run)) for name, tool in catalogue.tools.items()]
+    )
+    reference = await _answers(pool, reference_catalogue, scopes, asked)
     assert len(current) == len(reference)
     for now_answer, before in zip(current, reference, strict=True):
         assert now_answer == before, f"{now_answer[:4]} differs from the reference"
