@@ -140,7 +140,14 @@ WHERE stat_rows = 0
 ORDER BY added_at, title
 LIMIT $2
 """
-_NEVER_WATCHED_TOTALS = ("all_titles", "all_movies", "all_shows", "all_size_bytes", "all_files", "all_files_with_size")
+_NEVER_WATCHED_TOTALS = (
+    "all_titles",
+    "all_movies",
+    "all_shows",
+    "all_size_bytes",
+    "all_files",
+    "all_files_with_size",
+)
 
 
 async def never_watched_content(conn: asyncpg.Connection, scope: Scope, p: NeverWatchedParams) -> ToolResult:

@@ -103,7 +103,10 @@ async def assert_same_answers_as_reference(
     assert any(answer[4] for answer in current), "the questions should find something to compare"
     await _put_back_reference_definitions(pool)
     reference_catalogue = ToolCatalogue(
-        [dataclasses.replace(tool, run=REFERENCE_RUNS.get(name, tool.run)) for name, tool in catalogue.tools.items()]
+        [
+            dataclasses.replace(tool, run=REFERENCE_RUNS.get(name, tool.run))
+            for name, tool in catalogue.tools.items()
+        ]
     )
     reference = await _answers(pool, reference_catalogue, scopes, asked)
     assert len(current) == len(reference)
@@ -118,7 +121,11 @@ async def test_reformulated_tools_answer_as_before_on_the_hand_built_server(
     catalogue: ToolCatalogue,
     scope_of: Callable[..., Scope],
 ) -> None:
-    scopes = [scope_of("root", "admin"), scope_of("bob", "personal"), scope_of("root", "admin", min_group_size=1)]
+    scopes = [
+        scope_of("root", "admin"),
+        scope_of("bob", "personal"),
+        scope_of("root", "admin", min_group_size=1),
+    ]
     await assert_same_answers_as_reference(seeded_pool, catalogue, scopes, questions(server.now))
 
 
@@ -128,8 +135,12 @@ async def test_reformulated_tools_answer_as_before_on_a_generated_server(
     now = datetime.now(UTC).replace(microsecond=0)
     await generate_demo_data(db_pool, DemoConfig(seed=11, users=25, items=600, days=400, now=now))
     async with db_pool.acquire() as conn:
-        admin = await conn.fetchrow("SELECT id, username FROM users WHERE role = 'admin' ORDER BY username LIMIT 1")
-        member = await conn.fetchrow("SELECT id, username FROM users WHERE role = 'user' ORDER BY username LIMIT 1")
+        admin = await conn.fetchrow(
+            "SELECT id, username FROM users WHERE role = 'admin' ORDER BY username LIMIT 1"
+        )
+        member = await conn.fetchrow(
+            "SELECT id, username FROM users WHERE role = 'user' ORDER BY username LIMIT 1"
+        )
     scopes = [
         Scope(user_id=admin["id"], username=admin["username"], role="admin", mode="admin"),
         Scope(user_id=member["id"], username=member["username"], role="user", mode="personal"),
