@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
 from core.scope import Scope
+from core.tools.admin_counts import _APPROVALS, _REQUESTS, AdminCountsParams
 from core.tools.base import Coverage, ToolResult
 from core.tools.content import NeverWatchedParams
 from core.tools.coverage import add_null_share
-from core.tools.periods import resolve_period
+from core.tools.periods import DefaultPeriod, resolve_period
 from core.tools.records import plain_rows
 from core.tools.social import InfluenceParams, PowerUsersParams, _influence_coverage, _note_unlinked_requests
 
@@ -141,8 +143,41 @@ async def requesters_who_skip_their_requests(
     )
 
 
+_USERS_BY_ACTIVITY = """
+SELECT role, count(*) AS users, count(*) FILTER (WHERE sessions > 0) AS active
+FROM analytics.user_activity($1, $2)
+GROUP BY role ORDER BY role
+"""
+
+
+async def admin_counts(conn: asyncpg.Connection, scope: Scope, p: AdminCountsParams) -> ToolResult:
+    default: DefaultPeriod = "last_30_days" if p.measure == "active_users" else "all_time"
+    period = resolve_period(scope, p.start, p.end, default)
+    params = p.model_dump(mode="json")
+    summary: dict[str, Any] = {"period": period.as_dict(), "measure": p.measure, "status": p.status}
+    coverage = Coverage()
+    if p.measure in ("users", "active_users"):
+        rows = await conn.fetch(_USERS_BY_ACTIVITY, period.start, period.end)
+        coverage.tables_used = ["users", "watch_history.started_at"]
+        summary["users"] = sum(int(r["users"]) for r in rows)
+        summary["active"] = sum(int(r["active"]) for r in rows)
+        return ToolResult("admin_counts", params, plain_rows(rows, scope.timezone), coverage, summary)
+    if p.measure == "requests":
+        row = await conn.fetchrow(_REQUESTS, period.start, period.end)
+        coverage.tables_used = ["content_requests.status", "content_requests.requested_at"]
+        summary.update({k: int(v or 0) for k, v in row.items()})
+        return ToolResult("admin_counts", params, [], coverage, summary)
+    rows = await conn.fetch(_APPROVALS, period.start, period.end)
+    coverage.tables_used = ["content_requests.approved_by_user_id"]
+    coverage.gaps.append("requests record who approved them but not who declined them")
+    coverage.missing_tables.append("content_requests.declined_by_user_id")
+    summary["approved"] = sum(int(r["approved"]) for r in rows)
+    return ToolResult("admin_counts", params, plain_rows(rows, scope.timezone), coverage, summary)
+
+
 REFERENCE_RUNS: dict[str, Callable[..., Awaitable[ToolResult]]] = {
     "never_watched_content": never_watched_content,
+    "admin_counts": admin_counts,
     "requests_watched_by_others": requests_watched_by_others,
     "power_users": power_users,
     "requesters_who_skip_their_requests": requesters_who_skip_their_requests,

@@ -56,6 +56,11 @@ def questions(now: datetime) -> list[Question]:
         ("never_watched_content", {}),
         ("never_watched_content", {"limit": 1}),
         ("never_watched_content", {"limit": 200}),
+        ("admin_counts", {}),
+        ("admin_counts", {"measure": "active_users"}),
+        ("admin_counts", {"measure": "active_users", "start": day(20), "end": day(3)}),
+        ("admin_counts", {"measure": "users", "start": day(400)}),
+        ("admin_counts", {"measure": "active_users", "start": day(1), "end": day(1)}),
     ]
     return asked
 
