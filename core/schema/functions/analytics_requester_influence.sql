@@ -7,75 +7,52 @@
 -- movie or a show reads its title's rows; a request pointing at a single
 -- episode still counts that episode's own plays. Requested items and their
 -- episodes are joined by UNION ALL, not an OR-join (quadratic on a big server).
---
--- Cheaper, same answers (issue 17; the previous definition is kept in
--- tests/tools/reference_sql/ and the tools' answers are compared with it):
--- * whether the requester, and whether anyone else, played a request is two
---   index probes per request, not a bool_or over every play of every request;
--- * other viewers are counted by grouping (requester, viewer) once, not by a
---   count(DISTINCT) that sorted every play (spilling to disk);
--- * others' ratings come index-only from user_stats_item_rating_idx
---   (migration 012), which holds only rated rows;
--- * the function gets the memory to hash its groups, not spill them.
 
 CREATE OR REPLACE FUNCTION analytics.requester_influence(p_start timestamptz, p_end timestamptz)
 RETURNS TABLE (user_id uuid, username text, display_name text, requests bigint, fulfilled bigint,
                fulfilled_watched_by_requester bigint, fulfilled_watched_by_others bigint,
                other_viewers bigint, other_sessions bigint, other_ratings bigint,
                other_avg_rating double precision)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp SET work_mem = '64MB'
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
-    WITH reqs AS MATERIALIZED (
-        SELECT cr.id, cr.requested_by_user_id AS requester, cr.media_item_id,
-               coalesce((SELECT mi.parent_id IS NOT NULL FROM media_items mi WHERE mi.id = cr.media_item_id), false)
-                   AS is_episode
+    WITH reqs AS (
+        SELECT cr.id, cr.requested_by_user_id AS requester, cr.media_item_id, mi.parent_id IS NOT NULL AS is_episode
         FROM content_requests cr
+        LEFT JOIN media_items mi ON mi.id = cr.media_item_id
         WHERE cr.requested_at >= p_start AND cr.requested_at < p_end
     ), items AS (
-        SELECT r.requester, r.media_item_id AS item_id
+        SELECT r.id AS request_id, r.requester, r.media_item_id AS item_id
         FROM reqs r WHERE r.media_item_id IS NOT NULL
         UNION ALL
-        SELECT r.requester, e.id
+        SELECT r.id, r.requester, e.id
         FROM reqs r JOIN media_items e ON e.parent_id = r.media_item_id
-    ), other_plays_per_request AS (
-        SELECT r.requester, v.user_id, v.sessions
+    ), plays AS (
+        SELECT r.id AS request_id, r.requester, v.user_id, v.sessions
         FROM reqs r JOIN title_viewer_sessions v ON v.title_id = r.media_item_id
-        WHERE NOT r.is_episode AND v.user_id <> r.requester
+        WHERE NOT r.is_episode
         UNION ALL
-        SELECT r.requester, wh.user_id, count(*)
+        SELECT r.id, r.requester, wh.user_id, count(*)
         FROM reqs r JOIN watch_history wh ON wh.media_item_id = r.media_item_id
-        WHERE r.is_episode AND wh.user_id <> r.requester
+        WHERE r.is_episode
         GROUP BY r.id, r.requester, wh.user_id
     ), rated AS (
         SELECT i.requester, us.rating
         FROM items i JOIN user_stats us ON us.media_item_id = i.item_id
         WHERE us.rating IS NOT NULL AND us.user_id <> i.requester
     ), per_request AS (
-        SELECT r.requester, r.media_item_id IS NOT NULL AS fulfilled,
-               CASE WHEN r.is_episode
-                    THEN EXISTS (SELECT FROM watch_history wh
-                                 WHERE wh.media_item_id = r.media_item_id AND wh.user_id = r.requester)
-                    ELSE EXISTS (SELECT FROM title_viewer_sessions v
-                                 WHERE v.title_id = r.media_item_id AND v.user_id = r.requester)
-               END AS self_watched,
-               CASE WHEN r.is_episode
-                    THEN EXISTS (SELECT FROM watch_history wh
-                                 WHERE wh.media_item_id = r.media_item_id AND wh.user_id <> r.requester)
-                    ELSE EXISTS (SELECT FROM title_viewer_sessions v
-                                 WHERE v.title_id = r.media_item_id AND v.user_id <> r.requester)
-               END AS others_watched
-        FROM reqs r
+        SELECT r.id, r.requester, r.media_item_id IS NOT NULL AS fulfilled,
+               coalesce(bool_or(p.user_id = r.requester), false) AS self_watched,
+               coalesce(bool_or(p.user_id <> r.requester), false) AS others_watched
+        FROM reqs r LEFT JOIN plays p ON p.request_id = r.id
+        GROUP BY r.id, r.requester, r.media_item_id
     ), per_user AS (
         SELECT requester, count(*) AS requests, count(*) FILTER (WHERE fulfilled) AS fulfilled,
                count(*) FILTER (WHERE fulfilled AND self_watched) AS self_watched,
                count(*) FILTER (WHERE fulfilled AND others_watched) AS others_watched
         FROM per_request GROUP BY requester
-    ), per_other_viewer AS (
-        SELECT requester, user_id, sum(sessions) AS sessions
-        FROM other_plays_per_request GROUP BY requester, user_id
     ), other_plays AS (
-        SELECT requester, count(*) AS viewers, sum(sessions)::bigint AS sessions
-        FROM per_other_viewer GROUP BY requester
+        SELECT requester, count(DISTINCT user_id) AS viewers, sum(sessions)::bigint AS sessions
+        FROM plays WHERE user_id <> requester GROUP BY requester
     ), other_ratings AS (
         SELECT requester, count(*) AS ratings, avg(rating)::double precision AS avg_rating
         FROM rated GROUP BY requester
