@@ -19,7 +19,7 @@ from core.tools.content import NeverWatchedParams
 from core.tools.coverage import add_null_share
 from core.tools.periods import DefaultPeriod, resolve_period
 from core.tools.records import plain_rows
-from core.tools.social import InfluenceParams, PowerUsersParams, _influence_coverage, _note_unlinked_requests
+from core.tools.social import InfluenceParams, _influence_coverage, _note_unlinked_requests
 
 _NEVER_WATCHED = """
 SELECT media_item_id AS id, title, media_type, year, library_name, added_at, size_bytes, files, files_with_size
@@ -47,71 +47,6 @@ async def never_watched_content(conn: asyncpg.Connection, scope: Scope, p: Never
         plain_rows(rows[: p.limit], scope.timezone),
         coverage,
         summary,
-    )
-
-
-_WATCHED_BY_OTHERS = """
-SELECT username, display_name, requests, fulfilled, fulfilled_watched_by_others, other_viewers, other_sessions
-FROM analytics.requester_influence($1, $2)
-WHERE other_sessions > 0
-ORDER BY other_viewers DESC, other_sessions DESC, username
-LIMIT $3
-"""
-
-
-async def requests_watched_by_others(
-    conn: asyncpg.Connection, scope: Scope, p: InfluenceParams
-) -> ToolResult:
-    period = resolve_period(scope, p.start, p.end, "all_time")
-    rows = await conn.fetch(_WATCHED_BY_OTHERS, period.start, period.end, p.limit)
-    coverage = _influence_coverage(rows)
-    if not rows:
-        await _note_unlinked_requests(conn, coverage, period.start, period.end)
-    return ToolResult(
-        "requests_watched_by_others",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"period": period.as_dict()},
-    )
-
-
-_POWER_USERS = """
-WITH activity AS (SELECT * FROM analytics.user_power_measures($1, $2)),
-     influence AS (SELECT user_id, other_viewers FROM analytics.requester_influence($1, $2)),
-     measures AS (
-        SELECT a.username, a.display_name, a.watched_seconds, a.distinct_items, a.ratings_given, a.requests_made,
-               coalesce(i.other_viewers, 0) AS other_viewers
-        FROM activity a LEFT JOIN influence i USING (user_id)
-     ), ranked AS (
-        SELECT m.*,
-               percent_rank() OVER (ORDER BY watched_seconds) AS r_hours,
-               percent_rank() OVER (ORDER BY distinct_items) AS r_items,
-               percent_rank() OVER (ORDER BY ratings_given) AS r_ratings,
-               percent_rank() OVER (ORDER BY requests_made) AS r_requests,
-               percent_rank() OVER (ORDER BY other_viewers) AS r_influence
-        FROM measures m
-     )
-SELECT username, display_name, watched_seconds, distinct_items, ratings_given, requests_made, other_viewers,
-       round((100 * (0.35 * r_hours + 0.20 * r_items + 0.15 * r_ratings + 0.10 * r_requests + 0.20 * r_influence))::numeric, 1)
-           AS score
-FROM ranked
-WHERE watched_seconds > 0 OR ratings_given > 0 OR requests_made > 0
-ORDER BY score DESC, watched_seconds DESC, username
-LIMIT $3
-"""
-
-
-async def power_users(conn: asyncpg.Connection, scope: Scope, p: PowerUsersParams) -> ToolResult:
-    period = resolve_period(scope, p.start, p.end, "last_90_days")
-    rows = await conn.fetch(_POWER_USERS, period.start, period.end, p.limit)
-    coverage = Coverage(tables_used=["watch_history", "user_stats.rating", "content_requests"])
-    return ToolResult(
-        "power_users",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"period": period.as_dict()},
     )
 
 
@@ -178,7 +113,5 @@ async def admin_counts(conn: asyncpg.Connection, scope: Scope, p: AdminCountsPar
 REFERENCE_RUNS: dict[str, Callable[..., Awaitable[ToolResult]]] = {
     "never_watched_content": never_watched_content,
     "admin_counts": admin_counts,
-    "requests_watched_by_others": requests_watched_by_others,
-    "power_users": power_users,
     "requesters_who_skip_their_requests": requesters_who_skip_their_requests,
 }

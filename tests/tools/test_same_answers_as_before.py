@@ -37,11 +37,7 @@ def questions(now: datetime) -> list[Question]:
         return (now - timedelta(days=days_ago)).date().isoformat()
 
     asked: list[Question] = []
-    for tool in (
-        "requests_watched_by_others",
-        "requesters_who_skip_their_requests",
-        "power_users",
-    ):
+    for tool in ("requesters_who_skip_their_requests",):
         asked += [
             (tool, {}),
             (tool, {"limit": 50}),
