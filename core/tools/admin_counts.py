@@ -4,8 +4,9 @@ Definitions
 -----------
 *Users*: every account, by role. *Active users*: accounts with at least one
 ``watch_history`` session started in the period (default: the last 30 days).
-Both come from ``analytics.user_activity``, which counts every member, opted in
-or not — only totals are shown here, never who.
+Both come from ``analytics.user_counts`` (the same counts as
+``analytics.user_activity``'s rows, one index probe per account), which counts
+every member, opted in or not — only totals are shown here, never who.
 
 *Requests by status*: requests made in the period (default: all time), counted
 by status (``analytics.request_timing``: anonymous counts). A status asked for
@@ -43,11 +44,7 @@ class AdminCountsParams(PeriodParams):
     status: RequestStatus | None = Field(default=None, description="For requests: the status asked about.")
 
 
-_USERS = """
-SELECT role, count(*) AS users, count(*) FILTER (WHERE sessions > 0) AS active
-FROM analytics.user_activity($1, $2)
-GROUP BY role ORDER BY role
-"""
+_USERS = "SELECT role, users, active FROM analytics.user_counts($1, $2) ORDER BY role"
 
 _REQUESTS = "SELECT requests, approved, declined, available, pending FROM analytics.request_timing($1, $2)"
 

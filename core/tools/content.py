@@ -124,30 +124,49 @@ class NeverWatchedParams(BaseModel):
     )
 
 
+# Only the listed titles leave the database, each carrying the totals over all
+# of them (window aggregates, computed before LIMIT): a large library has tens
+# of thousands of never-watched titles.
 _NEVER_WATCHED = """
-SELECT media_item_id AS id, title, media_type, year, library_name, added_at, size_bytes, files, files_with_size
+SELECT media_item_id AS id, title, media_type, year, library_name, added_at, size_bytes, files, files_with_size,
+       count(*) OVER () AS all_titles,
+       count(*) FILTER (WHERE media_type = 'movie') OVER () AS all_movies,
+       count(*) FILTER (WHERE media_type = 'show') OVER () AS all_shows,
+       coalesce(sum(size_bytes) OVER (), 0) AS all_size_bytes,
+       sum(files) OVER () AS all_files,
+       sum(files_with_size) OVER () AS all_files_with_size
 FROM analytics.title_engagement($1)
 WHERE stat_rows = 0
 ORDER BY added_at, title
+LIMIT $2
 """
+_NEVER_WATCHED_TOTALS = (
+    "all_titles",
+    "all_movies",
+    "all_shows",
+    "all_size_bytes",
+    "all_files",
+    "all_files_with_size",
+)
 
 
 async def never_watched_content(conn: asyncpg.Connection, scope: Scope, p: NeverWatchedParams) -> ToolResult:
-    rows = await conn.fetch(_NEVER_WATCHED, datetime.now(scope.timezone))
-    files = sum(int(r["files"]) for r in rows)
-    sized = sum(int(r["files_with_size"]) for r in rows)
+    records = await conn.fetch(_NEVER_WATCHED, datetime.now(scope.timezone), p.limit)
+    totals = {name: int(records[0][name]) if records else 0 for name in _NEVER_WATCHED_TOTALS}
+    rows = [{k: v for k, v in r.items() if k not in _NEVER_WATCHED_TOTALS} for r in records]
+    files, sized = totals["all_files"], totals["all_files_with_size"]
     summary = {
-        "titles": len(rows),
-        "movies": sum(1 for r in rows if r["media_type"] == "movie"),
-        "shows": sum(1 for r in rows if r["media_type"] == "show"),
-        "size_bytes": sum(int(r["size_bytes"] or 0) for r in rows),
+        "titles": totals["all_titles"],
+        "movies": totals["all_movies"],
+        "shows": totals["all_shows"],
+        "size_bytes": totals["all_size_bytes"],
     }
     coverage = Coverage(tables_used=["media_items", "user_stats"])
     add_null_share(coverage, "media_items", "file_size_bytes", files, sized, "files of never-watched titles")
     return ToolResult(
         "never_watched_content",
         p.model_dump(mode="json"),
-        plain_rows(rows[: p.limit], scope.timezone),
+        plain_rows(rows, scope.timezone),
         coverage,
         summary,
     )

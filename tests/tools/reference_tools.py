@@ -1,0 +1,117 @@
+"""Tool implementations as they were before they were reformulated for speed (issue 17).
+
+The reference for ``test_same_answers_as_before``: each keeps the SQL and the
+Python of the tool it stands for, unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from core.scope import Scope
+from core.tools.admin_counts import _APPROVALS, _REQUESTS, AdminCountsParams
+from core.tools.base import Coverage, ToolResult
+from core.tools.content import NeverWatchedParams
+from core.tools.coverage import add_null_share
+from core.tools.periods import DefaultPeriod, resolve_period
+from core.tools.records import plain_rows
+from core.tools.social import InfluenceParams, _influence_coverage, _note_unlinked_requests
+
+_NEVER_WATCHED = """
+SELECT media_item_id AS id, title, media_type, year, library_name, added_at, size_bytes, files, files_with_size
+FROM analytics.title_engagement($1)
+WHERE stat_rows = 0
+ORDER BY added_at, title
+"""
+
+
+async def never_watched_content(conn: asyncpg.Connection, scope: Scope, p: NeverWatchedParams) -> ToolResult:
+    rows = await conn.fetch(_NEVER_WATCHED, datetime.now(scope.timezone))
+    files = sum(int(r["files"]) for r in rows)
+    sized = sum(int(r["files_with_size"]) for r in rows)
+    summary = {
+        "titles": len(rows),
+        "movies": sum(1 for r in rows if r["media_type"] == "movie"),
+        "shows": sum(1 for r in rows if r["media_type"] == "show"),
+        "size_bytes": sum(int(r["size_bytes"] or 0) for r in rows),
+    }
+    coverage = Coverage(tables_used=["media_items", "user_stats"])
+    add_null_share(coverage, "media_items", "file_size_bytes", files, sized, "files of never-watched titles")
+    return ToolResult(
+        "never_watched_content",
+        p.model_dump(mode="json"),
+        plain_rows(rows[: p.limit], scope.timezone),
+        coverage,
+        summary,
+    )
+
+
+_SKIPPERS = """
+SELECT username, display_name, fulfilled, fulfilled_watched_by_requester,
+       fulfilled - fulfilled_watched_by_requester AS never_watched,
+       round((fulfilled - fulfilled_watched_by_requester)::numeric / fulfilled, 3) AS share_never_watched
+FROM analytics.requester_influence($1, $2)
+WHERE fulfilled > 0 AND fulfilled_watched_by_requester < fulfilled
+ORDER BY never_watched DESC, share_never_watched DESC, username
+LIMIT $3
+"""
+
+
+async def requesters_who_skip_their_requests(
+    conn: asyncpg.Connection, scope: Scope, p: InfluenceParams
+) -> ToolResult:
+    period = resolve_period(scope, p.start, p.end, "all_time")
+    rows = await conn.fetch(_SKIPPERS, period.start, period.end, p.limit)
+    coverage = _influence_coverage(rows)
+    if not rows:
+        await _note_unlinked_requests(conn, coverage, period.start, period.end)
+    return ToolResult(
+        "requesters_who_skip_their_requests",
+        p.model_dump(mode="json"),
+        plain_rows(rows, scope.timezone),
+        coverage,
+        {"period": period.as_dict()},
+    )
+
+
+_USERS_BY_ACTIVITY = """
+SELECT role, count(*) AS users, count(*) FILTER (WHERE sessions > 0) AS active
+FROM analytics.user_activity($1, $2)
+GROUP BY role ORDER BY role
+"""
+
+
+async def admin_counts(conn: asyncpg.Connection, scope: Scope, p: AdminCountsParams) -> ToolResult:
+    default: DefaultPeriod = "last_30_days" if p.measure == "active_users" else "all_time"
+    period = resolve_period(scope, p.start, p.end, default)
+    params = p.model_dump(mode="json")
+    summary: dict[str, Any] = {"period": period.as_dict(), "measure": p.measure, "status": p.status}
+    coverage = Coverage()
+    if p.measure in ("users", "active_users"):
+        rows = await conn.fetch(_USERS_BY_ACTIVITY, period.start, period.end)
+        coverage.tables_used = ["users", "watch_history.started_at"]
+        summary["users"] = sum(int(r["users"]) for r in rows)
+        summary["active"] = sum(int(r["active"]) for r in rows)
+        return ToolResult("admin_counts", params, plain_rows(rows, scope.timezone), coverage, summary)
+    if p.measure == "requests":
+        row = await conn.fetchrow(_REQUESTS, period.start, period.end)
+        coverage.tables_used = ["content_requests.status", "content_requests.requested_at"]
+        summary.update({k: int(v or 0) for k, v in row.items()})
+        return ToolResult("admin_counts", params, [], coverage, summary)
+    rows = await conn.fetch(_APPROVALS, period.start, period.end)
+    coverage.tables_used = ["content_requests.approved_by_user_id"]
+    coverage.gaps.append("requests record who approved them but not who declined them")
+    coverage.missing_tables.append("content_requests.declined_by_user_id")
+    summary["approved"] = sum(int(r["approved"]) for r in rows)
+    return ToolResult("admin_counts", params, plain_rows(rows, scope.timezone), coverage, summary)
+
+
+REFERENCE_RUNS: dict[str, Callable[..., Awaitable[ToolResult]]] = {
+    "never_watched_content": never_watched_content,
+    "admin_counts": admin_counts,
+    "requesters_who_skip_their_requests": requesters_who_skip_their_requests,
+}
