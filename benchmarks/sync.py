@@ -30,9 +30,9 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.media.plex import PlexSettings, PlexSyncJob
+from benchmarks.scratch_postgres import create_scratch_database, drop_scratch_database, scratch_server
 from benchmarks.tautulli_sync import TautulliSize
 from benchmarks.tautulli_sync import run as run_tautulli
-from benchmarks.scratch_postgres import create_scratch_database, drop_scratch_database, scratch_server
 from bot.database import with_database
 from core.db import create_pool
 from core.migrations import apply_migrations

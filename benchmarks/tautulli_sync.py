@@ -140,15 +140,19 @@ async def run(pool: asyncpg.Pool, size: TautulliSize, settings: dict[str, float]
         if not first.ok:
             print(f"first sync failed after {first_seconds:.1f} s: {first.error}")
             return 1
+        print(f"first sync:     {first_seconds:7.1f} s  {first.counts}", flush=True)
         started = time.perf_counter()
         again = await run_job(pool, job)
         again_seconds = time.perf_counter() - started
-        status, body = server.api("get_history", grouping=1, media_type="movie,episode", length=1)
-        in_tautulli = int(body["response"]["data"]["recordsFiltered"]) if status == 200 else -1
-        in_marquee = await pool.fetchval("SELECT count(*) FROM watch_history")
+        print(f"no-change sync: {again_seconds:7.1f} s  {again.counts}", flush=True)
         tautulli_peak = peak_rss_mb(pid)
-    print(f"first sync:     {first_seconds:7.1f} s  {first.counts}")
-    print(f"no-change sync: {again_seconds:7.1f} s  {again.counts}")
+        # Tautulli's own count of its plays (get_history's grouped recordsFiltered), from its
+        # database: asking its API would load the whole history once more.
+        with contextlib.closing(sqlite3.connect(server.datadir / "tautulli.db")) as db:
+            in_tautulli = db.execute(
+                "SELECT count(DISTINCT reference_id) FROM session_history WHERE media_type IN ('movie', 'episode')"
+            ).fetchone()[0]
+        in_marquee = await pool.fetchval("SELECT count(*) FROM watch_history")
     print(f"plays: Tautulli {in_tautulli:,}, Marquee {in_marquee:,}")
     print(f"peak RSS: Tautulli {tautulli_peak:,.0f} MB, Marquee {peak_rss_mb():,.0f} MB")
     return 0 if in_marquee == in_tautulli and again.ok else 1

@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 from adapters.media.client import ServiceClient
 from adapters.media.history_window import first_day, next_anchor
 from adapters.media.paging import offset_pages, prefetching
-from adapters.media.tautulli_windows import DayWindow, plan_windows
 from adapters.media.payload import PayloadError, decode_json_object, require_content_type, validate
+from adapters.media.tautulli_windows import DayWindow, plan_windows
 from adapters.media.timeparse import from_unix
 from core.ingest.events import record_bandwidth
 from core.ingest.media import upsert_media
@@ -378,7 +378,7 @@ class TautulliSyncJob:
         async def pages() -> AsyncIterator[tuple[DayWindow, list[TautulliHistoryRow], bool]]:
             """Every page of every window, each marked whether it ends its window (an empty window yields none)."""
             for window in windows:
-                query = {"order_column": "date", "order_dir": "asc", "grouping": 1, **window.query()}
+                query: dict[str, Any] = {"order_column": "date", "order_dir": "asc", "grouping": 1, **window.query()}
                 history = self._table(client, HISTORY, "get_history", **query)
                 page = await anext(history, None)
                 while page is not None:

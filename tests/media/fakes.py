@@ -393,7 +393,7 @@ class FakeTautulli(FakeService):
                   for name, kind, library in (("TV", "episode", "show"), ("Movies", "movie", "movie"))
                   if library in self.library_types]  # fmt: skip
         if series:
-            series.append({"name": "Total", "data": [sum(values) for values in zip(*(s["data"] for s in series))]})
+            series.append({"name": "Total", "data": [sum(values) for values in zip(*(s["data"] for s in series), strict=True)]})
         return {"categories": days, "series": series}
 
     @web.middleware

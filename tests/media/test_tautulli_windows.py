@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 
 from adapters.media.tautulli_windows import DayWindow, plan_windows
@@ -23,7 +24,7 @@ def test_windows_hold_at_most_a_page_and_leave_no_day_out() -> None:
         DayWindow(START + 5 * DAY, None, 7),
     ]
     # Consecutive: each starts the day after the previous ends; the ends are open.
-    for before, after in zip(windows, windows[1:], strict=False):
+    for before, after in itertools.pairwise(windows):
         assert before.last is not None and after.first == before.last + DAY
 
 
