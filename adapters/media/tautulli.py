@@ -156,7 +156,7 @@ PLAYS_BY_DATE = TypeAdapter(TautulliEnvelope[TautulliPlaysByDate])
 ANCHOR = "quiet_at"
 LEGACY_CURSOR = "after"
 # A first sync in progress: the last local day read whole, and the ``after`` day from
-# which plays still streaming when it started must be read again (see _backfill_after).
+# which plays still streaming when it started must be read again (see _backfill_from).
 BACKFILL_THROUGH = "backfill_through"
 BACKFILL_FLOOR = "backfill_floor"
 # How far back a first sync asks Tautulli for per-day counts; older plays land in the first window.
