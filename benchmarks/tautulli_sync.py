@@ -7,6 +7,16 @@ rows shaped as its activity processor writes them (every play a finished,
 ungrouped stream: half movies, half episodes, spread evenly over two years).
 Printed: both sync times, the plays each side counts, and the peak resident
 memory (VmHWM) of Tautulli's process and of this one (Marquee's sync).
+
+Measured on the shared 2-core machine, other helpers' tests running alongside
+(300 users, 20,000 movies, 2,000 shows, 40,000 episodes; default settings):
+
+- before (pages of 1,000 over the whole history, 30 s timeout), 100,000 plays:
+  first sync 280.1 s, no-change re-sync 0.7 s, Tautulli 1,775 MB, Marquee 111 MB.
+- after (date windows of ≤ 10,000 plays from get_plays_by_date, 0.5 s pause),
+  100,000 plays: 32.7 s, 2.3 s, Tautulli 928 MB, Marquee 232 MB;
+  1,000,000 plays (two runs): 381.5 / 362.8 s, 9.7 / 8.6 s, Tautulli 822 / 820 MB,
+  Marquee 226 / 225 MB; every play in Marquee (1,000,000 = Tautulli's count).
 """
 
 from __future__ import annotations
