@@ -15,8 +15,9 @@ Measured on the shared 2-core machine, other helpers' tests running alongside
   first sync 280.1 s, no-change re-sync 0.7 s, Tautulli 1,775 MB, Marquee 111 MB.
 - after (date windows of ≤ 10,000 plays from get_plays_by_date, 0.5 s pause),
   100,000 plays: 32.7 s, 2.3 s, Tautulli 928 MB, Marquee 232 MB;
-  1,000,000 plays (two runs): 381.5 / 362.8 s, 9.7 / 8.6 s, Tautulli 822 / 820 MB,
-  Marquee 226 / 225 MB; every play in Marquee (1,000,000 = Tautulli's count).
+  1,000,000 plays (three runs; the third with less else running): 381.5 / 362.8 /
+  259.4 s, 9.7 / 8.6 / 7.9 s, Tautulli 822 / 820 / 819 MB, Marquee 226 / 225 / 225 MB;
+  every play in Marquee (1,000,000 = Tautulli's count).
 """
 
 from __future__ import annotations
