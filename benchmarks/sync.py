@@ -3,6 +3,10 @@
 Targets (2-core machine): first sync ≤ 60 s, no-change re-sync ≤ 10 s.
 
     python benchmarks/sync.py [--items 200000] [--plays 1000000] [--page-size 5000]
+    python benchmarks/sync.py --service tautulli [--plays 1000000] [--users 300] [--movies 20000]
+        [--shows 2000] [--episodes 40000] [--page-size N] [--timeout S] [--pause S]
+
+``--service tautulli`` runs the real Tautulli instead (benchmarks/tautulli_sync.py).
 
 The fake Plex runs in its own process (a real server would not share our CPU
 core) and answers like Plex's JSON API: /accounts, /library/sections/all,
@@ -27,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.media.plex import PlexSettings, PlexSyncJob
 from benchmarks.scratch_postgres import create_scratch_database, drop_scratch_database, scratch_server
+from benchmarks.tautulli_sync import TautulliSize
+from benchmarks.tautulli_sync import run as run_tautulli
 from bot.database import with_database
 from core.db import create_pool
 from core.migrations import apply_migrations
@@ -207,12 +213,39 @@ async def main(admin: str, items: int, plays: int, page_size: int) -> int:
     return 0 if ok else 1
 
 
+async def main_tautulli(admin: str, size: TautulliSize, settings: dict[str, float]) -> int:
+    name = await create_scratch_database(admin)
+    pool = await create_pool(with_database(admin, name), max_size=4)
+    try:
+        async with pool.acquire() as conn:
+            await apply_migrations(conn)
+        return await run_tautulli(pool, size, settings)
+    finally:
+        await pool.close()
+        await drop_scratch_database(admin, name)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=200_000)
+    parser.add_argument("--service", choices=["plex", "tautulli"], default="plex")
+    parser.add_argument("--items", type=int, default=200_000, help="plex: library items")
     parser.add_argument("--plays", type=int, default=1_000_000)
-    parser.add_argument("--page-size", type=int, default=PlexSettings.page_size)
+    parser.add_argument("--users", type=int, default=TautulliSize.users, help="tautulli")
+    parser.add_argument("--movies", type=int, default=TautulliSize.movies, help="tautulli")
+    parser.add_argument("--shows", type=int, default=TautulliSize.shows, help="tautulli")
+    parser.add_argument("--episodes", type=int, default=TautulliSize.episodes, help="tautulli")
+    parser.add_argument("--page-size", type=int, default=None)
+    parser.add_argument("--timeout", type=float, default=None, help="tautulli: seconds per call")
+    parser.add_argument("--pause", type=float, default=None, help="tautulli: seconds between calls")
     arguments = parser.parse_args()
     with scratch_server() as admin_dsn:
-        code = asyncio.run(main(admin_dsn, arguments.items, arguments.plays, arguments.page_size))
+        if arguments.service == "tautulli":
+            size = TautulliSize(arguments.users, arguments.movies, arguments.shows, arguments.episodes, arguments.plays)
+            options = {"page_size": arguments.page_size, "timeout_seconds": arguments.timeout,
+                       "pause_seconds": arguments.pause}  # fmt: skip
+            chosen = {key: value for key, value in options.items() if value is not None}
+            code = asyncio.run(main_tautulli(admin_dsn, size, chosen))
+        else:
+            page_size = arguments.page_size or PlexSettings.page_size
+            code = asyncio.run(main(admin_dsn, arguments.items, arguments.plays, page_size))
     sys.exit(code)

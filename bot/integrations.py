@@ -68,7 +68,9 @@ def build_sync_jobs(settings: Settings) -> list[SyncJob]:
                     url=settings.tautulli_url,
                     api_key=settings.tautulli_api_key.get_secret_value(),
                     interval_seconds=interval,
-                    timeout_seconds=timeout,
+                    timeout_seconds=settings.tautulli_timeout_seconds,
+                    page_size=settings.tautulli_page_size,
+                    pause_seconds=settings.tautulli_pause_seconds,
                 )
             )
         )

@@ -148,6 +148,20 @@ class Settings(BaseSettings):
         description="How long a request in progress waits for the member's next reply.",
     )
     media_timeout_seconds: float = Field(default=30.0, gt=0, description="Per HTTP call to a media service.")
+    tautulli_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Per call to Tautulli (a window of history is one call; a big server takes a while).",
+    )
+    tautulli_page_size: int = Field(
+        default=10_000,
+        ge=100,
+        le=100_000,
+        description="History rows per call to Tautulli; a first sync's date windows are sized to hold about this many.",
+    )
+    tautulli_pause_seconds: float = Field(
+        default=0.5, ge=0, description="Pause between two calls to Tautulli (never more than one at a time)."
+    )
     plex_sync_history: bool | None = Field(
         default=None,
         description="Read plays from Plex's history; unset means yes unless Tautulli is configured "

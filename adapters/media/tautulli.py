@@ -10,10 +10,12 @@ same play arriving both ways is one row.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any, Generic, TypeVar
 
@@ -23,6 +25,7 @@ from adapters.media.client import ServiceClient
 from adapters.media.history_window import first_day, next_anchor
 from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, require_content_type, validate
+from adapters.media.tautulli_windows import DayWindow, plan_windows
 from adapters.media.timeparse import from_unix
 from core.ingest.events import record_bandwidth
 from core.ingest.media import upsert_media
@@ -103,6 +106,30 @@ class TautulliTable(_TautulliModel, Generic[DataT]):
     data: list[DataT] = Field(default_factory=list)
 
 
+class TautulliSeries(_TautulliModel):
+    name: str
+    data: list[int | None] = Field(default_factory=list)
+
+
+class TautulliPlaysByDate(_TautulliModel):
+    categories: list[str] = Field(default_factory=list)
+    series: list[TautulliSeries] = Field(default_factory=list)
+
+    def days(self) -> list[tuple[date, int]]:
+        """(local day, movie and episode plays): the kinds the sync reads. Empty when Tautulli knows no such library."""
+        counted = [s for s in self.series if s.name in ("TV", "Movies")]
+        if not counted:
+            return []
+        days = []
+        for index, day in enumerate(self.categories):
+            try:
+                parsed = date.fromisoformat(day)
+            except ValueError:
+                continue
+            days.append((parsed, sum((s.data[index] or 0) if index < len(s.data) else 0 for s in counted)))
+        return days
+
+
 class TautulliActivity(_TautulliModel):
     sessions: list[TautulliSession] = Field(default_factory=list)
 
@@ -121,12 +148,19 @@ HISTORY = TypeAdapter(TautulliEnvelope[TautulliTable[TautulliHistoryRow]])
 USERS = TypeAdapter(TautulliEnvelope[list[TautulliUser]])
 USERS_TABLE = TypeAdapter(TautulliEnvelope[TautulliTable[TautulliUser]])
 ACTIVITY = TypeAdapter(TautulliEnvelope[TautulliActivity])
+PLAYS_BY_DATE = TypeAdapter(TautulliEnvelope[TautulliPlaysByDate])
 
 
 # The cursor: when nothing last streamed (see adapters/media/history_window.py). Older
 # versions kept the UTC day of the newest play read, which it replaces.
 ANCHOR = "quiet_at"
 LEGACY_CURSOR = "after"
+# A first sync in progress: the last local day read whole, and the ``after`` day from
+# which plays still streaming when it started must be read again (see _backfill_from).
+BACKFILL_THROUGH = "backfill_through"
+BACKFILL_FLOOR = "backfill_floor"
+# How far back a first sync asks Tautulli for per-day counts; older plays land in the first window.
+COUNTED_DAYS = 3650
 
 
 def _anchor(cursor: dict[str, Any]) -> datetime | None:
@@ -220,8 +254,12 @@ class TautulliSettings:
     url: str
     api_key: str
     interval_seconds: int = 900
-    timeout_seconds: float = 30.0
-    page_size: int = 1000
+    # Per call. A window of history is one call; on a big server Tautulli takes a while.
+    timeout_seconds: float = 120.0
+    # History rows per call, and the plays a first sync's date window aims at.
+    page_size: int = 10_000
+    # Between two calls (only one is ever in flight: Tautulli's SQLite has one writer).
+    pause_seconds: float = 0.5
 
 
 def _names_the_key(message: str) -> bool:
@@ -245,6 +283,8 @@ class TautulliSyncJob:
         self.interval_seconds = settings.interval_seconds
         # Tests move time; the sync itself only needs now.
         self._clock = clock or partial(datetime.now, UTC)
+        self._one_call = asyncio.Lock()
+        self._last_call_ended = 0.0
 
     def client(self) -> ServiceClient:
         return ServiceClient(
@@ -258,7 +298,15 @@ class TautulliSyncJob:
         )
 
     async def _call(self, client: ServiceClient, adapter: TypeAdapter[Any], cmd: str, **params: Any) -> Any:
-        envelope = await client.get_model("/api/v2", adapter, {"cmd": cmd, **params})
+        # One call at a time, and a breath between calls, whatever reads ahead.
+        async with self._one_call:
+            wait = self._last_call_ended + self.settings.pause_seconds - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                envelope = await client.get_model("/api/v2", adapter, {"cmd": cmd, **params})
+            finally:
+                self._last_call_ended = time.monotonic()
         if envelope.response.result != "success" or envelope.response.data is None:
             message = envelope.response.message or "no data"
             if _names_the_key(message):
@@ -284,30 +332,64 @@ class TautulliSyncJob:
             activity_read_at = self._clock()
             activity: TautulliActivity = await self._call(client, ACTIVITY, "get_activity")
             counts["bandwidth_samples"] = await self._sample_bandwidth(context, activity, activity_read_at)
-            counts["plays_new"] = await self._read_history(client, context)
+            floor = first_day(next_anchor(None, activity_read_at, len(activity.sessions)))
+            counts["plays_new"] = await self._read_history(client, context, floor)
             anchor = next_anchor(_anchor(context.cursor), activity_read_at, len(activity.sessions))
             async with context.pool.acquire() as conn, conn.transaction():
-                cursor = {k: v for k, v in context.cursor.items() if k != LEGACY_CURSOR}
+                dropped = (LEGACY_CURSOR, BACKFILL_THROUGH, BACKFILL_FLOOR)
+                cursor = {k: v for k, v in context.cursor.items() if k not in dropped}
                 await context.save_cursor(conn, {**cursor, ANCHOR: anchor.isoformat()})
         return counts
 
-    async def _read_history(self, client: ServiceClient, context: SyncContext) -> int:
-        """Read the history from the window's first day on (everything on a first sync); returns plays written.
+    async def _windows(self, client: ServiceClient, context: SyncContext, floor: date) -> list[DayWindow]:
+        """The date windows to read: one from the anchor on, or a first sync's (the rest of them when resuming)."""
+        anchor = _anchor(context.cursor)
+        if anchor is not None:
+            return [DayWindow(first_day(anchor), None)]
+        start = self._backfill_from(context, floor)
+        by_date: TautulliPlaysByDate = await self._call(
+            client, PLAYS_BY_DATE, "get_plays_by_date", time_range=COUNTED_DAYS, y_axis="plays", grouping=1
+        )
+        return plan_windows(by_date.days(), self.settings.page_size, start)
+
+    @staticmethod
+    def _backfill_from(context: SyncContext, floor: date) -> date | None:
+        """Where an interrupted first sync resumes: the day after the last one it read whole.
+
+        A play still streaming when an earlier attempt began is written when it stops,
+        dated by its start, possibly on a day already read: from the earliest attempt's
+        floor on (the day its incremental read would have started from), days are read again.
+        """
+        through = context.cursor.get(BACKFILL_THROUGH)
+        if not through:
+            return None
+        earliest = min(floor, date.fromisoformat(context.cursor.get(BACKFILL_FLOOR) or floor.isoformat()))
+        return min(date.fromisoformat(through) + timedelta(days=1), earliest)
+
+    async def _read_history(self, client: ServiceClient, context: SyncContext, floor: date) -> int:
+        """Read the history window by window (everything on a first sync); returns plays written.
 
         Plays are read grouped as Tautulli shows them (a stream resumed after a stop is
         part of the play it continues), so Marquee's plays are Tautulli's plays.
         """
-        query: dict[str, Any] = {"order_column": "date", "order_dir": "asc", "grouping": 1}
-        anchor = _anchor(context.cursor)
-        if anchor is not None:
-            query["after"] = first_day(anchor).isoformat()
+        windows = await self._windows(client, context, floor)
+        expected = sum(window.plays for window in windows)
+
+        async def pages() -> AsyncIterator[tuple[DayWindow, list[TautulliHistoryRow], bool]]:
+            """Every page of every window, each marked whether it ends its window (an empty window yields none)."""
+            for window in windows:
+                query: dict[str, Any] = {"order_column": "date", "order_dir": "asc", "grouping": 1, **window.query()}
+                history = self._table(client, HISTORY, "get_history", **query)
+                page = await anext(history, None)
+                while page is not None:
+                    following = await anext(history, None)
+                    yield window, page, following is None
+                    page = following
+
         # One page at a time, unlike Plex: history rows also create their items, and two
         # pages written at once could each create the same new show.
-        history = self._table(
-            client, HISTORY, "get_history", on_page=partial(context.report, "play history"), **query
-        )
-        written = 0
-        async for page in prefetching(history):
+        written = read = 0
+        async for window, page, window_done in prefetching(pages()):
             rows = [row if row.holds_whole_group() else await self._whole_group(client, row) for row in page]
             media = [record for row in rows for record in history_media(row)]
             plays = [(row, play) for row in rows if (play := play_record(row)) is not None]
@@ -317,6 +399,16 @@ class TautulliSyncJob:
                 written += (await upsert_plays(conn, [play for _, play in plays])).written
                 # The same streams may have arrived one by one through the webhook.
                 await retire_sessions_merged_into(conn, resumed)
+                last_day = window.last
+                if window_done and last_day is not None and _anchor(context.cursor) is None:
+                    earliest = context.cursor.get(BACKFILL_FLOOR) or floor.isoformat()
+                    await context.save_cursor(
+                        conn,
+                        {**context.cursor, BACKFILL_THROUGH: last_day.isoformat(),
+                         BACKFILL_FLOOR: min(earliest, floor.isoformat())},
+                    )  # fmt: skip
+            read += len(page)
+            context.report("play history", read, max(expected, read))
         return written
 
     async def _whole_group(self, client: ServiceClient, row: TautulliHistoryRow) -> TautulliHistoryRow:

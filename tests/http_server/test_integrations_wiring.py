@@ -42,6 +42,19 @@ def test_plex_history_is_left_to_tautulli_when_both_are_configured() -> None:
     assert forced.settings.sync_history is True  # type: ignore[attr-defined]
 
 
+def test_the_tautulli_load_settings_reach_its_job() -> None:
+    configured = settings(
+        tautulli_url="http://t",
+        tautulli_api_key=SecretStr("k"),
+        tautulli_page_size=2_500,
+        tautulli_timeout_seconds=300,
+        tautulli_pause_seconds=2,
+    )
+    (job,) = build_sync_jobs(configured)
+    chosen = job.settings  # type: ignore[attr-defined]
+    assert (chosen.page_size, chosen.timeout_seconds, chosen.pause_seconds) == (2_500, 300, 2)
+
+
 def test_per_source_webhook_secrets_fall_back_to_the_shared_one() -> None:
     config = webhook_config(
         settings(webhook_secret=SecretStr("shared"), plex_webhook_secret=SecretStr("plex-own"))

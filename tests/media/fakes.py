@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -376,6 +377,8 @@ class FakeTautulli(FakeService):
         self.users: list[dict[str, Any]] = tautulli_recorded("get-users")
         self.users_table: list[dict[str, Any]] = tautulli_recorded("get-users-table")["data"]
         self.history: list[dict[str, Any]] = tautulli_recorded("get-history")["data"]
+        # The library types Tautulli knows from its Plex server (graphs count only those).
+        self.library_types: set[str] = {"movie", "show"}
         # Sessions need a Plex server behind Tautulli, so these follow its API documentation.
         self.sessions: list[dict[str, Any]] = [
             {"session_key": "27", "session_id": "helf15l3rxgw01xxe0jf3l3d", "user_id": 133788,
@@ -385,6 +388,27 @@ class FakeTautulli(FakeService):
 
     def authorized(self, request: web.Request) -> bool:
         return request.query.get("apikey") == self.api_key
+
+    def plays_by_date(self, time_range: int) -> dict[str, Any]:
+        """graphs.get_total_plays_per_day: every local day of the range, a series per library type it has.
+
+        Plays count per (local day, reference_id) among rows stopped within the range;
+        a Tautulli that knows no library (no Plex server behind it) answers no series.
+        """
+        today = datetime.now(ZoneInfo(self.zone)).date()
+        days = [(today - timedelta(days=back)).isoformat() for back in range(time_range - 1, -1, -1)]
+        since = datetime.now(UTC).timestamp() - time_range * 86_400
+        seen: dict[str, set[tuple[str, Any]]] = {"episode": set(), "movie": set()}
+        for row in self.history:
+            if (row.get("stopped") or 0) >= since and row["media_type"] in seen:
+                seen[row["media_type"]].add((tautulli_local_day(row["started"], self.zone), row["reference_id"]))
+        per_type = {kind: Counter(day for day, _ in keys) for kind, keys in seen.items()}
+        series = [{"name": name, "data": [per_type[kind][day] for day in days]}
+                  for name, kind, library in (("TV", "episode", "show"), ("Movies", "movie", "movie"))
+                  if library in self.library_types]  # fmt: skip
+        if series:
+            series.append({"name": "Total", "data": [sum(values) for values in zip(*(s["data"] for s in series), strict=True)]})
+        return {"categories": days, "series": series}
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -441,6 +465,8 @@ class FakeTautulli(FakeService):
             return self.respond({"recordsFiltered": len(rows), "recordsTotal": len(self.history), "data": shown,
                                  "draw": 1, "filter_duration": tautulli_duration(shown),
                                  "total_duration": tautulli_duration(rows)})  # fmt: skip
+        if cmd == "get_plays_by_date":
+            return self.respond(self.plays_by_date(int(query.get("time_range", 30))))
         if cmd == "get_activity":
             return self.respond({"lan_bandwidth": 0, "sessions": self.sessions, "stream_count": str(len(self.sessions)),
                                  "total_bandwidth": 25318, "wan_bandwidth": 25318})  # fmt: skip

@@ -194,6 +194,14 @@ class TautulliProcess:
                 ],
             )
 
+    def add_libraries(self, types: tuple[str, ...] = ("movie", "show")) -> None:
+        """The library sections Tautulli learns from its Plex server (its graphs count only plays of known types)."""
+        with contextlib.closing(self._db()) as db, db:
+            db.executemany(
+                "INSERT INTO library_sections (server_id, section_id, section_name, section_type) VALUES (?, ?, ?, ?)",
+                [("test-server", index + 1, kind.title(), kind) for index, kind in enumerate(types)],
+            )
+
     def add_play(self, play: SeedPlay) -> int:
         """Write a finished stream like ActivityProcessor.write_session_history; returns its row id."""
         with contextlib.closing(self._db()) as db, db:

@@ -8,12 +8,15 @@ monitor), and lists the streams still running in get_activity.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
+from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -170,3 +173,43 @@ async def test_a_cursor_from_before_the_window_keeps_its_place(db_pool: asyncpg.
     assert "after=2016-05-07" in history[-1]
     cursor = await db_pool.fetchval("SELECT cursor FROM sync_schedule WHERE integration = 'tautulli'")
     assert "after" not in cursor and "quiet_at" in cursor
+
+
+class CountingTautulli(FakeTautulli):
+    """Notes how many calls it is answering at once and when each starts and ends."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answering = 0
+        self.most_at_once = 0
+        self.calls: list[tuple[float, float]] = []
+
+    async def api_handler(self, request: web.Request) -> web.Response:
+        self.answering += 1
+        self.most_at_once = max(self.most_at_once, self.answering)
+        began = time.monotonic()
+        try:
+            await asyncio.sleep(0.05)  # a server that takes a moment, so overlapping calls would overlap
+            return await super().api_handler(request)
+        finally:
+            self.answering -= 1
+            self.calls.append((began, time.monotonic()))
+
+
+async def test_tautulli_answers_one_call_at_a_time_with_a_pause_between(db_pool: asyncpg.Pool) -> None:
+    fake = CountingTautulli()
+    noon = int(time.time()) // 86400 * 86400 - 5 * 86400 + 12 * 3600
+    # A play resumed the next day: the window of that day completes it with a call of its own,
+    # while the next window is being read ahead.
+    fake.history = [
+        tautulli_play(1, 133788, "Jon", 5000, noon, percent_complete=40, watched_status=0),
+        tautulli_play(2, 133788, "Jon", 5000, noon + 86400, reference_id=1),
+        *(tautulli_play(3 + day, 133788, "Jon", 5001 + day, noon + (2 + day) * 86400) for day in range(3)),
+    ]
+    async with serve(fake) as url:
+        chosen = TautulliSettings(url=url, api_key="tautulli-key", page_size=1, pause_seconds=0.1)
+        assert (await run_job(db_pool, TautulliSyncJob(chosen))).ok
+    assert len(fake.calls) > 5
+    assert fake.most_at_once == 1
+    calls = sorted(fake.calls)
+    assert all(later[0] - earlier[1] >= 0.09 for earlier, later in itertools.pairwise(calls))

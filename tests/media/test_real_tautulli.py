@@ -7,6 +7,7 @@ local time while the last play of the night is still running.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ import asyncpg
 import pytest
 
 from adapters.media.tautulli import TautulliSettings, TautulliSyncJob
+from core.sync import schedule
 from core.sync.jobs import run_job
 
 from . import tautulli_seed
@@ -219,3 +221,54 @@ async def test_a_play_resumed_a_week_later_is_one_play(
     assert in_tautulli == len(plays) == 1
     assert (plays[0]["started_at"].timestamp(), plays[0]["watched_seconds"]) == (first.started, 1400 + 5600)
     assert plays[0]["percent_complete"] == 100
+
+
+async def test_an_interrupted_first_sync_resumes_where_it_stopped(
+    db_pool: asyncpg.Pool, tautulli_installer: TautulliInstaller, tmp_path: Path
+) -> None:
+    """Interrupted (Ctrl-C) after its first date window, a first sync loses and repeats no play when run again."""
+    zone = "America/Los_Angeles"
+    evenings = 12
+    today = datetime.now(ZoneInfo(zone)).date()
+    with tautulli_installer.server(tmp_path, zone) as server:
+        server.add_users(USERS)
+        server.add_libraries()
+        for evening in range(evenings):
+            for play in evening_plays(today - timedelta(days=evenings + 1 - evening), zone, 1000 + 10 * evening):
+                server.add_play(play)
+        in_tautulli = await tautulli_count(server)
+        assert in_tautulli == evenings * PLAYS_AN_EVENING
+
+        # Windows of two evenings each (six plays), sized from Tautulli's own per-day counts.
+        settings = TautulliSettings(url=server.url, api_key=server.api_key, page_size=6, pause_seconds=0)
+        reports: list[tuple[str, int, int]] = []
+        interrupted = asyncio.ensure_future(
+            run_job(db_pool, TautulliSyncJob(settings), progress=lambda *report: stop_after_first(report))
+        )
+
+        def stop_after_first(report: tuple[str, int, int]) -> None:
+            reports.append(report)
+            if report[0] == "tautulli play history":
+                interrupted.cancel()
+
+        with pytest.raises(asyncio.CancelledError):
+            await interrupted
+        history_reports = [r for r in reports if r[0] == "tautulli play history"]
+        assert history_reports == [("tautulli play history", 6, in_tautulli)]
+        cursor = await schedule.load_cursor(db_pool, "tautulli")
+        assert "quiet_at" not in cursor  # not done
+        assert cursor["backfill_through"] == (today - timedelta(days=evenings)).isoformat()
+        assert await db_pool.fetchval("SELECT count(*) FROM watch_history") == 6
+
+        reports.clear()
+        resumed = await run_job(db_pool, TautulliSyncJob(settings), progress=lambda *report: reports.append(report))
+        assert resumed.ok, resumed.error
+        # Only what was not read yet is read again.
+        assert [r for r in reports if r[0] == "tautulli play history"][-1] == (
+            "tautulli play history", in_tautulli - 6, in_tautulli - 6
+        )
+        assert resumed.counts["plays_new"] == in_tautulli - 6
+        assert await db_pool.fetchval("SELECT count(*) FROM watch_history") == in_tautulli
+        assert await db_pool.fetchval("SELECT count(DISTINCT source_id) FROM watch_history") == in_tautulli
+        cursor = await schedule.load_cursor(db_pool, "tautulli")
+        assert "quiet_at" in cursor and "backfill_through" not in cursor
