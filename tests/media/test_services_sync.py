@@ -25,7 +25,7 @@ def jellyfin_job(url: str) -> JellyfinSyncJob:
 def tautulli_job(url: str, now: int = 1462903600) -> TautulliSyncJob:
     """A Tautulli sync at ``now`` (Unix seconds; by default just after the fake's last play)."""
     clock = lambda: datetime.fromtimestamp(now, UTC)  # noqa: E731
-    return TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key", page_size=2), clock=clock)
+    return TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key", page_size=2, pause_seconds=0), clock=clock)
 
 
 def seerr_job(url: str, service: str = "overseerr") -> SeerrSyncJob:

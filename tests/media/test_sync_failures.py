@@ -77,7 +77,7 @@ async def test_other_services_refusing_the_key_is_a_clear_error(db_pool: asyncpg
     async with serve(fake) as url:
         job = {
             "jellyfin": lambda: JellyfinSyncJob(JellyfinSettings(url=url, api_key="jellyfin-key")),
-            "tautulli": lambda: TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key")),
+            "tautulli": lambda: TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key", pause_seconds=0)),
             "overseerr": lambda: SeerrSyncJob(
                 SeerrSettings(service="overseerr", url=url, api_key="seerr-key")
             ),
@@ -119,7 +119,7 @@ def test_only_tautullis_own_wrong_key_answers_blame_the_key(status: int, body: b
 async def test_tautulli_error_envelope_is_reported(db_pool: asyncpg.Pool) -> None:
     fake = FakeTautulli()
     async with serve(fake) as url:
-        job = TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key"))
+        job = TautulliSyncJob(TautulliSettings(url=url, api_key="tautulli-key", pause_seconds=0))
         fake.users = "not a list"  # type: ignore[assignment]
         result = await run_job(db_pool, job)
     assert not result.ok and "Tautulli answered /api/v2 with something unexpected" in (result.error or "")

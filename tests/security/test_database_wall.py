@@ -21,6 +21,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from throwaway_postgres import THROWAWAY_SERVER_SETTINGS
 
 from core.db import create_pool
 from core.migrations import apply_migrations
@@ -412,6 +413,8 @@ async def password_checking_server(tmp_path_factory: pytest.TempPathFactory) -> 
         dsn = str(server.get_uri())
         admin = await asyncpg.connect(dsn)
         try:
+            for setting in THROWAWAY_SERVER_SETTINGS:
+                await admin.execute(setting)
             superuser = await admin.fetchval("SELECT current_user")
             await admin.execute("CREATE DATABASE marquee")
             hba = await admin.fetchval("SHOW hba_file")

@@ -135,7 +135,7 @@ async def test_a_failing_tautulli_never_leaks_its_key(
 ) -> None:
     async with _served(fake()) as url:
         result = await run_job(
-            db_pool, TautulliSyncJob(TautulliSettings(url=url, api_key=KEY, timeout_seconds=5))
+            db_pool, TautulliSyncJob(TautulliSettings(url=url, api_key=KEY, timeout_seconds=5, pause_seconds=0))
         )
     assert not result.ok
     assert result.error is not None and result.error.startswith(classified)
