@@ -49,6 +49,7 @@ LINK_CONSENT_ID = "marquee:link-consent:yes"
 QUICK_REPLY_ID = "marquee:say:{text}"
 _QUICK_REPLY_LABELS = {
     "yes": "Yes, request it",
+    "confirm": "Yes, do it",
     "cancel": "Cancel",
     "all": "All seasons",
     "latest": "Latest season",
@@ -484,7 +485,8 @@ class LinkConsentView(discord.ui.View):
 
 
 class QuickReplyButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"marquee:say:(?P<text>[a-z0-9]{1,12})"
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"marquee:say:(?P<text>[a-z0-9]{1,12}(?: [0-9]{1,2})?)",
 ):
     """A button that sends its text for the presser, exactly as if they typed it (core decides what it means
     for them: a number picks from *their* pending choice, "yes" confirms *their* request)."""
@@ -492,9 +494,11 @@ class QuickReplyButton(
     def __init__(self, text: str) -> None:
         super().__init__(
             discord.ui.Button(
-                label=_QUICK_REPLY_LABELS.get(text, text),
+                label=_QUICK_REPLY_LABELS.get(text, text.capitalize() if " " in text else text),
                 style=discord.ButtonStyle.success
-                if text == "yes"
+                if text in ("yes", "confirm") or text.startswith("approve ")
+                else discord.ButtonStyle.danger
+                if text.startswith("decline ")
                 else discord.ButtonStyle.secondary
                 if text == "cancel"
                 else discord.ButtonStyle.primary,
@@ -518,7 +522,8 @@ class QuickReplyButton(
 
 def quick_reply_view(reply: Reply) -> discord.ui.View | None:
     """Buttons for a reply's quick replies (discord.py puts five in a row), or None."""
-    texts = [t for t in reply.quick_replies if re.fullmatch(r"[a-z0-9]{1,12}", t)][:10]
+    # A word, or a word and a number ("approve 2": the admin's /requests buttons).
+    texts = [t for t in reply.quick_replies if re.fullmatch(r"[a-z0-9]{1,12}(?: [0-9]{1,2})?", t)][:10]
     if not texts:
         return None
     view = discord.ui.View(timeout=None)
@@ -586,6 +591,13 @@ def _register_commands(client: MarqueeDiscordClient) -> None:
         request = client.request_for(interaction, "/insights", explicit_admin=True)
         await client.respond(
             interaction, lambda: core.admin_command(request, "insights", []), admin_only=True
+        )
+
+    @admin_command("requests", "Requests waiting for approval in Overseerr, with approve/decline buttons.")
+    async def requests(interaction: discord.Interaction) -> None:
+        request = client.request_for(interaction, "/requests", explicit_admin=True)
+        await client.respond(
+            interaction, lambda: core.admin_command(request, "requests", []), ephemeral=False, admin_only=True
         )
 
     @admin_command("learning", "The learning queue: questions Marquee could not answer well.")

@@ -81,7 +81,8 @@ async def test_a_member_requests_on_matrix_by_replying_with_a_number(
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    overseerr = FakeOverseerr(users={2: FakeUser(2, REQUEST)}, titles=sample_catalogue())
+    # User 1 is the administrator every Overseerr has; the API key acts as it unless told otherwise.
+    overseerr = FakeOverseerr(users={1: FakeUser(1, 2), 2: FakeUser(2, REQUEST)}, titles=sample_catalogue())
     account = await bot_account(synapse)
     bot_id = account[0]
     async with person(synapse, "alice", tmp_path) as alice, serving(overseerr) as url:
@@ -112,4 +113,4 @@ async def test_a_member_requests_on_matrix_by_replying_with_a_number(
     assert "<ol>" in replies[0].source["content"]["formatted_body"]
     assert "Request Dune: Part Three (2026) on Overseerr as you?" in replies[1].body
     assert replies[2].body.startswith("Requested Dune: Part Three (2026)")
-    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "userId": 2}]
+    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001}] and overseerr.posted_as == [2]

@@ -201,7 +201,7 @@ async def test_a_member_requests_on_discord_by_replying_with_a_number(
     shown = json.dumps(replies, ensure_ascii=False)
     assert "Dune: Part Three" in shown and "Reply with a number from 1 to 1" in shown
     assert "Requested **Dune: Part Three** (2026) and it's waiting for an admin's approval." in shown
-    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "userId": 2}]
+    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001}] and overseerr.posted_as == [2]
 
 
 async def test_a_member_requests_on_discord_with_buttons(
@@ -229,7 +229,7 @@ async def test_a_member_requests_on_discord_with_buttons(
         assert "Requested" in json.dumps(done[1].body, ensure_ascii=False)
     finally:
         await bot.stop()
-    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "userId": 2}]
+    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001}] and overseerr.posted_as == [2]
 
 
 async def test_a_request_made_from_chat_is_told_about_before_the_next_sync(

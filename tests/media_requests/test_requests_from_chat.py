@@ -37,7 +37,7 @@ async def test_a_member_requests_a_movie_in_plain_words_and_it_is_created_as_the
     assert "1. Dune: Part Three (2026), movie — Paul Atreides faces the consequences" in text
     assert "You have 3 of 3 movie requests left every 7 days." in text
     assert "Requested Dune: Part Three (2026) and it's waiting for an admin's approval." in text
-    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "userId": 2}]
+    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001}] and overseerr.posted_as == [2]
 
 
 async def test_matches_say_what_is_available_requested_or_partly_there(
@@ -71,11 +71,13 @@ async def test_a_show_asks_for_seasons_and_requests_only_those(
     assert "Already on the server: 1." in text
     assert "Request Severance (2022), season 3 on Overseerr as you?" in text
     assert "Requested Severance (2022) and it's approved." in text
-    assert overseerr.posted == [{"mediaType": "tv", "mediaId": 95396, "userId": 3, "seasons": [3]}]
+    assert overseerr.posted == [
+        {"mediaType": "tv", "mediaId": 95396, "seasons": [3]}
+    ] and overseerr.posted_as == [3]
 
     text = await console(assistant, "alice", ["request Severance", "1", "2-3", "yes"])
     assert "Request Severance (2022), seasons 2, 3 on Overseerr as you?" in text
-    assert overseerr.posted[-1]["seasons"] == [2, 3] and overseerr.posted[-1]["userId"] == 2
+    assert overseerr.posted[-1]["seasons"] == [2, 3] and overseerr.posted_as[-1] == 2
     text = await console(assistant, "alice", ["request Severance", "1", "7"])
     assert "There is no season 7; the seasons are 1, 2, 3." in text
 
@@ -165,7 +167,7 @@ async def test_a_member_cannot_request_as_anyone_else(
     ]  # fmt: skip
     await console(assistant, "alice", hostile)
     await console(assistant, "alice", ["request Dune Part Three", "1", "yes"])
-    assert {body["userId"] for body in overseerr.posted} == {2}
+    assert set(overseerr.posted_as) == {2} and all("userId" not in body for body in overseerr.posted)
     # Another member's "yes" in the same conversation confirms nothing of alice's.
     await assistant.handle(said(assistant, "alice", "request Breaking Bad", "room"))
     await assistant.handle(said(assistant, "alice", "1", "room"))
