@@ -623,7 +623,7 @@ def _register_commands(client: MarqueeDiscordClient) -> None:
             interaction, lambda: core.admin_command(request, "learning", args), admin_only=True
         )
 
-    for command in (link, health, insights, learning):
+    for command in (link, health, insights, learning, requests):
         tree.add_command(command)
 
 
