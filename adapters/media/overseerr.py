@@ -409,6 +409,7 @@ class SeerrSeasonStatus(_SeerrModel):
 
 class SeerrMediaInfo(_SeerrModel):
     status: int | None = None
+    status4k: int | None = None
     requests: list[SeerrMediaRequest] = Field(default_factory=list)
     seasons: list[SeerrSeasonStatus] = Field(default_factory=list)
 
@@ -527,6 +528,7 @@ def search_match(result: SeerrSearchResult) -> Match | None:
         year=_year(result.release_date or result.first_air_date),
         overview=result.overview or "",
         availability=_AVAILABILITY.get(info.status or 1, "unknown"),
+        availability_4k=_AVAILABILITY.get(info.status4k or 1, "unknown"),
         requested_by=tuple(
             r.requested_by.id for r in info.requests if r.requested_by is not None and r.status != _DECLINED
         ),

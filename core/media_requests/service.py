@@ -25,6 +25,8 @@ class Match:
     overview: str = ""
     availability: Availability = "unknown"
     requested_by: tuple[int, ...] = ()
+    # The 4K version's own availability (Overseerr's ``mediaInfo.status4k``).
+    availability_4k: Availability = "unknown"
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ class FakeTitle:
     date: str
     overview: str
     status: int = 1  # MediaInfo.status
+    status_4k: int = 1  # MediaInfo.status4k
     seasons: tuple[int, ...] = ()
     available_seasons: tuple[int, ...] = ()
 
@@ -108,7 +109,7 @@ class FakeOverseerr:
             return None
         status = title.status if title.status != 1 else 2
         return {
-            "id": title.tmdb_id + 100000, "tmdbId": title.tmdb_id, "tvdbId": None, "status": status,
+            "id": title.tmdb_id + 100000, "tmdbId": title.tmdb_id, "tvdbId": None, "status": status, "status4k": title.status_4k,
             "requests": open_requests, "createdAt": "2026-11-01T10:00:00.000Z", "updatedAt": "2026-11-01T10:00:00.000Z",
             "seasons": [{"id": n, "seasonNumber": n, "status": 5} for n in title.available_seasons],
         }  # fmt: skip

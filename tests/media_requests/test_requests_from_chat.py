@@ -10,7 +10,7 @@ from core.assistant import Assistant
 from core.chat import ChatRequest
 
 from .conftest import Members
-from .fake_overseerr import REQUEST, FakeOverseerr, FakeUser
+from .fake_overseerr import REQUEST, REQUEST_4K, REQUEST_4K_MOVIE, REQUEST_4K_TV, FakeOverseerr, FakeUser
 
 
 async def console(assistant: Assistant, who: str, lines: list[str]) -> str:
@@ -214,3 +214,37 @@ async def test_a_pending_request_is_taken_once(
     await assistant.handle(said(assistant, "bob", "request Dune Part Three"))
     taken = [await pending.clear(db_pool, members.bob, "console", "dm") for _ in range(2)]
     assert taken == [True, False]
+
+
+async def test_a_4k_request_needs_a_4k_server_and_the_members_4k_permission(
+    assistant: Assistant, overseerr: FakeOverseerr
+) -> None:
+    # No 4K Radarr in Overseerr: nothing to request in 4K, whoever asks.
+    overseerr.users[3].permissions |= REQUEST_4K
+    text = await console(assistant, "bob", ["request Dune Part Three in 4K", "1"])
+    assert "Overseerr has no 4K Radarr server, so there is no 4K version of movies to request." in text
+    overseerr.radarr_4k = True
+    # alice may request, but not in 4K.
+    text = await console(assistant, "alice", ["can you get Dune Part Three in 4K for me?", "1"])
+    assert "Your Overseerr account may not request 4K movies." in text
+    text = await console(assistant, "alice", ["yes"])
+    assert overseerr.posted == []
+    # bob may.
+    text = await console(assistant, "bob", ["request Dune Part Three in 4K", "1", "yes"])
+    assert "Request Dune: Part Three (2026) in 4K on Overseerr as you?" in text
+    assert "Requested Dune: Part Three (2026)" in text
+    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "is4k": True}]
+    assert overseerr.posted_as == [3] and overseerr.requests[0]["is4k"] is True
+
+
+async def test_a_show_in_4k_follows_the_per_type_permission(
+    assistant: Assistant, overseerr: FakeOverseerr
+) -> None:
+    overseerr.sonarr_4k = True
+    overseerr.users[2].permissions |= REQUEST_4K_MOVIE  # movies in 4K only
+    text = await console(assistant, "alice", ["request the show Breaking Bad in UHD", "1", "all"])
+    assert "Your Overseerr account may not request 4K shows." in text
+    overseerr.users[2].permissions |= REQUEST_4K_TV
+    text = await console(assistant, "alice", ["request the show Breaking Bad in UHD", "1", "all", "yes"])
+    assert "Request Breaking Bad (2008), all seasons in 4K on Overseerr as you?" in text
+    assert overseerr.posted == [{"mediaType": "tv", "mediaId": 1396, "seasons": "all", "is4k": True}]

@@ -16,3 +16,6 @@ CREATE TABLE pending_admin_decisions (
     expires_at       timestamptz NOT NULL,
     PRIMARY KEY (user_id, platform, conversation_id)
 );
+
+-- A member's request in progress may be for the 4K version ("request Dune in 4K").
+ALTER TABLE pending_media_requests ADD COLUMN is_4k boolean NOT NULL DEFAULT false;
