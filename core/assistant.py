@@ -248,8 +248,15 @@ class Assistant:
             target = await feedback.find_by_reply(
                 conn, event.platform, event.reply_message_id, event.reactor_platform_user_id
             )
-            if target is None:  # not an answer, or not the asker's reaction
-                return False
+            if target is None:  # not an answer, or not the asker's reaction: maybe a notification
+                return await notifications.record_reaction(
+                    conn,
+                    event.platform,
+                    event.reply_message_id,
+                    event.reactor_platform_user_id,
+                    event.emoji,
+                    event.action == "added",
+                )
             return await feedback.apply_reaction(
                 conn, target, event.emoji, event.action, queue_limits=self.config.learning_queue
             )

@@ -327,9 +327,10 @@ class MarqueeDiscordClient(discord.Client):
         for emoji in FEEDBACK_EMOJI:
             await carrier.add_reaction(emoji)
 
-    async def send_direct_message(self, platform_user_id: str, text: str) -> bool:
-        """One notification as a DM, with 👍/❌ under it like an answer; False when Discord refuses
-        (the member closed DMs, or left every server the bot is in)."""
+    async def send_direct_message(self, platform_user_id: str, text: str) -> str | bool:
+        """One notification as a DM, with 👍/❌ under it like an answer: the id of the message carrying
+        them (the member's reactions on it are recorded); False when Discord refuses (the member closed
+        DMs, or left every server the bot is in)."""
         try:
             user = self.get_user(int(platform_user_id)) or await self.fetch_user(int(platform_user_id))
             channel = user.dm_channel or await user.create_dm()
@@ -339,7 +340,7 @@ class MarqueeDiscordClient(discord.Client):
         except (discord.Forbidden, discord.NotFound, ValueError) as exc:
             log.info("discord: could not DM %s a notification (%s)", platform_user_id, type(exc).__name__)
             return False
-        return True
+        return str(sent[-1].id)
 
     async def send_to_admin_channel(self, text: str) -> bool:
         """One alert (an integration failing or recovering) in the admin channel."""

@@ -680,9 +680,10 @@ class MatrixBot:
         )
         return await self._send(room_id, "m.room.message", content)
 
-    async def send_direct_message(self, platform_user_id: str, text: str) -> bool:
-        """One notification in the DM room shared with ``platform_user_id`` only, with 👍/❌ under it;
-        False when there is no such room (the member never opened one with the bot)."""
+    async def send_direct_message(self, platform_user_id: str, text: str) -> str | bool:
+        """One notification in the DM room shared with ``platform_user_id`` only, with 👍/❌ under it: its
+        event id (the member's reactions on it are recorded); False when there is no such room (the
+        member never opened one with the bot)."""
         client = self._client
         if client is None:
             return False
@@ -704,7 +705,7 @@ class MatrixBot:
             return False
         for emoji in FEEDBACK_EMOJI:
             await self._send(room_id, "m.reaction", reaction_content(event_id, emoji))
-        return True
+        return event_id
 
     async def send_to_admin_room(self, text: str) -> bool:
         """One alert (an integration failing or recovering) in the first admin room the bot is in."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from media_requests.fake_overseerr import (
@@ -22,6 +25,15 @@ from core.media_requests.notifications import Outbox, RequestNotice, enqueue_not
 
 from .synapse_server import SynapseServer
 from .test_matrix import bot_account, bot_settings, link, person, synapse  # noqa: F401 (session fixture)
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], within: float = 15) -> Any:
+    async with asyncio.timeout(within):
+        while True:
+            result = await check()
+            if result:
+                return result
+            await asyncio.sleep(0.05)
 
 
 async def test_the_requester_is_told_in_their_dm_room_with_reactions_and_can_turn_it_off(
@@ -73,6 +85,15 @@ async def test_the_requester_is_told_in_their_dm_room_with_reactions_and_can_tur
                 ),
                 "👍 and ❌ under the notification",
             )
+            # Alice's 👍 on it is recorded.
+            await alice.react(room, told.event_id, "👍")
+
+            async def thumbs_up() -> bool | None:
+                return await db_pool.fetchval(
+                    "SELECT thumbs_up FROM notification_feedback WHERE reply_message_id = $1", told.event_id
+                )
+
+            await eventually(thumbs_up)
 
             question = await alice.say(room, "!notify off")
             reply = await alice.sync_until(alice.reply_to(question, bot_id), "the notify off answer")

@@ -19,3 +19,23 @@ CREATE TABLE pending_admin_decisions (
 
 -- A member's request in progress may be for the 4K version ("request Dune in 4K").
 ALTER TABLE pending_media_requests ADD COLUMN is_4k boolean NOT NULL DEFAULT false;
+
+-- 👍/❌ of a member on a notification Marquee sent them ("your request is
+-- ready"): recorded like the reactions on an answer, but apart from the answer
+-- feedback (a notification is not an answer: it must not count in answer
+-- statistics, rate limits or the learning queue). Kept after the outbox row is
+-- swept. A reaction finds its row by (platform, reply_message_id), and counts
+-- only when the reactor is the member it was sent to.
+CREATE TABLE notification_feedback (
+    id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id           uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    platform          text NOT NULL,
+    reply_message_id  text NOT NULL,
+    event_key         text NOT NULL,
+    body              text NOT NULL,
+    thumbs_up         boolean NOT NULL DEFAULT false,
+    reported_wrong    boolean NOT NULL DEFAULT false,
+    sent_at           timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (platform, reply_message_id)
+);
+CREATE INDEX notification_feedback_event_idx ON notification_feedback (event_key);
