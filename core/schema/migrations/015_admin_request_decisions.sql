@@ -39,3 +39,12 @@ CREATE TABLE notification_feedback (
     UNIQUE (platform, reply_message_id)
 );
 CREATE INDEX notification_feedback_event_idx ON notification_feedback (event_key);
+
+-- A webhook source that went silent and was reported to the admins: the row
+-- exists from the "silent" alert until the "arrives again" alert, so each
+-- transition is told once whatever the number of checks (and of processes).
+CREATE TABLE webhook_silence_alerts (
+    source            text PRIMARY KEY,
+    last_delivery_at  timestamptz NOT NULL,
+    alerted_at        timestamptz NOT NULL
+);
