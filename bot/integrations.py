@@ -23,6 +23,7 @@ from adapters.media.plex import PlexSettings, PlexSyncJob
 from adapters.media.tautulli import TautulliSettings, TautulliSyncJob
 from bot.settings import Settings
 from core.admin_watch import WatchConfig, run_admin_watch
+from core.announcements import AnnouncementConfig
 from core.ingest.logs import WEBHOOK_SOURCES
 from core.sync.jobs import SyncJob
 from core.sync.scheduler import run_sync_scheduler
@@ -137,6 +138,16 @@ def watch_config(settings: Settings) -> WatchConfig:
         pending_digest_every=timedelta(hours=settings.pending_request_digest_hours)
         if settings.pending_request_digest_hours
         else None,
+        announcements=AnnouncementConfig(
+            targets={
+                "discord": {
+                    library: str(channel)
+                    for library, channel in settings.discord_announcement_channels.items()
+                },
+                "matrix": dict(settings.matrix_announcement_rooms),
+            },
+            quiet=timedelta(minutes=settings.announcement_quiet_minutes),
+        ),
     )
 
 

@@ -154,6 +154,20 @@ class Settings(BaseSettings):
         description="Every this many hours, one admin message listing the requests of that period still "
         "waiting for approval; 0 (the default) is off.",
     )
+    discord_announcement_channels: dict[str, int] = Field(
+        default_factory=dict,
+        description='New media announced per library: JSON {"library name": Discord channel id}; empty is off.',
+    )
+    matrix_announcement_rooms: dict[str, str] = Field(
+        default_factory=dict,
+        description='New media announced per library: JSON {"library name": "!room:id"}; empty is off.',
+    )
+    announcement_quiet_minutes: int = Field(
+        default=5,
+        ge=1,
+        le=240,
+        description="A library's new items are announced once none has arrived for this long (a season is one message).",
+    )
     webhook_silence_alert_minutes: int = Field(
         default=0,
         ge=0,

@@ -8,17 +8,20 @@
   the requests of the last full period still pending, in one admin message;
   none when there are none. The period is part of the event key, so restarts
   and several checkers still give one digest per period.
+* New-media announcements (``core.announcements``), flushed every round; this
+  also sweeps the arrivals of libraries nobody announces.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from core.announcements import AnnouncementConfig, flush_announcements
 from core.answer import escape_markdown
 from core.media_requests.notifications import DM_PLATFORMS, LIFETIME
 
@@ -68,6 +71,7 @@ class WatchConfig:
     # None: off.
     webhook_silence: timedelta | None = None
     pending_digest_every: timedelta | None = None
+    announcements: AnnouncementConfig = field(default_factory=AnnouncementConfig)
     check_every_seconds: float = 60.0
 
 
@@ -154,10 +158,10 @@ async def queue_pending_digest(pool: asyncpg.Pool, every: timedelta, now: dateti
 
 async def run_admin_watch(pool: asyncpg.Pool, config: WatchConfig, stop: asyncio.Event) -> None:
     """The checks until ``stop`` is set; a failed round is logged and the next one tried."""
-    if config.webhook_silence is None and config.pending_digest_every is None:
-        return
     while not stop.is_set():
         try:
+            # Always: it also sweeps the arrivals of libraries nobody announces.
+            await flush_announcements(pool, config.announcements)
             if config.webhook_silence is not None:
                 await check_webhook_silence(pool, config.webhook_silence)
             if config.pending_digest_every is not None:

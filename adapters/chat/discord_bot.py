@@ -342,6 +342,18 @@ class MarqueeDiscordClient(discord.Client):
             return False
         return str(sent[-1].id)
 
+    async def send_to_channel(self, channel_id: str, text: str) -> bool:
+        """One announcement (new media of a library) in the channel the settings name for it."""
+        try:
+            channel = self.get_channel(int(channel_id)) or await self.fetch_channel(int(channel_id))
+            if not isinstance(channel, discord.abc.Messageable):
+                return False
+            await self._send_reply(channel, Reply(text))
+        except (discord.Forbidden, discord.NotFound, ValueError) as exc:
+            log.warning("discord: could not post an announcement in %s (%s)", channel_id, type(exc).__name__)
+            return False
+        return True
+
     async def send_to_admin_channel(self, text: str) -> bool:
         """One alert (an integration failing or recovering) in the admin channel."""
         assert self.config.admin_channel_id is not None
@@ -649,6 +661,7 @@ class DiscordBot:
                     self.client.send_direct_message,
                     self.client.connected.is_set,
                     self.client.send_to_admin_channel if self.config.admin_channel_id is not None else None,
+                    self.client.send_to_channel,
                 ),
                 name="discord-notifications",
             )

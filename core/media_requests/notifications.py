@@ -169,6 +169,8 @@ RETURNING nf.id
 Send = Callable[[str, str], Awaitable[bool | str]]
 # Posts one alert to the admin channel/room; True when it was delivered.
 SendToAdmins = Callable[[str], Awaitable[bool]]
+# Posts one announcement to a channel/room by its id; True when it was delivered.
+SendToChannel = Callable[[str, str], Awaitable[bool]]
 
 
 async def deliver_due(
@@ -177,13 +179,14 @@ async def deliver_due(
     send: Send,
     send_to_admins: SendToAdmins | None = None,
     now: datetime | None = None,
+    send_to_channel: SendToChannel | None = None,
 ) -> int:
     """Send this platform's unsent, unexpired notifications; returns how many were delivered.
 
     Admin alerts wait (not counted as failed) while the adapter has no admin place to post to.
     """
     now = now or datetime.now(UTC)
-    audiences = ["member", "admins"] if send_to_admins is not None else ["member"]
+    audiences = ["member", *(["admins"] if send_to_admins else []), *(["channel"] if send_to_channel else [])]
     async with pool.acquire() as conn:
         await conn.execute(_SWEEP, now)
         due = [
@@ -198,6 +201,8 @@ async def deliver_due(
             sent_id: str | None = None
             if notification.audience == "admins" and send_to_admins is not None:
                 ok = await send_to_admins(notification.body)
+            elif notification.audience == "channel" and send_to_channel is not None:
+                ok = await send_to_channel(notification.platform_user_id, notification.body)
             else:
                 result = await send(notification.platform_user_id, notification.body)
                 ok = bool(result)
@@ -258,9 +263,16 @@ class Outbox:
         send: Send,
         connected: Callable[[], bool],
         send_to_admins: SendToAdmins | None = None,
+        send_to_channel: SendToChannel | None = None,
     ) -> None:
         await run_outbox(
-            self.pool, platform, send, connected, send_to_admins, interval_seconds=self.interval_seconds
+            self.pool,
+            platform,
+            send,
+            connected,
+            send_to_admins,
+            interval_seconds=self.interval_seconds,
+            send_to_channel=send_to_channel,
         )
 
 
@@ -272,13 +284,14 @@ async def run_outbox(
     send_to_admins: SendToAdmins | None = None,
     *,
     interval_seconds: float = 1.0,
+    send_to_channel: SendToChannel | None = None,
 ) -> None:
     """Drain the outbox of ``platform`` until cancelled, only while the adapter is connected (a message
     tried while it is down would count as a failed attempt); a database hiccup is logged and retried."""
     while True:
         try:
             if connected():
-                await deliver_due(pool, platform, send, send_to_admins)
+                await deliver_due(pool, platform, send, send_to_admins, send_to_channel=send_to_channel)
         except asyncio.CancelledError:
             raise
         except Exception:

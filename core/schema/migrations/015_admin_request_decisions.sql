@@ -48,3 +48,22 @@ CREATE TABLE webhook_silence_alerts (
     last_delivery_at  timestamptz NOT NULL,
     alerted_at        timestamptz NOT NULL
 );
+
+-- New media announced to a channel/room per library. A library.new / ItemAdded
+-- webhook records the arrival; once a library has had no new arrival for a few
+-- minutes, its waiting arrivals become one message (a season added episode by
+-- episode is one announcement). One row per item, whichever service saw it first.
+CREATE TABLE media_arrivals (
+    id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    media_item_id uuid NOT NULL UNIQUE REFERENCES media_items (id) ON DELETE CASCADE,
+    library_name  text NOT NULL,
+    received_at   timestamptz NOT NULL DEFAULT now(),
+    announced_at  timestamptz
+);
+CREATE INDEX media_arrivals_waiting_idx ON media_arrivals (library_name, received_at) WHERE announced_at IS NULL;
+
+-- The outbox also carries those announcements: audience 'channel', the
+-- channel/room id in platform_user_id.
+ALTER TABLE notification_outbox DROP CONSTRAINT notification_outbox_audience_check;
+ALTER TABLE notification_outbox ADD CONSTRAINT notification_outbox_audience_check
+    CHECK (audience IN ('member', 'admins', 'channel'));
