@@ -22,6 +22,8 @@ from adapters.media.overseerr import SeerrRequestClient, SeerrSettings, SeerrSyn
 from adapters.media.plex import PlexSettings, PlexSyncJob
 from adapters.media.tautulli import TautulliSettings, TautulliSyncJob
 from bot.settings import Settings
+from core.admin_watch import WatchConfig, run_admin_watch
+from core.announcements import AnnouncementConfig
 from core.ingest.logs import WEBHOOK_SOURCES
 from core.sync.jobs import SyncJob
 from core.sync.scheduler import run_sync_scheduler
@@ -127,6 +129,28 @@ def insights_page_config(settings: Settings) -> InsightsPageConfig:
     )
 
 
+def watch_config(settings: Settings) -> WatchConfig:
+    """The admin checks (silent webhooks, pending digest) the settings turn on."""
+    return WatchConfig(
+        webhook_silence=timedelta(minutes=settings.webhook_silence_alert_minutes)
+        if settings.webhook_silence_alert_minutes
+        else None,
+        pending_digest_every=timedelta(hours=settings.pending_request_digest_hours)
+        if settings.pending_request_digest_hours
+        else None,
+        announcements=AnnouncementConfig(
+            targets={
+                "discord": {
+                    library: str(channel)
+                    for library, channel in settings.discord_announcement_channels.items()
+                },
+                "matrix": dict(settings.matrix_announcement_rooms),
+            },
+            quiet=timedelta(minutes=settings.announcement_quiet_minutes),
+        ),
+    )
+
+
 class IntegrationsService:
     """The webhook server and the sync scheduler of ``marquee run``, started and stopped together."""
 
@@ -141,6 +165,7 @@ class IntegrationsService:
         self.engine_status = engine_status
         self._server: RunningServer | None = None
         self._scheduler: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 
     async def start(self) -> None:
@@ -152,15 +177,19 @@ class IntegrationsService:
         )
         if not config.secrets:
             log.info("no webhook secret set (MARQUEE_WEBHOOK_SECRET); webhooks are refused")
+        self._stop.clear()
+        self._watch = asyncio.create_task(run_admin_watch(self.pool, watch_config(self.settings), self._stop))
         jobs = build_sync_jobs(self.settings)
         if jobs:
-            self._stop.clear()
             self._scheduler = asyncio.create_task(run_sync_scheduler(self.pool, jobs, self._stop))
         else:
             log.info("no media service configured; nothing to sync")
 
     async def stop(self) -> None:
         self._stop.set()
+        if self._watch is not None:
+            await self._watch
+            self._watch = None
         if self._scheduler is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self._scheduler), 10)

@@ -147,6 +147,33 @@ class Settings(BaseSettings):
         le=120,
         description="How long a request in progress waits for the member's next reply.",
     )
+    pending_request_digest_hours: int = Field(
+        default=0,
+        ge=0,
+        le=168,
+        description="Every this many hours, one admin message listing the requests of that period still "
+        "waiting for approval; 0 (the default) is off.",
+    )
+    discord_announcement_channels: dict[str, int] = Field(
+        default_factory=dict,
+        description='New media announced per library: JSON {"library name": Discord channel id}; empty is off.',
+    )
+    matrix_announcement_rooms: dict[str, str] = Field(
+        default_factory=dict,
+        description='New media announced per library: JSON {"library name": "!room:id"}; empty is off.',
+    )
+    announcement_quiet_minutes: int = Field(
+        default=5,
+        ge=1,
+        le=240,
+        description="A library's new items are announced once none has arrived for this long (a season is one message).",
+    )
+    webhook_silence_alert_minutes: int = Field(
+        default=0,
+        ge=0,
+        description="One admin message when a webhook source that delivered before sends nothing for longer "
+        "than this, one when it is back; 0 (the default) is off.",
+    )
     media_timeout_seconds: float = Field(default=30.0, gt=0, description="Per HTTP call to a media service.")
     tautulli_timeout_seconds: float = Field(
         default=120.0,

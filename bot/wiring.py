@@ -17,6 +17,7 @@ from core.assistant import Assistant, AssistantConfig
 from core.engines.base import Engine
 from core.insights_access import SignInLinkConfig
 from core.learning_queue import QueueLimits
+from core.media_requests.admin import AdminRequestDesk
 from core.media_requests.flow import FlowConfig, RequestFlow
 from core.media_requests.service import RequestService
 from core.rate_limits import Limits
@@ -152,6 +153,7 @@ async def build_assistant(
             if requests is not None
             else None
         ),
+        admin_requests=AdminRequestDesk(requests) if requests is not None else None,
         config=AssistantConfig(
             timezone=settings.tz,
             min_group_size=settings.min_group_size,

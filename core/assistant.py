@@ -35,6 +35,7 @@ from core.exchange_log import (
     record_exchange,
 )
 from core.media_requests import notifications
+from core.media_requests.admin import AdminRequestDesk
 from core.media_requests.flow import RequestFlow
 from core.media_requests.tool import RequestToolRunner
 from core.question_text import DEFAULT_MAX_QUESTION_CHARS, check_length, clean_question
@@ -74,10 +75,13 @@ class Assistant:
         fallback_engine: Engine | None = None,
         config: AssistantConfig | None = None,
         requests: RequestFlow | None = None,
+        admin_requests: AdminRequestDesk | None = None,
     ) -> None:
         self.pool = pool
         # Requesting titles from chat (None when no Overseerr/Jellyseerr is configured).
         self.requests = requests
+        # Admins approving and declining those requests from the admin channel (same condition).
+        self.admin_requests = admin_requests
         self.engine = engine
         self.fallback_engine = fallback_engine
         self.tool_runner = tool_runner
@@ -129,6 +133,13 @@ class Assistant:
                 conn, who.user_id, request.platform, request.conversation_id, self.config.follow_up_window
             )
 
+        if self.admin_requests is not None:
+            # "approve the Dune request" / "decline Cats: not enough space", and the "yes" that follows.
+            decided = await self.admin_requests.handle(self.pool, who, request, question)
+            if decided is not None:
+                async with self.pool.acquire() as conn:
+                    await settle(conn, who.user_id, admission, 0)
+                return decided
         if self.requests is not None:
             # A request in plain words, or the next step of one, is answered here with either engine
             # (on the pool: no connection is held while Overseerr answers).
@@ -237,8 +248,15 @@ class Assistant:
             target = await feedback.find_by_reply(
                 conn, event.platform, event.reply_message_id, event.reactor_platform_user_id
             )
-            if target is None:  # not an answer, or not the asker's reaction
-                return False
+            if target is None:  # not an answer, or not the asker's reaction: maybe a notification
+                return await notifications.record_reaction(
+                    conn,
+                    event.platform,
+                    event.reply_message_id,
+                    event.reactor_platform_user_id,
+                    event.emoji,
+                    event.action == "added",
+                )
             return await feedback.apply_reaction(
                 conn, target, event.emoji, event.action, queue_limits=self.config.learning_queue
             )
@@ -315,6 +333,8 @@ class Assistant:
                 refusal = await self._admin_or_refusal(conn, request)
                 if refusal is not None:
                     return refusal
+                if command == "requests":
+                    return await self._pending_requests(conn, request)
                 answer = await self._admin_answer(conn, command, args)
                 if command == "insights" and answer is not None:
                     link = await self._insights_link(conn, request)
@@ -327,10 +347,20 @@ class Assistant:
             return Reply(ERROR_REPLY, kind="error")
         if answer is None:
             return Reply(
-                "Admin commands: `health`, `insights`, `learning [list|show ID|resolve ID [note]|wont-fix ID [note]]`.",
+                "Admin commands: `health`, `insights`, `requests`, "
+                "`learning [list|show ID|resolve ID [note]|wont-fix ID [note]]`.",
                 kind="error",
             )
         return Reply(to_markdown(answer), kind="admin", answer=answer)
+
+    async def _pending_requests(self, conn: asyncpg.Connection, request: ChatRequest) -> Reply:
+        """``/requests``: what waits for approval, listed for this admin (checked by the caller)."""
+        who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
+        if self.admin_requests is None or who is None:
+            return Reply(
+                "Requests from chat are off: no Overseerr or Jellyseerr is configured.", kind="error"
+            )
+        return await self.admin_requests.listing(self.pool, who, request)
 
     async def _insights_link(self, conn: asyncpg.Connection, request: ChatRequest) -> Paragraph | None:
         """A one-time sign-in link to the page, for the admin who asked (checked by the caller)."""

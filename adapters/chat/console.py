@@ -32,6 +32,7 @@ Ask anything about your server, e.g. *What should I watch tonight?*
 - *can you get Dune for me?* — request a title; reply with a number, then *yes*
 - `/admin` — switch admin mode on or off (admins only)
 - `/health`, `/insights`, `/learning [list|show ID|resolve ID [note]|wont-fix ID [note]]` — admin reports
+- `/requests` — requests waiting for approval; then `approve N` / `decline N: reason` (admins)
 - `/quit` — leave
 """
 
@@ -179,7 +180,7 @@ class ConsoleChat:
                 return
             self.admin_mode = not self.admin_mode
             self.console.print(f"Admin mode {'on' if self.admin_mode else 'off'}.")
-        elif command in ("health", "insights", "learning"):
+        elif command in ("health", "insights", "learning", "requests"):
             self.show(await self.core.admin_command(self._request("", admin_place=True), command, args))
         else:
             self.console.print(answer_rich(parse_answer(HELP)))

@@ -49,6 +49,7 @@ LINK_CONSENT_ID = "marquee:link-consent:yes"
 QUICK_REPLY_ID = "marquee:say:{text}"
 _QUICK_REPLY_LABELS = {
     "yes": "Yes, request it",
+    "confirm": "Yes, do it",
     "cancel": "Cancel",
     "all": "All seasons",
     "latest": "Latest season",
@@ -326,9 +327,10 @@ class MarqueeDiscordClient(discord.Client):
         for emoji in FEEDBACK_EMOJI:
             await carrier.add_reaction(emoji)
 
-    async def send_direct_message(self, platform_user_id: str, text: str) -> bool:
-        """One notification as a DM, with 👍/❌ under it like an answer; False when Discord refuses
-        (the member closed DMs, or left every server the bot is in)."""
+    async def send_direct_message(self, platform_user_id: str, text: str) -> str | bool:
+        """One notification as a DM, with 👍/❌ under it like an answer: the id of the message carrying
+        them (the member's reactions on it are recorded); False when Discord refuses (the member closed
+        DMs, or left every server the bot is in)."""
         try:
             user = self.get_user(int(platform_user_id)) or await self.fetch_user(int(platform_user_id))
             channel = user.dm_channel or await user.create_dm()
@@ -337,6 +339,18 @@ class MarqueeDiscordClient(discord.Client):
                 await sent[-1].add_reaction(emoji)
         except (discord.Forbidden, discord.NotFound, ValueError) as exc:
             log.info("discord: could not DM %s a notification (%s)", platform_user_id, type(exc).__name__)
+            return False
+        return str(sent[-1].id)
+
+    async def send_to_channel(self, channel_id: str, text: str) -> bool:
+        """One announcement (new media of a library) in the channel the settings name for it."""
+        try:
+            channel = self.get_channel(int(channel_id)) or await self.fetch_channel(int(channel_id))
+            if not isinstance(channel, discord.abc.Messageable):
+                return False
+            await self._send_reply(channel, Reply(text))
+        except (discord.Forbidden, discord.NotFound, ValueError) as exc:
+            log.warning("discord: could not post an announcement in %s (%s)", channel_id, type(exc).__name__)
             return False
         return True
 
@@ -484,7 +498,8 @@ class LinkConsentView(discord.ui.View):
 
 
 class QuickReplyButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"marquee:say:(?P<text>[a-z0-9]{1,12})"
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"marquee:say:(?P<text>[a-z0-9]{1,12}(?: [0-9]{1,2})?)",
 ):
     """A button that sends its text for the presser, exactly as if they typed it (core decides what it means
     for them: a number picks from *their* pending choice, "yes" confirms *their* request)."""
@@ -492,9 +507,11 @@ class QuickReplyButton(
     def __init__(self, text: str) -> None:
         super().__init__(
             discord.ui.Button(
-                label=_QUICK_REPLY_LABELS.get(text, text),
+                label=_QUICK_REPLY_LABELS.get(text, text.capitalize() if " " in text else text),
                 style=discord.ButtonStyle.success
-                if text == "yes"
+                if text in ("yes", "confirm") or text.startswith("approve ")
+                else discord.ButtonStyle.danger
+                if text.startswith("decline ")
                 else discord.ButtonStyle.secondary
                 if text == "cancel"
                 else discord.ButtonStyle.primary,
@@ -518,7 +535,8 @@ class QuickReplyButton(
 
 def quick_reply_view(reply: Reply) -> discord.ui.View | None:
     """Buttons for a reply's quick replies (discord.py puts five in a row), or None."""
-    texts = [t for t in reply.quick_replies if re.fullmatch(r"[a-z0-9]{1,12}", t)][:10]
+    # A word, or a word and a number ("approve 2": the admin's /requests buttons).
+    texts = [t for t in reply.quick_replies if re.fullmatch(r"[a-z0-9]{1,12}(?: [0-9]{1,2})?", t)][:10]
     if not texts:
         return None
     view = discord.ui.View(timeout=None)
@@ -588,6 +606,13 @@ def _register_commands(client: MarqueeDiscordClient) -> None:
             interaction, lambda: core.admin_command(request, "insights", []), admin_only=True
         )
 
+    @admin_command("requests", "Requests waiting for approval in Overseerr, with approve/decline buttons.")
+    async def requests(interaction: discord.Interaction) -> None:
+        request = client.request_for(interaction, "/requests", explicit_admin=True)
+        await client.respond(
+            interaction, lambda: core.admin_command(request, "requests", []), ephemeral=False, admin_only=True
+        )
+
     @admin_command("learning", "The learning queue: questions Marquee could not answer well.")
     @app_commands.describe(
         action="list, show, resolve or wont-fix",
@@ -611,7 +636,7 @@ def _register_commands(client: MarqueeDiscordClient) -> None:
             interaction, lambda: core.admin_command(request, "learning", args), admin_only=True
         )
 
-    for command in (link, health, insights, learning):
+    for command in (link, health, insights, learning, requests):
         tree.add_command(command)
 
 
@@ -636,6 +661,7 @@ class DiscordBot:
                     self.client.send_direct_message,
                     self.client.connected.is_set,
                     self.client.send_to_admin_channel if self.config.admin_channel_id is not None else None,
+                    self.client.send_to_channel,
                 ),
                 name="discord-notifications",
             )

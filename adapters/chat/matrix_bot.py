@@ -183,7 +183,11 @@ class MatrixBot:
         if self._outbox is not None:
             self._notifier = asyncio.create_task(
                 self._outbox.run(
-                    "matrix", self.send_direct_message, self.connected.is_set, self.send_to_admin_room
+                    "matrix",
+                    self.send_direct_message,
+                    self.connected.is_set,
+                    self.send_to_admin_room,
+                    self.send_to_room,
                 ),
                 name="matrix-notifications",
             )
@@ -680,9 +684,10 @@ class MatrixBot:
         )
         return await self._send(room_id, "m.room.message", content)
 
-    async def send_direct_message(self, platform_user_id: str, text: str) -> bool:
-        """One notification in the DM room shared with ``platform_user_id`` only, with 👍/❌ under it;
-        False when there is no such room (the member never opened one with the bot)."""
+    async def send_direct_message(self, platform_user_id: str, text: str) -> str | bool:
+        """One notification in the DM room shared with ``platform_user_id`` only, with 👍/❌ under it: its
+        event id (the member's reactions on it are recorded); False when there is no such room (the
+        member never opened one with the bot)."""
         client = self._client
         if client is None:
             return False
@@ -704,7 +709,16 @@ class MatrixBot:
             return False
         for emoji in FEEDBACK_EMOJI:
             await self._send(room_id, "m.reaction", reaction_content(event_id, emoji))
-        return True
+        return event_id
+
+    async def send_to_room(self, room_id: str, text: str) -> bool:
+        """One announcement (new media of a library) in the room the settings name for it, if the bot is in it."""
+        client = self._client
+        if client is None or room_id not in client.rooms:
+            log.warning("Matrix: not in %s, so an announcement can't be posted there (invite the bot)", room_id)
+            return False
+        content = reply_content(shortened(parse_answer(text), MAX_REPLY_CHARS), None)
+        return await self._send(room_id, "m.room.message", content) is not None
 
     async def send_to_admin_room(self, text: str) -> bool:
         """One alert (an integration failing or recovering) in the first admin room the bot is in."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-ADMIN_COMMANDS = ("health", "learning", "insights")
+ADMIN_COMMANDS = ("health", "learning", "insights", "requests")
 HELP = (
     "Ask me about your server in plain words, e.g. *what should I watch tonight?*\n\n"
     "React with 👍 or ❌ to an answer to tell me how I did.\n\n"
@@ -16,7 +16,8 @@ HELP = (
     "- `!notify on` / `!notify off`: a DM when your requests are approved, declined or ready (default on)\n"
     "- `!link @user:server USERNAME` or `!link discord ID USERNAME`: link a chat account (admins)\n"
     "- `!health`, `!learning [list|show ID|resolve ID [note]|wont-fix ID [note]]`, `!insights`: "
-    "admin commands, in the admin room"
+    "admin commands, in the admin room\n"
+    "- `!requests`: requests waiting for approval; reply `approve N` or `decline N: reason` (admins, admin room)"
 )
 
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, RootModel, TypeAdapter
 
 from adapters.media.client import ServiceClient
 from adapters.media.paging import offset_pages
@@ -38,7 +38,10 @@ from core.media_requests.notifications import RequestNotice
 from core.media_requests.service import (
     Availability,
     Created,
+    Decision,
     Match,
+    MediaKind,
+    OpenRequest,
     Quota,
     QuotaPart,
     RequestRefused,
@@ -370,9 +373,13 @@ def parse_webhook(service: str, body: bytes, content_type: str, received_at: dat
 
 # --- requests from chat --------------------------------------------------------
 # core.media_requests.service.RequestService over Overseerr's API. Every call uses
-# the admin's API key; POST /request carries the member's own Overseerr userId, so
-# Overseerr applies that user's permissions, auto-approval and quotas. A POST is
-# never retried: a lost answer must not become two requests.
+# the admin's API key and names the Overseerr user it acts as in ``X-API-User``
+# (server/middleware/auth.ts: with the API key, the request runs as that user,
+# user 1 without the header). So a member's POST /request is checked against the
+# member's own permissions, auto-approval and quota, and an admin's approve or
+# decline against that admin's MANAGE_REQUESTS. (A ``userId`` in the body would
+# not do: Overseerr auto-approves by the *acting* user, user 1, so every request
+# would be approved.) A POST is never retried: a lost answer must not become two.
 
 _AVAILABILITY: dict[int, Availability] = {
     1: "unknown",
@@ -402,6 +409,7 @@ class SeerrSeasonStatus(_SeerrModel):
 
 class SeerrMediaInfo(_SeerrModel):
     status: int | None = None
+    status4k: int | None = None
     requests: list[SeerrMediaRequest] = Field(default_factory=list)
     seasons: list[SeerrSeasonStatus] = Field(default_factory=list)
 
@@ -444,7 +452,52 @@ class SeerrQuota(_SeerrModel):
 
 
 class SeerrError(_SeerrModel):
+    # Route errors carry ``message``; the permission middleware answers ``{"status", "error"}``.
     message: str | None = None
+    error: str | None = None
+
+
+class SeerrUserPermissions(_SeerrModel):
+    id: int
+    permissions: int = 0
+
+
+class SeerrServer(_SeerrModel):
+    id: int
+    is4k: bool = False
+
+
+class SeerrServers(RootModel[list[SeerrServer]]):
+    pass
+
+
+class SeerrRequestMedia(_SeerrModel):
+    tmdb_id: int = Field(alias="tmdbId")
+    media_type: str | None = Field(default=None, alias="mediaType")
+
+
+class SeerrSeasonRequest(_SeerrModel):
+    season_number: int = Field(alias="seasonNumber")
+
+
+class SeerrOpenRequest(_SeerrModel):
+    id: int
+    type: str | None = None
+    is4k: bool = False
+    media: SeerrRequestMedia
+    requested_by: SeerrRequestedBy | None = Field(default=None, alias="requestedBy")
+    seasons: list[SeerrSeasonRequest] = Field(default_factory=list)
+
+
+class SeerrOpenRequestsPage(_SeerrModel):
+    results: list[SeerrOpenRequest] = Field(default_factory=list)
+
+
+class SeerrTitle(_SeerrModel):
+    title: str | None = None
+    name: str | None = None
+    release_date: str | None = Field(default=None, alias="releaseDate")
+    first_air_date: str | None = Field(default=None, alias="firstAirDate")
 
 
 def _year(date: str | None) -> int | None:
@@ -454,7 +507,8 @@ def _year(date: str | None) -> int | None:
 def _reason(body: bytes) -> str:
     """Overseerr's own ``message``, one clean line of at most 200 characters."""
     try:
-        message = SeerrError.model_validate_json(body).message or ""
+        error = SeerrError.model_validate_json(body)
+        message = error.message or error.error or ""
     except ValueError:
         message = ""
     message = " ".join("".join(ch for ch in message if ch.isprintable()).split())[:200]
@@ -474,6 +528,7 @@ def search_match(result: SeerrSearchResult) -> Match | None:
         year=_year(result.release_date or result.first_air_date),
         overview=result.overview or "",
         availability=_AVAILABILITY.get(info.status or 1, "unknown"),
+        availability_4k=_AVAILABILITY.get(info.status4k or 1, "unknown"),
         requested_by=tuple(
             r.requested_by.id for r in info.requests if r.requested_by is not None and r.status != _DECLINED
         ),
@@ -504,17 +559,27 @@ class SeerrRequestClient:
     def _down(self) -> ServiceUnavailable:
         return ServiceUnavailable(f"{self.label} isn't answering right now.")
 
-    async def _send(self, method: str, path: str, **kwargs: Any) -> tuple[int, bytes]:
+    async def _send(self, method: str, path: str, act_as: int | None, **kwargs: Any) -> tuple[int, bytes]:
+        headers = {"X-API-User": str(act_as)} if act_as is not None else {}
         try:
-            async with self._client().request(method, f"{self._base}{path}", **kwargs) as response:
+            async with self._client().request(
+                method, f"{self._base}{path}", headers=headers, **kwargs
+            ) as response:
                 return response.status, await response.content.read(1_000_000)
         except (aiohttp.ClientError, TimeoutError):
             # aiohttp's text names the URL; the member needs only the sentence.
             log_requests.info("%s %s %s: unreachable", self.label, method, path)
             raise self._down() from None
 
-    async def _get(self, path: str, model: type[_ModelT], params: dict[str, str] | None = None) -> _ModelT:
-        status, body = await self._send("GET", path, params=params or {})
+    async def _get(
+        self,
+        path: str,
+        model: type[_ModelT],
+        params: dict[str, str] | None = None,
+        *,
+        act_as: int | None = None,
+    ) -> _ModelT:
+        status, body = await self._send("GET", path, act_as, params=params or {})
         if status in (401, 403):
             log_requests.warning("%s refused the API key (HTTP %d on GET %s)", self.label, status, path)
             raise ServiceUnavailable(f"{self.label} refused Marquee's API key; an admin needs to check it.")
@@ -527,8 +592,8 @@ class SeerrRequestClient:
             log_requests.warning("%s answered GET %s with something unexpected", self.label, path)
             raise ServiceUnavailable(f"{self.label} answered something I don't understand.") from None
 
-    async def search(self, query: str) -> list[Match]:
-        page = await self._get("/search", SeerrSearchPage, {"query": query, "page": "1"})
+    async def search(self, query: str, *, act_as: int | None = None) -> list[Match]:
+        page = await self._get("/search", SeerrSearchPage, {"query": query, "page": "1"}, act_as=act_as)
         return [match for result in page.results if (match := search_match(result)) is not None]
 
     async def seasons(self, tmdb_id: int) -> list[Season]:
@@ -540,7 +605,7 @@ class SeerrRequestClient:
         ]
 
     async def quota(self, seerr_user_id: int) -> Quota:
-        quota = await self._get(f"/user/{seerr_user_id}/quota", SeerrQuota)
+        quota = await self._get(f"/user/{seerr_user_id}/quota", SeerrQuota, act_as=seerr_user_id)
 
         def part(p: SeerrQuotaPart) -> QuotaPart:
             return QuotaPart(limit=p.limit, remaining=p.remaining, days=p.days, restricted=p.restricted)
@@ -548,12 +613,20 @@ class SeerrRequestClient:
         return Quota(movie=part(quota.movie), tv=part(quota.tv))
 
     async def create(
-        self, seerr_user_id: int, match: Match, seasons: list[int] | Literal["all"] | None
+        self,
+        seerr_user_id: int,
+        match: Match,
+        seasons: list[int] | Literal["all"] | None,
+        *,
+        is_4k: bool = False,
     ) -> Created:
-        body: dict[str, Any] = {"mediaType": match.kind, "mediaId": match.tmdb_id, "userId": seerr_user_id}
+        # As the member (X-API-User), not with a body userId: see the note at the top of this section.
+        body: dict[str, Any] = {"mediaType": match.kind, "mediaId": match.tmdb_id}
         if match.kind == "tv":
             body["seasons"] = seasons if seasons is not None else "all"
-        status, answer = await self._send("POST", "/request", json=body)
+        if is_4k:
+            body["is4k"] = True
+        status, answer = await self._send("POST", "/request", seerr_user_id, json=body)
         if status == 201:
             try:
                 created = SeerrMediaRequest.model_validate_json(answer)
@@ -574,5 +647,70 @@ class SeerrRequestClient:
             raise ServiceUnavailable(f"{self.label} refused Marquee's API key; an admin needs to check it.")
         log_requests.warning("%s answered HTTP %d on POST /request", self.label, status)
         if status >= 500:
+            raise self._down()
+        raise RequestRefused("other", reason or f"HTTP {status}.")
+
+    async def permissions(self, seerr_user_id: int) -> int | None:
+        status, body = await self._send("GET", f"/user/{seerr_user_id}", seerr_user_id)
+        if status in (403, 404):
+            # An unknown X-API-User is no user at all: Overseerr's middleware answers 403.
+            return None
+        if status != 200:
+            log_requests.warning("%s answered HTTP %d on GET /user/{id}", self.label, status)
+            raise self._down()
+        try:
+            return SeerrUserPermissions.model_validate_json(body).permissions
+        except ValueError:
+            raise ServiceUnavailable(f"{self.label} answered something I don't understand.") from None
+
+    async def has_4k_server(self, kind: MediaKind) -> bool:
+        path = "/service/radarr" if kind == "movie" else "/service/sonarr"
+        servers = await self._get(path, SeerrServers)
+        return any(server.is4k for server in servers.root)
+
+    async def _title(self, kind: MediaKind, tmdb_id: int) -> tuple[str, int | None]:
+        try:
+            found = await self._get(f"/{kind}/{tmdb_id}", SeerrTitle)
+        except ServiceUnavailable:
+            return f"TMDB {tmdb_id}", None
+        return found.title or found.name or f"TMDB {tmdb_id}", _year(
+            found.release_date or found.first_air_date
+        )
+
+    async def open_requests(self, seerr_user_id: int, limit: int) -> list[OpenRequest]:
+        params = {"filter": "pending", "take": str(limit), "skip": "0", "sort": "added"}
+        page = await self._get("/request", SeerrOpenRequestsPage, params, act_as=seerr_user_id)
+        found: list[OpenRequest] = []
+        for request in page.results[:limit]:
+            raw_kind = request.type or request.media.media_type
+            kind: MediaKind = "tv" if raw_kind == "tv" else "movie"
+            title, year = await self._title(kind, request.media.tmdb_id)
+            found.append(
+                OpenRequest(
+                    request_id=request.id,
+                    kind=kind,
+                    tmdb_id=request.media.tmdb_id,
+                    title=title,
+                    year=year,
+                    requested_by=request.requested_by.id if request.requested_by else None,
+                    seasons=tuple(s.season_number for s in request.seasons),
+                    is_4k=request.is4k,
+                )
+            )
+        return found
+
+    async def decide(self, seerr_user_id: int, request_id: int, decision: Decision) -> None:
+        status, answer = await self._send("POST", f"/request/{request_id}/{decision}", seerr_user_id)
+        if status == 200:
+            return
+        reason = _reason(answer)
+        if status == 403:
+            raise RequestRefused(
+                "permission", reason or "You do not have permission to access this endpoint."
+            )
+        if status == 404:
+            raise RequestRefused("other", reason or "Request not found.")
+        log_requests.warning("%s answered HTTP %d on POST /request/{id}/%s", self.label, status, decision)
+        if status >= 500 or status == 401:
             raise self._down()
         raise RequestRefused("other", reason or f"HTTP {status}.")

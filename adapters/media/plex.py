@@ -89,6 +89,7 @@ class PlexItem(TypedDict, total=False):
     guid: str | None
     Guid: list[PlexGuid]
     grandparentRatingKey: str | None
+    grandparentTitle: str | None
     parentIndex: int | None
     index: int | None
     userRating: float | None
@@ -590,6 +591,19 @@ def extract_multipart_payload(body: bytes, content_type: str) -> bytes:
     raise PayloadError("Plex webhook has no 'payload' field", status=422)
 
 
+def _show_of(item: PlexItem) -> MediaRecord | None:
+    key, title = item.get("grandparentRatingKey"), item.get("grandparentTitle")
+    if not key or not title:
+        return None
+    return MediaRecord(
+        service=SERVICE,
+        external_id=key,
+        title=title,
+        media_type="show",
+        library_name=item.get("librarySectionTitle"),
+    )
+
+
 def parse_webhook(body: bytes, content_type: str, received_at: datetime) -> WebhookEvent:
     """library.new adds the item, media.rate records the rating; plays come from the history sync."""
     hook = validate(
@@ -607,7 +621,9 @@ def parse_webhook(body: bytes, content_type: str, received_at: datetime) -> Webh
         record = media_record(hook.metadata, None)
         if record is None:
             return WebhookEvent(event, note=f"{hook.metadata['type']} items are not tracked")
-        return WebhookEvent(event, media=(record,))
+        # A new episode names its show: the show is known (and announced by name) before any library sync.
+        show = _show_of(hook.metadata) if record.media_type == "episode" else None
+        return WebhookEvent(event, media=(show, record) if show else (record,))
     if event == "media.rate":
         if hook.metadata is None or user is None:
             raise PayloadError("Plex media.rate webhook needs Account and Metadata", status=422)

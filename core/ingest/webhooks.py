@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from core.announcements import record_arrivals
 from core.ingest.events import record_deletion
 from core.ingest.media import upsert_media
 from core.ingest.plays import upsert_plays, upsert_user_item_states
@@ -60,6 +61,10 @@ async def apply_webhook_event(conn: asyncpg.Connection, event: WebhookEvent) -> 
     if shows_first:
         result = await upsert_media(conn, shows_first)
         applied.counts["media"] = result.inserted + result.updated
+        # New movies and episodes wait to be announced to their library's channel (core.announcements).
+        arrivals = await record_arrivals(conn, event.event_type, shows_first)
+        if arrivals:
+            applied.counts["arrivals"] = arrivals
     if event.plays:
         applied.counts["plays"] = (await upsert_plays(conn, event.plays)).written
     if event.states:

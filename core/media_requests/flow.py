@@ -24,12 +24,16 @@ from core.media_requests import pending as pending_store
 from core.media_requests.intent import RequestIntent, request_intent
 from core.media_requests.pending import PendingRequest, SeasonChoice
 from core.media_requests.service import (
+    PERMISSION_REQUEST_4K,
+    PERMISSION_REQUEST_4K_MOVIE,
+    PERMISSION_REQUEST_4K_TV,
     Match,
     Quota,
     QuotaPart,
     RequestRefused,
     RequestService,
     ServiceUnavailable,
+    has_permission,
 )
 
 log = logging.getLogger(__name__)
@@ -247,7 +251,7 @@ class RequestFlow:
         if not matches:
             nothing = _say((Span(f"{self.label} found nothing called “"), Span(intent.query), Span("”.")))
             return nothing, [], asker
-        await self._save(conn, user_id, request, PendingRequest("choose", matches), now)
+        await self._save(conn, user_id, request, PendingRequest("choose", matches, is_4k=intent.in_4k), now)
         lines: list[Inline] = []
         for match in matches:
             line: list[Span] = [*_title(match), Span(f", {_kind(match)}")]
@@ -282,9 +286,12 @@ class RequestFlow:
         if not 0 <= index < len(pending.matches):
             return _say(f"Reply with a number from 1 to {len(pending.matches)}, or “cancel”.")
         match = pending.matches[index]
-        if match.availability == "available":
+        if (match.availability_4k if pending.is_4k else match.availability) == "available":
             await self._clear(conn, user_id, request)
-            return _say((*_title(match), Span(" is already available on the server: nothing to request.")))
+            version = " in 4K" if pending.is_4k else ""
+            return _say(
+                (*_title(match), Span(f" is already available{version} on the server: nothing to request."))
+            )
         pending.chosen = index
         if match.kind == "tv":
             try:
@@ -352,9 +359,13 @@ class RequestFlow:
             await self._clear(conn, user_id, request)
             return self._no_account()
         try:
+            refusal = await self._refuse_4k(match, asker) if pending.is_4k else None
             quota = await self.service.quota(asker)
         except ServiceUnavailable as exc:
             return _say(str(exc))
+        if refusal is not None:
+            await self._clear(conn, user_id, request)
+            return _say(refusal)
         part = _quota_part(quota, match)
         if part.restricted:
             await self._clear(conn, user_id, request)
@@ -372,6 +383,8 @@ class RequestFlow:
             else:
                 listed = ", ".join(str(n) for n in pending.seasons)
                 what.append(Span(f", season{'s' if len(pending.seasons) > 1 else ''} {listed}"))
+        if pending.is_4k:
+            what.append(Span(" in 4K"))
         what.append(Span(f" on {self.label} as you?"))
         lines: list[str | Inline] = [tuple(what)]
         quota_line = _quota_line(part, _kind(match))
@@ -392,7 +405,7 @@ class RequestFlow:
             return self._no_account()
         seasons: SeasonChoice = (pending.seasons or "all") if match.kind == "tv" else None
         try:
-            created = await self.service.create(asker, match, seasons)
+            created = await self.service.create(asker, match, seasons, is_4k=pending.is_4k)
         except ServiceUnavailable as exc:
             return _say(str(exc) + " Nothing was requested; try again later.")
         except RequestRefused as refused:
@@ -417,6 +430,24 @@ class RequestFlow:
         )
         state = "and it's approved" if created.approved else "and it's waiting for an admin's approval"
         return _say((Span("Requested "), *_title(match), Span(f" {state}. I'll tell you when it's ready.")))
+
+    async def _refuse_4k(self, match: Match, asker: int) -> str | None:
+        """Why a 4K request can't be made (no 4K server in Overseerr, or no 4K permission); None when it can."""
+        kind = "movies" if match.kind == "movie" else "shows"
+        if not await self.service.has_4k_server(match.kind):
+            server = "Radarr" if match.kind == "movie" else "Sonarr"
+            return (
+                f"{self.label} has no 4K {server} server, so there is no 4K version of {kind} to request. "
+                "Ask again without “in 4K” for the regular version."
+            )
+        permissions = await self.service.permissions(asker)
+        per_kind = PERMISSION_REQUEST_4K_MOVIE if match.kind == "movie" else PERMISSION_REQUEST_4K_TV
+        if permissions is None or not has_permission(permissions, PERMISSION_REQUEST_4K, per_kind):
+            return (
+                f"Your {self.label} account may not request 4K {kind}. Ask again without “in 4K” "
+                "for the regular version, or ask an admin for the 4K permission."
+            )
+        return None
 
     def _refusal(self, match: Match, refused: RequestRefused) -> Inline:
         title = _title(match)

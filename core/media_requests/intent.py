@@ -27,6 +27,8 @@ _TRAILING = re.compile(
     |on\s+(?:the\s+)?(?:server|plex|jellyfin)))+\s*$|[\s?.!]+$""",
     re.IGNORECASE | re.VERBOSE,
 )
+# "in 4K", "in UHD" at the end of the title: the 4K version (Overseerr's separate 4K server).
+_IN_4K = re.compile(r"\s+(?:in\s+)?(?:4k|uhd|ultra\s*hd|2160p)$", re.IGNORECASE)
 _KIND = re.compile(r"^(?:the\s+)?(?P<kind>movie|film|show|tv\s+show|series)\s+", re.IGNORECASE)
 # Words of an analytics question, never of a title request.
 _NOT_A_TITLE = re.compile(
@@ -50,6 +52,7 @@ class RequestIntent:
     # nothing matches. "can you get X" may be a question ("can you get the plays of last week"): it is
     # a request only when the search finds something, otherwise the engine answers it.
     certain: bool = True
+    in_4k: bool = False
 
 
 def request_intent(text: str) -> RequestIntent | None:
@@ -60,9 +63,13 @@ def request_intent(text: str) -> RequestIntent | None:
     certain = bool(_CERTAIN_VERB.search(match.group("verb")) or _CERTAIN_TAIL.search(match.group("query")))
     query = match.group("query")
     previous = None
+    in_4k = False
     while previous != query:
         previous = query
         query = _TRAILING.sub("", query).strip()
+        if _IN_4K.search(query):
+            in_4k = True
+            query = _IN_4K.sub("", query).strip()
     kind: MediaKind | None = None
     said_kind = _KIND.match(query)
     if said_kind is not None:
@@ -71,4 +78,4 @@ def request_intent(text: str) -> RequestIntent | None:
     query = query.strip("\"'“”‘’ ")
     if not query or len(query) > 120 or _NOT_A_TITLE.search(query):
         return None
-    return RequestIntent(query, kind, certain)
+    return RequestIntent(query, kind, certain, in_4k)

@@ -22,6 +22,7 @@ from uuid import UUID
 import asyncpg
 
 from core.answer import escape_markdown
+from core.chat import THUMBS_UP, WRONG
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class Notification:
     audience: str  # 'member' (a direct message) or 'admins' (the admin channel/room)
     platform_user_id: str
     body: str
+    user_id: UUID | None = None
+    event_key: str = ""
 
 
 _REQUEST = """
@@ -137,7 +140,7 @@ async def wants_request_updates(conn: asyncpg.Connection, user_id: UUID) -> bool
 # --- delivery ----------------------------------------------------------------------
 
 _DUE = """
-SELECT id, audience, platform_user_id, body FROM notification_outbox
+SELECT id, audience, platform_user_id, body, user_id, event_key FROM notification_outbox
 WHERE platform = $1 AND sent_at IS NULL AND expires_at > $2 AND attempts < $3 AND audience = ANY($4::text[])
 ORDER BY created_at LIMIT 20
 """
@@ -145,10 +148,29 @@ _SENT = "UPDATE notification_outbox SET sent_at = $2, attempts = attempts + 1 WH
 _FAILED = "UPDATE notification_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1"
 _SWEEP = "DELETE FROM notification_outbox WHERE expires_at <= $1 OR sent_at < $1 - interval '7 days'"
 
-# Sends one message to one platform user; True when it was delivered.
-Send = Callable[[str, str], Awaitable[bool]]
+# A member's 👍/❌ on a notification finds it by the sent message's id.
+_RECORD_SENT = """
+INSERT INTO notification_feedback (user_id, platform, reply_message_id, event_key, body, sent_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (platform, reply_message_id) DO NOTHING
+"""
+_REACTED = """
+UPDATE notification_feedback nf SET thumbs_up = CASE WHEN $4 = 'thumbs_up' THEN $5 ELSE nf.thumbs_up END,
+    reported_wrong = CASE WHEN $4 = 'wrong' THEN $5 ELSE nf.reported_wrong END
+FROM chat_accounts ca
+WHERE nf.platform = $1 AND nf.reply_message_id = $2
+  AND ca.user_id = nf.user_id AND ca.platform = nf.platform AND ca.platform_user_id = $3
+  AND (CASE WHEN $4 = 'thumbs_up' THEN nf.thumbs_up ELSE nf.reported_wrong END) IS DISTINCT FROM $5
+RETURNING nf.id
+"""
+
+# Sends one message to one platform user: False when it was not delivered; True, or better the sent
+# message's id (so the member's 👍/❌ on it is recorded), when it was.
+Send = Callable[[str, str], Awaitable[bool | str]]
 # Posts one alert to the admin channel/room; True when it was delivered.
 SendToAdmins = Callable[[str], Awaitable[bool]]
+# Posts one announcement to a channel/room by its id; True when it was delivered.
+SendToChannel = Callable[[str, str], Awaitable[bool]]
 
 
 async def deliver_due(
@@ -157,37 +179,75 @@ async def deliver_due(
     send: Send,
     send_to_admins: SendToAdmins | None = None,
     now: datetime | None = None,
+    send_to_channel: SendToChannel | None = None,
 ) -> int:
     """Send this platform's unsent, unexpired notifications; returns how many were delivered.
 
     Admin alerts wait (not counted as failed) while the adapter has no admin place to post to.
     """
     now = now or datetime.now(UTC)
-    audiences = ["member", "admins"] if send_to_admins is not None else ["member"]
+    audiences = ["member", *(["admins"] if send_to_admins else []), *(["channel"] if send_to_channel else [])]
     async with pool.acquire() as conn:
         await conn.execute(_SWEEP, now)
         due = [
-            Notification(r["id"], r["audience"], r["platform_user_id"], r["body"])
+            Notification(
+                r["id"], r["audience"], r["platform_user_id"], r["body"], r["user_id"], r["event_key"]
+            )
             for r in await conn.fetch(_DUE, platform, now, MAX_ATTEMPTS, audiences)
         ]
     delivered = 0
     for notification in due:
         try:
+            sent_id: str | None = None
             if notification.audience == "admins" and send_to_admins is not None:
                 ok = await send_to_admins(notification.body)
+            elif notification.audience == "channel" and send_to_channel is not None:
+                ok = await send_to_channel(notification.platform_user_id, notification.body)
             else:
-                ok = await send(notification.platform_user_id, notification.body)
+                result = await send(notification.platform_user_id, notification.body)
+                ok = bool(result)
+                sent_id = result if isinstance(result, str) else None
             error = None if ok else "the platform refused the message"
         except Exception as exc:  # one bad recipient must not stop the others
             log.warning("%s notification %s failed: %s", platform, notification.id, type(exc).__name__)
             ok, error = False, type(exc).__name__
         async with pool.acquire() as conn:
             if ok:
-                await conn.execute(_SENT, notification.id, datetime.now(UTC))
+                sent_at = datetime.now(UTC)
+                async with conn.transaction():
+                    await conn.execute(_SENT, notification.id, sent_at)
+                    if sent_id is not None and notification.user_id is not None:
+                        await conn.execute(
+                            _RECORD_SENT,
+                            notification.user_id,
+                            platform,
+                            sent_id,
+                            notification.event_key,
+                            notification.body,
+                            sent_at,
+                        )
                 delivered += 1
             else:
                 await conn.execute(_FAILED, notification.id, error)
     return delivered
+
+
+async def record_reaction(
+    conn: asyncpg.Connection,
+    platform: str,
+    reply_message_id: str,
+    reactor_platform_user_id: str,
+    emoji: str,
+    added: bool,
+) -> bool:
+    """A 👍/❌ added or removed on a notification; True when it changed its row (only the recipient counts)."""
+    which = {THUMBS_UP: "thumbs_up", WRONG: "wrong"}.get(emoji)
+    if which is None:
+        return False
+    changed = await conn.fetchval(
+        _REACTED, platform, reply_message_id, reactor_platform_user_id, which, added
+    )
+    return changed is not None
 
 
 class Outbox:
@@ -203,9 +263,16 @@ class Outbox:
         send: Send,
         connected: Callable[[], bool],
         send_to_admins: SendToAdmins | None = None,
+        send_to_channel: SendToChannel | None = None,
     ) -> None:
         await run_outbox(
-            self.pool, platform, send, connected, send_to_admins, interval_seconds=self.interval_seconds
+            self.pool,
+            platform,
+            send,
+            connected,
+            send_to_admins,
+            interval_seconds=self.interval_seconds,
+            send_to_channel=send_to_channel,
         )
 
 
@@ -217,13 +284,14 @@ async def run_outbox(
     send_to_admins: SendToAdmins | None = None,
     *,
     interval_seconds: float = 1.0,
+    send_to_channel: SendToChannel | None = None,
 ) -> None:
     """Drain the outbox of ``platform`` until cancelled, only while the adapter is connected (a message
     tried while it is down would count as a failed attempt); a database hiccup is logged and retried."""
     while True:
         try:
             if connected():
-                await deliver_due(pool, platform, send, send_to_admins)
+                await deliver_due(pool, platform, send, send_to_admins, send_to_channel=send_to_channel)
         except asyncio.CancelledError:
             raise
         except Exception:

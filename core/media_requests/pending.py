@@ -22,6 +22,7 @@ class PendingRequest:
     matches: list[Match]
     chosen: int | None = None  # index into matches
     seasons: SeasonChoice = None
+    is_4k: bool = False
 
     @property
     def match(self) -> Match:
@@ -30,15 +31,16 @@ class PendingRequest:
 
 
 _LOAD = """
-SELECT stage, candidates, chosen, seasons FROM pending_media_requests
+SELECT stage, candidates, chosen, seasons, is_4k FROM pending_media_requests
 WHERE user_id = $1 AND platform = $2 AND conversation_id = $3 AND expires_at > $4
 """
 _SAVE = """
-INSERT INTO pending_media_requests (user_id, platform, conversation_id, stage, candidates, chosen, seasons, expires_at)
-VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8)
+INSERT INTO pending_media_requests (user_id, platform, conversation_id, stage, candidates, chosen, seasons, expires_at,
+                                    is_4k)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $9)
 ON CONFLICT (user_id, platform, conversation_id) DO UPDATE SET
     stage = excluded.stage, candidates = excluded.candidates, chosen = excluded.chosen,
-    seasons = excluded.seasons, expires_at = excluded.expires_at
+    seasons = excluded.seasons, expires_at = excluded.expires_at, is_4k = excluded.is_4k
 """
 _CLEAR = """
 DELETE FROM pending_media_requests WHERE user_id = $1 AND platform = $2 AND conversation_id = $3 RETURNING 1
@@ -56,6 +58,7 @@ def _match(raw: dict[str, object]) -> Match:
         overview=str(raw.get("overview") or ""),
         availability=raw.get("availability", "unknown"),  # type: ignore[arg-type]
         requested_by=tuple(int(i) for i in raw.get("requested_by") or ()),  # type: ignore[attr-defined]
+        availability_4k=raw.get("availability_4k", "unknown"),  # type: ignore[arg-type]
     )
 
 
@@ -71,6 +74,7 @@ async def load(
         matches=[_match(raw) for raw in json.loads(row["candidates"])],
         chosen=row["chosen"],
         seasons=seasons,
+        is_4k=row["is_4k"],
     )
 
 
@@ -94,6 +98,7 @@ async def save(
         pending.chosen,
         json.dumps(pending.seasons) if pending.seasons is not None else None,
         now + lifetime,
+        pending.is_4k,
     )
 
 

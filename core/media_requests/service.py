@@ -25,6 +25,8 @@ class Match:
     overview: str = ""
     availability: Availability = "unknown"
     requested_by: tuple[int, ...] = ()
+    # The 4K version's own availability (Overseerr's ``mediaInfo.status4k``).
+    availability_4k: Availability = "unknown"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,35 @@ class Created:
     seasons: tuple[int, ...] = field(default_factory=tuple)
 
 
+Decision = Literal["approve", "decline"]
+
+# Overseerr's permission bits (server/lib/permissions.ts); ADMIN holds every permission.
+PERMISSION_ADMIN = 2
+PERMISSION_MANAGE_REQUESTS = 16
+PERMISSION_REQUEST_4K = 1024
+PERMISSION_REQUEST_4K_MOVIE = 2048
+PERMISSION_REQUEST_4K_TV = 4096
+
+
+def has_permission(permissions: int, *wanted: int) -> bool:
+    """Overseerr's own rule: ADMIN has everything, otherwise any one of ``wanted`` will do."""
+    return bool(permissions & PERMISSION_ADMIN) or any(permissions & bit for bit in wanted)
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    """A request waiting for an admin, as Overseerr lists it (``GET /request?filter=pending``)."""
+
+    request_id: int
+    kind: MediaKind
+    tmdb_id: int
+    title: str
+    year: int | None
+    requested_by: int | None  # the requester's Overseerr user id
+    seasons: tuple[int, ...] = ()
+    is_4k: bool = False
+
+
 class ServiceUnavailable(Exception):
     """Overseerr could not be reached or answered nonsense; the message is one sentence for the member."""
 
@@ -71,7 +102,12 @@ class RequestRefused(Exception):
 
 
 class RequestService(Protocol):
-    """Overseerr or Jellyseerr as the request flow uses it; every call acts with the admin's API key."""
+    """Overseerr or Jellyseerr as the request flow uses it.
+
+    Every call carries the API key and names the Overseerr user it acts as (``X-API-User``): the member
+    for their own search, quota and request, the admin for listing and deciding. Overseerr then applies
+    that user's own permissions, auto-approval and quota.
+    """
 
     @property
     def service(self) -> str:
@@ -85,7 +121,28 @@ class RequestService(Protocol):
     async def quota(self, seerr_user_id: int) -> Quota: ...
 
     async def create(
-        self, seerr_user_id: int, match: Match, seasons: list[int] | Literal["all"] | None
+        self,
+        seerr_user_id: int,
+        match: Match,
+        seasons: list[int] | Literal["all"] | None,
+        *,
+        is_4k: bool = False,
     ) -> Created:
-        """POST the request with ``userId`` = ``seerr_user_id`` so Overseerr applies that user's rights."""
+        """POST the request as ``seerr_user_id`` so Overseerr applies that user's rights."""
+        ...
+
+    async def permissions(self, seerr_user_id: int) -> int | None:
+        """The user's Overseerr permission bits; None when Overseerr has no such user."""
+        ...
+
+    async def has_4k_server(self, kind: MediaKind) -> bool:
+        """Whether a 4K Radarr (movies) or Sonarr (shows) is configured in Overseerr."""
+        ...
+
+    async def open_requests(self, seerr_user_id: int, limit: int) -> list[OpenRequest]:
+        """The oldest requests waiting for approval, listed as ``seerr_user_id`` sees them."""
+        ...
+
+    async def decide(self, seerr_user_id: int, request_id: int, decision: Decision) -> None:
+        """Approve or decline as ``seerr_user_id``; RequestRefused when Overseerr says no."""
         ...

@@ -32,6 +32,7 @@ class FindTitleParams(BaseModel):
     media_type: Literal["movie", "tv"] | None = Field(
         default=None, description="'movie' or 'tv' when the member said which; omit otherwise"
     )
+    in_4k: bool = Field(default=False, description="true when the member asked for the 4K version")
 
 
 DEFINITION: dict[str, Any] = {
@@ -70,7 +71,10 @@ class RequestToolRunner:
         except ValidationError as error:
             raise ToolInputError(f"invalid arguments for {TOOL_NAME}: {error.errors()[0]['msg']}") from error
         reply, matches, asker = await self.flow.offer(
-            self.pool, self.user_id, self.request, RequestIntent(params.query, params.media_type)
+            self.pool,
+            self.user_id,
+            self.request,
+            RequestIntent(params.query, params.media_type, in_4k=params.in_4k),
         )
         rows = [
             {

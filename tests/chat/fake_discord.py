@@ -402,9 +402,10 @@ class FakeDiscord:
         return payload
 
     async def press_button(
-        self, user: dict[str, Any], message: dict[str, Any], custom_id: str
+        self, user: dict[str, Any], message: dict[str, Any], custom_id: str, *, in_guild: bool = False
     ) -> dict[str, Any]:
-        """An INTERACTION_CREATE for a button (component type 2) on ``message``, pressed in a DM."""
+        """An INTERACTION_CREATE for a button (component type 2) on ``message``, pressed in a DM, or with
+        ``in_guild`` in the guild channel the message is in (the presser then arrives as a member)."""
         interaction_id = self.snowflake()
         dm_id = int(message["channel_id"])
         payload: dict[str, Any] = {
@@ -425,6 +426,15 @@ class FakeDiscord:
             "user": user,
             "context": 1,
         }
+        if in_guild:
+            del payload["user"]
+            payload["guild_id"] = str(self.guild_id)
+            payload["guild_locale"] = "en-US"
+            payload["channel"] = self.channel_payload(dm_id, "channel")
+            member = self.member_payload(user, [])
+            member["permissions"] = "2248473465835073"
+            payload["member"] = member
+            payload["context"] = 0
         self._interaction_channels[payload["token"]] = dm_id
         await self.dispatch("INTERACTION_CREATE", payload)
         return payload

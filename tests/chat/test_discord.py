@@ -125,8 +125,8 @@ async def test_the_bot_identifies_with_only_the_intents_it_needs(fake: FakeDisco
     assert not discord_intents().message_content and not discord_intents().members
     registered = fake.calls("PUT", f"/applications/{fake.application_id}/commands")[0].body
     by_name = {command["name"]: command for command in registered}
-    assert set(by_name) == {"ask", "link", "privacy", "notify", "health", "learning", "insights"}
-    for admin_only in ("link", "health", "learning", "insights"):
+    assert set(by_name) == {"ask", "link", "privacy", "notify", "health", "learning", "insights", "requests"}
+    for admin_only in ("link", "health", "learning", "insights", "requests"):
         # Hidden from members without Manage Server until a server admin changes it.
         assert by_name[admin_only]["default_member_permissions"] == 32
     assert by_name["ask"]["default_member_permissions"] is None

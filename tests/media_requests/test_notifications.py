@@ -159,6 +159,22 @@ async def test_the_requester_gets_a_dm_with_reactions_even_after_a_restart(
         reactions = await fake.wait_for(lambda r: r.method == "PUT" and "/reactions/" in r.path, count=2)
         assert [r.path.split("/")[-2] for r in reactions] == [THUMBS_UP, WRONG]
         await eventually(lambda: db_pool.fetchval("SELECT sent_at FROM notification_outbox"))
+
+        # Alice's 👍 on the notification is recorded like on an answer; someone else's ❌ is not.
+        message_id = sent[0].response["id"]
+        await fake.react(ALICE_DISCORD, ALICE_DM, message_id, THUMBS_UP)
+        await fake.react(ALICE_DISCORD + 1, ALICE_DM, message_id, WRONG)
+        await eventually(lambda: db_pool.fetchval("SELECT thumbs_up FROM notification_feedback"))
+        await fake.react(ALICE_DISCORD, ALICE_DM, message_id, WRONG)
+        await eventually(lambda: db_pool.fetchval("SELECT reported_wrong FROM notification_feedback"))
+        await fake.react(ALICE_DISCORD, ALICE_DM, message_id, THUMBS_UP, removed=True)
+        await eventually(lambda: db_pool.fetchval("SELECT NOT thumbs_up FROM notification_feedback"))
+        row = await db_pool.fetchrow("SELECT event_key, body, reply_message_id FROM notification_feedback")
+        assert row["event_key"] == "overseerr:42:MEDIA_AVAILABLE" and "is ready to watch" in row["body"]
+        assert row["reply_message_id"] == str(message_id)
+        # A notification is not an answer: no answer feedback row, nothing for the learning queue.
+        assert await db_pool.fetchval("SELECT count(*) FROM ai_conversation_feedback") == 0
+        assert await db_pool.fetchval("SELECT count(*) FROM ai_learning_queue") == 0
     finally:
         await bot.stop()
     assert len(fake.calls("POST", f"/channels/{ALICE_DM}/messages")) == 1
@@ -201,7 +217,7 @@ async def test_a_member_requests_on_discord_by_replying_with_a_number(
     shown = json.dumps(replies, ensure_ascii=False)
     assert "Dune: Part Three" in shown and "Reply with a number from 1 to 1" in shown
     assert "Requested **Dune: Part Three** (2026) and it's waiting for an admin's approval." in shown
-    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "userId": 2}]
+    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001}] and overseerr.posted_as == [2]
 
 
 async def test_a_member_requests_on_discord_with_buttons(
@@ -229,7 +245,7 @@ async def test_a_member_requests_on_discord_with_buttons(
         assert "Requested" in json.dumps(done[1].body, ensure_ascii=False)
     finally:
         await bot.stop()
-    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "userId": 2}]
+    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001}] and overseerr.posted_as == [2]
 
 
 async def test_a_request_made_from_chat_is_told_about_before_the_next_sync(

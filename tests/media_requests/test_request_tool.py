@@ -75,7 +75,7 @@ async def test_the_model_offers_matches_and_only_the_members_yes_requests(
         finally:
             await client.close()
     assert "Requested Dune: Part Three (2026)" in done.plain_text
-    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "userId": 2}]
+    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001}] and overseerr.posted_as == [2]
     offered = {tool["name"] for tool in api.requests[0]["tools"]}
     assert TOOL_NAME in offered
     tool_result = json.dumps(api.requests[1]["messages"][-1]["content"])

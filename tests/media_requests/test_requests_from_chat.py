@@ -10,7 +10,7 @@ from core.assistant import Assistant
 from core.chat import ChatRequest
 
 from .conftest import Members
-from .fake_overseerr import REQUEST, FakeOverseerr, FakeUser
+from .fake_overseerr import REQUEST, REQUEST_4K, REQUEST_4K_MOVIE, REQUEST_4K_TV, FakeOverseerr, FakeUser
 
 
 async def console(assistant: Assistant, who: str, lines: list[str]) -> str:
@@ -37,7 +37,7 @@ async def test_a_member_requests_a_movie_in_plain_words_and_it_is_created_as_the
     assert "1. Dune: Part Three (2026), movie — Paul Atreides faces the consequences" in text
     assert "You have 3 of 3 movie requests left every 7 days." in text
     assert "Requested Dune: Part Three (2026) and it's waiting for an admin's approval." in text
-    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "userId": 2}]
+    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001}] and overseerr.posted_as == [2]
 
 
 async def test_matches_say_what_is_available_requested_or_partly_there(
@@ -71,11 +71,13 @@ async def test_a_show_asks_for_seasons_and_requests_only_those(
     assert "Already on the server: 1." in text
     assert "Request Severance (2022), season 3 on Overseerr as you?" in text
     assert "Requested Severance (2022) and it's approved." in text
-    assert overseerr.posted == [{"mediaType": "tv", "mediaId": 95396, "userId": 3, "seasons": [3]}]
+    assert overseerr.posted == [
+        {"mediaType": "tv", "mediaId": 95396, "seasons": [3]}
+    ] and overseerr.posted_as == [3]
 
     text = await console(assistant, "alice", ["request Severance", "1", "2-3", "yes"])
     assert "Request Severance (2022), seasons 2, 3 on Overseerr as you?" in text
-    assert overseerr.posted[-1]["seasons"] == [2, 3] and overseerr.posted[-1]["userId"] == 2
+    assert overseerr.posted[-1]["seasons"] == [2, 3] and overseerr.posted_as[-1] == 2
     text = await console(assistant, "alice", ["request Severance", "1", "7"])
     assert "There is no season 7; the seasons are 1, 2, 3." in text
 
@@ -165,7 +167,7 @@ async def test_a_member_cannot_request_as_anyone_else(
     ]  # fmt: skip
     await console(assistant, "alice", hostile)
     await console(assistant, "alice", ["request Dune Part Three", "1", "yes"])
-    assert {body["userId"] for body in overseerr.posted} == {2}
+    assert set(overseerr.posted_as) == {2} and all("userId" not in body for body in overseerr.posted)
     # Another member's "yes" in the same conversation confirms nothing of alice's.
     await assistant.handle(said(assistant, "alice", "request Breaking Bad", "room"))
     await assistant.handle(said(assistant, "alice", "1", "room"))
@@ -212,3 +214,37 @@ async def test_a_pending_request_is_taken_once(
     await assistant.handle(said(assistant, "bob", "request Dune Part Three"))
     taken = [await pending.clear(db_pool, members.bob, "console", "dm") for _ in range(2)]
     assert taken == [True, False]
+
+
+async def test_a_4k_request_needs_a_4k_server_and_the_members_4k_permission(
+    assistant: Assistant, overseerr: FakeOverseerr
+) -> None:
+    # No 4K Radarr in Overseerr: nothing to request in 4K, whoever asks.
+    overseerr.users[3].permissions |= REQUEST_4K
+    text = await console(assistant, "bob", ["request Dune Part Three in 4K", "1"])
+    assert "Overseerr has no 4K Radarr server, so there is no 4K version of movies to request." in text
+    overseerr.radarr_4k = True
+    # alice may request, but not in 4K.
+    text = await console(assistant, "alice", ["can you get Dune Part Three in 4K for me?", "1"])
+    assert "Your Overseerr account may not request 4K movies." in text
+    text = await console(assistant, "alice", ["yes"])
+    assert overseerr.posted == []
+    # bob may.
+    text = await console(assistant, "bob", ["request Dune Part Three in 4K", "1", "yes"])
+    assert "Request Dune: Part Three (2026) in 4K on Overseerr as you?" in text
+    assert "Requested Dune: Part Three (2026)" in text
+    assert overseerr.posted == [{"mediaType": "movie", "mediaId": 8000001, "is4k": True}]
+    assert overseerr.posted_as == [3] and overseerr.requests[0]["is4k"] is True
+
+
+async def test_a_show_in_4k_follows_the_per_type_permission(
+    assistant: Assistant, overseerr: FakeOverseerr
+) -> None:
+    overseerr.sonarr_4k = True
+    overseerr.users[2].permissions |= REQUEST_4K_MOVIE  # movies in 4K only
+    text = await console(assistant, "alice", ["request the show Breaking Bad in UHD", "1", "all"])
+    assert "Your Overseerr account may not request 4K shows." in text
+    overseerr.users[2].permissions |= REQUEST_4K_TV
+    text = await console(assistant, "alice", ["request the show Breaking Bad in UHD", "1", "all", "yes"])
+    assert "Request Breaking Bad (2008), all seasons in 4K on Overseerr as you?" in text
+    assert overseerr.posted == [{"mediaType": "tv", "mediaId": 1396, "seasons": "all", "is4k": True}]
