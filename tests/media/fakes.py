@@ -295,6 +295,8 @@ class FakeJellyfin(FakeService):
         }  # fmt: skip
         # A library whose listing breaks (Jellyfin answers 500 with a plain-text message).
         self.broken_folder: str | None = None
+        # Called before an /Items page is answered: a test may stop the sync there.
+        self.before_items_page: Callable[[web.Request], Awaitable[None]] | None = None
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/Users", self.users_handler)
@@ -311,6 +313,8 @@ class FakeJellyfin(FakeService):
 
     async def items_handler(self, request: web.Request) -> web.Response:
         query = request.query
+        if self.before_items_page is not None:
+            await self.before_items_page(request)
         if self.broken_folder is not None and query.get("parentId") == self.broken_folder:
             return web.Response(status=500, text="Error processing request.", content_type="text/plain")
         types = set(query.get("includeItemTypes", "").split(","))
