@@ -92,9 +92,8 @@ async def test_ctrl_c_stops_a_first_sync_cleanly_and_the_next_run_resumes_it(
         assert 0 < written < in_tautulli
         async with db_pool.acquire() as conn:
             health = admin_reports.render_health(await admin_reports.health(conn))
-        assert (
-            f"first sync stopped at play history {written}/{in_tautulli}; the next run resumes it" in health
-        )
+        assert f"first sync stopped at play history {written}/{in_tautulli} (" in health
+        assert "; the next run resumes it" in health
 
         again = await asyncio.create_subprocess_exec(
             MARQUEE, "sync", "tautulli", cwd=tmp_path, env={**env, "MARQUEE_TAUTULLI_PAUSE_SECONDS": "0"},
