@@ -129,10 +129,17 @@ def make_app(library: Library) -> web.Application:
         return container([make(i) for i in rows], "Metadata", total, rows.start)
 
     async def history(request: web.Request) -> web.Response:
+        # viewedAt>=since and viewedAt<=until (both optional), oldest or newest first.
         since = int(request.query.get("viewedAt>", "=0").lstrip("="))
         first = max(0, -(-(since - BASE_TIME - 86_400 * 30) // 20))  # first play with viewedAt >= since
-        total = max(0, library.plays - first)
+        end = library.plays
+        if "viewedAt<" in request.query:
+            until = int(request.query["viewedAt<"].lstrip("="))
+            end = min(end, max(0, (until - BASE_TIME - 86_400 * 30) // 20 + 1))  # plays with viewedAt <= until
+        total = max(0, end - first)
         rows = window(request, total)
+        if request.query.get("sort") == "viewedAt:desc":
+            return container([library.play(end - 1 - i) for i in rows], "Metadata", total, rows.start)
         return container([library.play(first + i) for i in rows], "Metadata", total, rows.start)
 
     async def check_token(app: web.Application, handler):  # type: ignore[no-untyped-def]

@@ -7,22 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from core.progress import ProgressCallback
-
-
-def pace(done: int, total: int, seconds: float) -> str:
-    """How fast a stage goes and how long it has left, e.g. "1,234/s, about 3 min left"."""
-    if done <= 0 or seconds <= 0:
-        return ""
-    rate = done / seconds
-    text = f"{rate:,.0f}/s"
-    left = (total - done) / rate
-    if done >= total:
-        return text
-    if left < 60:
-        return f"{text}, under a minute left"
-    minutes = round(left / 60)
-    return f"{text}, about {minutes} min left" if minutes < 120 else f"{text}, about {minutes / 60:.1f} h left"
+from core.progress import ProgressCallback, pace
 
 
 @contextmanager

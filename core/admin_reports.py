@@ -16,6 +16,7 @@ from uuid import UUID
 import asyncpg
 
 from core.answer import Answer, AnswerBuilder, Inline, Span, code, em, plain, to_plain_text
+from core.progress import pace
 from core.redaction import redact
 
 LearningStatus = Literal["pending", "in_progress", "resolved", "wont_fix"]
@@ -66,9 +67,13 @@ class HealthReport:
 
 
 _INTEGRATIONS = """
-SELECT integration, enabled, last_run_at, last_success_at, last_error, consecutive_failures
+SELECT integration, enabled, last_run_at, last_success_at, last_error, consecutive_failures,
+       progress_stage, progress_done, progress_total, progress_stage_started_at, progress_updated_at,
+       progress_finished_at, first_sync_done_at
 FROM sync_schedule ORDER BY integration
 """
+# A running sync reports every few seconds; older than this, the process running it may be gone.
+PROGRESS_STALE = timedelta(minutes=2)
 _WEBHOOKS_TODAY = """
 SELECT status, count(*) AS n FROM webhook_log WHERE received_at >= date_trunc('day', now()) GROUP BY status
 """
@@ -126,6 +131,8 @@ def health_answer(report: HealthReport) -> Answer:
         )
         if i["last_error"]:
             line += f"; {i['consecutive_failures']} failure(s) in a row, last error: {redact(i['last_error'])[:200]}"
+        if progress := sync_progress(i, report.now):
+            line += f"; {progress}"
         integrations.append(plain(line))
     out.items(integrations or [plain("none configured yet")])
     total = sum(report.webhooks_today.values())
@@ -169,6 +176,37 @@ def health_answer(report: HealthReport) -> Answer:
         ]
     )
     return out.answer()
+
+
+def _how_far(row: dict[str, Any]) -> str:
+    """E.g. "play history 1,200/9,000 (400/s, about 1 min left)", from the run's latest report."""
+    stage, done, total = row.get("progress_stage"), row.get("progress_done"), row.get("progress_total")
+    if stage is None or done is None or total is None:
+        return "starting"
+    prefix = f"{row['integration']} "
+    label = stage.removeprefix(prefix)
+    seconds = (row["progress_updated_at"] - row["progress_stage_started_at"]).total_seconds()
+    speed = pace(done, total, seconds)
+    return f"{label} {done:,}/{total:,}" + (f" ({speed})" if speed else "")
+
+
+def sync_progress(row: dict[str, Any], now: datetime) -> str | None:
+    """A ``sync_schedule`` row's run in words: running (how far, how fast, how long left), or its first sync's end."""
+    if row.get("progress_updated_at") is None:
+        return None  # no run recorded since progress was kept
+    first_done = row.get("first_sync_done_at")
+    first = first_done is None and row.get("last_success_at") is None
+    parts = []
+    if row.get("progress_finished_at") is None:
+        running = f"{'first sync' if first else 'sync'} running: {_how_far(row)}"
+        if now - row["progress_updated_at"] > PROGRESS_STALE:
+            running += f", last report {_ago(row['progress_updated_at'], now)}"
+        parts.append(running)
+    elif first:
+        parts.append(f"first sync stopped at {_how_far(row)}; the next run resumes it")
+    if first_done is not None:
+        parts.append(f"first sync finished {_ago(first_done, now)}")
+    return "; ".join(parts) or None
 
 
 def render_health(report: HealthReport) -> str:

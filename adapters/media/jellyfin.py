@@ -169,6 +169,13 @@ def user_state(user_id: str, item: JellyfinItem) -> UserItemState | None:
     )
 
 
+# The cursor of a viewing-data pass in progress: the users read whole so far. Jellyfin has
+# no filter on when a user played something (its MinDateLastSaved and MinDateLastSavedForUser
+# both compare the item's own DateLastSaved, which playing does not change), so every pass
+# reads each user's played items; an interrupted one resumes with the users it had not read.
+VIEWING_READ_FOR = "viewing_data_read_for"
+
+
 @dataclass(frozen=True)
 class JellyfinSettings:
     url: str
@@ -251,21 +258,42 @@ class JellyfinSyncJob:
                 async with context.pool.acquire() as conn:
                     await analyze_media_tables(conn)
 
+            # A pass stopped part-way (Ctrl-C, a restart) goes on with the users it had not read.
+            already_read = set(context.cursor.get(VIEWING_READ_FOR, []))
             for done, user in enumerate(users):
                 context.report("viewing data (users)", done, len(users))
-                query = {
-                    "userId": user.id,
-                    "recursive": "true",
-                    "includeItemTypes": "Movie,Episode",
-                    "isPlayed": "true",
-                    "enableUserData": "true",
-                }
-                async for page in prefetching(self._pages(client, query)):
-                    states = [s for s in (user_state(user.id, i) for i in page) if s is not None]
-                    async with context.pool.acquire() as conn, conn.transaction():
-                        counts["user_data_changed"] += await upsert_user_item_states(conn, states)
+                if user.id not in already_read:
+                    counts["user_data_changed"] += await self._read_viewing_data(client, context, user.id)
+                    already_read.add(user.id)
+                    await self._save_viewing_cursor(context, sorted(already_read))
             context.report("viewing data (users)", len(users), len(users))
+            await self._save_viewing_cursor(context, None)
         return counts
+
+    async def _read_viewing_data(self, client: ServiceClient, context: SyncContext, user_id: str) -> int:
+        """One user's played movies and episodes, page by page; returns the states that changed."""
+        query = {
+            "userId": user_id,
+            "recursive": "true",
+            "includeItemTypes": "Movie,Episode",
+            "isPlayed": "true",
+            "enableUserData": "true",
+        }
+        changed = 0
+        async for page in prefetching(self._pages(client, query)):
+            states = [s for s in (user_state(user_id, i) for i in page) if s is not None]
+            async with context.pool.acquire() as conn, conn.transaction():
+                changed += await upsert_user_item_states(conn, states)
+        return changed
+
+    @staticmethod
+    async def _save_viewing_cursor(context: SyncContext, read_for: list[str] | None) -> None:
+        """The users whose viewing data this pass has read (None: the pass is complete)."""
+        cursor = {k: v for k, v in context.cursor.items() if k != VIEWING_READ_FOR}
+        if read_for is not None:
+            cursor[VIEWING_READ_FOR] = read_for
+        async with context.pool.acquire() as conn:
+            await context.save_cursor(conn, cursor)
 
     def _pages(
         self,

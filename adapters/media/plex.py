@@ -26,6 +26,7 @@ from typing_extensions import TypedDict  # pydantic validates only this TypedDic
 from adapters.media.client import ServiceClient
 from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, media_type_of, validate
+from adapters.media.plex_windows import ViewedWindow, plan_windows
 from adapters.media.timeparse import from_unix
 from core.db import commit_without_waiting_for_disk
 from core.ingest.media import BULK_ITEMS, MediaUpsertResult, analyze_media_tables, upsert_media
@@ -265,6 +266,9 @@ PAGES_KEY = "library_pages"
 # Pages written at once. Each waits on the database most of its time, so three
 # keep two cores busy while the next page is fetched and parsed.
 PAGE_WRITERS = 3
+HISTORY_PATH = "/status/sessions/history/all"
+# Pages per window of a large history read (see adapters/media/plex_windows.py).
+WINDOW_PAGES = 4
 FINGERPRINT_VERSION = "v1"
 
 
@@ -498,27 +502,51 @@ class PlexSyncJob:
             return None
         return keys
 
-    def _history(
+    async def _probe(self, client: ServiceClient, since: int, order: str) -> tuple[int | None, int]:
+        """The first view from ``since`` on in ``order`` ("asc": the oldest), and how many there are."""
+        page = await client.get_model(
+            HISTORY_PATH,
+            HISTORY_PAGE,
+            {"sort": f"viewedAt:{order}", **ViewedWindow(since).query(),
+             "X-Plex-Container-Start": 0, "X-Plex-Container-Size": 1},
+        )  # fmt: skip
+        entries = page.media_container.metadata
+        total = page.media_container.total_size
+        return (entries[0]["viewedAt"] if entries else None), (total if total is not None else len(entries))
+
+    async def _windows(self, client: ServiceClient, since: int) -> tuple[list[ViewedWindow], int]:
+        """The windows of time to read from ``since`` on (one, unless there is more than a window's worth)."""
+        per_window = self.settings.page_size * WINDOW_PAGES
+        oldest, total = await self._probe(client, since, "asc")
+        if oldest is None or total <= per_window:
+            return [ViewedWindow(since)], total
+        newest, _ = await self._probe(client, since, "desc")
+        return plan_windows(since, oldest, newest if newest is not None else oldest, total, per_window), total
+
+    async def _history(
         self, client: ServiceClient, since: int, context: SyncContext
     ) -> AsyncIterator[list[PlexHistoryEntry]]:
-        async def read_page(start: int) -> tuple[list[PlexHistoryEntry], int, int | None]:
-            # Plex filters with a literal "viewedAt>=N" pair in the query string.
-            page = await client.get_model(
-                "/status/sessions/history/all",
-                HISTORY_PAGE,
-                {
-                    "sort": "viewedAt:asc",
-                    "viewedAt>": f"={since}",
-                    "X-Plex-Container-Start": start,
-                    "X-Plex-Container-Size": self.settings.page_size,
-                },
-            )
-            entries = page.media_container.metadata
-            return entries, len(entries), page.media_container.total_size
+        """Every view from ``since`` on, oldest first, window by window, each window paged."""
+        windows, total = await self._windows(client, since)
+        read = 0
+        for window in windows:
 
-        return offset_pages(
-            read_page, self.settings.page_size, on_page=partial(context.report, "play history")
-        )
+            async def read_page(
+                start: int, window: ViewedWindow = window
+            ) -> tuple[list[PlexHistoryEntry], int, int | None]:
+                page = await client.get_model(
+                    HISTORY_PATH,
+                    HISTORY_PAGE,
+                    {"sort": "viewedAt:asc", **window.query(),
+                     "X-Plex-Container-Start": start, "X-Plex-Container-Size": self.settings.page_size},
+                )  # fmt: skip
+                entries = page.media_container.metadata
+                return entries, len(entries), page.media_container.total_size
+
+            async for entries in offset_pages(read_page, self.settings.page_size):
+                read += len(entries)
+                context.report("play history", read, max(total, read))
+                yield entries
 
     async def _sync_history(self, client: ServiceClient, context: SyncContext) -> int:
         """Write history pages PAGE_WRITERS at a time; the cursor advances in page order, after each commit."""

@@ -53,4 +53,8 @@ async def _sync(settings: Settings, service: str | None) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    return asyncio.run(_sync(settings, args.service))
+    try:
+        return asyncio.run(_sync(settings, args.service))
+    except KeyboardInterrupt:
+        # Every window read so far is saved with its cursor: the next run goes on from there.
+        raise CommandError("sync interrupted; run it again to resume where it stopped", code=130) from None

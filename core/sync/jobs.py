@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 import asyncpg
@@ -15,6 +17,7 @@ from core.ingest.stats import refresh_user_stats_in_parallel
 from core.progress import ProgressCallback
 from core.redaction import redact
 from core.sync import schedule
+from core.sync.progress_log import ProgressLog
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +77,24 @@ async def run_job(pool: asyncpg.Pool, job: SyncJob, *, progress: ProgressCallbac
     await schedule.register(pool, job.name, job.interval_seconds)
     started = time.monotonic()
     run_at = await schedule.mark_started(pool, job.name)
+    # Kept in sync_schedule as well as shown to ``progress``: /health shows a run of hours.
+    progress_log = ProgressLog(pool, job.name)
+    await progress_log.begin()
     context = SyncContext(
-        pool=pool, integration=job.name, cursor=await schedule.load_cursor(pool, job.name), progress=progress
+        pool=pool,
+        integration=job.name,
+        cursor=await schedule.load_cursor(pool, job.name),
+        progress=progress_log.also(progress),
     )
+    writing = asyncio.create_task(progress_log.keep_writing())
+    try:
+        return await _run(pool, job, context, run_at, started)
+    finally:
+        writing.cancel()
+        await progress_log.finish()
+
+
+async def _run(pool: asyncpg.Pool, job: SyncJob, context: SyncContext, run_at: datetime, started: float) -> JobResult:
     try:
         try:
             counts = await job.run(context)

@@ -20,7 +20,8 @@ _LOAD_CURSOR = "SELECT cursor FROM sync_schedule WHERE integration = $1"
 _SAVE_CURSOR = "UPDATE sync_schedule SET cursor = $2 WHERE integration = $1"
 # The failures before this success (read in the same statement): a recovery is a transition.
 _SUCCESS = """
-UPDATE sync_schedule s SET last_success_at = now(), last_error = NULL, consecutive_failures = 0
+UPDATE sync_schedule s SET last_success_at = now(), last_error = NULL, consecutive_failures = 0,
+    first_sync_done_at = coalesce(s.first_sync_done_at, now())
 FROM (SELECT consecutive_failures FROM sync_schedule WHERE integration = $1 FOR UPDATE) before
 WHERE s.integration = $1
 RETURNING before.consecutive_failures
@@ -31,7 +32,7 @@ WHERE integration = $1
 RETURNING consecutive_failures
 """
 _STATES = """
-SELECT integration, enabled, interval_seconds, last_run_at, consecutive_failures
+SELECT integration, enabled, interval_seconds, last_run_at, consecutive_failures, last_success_at
 FROM sync_schedule WHERE integration = ANY($1::text[])
 """
 
@@ -43,6 +44,14 @@ class ScheduleState:
     interval_seconds: int
     last_run_at: datetime | None
     consecutive_failures: int
+    last_success_at: datetime | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        """The last run neither succeeded nor failed: the process running it stopped (Ctrl-C, a restart)."""
+        if self.last_run_at is None or self.consecutive_failures:
+            return False
+        return self.last_success_at is None or self.last_success_at < self.last_run_at
 
 
 async def register(pool: asyncpg.Pool | asyncpg.Connection, integration: str, interval_seconds: int) -> None:

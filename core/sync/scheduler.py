@@ -26,7 +26,8 @@ DATABASE_RETRY_SECONDS = 5.0
 
 
 def next_run_at(state: schedule.ScheduleState) -> datetime:
-    if state.last_run_at is None:
+    if state.last_run_at is None or state.interrupted:
+        # Never run, or stopped part-way (a first sync of hours, say): resume it now, not an interval later.
         return datetime.min.replace(tzinfo=UTC)
     delay = state.interval_seconds * (2 ** min(state.consecutive_failures, 16))
     if state.consecutive_failures:

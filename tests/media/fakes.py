@@ -12,11 +12,11 @@ import asyncio
 import copy
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -158,6 +158,7 @@ class FakePlex(FakeService):
         self.broken_section: str | None = None
         # Called after each library page is answered: the library changing while it is read.
         self.after_items_page: Callable[[web.Request], None] | None = None
+        self.before_history_page: Callable[[web.Request], Awaitable[None]] | None = None
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/accounts", self.accounts_handler)
@@ -194,10 +195,30 @@ class FakePlex(FakeService):
             self.after_items_page(request)
         return response
 
+    # Plex's filter operators, as they reach it in the query string ("viewedAt>=N" is the
+    # pair "viewedAt>" = "=N"): >= and <= inclusive, >> and << strict, in unix seconds.
+    VIEWED_AT_FILTERS: ClassVar[dict[str, Callable[[int, int], bool]]] = {
+        "viewedAt>": lambda viewed, bound: viewed >= bound,
+        "viewedAt<": lambda viewed, bound: viewed <= bound,
+        "viewedAt>>": lambda viewed, bound: viewed > bound,
+        "viewedAt<<": lambda viewed, bound: viewed < bound,
+    }
+
     async def history_handler(self, request: web.Request) -> web.Response:
-        since = int(request.query.get("viewedAt>", "=0").lstrip("="))
-        rows = sorted((h for h in self.history if h["viewedAt"] >= since), key=lambda h: h["viewedAt"])
+        rows = list(self.history)
+        for name, value in request.query.items():
+            if name in self.VIEWED_AT_FILTERS and value.startswith("="):
+                bound, keep = int(value[1:]), self.VIEWED_AT_FILTERS[name]
+                rows = [h for h in rows if keep(h["viewedAt"], bound)]
+            elif name.startswith("viewedAt"):
+                return web.Response(status=400, text="<html><head><title>Bad Request</title></head></html>",
+                                    content_type="text/html")  # fmt: skip
+        order = request.query.get("sort", "viewedAt:asc")
+        rows.sort(key=lambda h: h["viewedAt"], reverse=order == "viewedAt:desc")
         start, size = self.window(request)
+        # Called before a page is answered: a test may stop the sync there.
+        if self.before_history_page is not None:
+            await self.before_history_page(request)
         return self.container(page(rows, start, size), "Metadata", len(rows), start)
 
 
@@ -274,6 +295,8 @@ class FakeJellyfin(FakeService):
         }  # fmt: skip
         # A library whose listing breaks (Jellyfin answers 500 with a plain-text message).
         self.broken_folder: str | None = None
+        # Called before an /Items page is answered: a test may stop the sync there.
+        self.before_items_page: Callable[[web.Request], Awaitable[None]] | None = None
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/Users", self.users_handler)
@@ -290,6 +313,8 @@ class FakeJellyfin(FakeService):
 
     async def items_handler(self, request: web.Request) -> web.Response:
         query = request.query
+        if self.before_items_page is not None:
+            await self.before_items_page(request)
         if self.broken_folder is not None and query.get("parentId") == self.broken_folder:
             return web.Response(status=500, text="Error processing request.", content_type="text/plain")
         types = set(query.get("includeItemTypes", "").split(","))

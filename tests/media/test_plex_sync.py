@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
+from aiohttp import web
 
 from adapters.media import plex
 from adapters.media.plex import PlexSettings, PlexSyncJob
+from core.sync import schedule
 from core.sync.jobs import run_job
 
 from .fakes import FakePlex, plex_movie, serve
@@ -178,3 +182,60 @@ async def test_progress_is_reported_page_by_page_up_to_each_total(db_pool: async
     # Two items a page: 2 of 4, then 4 of 4, in page order.
     assert episodes == [(2, 4), (4, 4)]
     assert reports[-1][0] == "plex play history" and reports[-1][1] == reports[-1][2]
+
+
+async def test_an_interrupted_first_sync_of_a_long_history_resumes_without_loss_or_duplicates(
+    db_pool: asyncpg.Pool,
+) -> None:
+    """Read in windows of viewedAt, each paged; stopped in its third window, the next run reads on from its cursor."""
+    fake = FakePlex()
+    first = 1_700_000_000
+    # Four days of views, one an hour, plus two at the very same second.
+    fake.history = [
+        {"historyKey": f"/status/sessions/history/{100 + n}", "ratingKey": "218860" if n % 2 else "3001",
+         "accountID": 1, "viewedAt": first + n * 3600, "type": "movie", "title": "A film"}
+        for n in range(96)
+    ] + [
+        {"historyKey": f"/status/sessions/history/{300 + n}", "ratingKey": "3001", "accountID": 1,
+         "viewedAt": first + 50 * 3600, "type": "movie", "title": "A film"}
+        for n in range(2)
+    ]  # fmt: skip
+    windows: list[tuple[str | None, str | None]] = []
+    stopped = asyncio.Event()
+    running: asyncio.Future[object] | None = None
+
+    async def stop_in_third_window(request: web.Request) -> None:
+        if request.query.get("X-Plex-Container-Size") == "1":
+            return  # the probes that size the windows
+        bounds = (request.query.get("viewedAt>"), request.query.get("viewedAt<"))
+        if bounds not in windows:
+            windows.append(bounds)
+        if len(windows) == 3 and running is not None and not stopped.is_set():
+            stopped.set()
+            running.cancel()
+            await asyncio.sleep(3600)  # never answered: the sync is gone
+
+    fake.before_history_page = stop_in_third_window
+    async with serve(fake) as url:
+        # Pages of 5, windows of about 20 views (4 pages): five windows.
+        running = asyncio.ensure_future(run_job(db_pool, job(url, page_size=5)))
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        written = await db_pool.fetchval("SELECT count(*) FROM watch_history")
+        cursor = await schedule.load_cursor(db_pool, "plex")
+        assert 0 < written < len(fake.history)
+        assert first <= cursor["viewed_at"] < first + 96 * 3600
+
+        fake.before_history_page = None
+        fake.requests.clear()
+        resumed = await run_job(db_pool, job(url, page_size=5))
+    assert resumed.ok, resumed.error
+    # The windows tile the seconds: each starts the second after the previous one ends.
+    assert windows[0][0] == "=0" and windows[1][0] == f"={int(windows[0][1][1:]) + 1}"  # type: ignore[index]
+    # Resumed from the cursor (less the late-report overlap), not from the beginning.
+    since = cursor["viewed_at"] - plex.HISTORY_OVERLAP_SECONDS
+    history_calls = [path for path in fake.requests if path.startswith("/status/sessions/history/all")]
+    assert f"viewedAt%3E=%3D{since}" in history_calls[0]
+    rows = await db_pool.fetch("SELECT source_id FROM watch_history WHERE source = 'plex'")
+    keys = [row["source_id"] for row in rows]
+    assert sorted(keys) == sorted(h["historyKey"].rsplit("/", 1)[-1] for h in fake.history)

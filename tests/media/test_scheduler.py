@@ -61,13 +61,23 @@ def test_failing_jobs_back_off_exponentially_up_to_a_cap() -> None:
     ran = datetime(2026, 1, 1, tzinfo=UTC)
 
     def state(failures: int, interval: int = 900) -> ScheduleState:
-        return ScheduleState("plex", True, interval, ran, failures)
+        succeeded = ran + timedelta(seconds=5) if not failures else ran - timedelta(days=1)
+        return ScheduleState("plex", True, interval, ran, failures, last_success_at=succeeded)
 
     assert next_run_at(state(0)) == ran + timedelta(seconds=900)
     assert next_run_at(state(1)) == ran + timedelta(seconds=1800)
     assert next_run_at(state(3)) == ran + timedelta(seconds=7200)
     assert next_run_at(state(30)) == ran + timedelta(hours=6)
     assert next_run_at(ScheduleState("plex", True, 900, None, 0)) < ran
+
+
+def test_a_run_that_neither_succeeded_nor_failed_is_due_at_once() -> None:
+    """Stopped part-way (Ctrl-C, a restart), a first sync of hours resumes now, not an interval later."""
+    ran = datetime(2026, 1, 1, tzinfo=UTC)
+    assert next_run_at(ScheduleState("plex", True, 900, ran, 0, last_success_at=None)) < ran
+    assert next_run_at(ScheduleState("plex", True, 900, ran, 0, last_success_at=ran - timedelta(hours=1))) < ran
+    # Failed: it backs off as before.
+    assert next_run_at(ScheduleState("plex", True, 900, ran, 1, last_success_at=None)) > ran
 
 
 class FlakyPool:
@@ -125,3 +135,34 @@ async def test_cancelling_mid_run_records_no_failure(db_pool: asyncpg.Pool) -> N
         await task
     row = await db_pool.fetchrow("SELECT * FROM sync_schedule WHERE integration = 'plex'")
     assert row["last_error"] is None and row["consecutive_failures"] == 0 and row["last_success_at"] is None
+
+
+async def test_a_run_cancelled_part_way_resumes_as_soon_as_the_scheduler_starts_again(db_pool: asyncpg.Pool) -> None:
+    started = asyncio.Event()
+    runs: list[dict[str, Any]] = []
+    stop = asyncio.Event()
+
+    class FirstSyncJob:
+        name = "plex"
+        interval_seconds = 3600
+
+        async def run(self, context: SyncContext) -> dict[str, int]:
+            runs.append(dict(context.cursor))
+            if len(runs) == 1:
+                async with context.pool.acquire() as conn:
+                    await context.save_cursor(conn, {"through": "window 1"})
+                started.set()
+                await asyncio.Event().wait()  # the process is stopped here
+            stop.set()
+            return {}
+
+    task = asyncio.create_task(run_sync_scheduler(db_pool, [FirstSyncJob()], asyncio.Event()))
+    await asyncio.wait_for(started.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    # An hour's interval, yet it runs again at once, from its cursor.
+    await asyncio.wait_for(run_sync_scheduler(db_pool, [FirstSyncJob()], stop, max_sleep_seconds=0.05), 10)
+    assert runs == [{}, {"through": "window 1"}]
+
