@@ -127,5 +127,6 @@ TOOLS: list[Tool[Any]] = [
             "How many requests are pending?",
             "How many requests did each admin approve?",
         ),
+        routing="cue_first",
     ),
 ]

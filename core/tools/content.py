@@ -333,6 +333,12 @@ TOOLS: list[Tool[Any]] = [
             "What are the most watched titles on the server?",
             "Top movies this month server-wide",
         ),
+        phrasings=(
+            "most watched titles across everyone",
+            "which titles get the most plays from all users",
+            "most popular movies and shows on the server",
+            "what do all users watch most",
+        ),
     ),
     Tool(
         name="server_genres",
@@ -347,6 +353,10 @@ TOOLS: list[Tool[Any]] = [
             "Which genres are popular on the server?",
             "What do people watch most, by genre?",
         ),
+        phrasings=(
+            "most popular genres across the server",
+            "genre breakdown for all users",
+        ),
     ),
     Tool(
         name="never_watched_content",
@@ -360,6 +370,11 @@ TOOLS: list[Tool[Any]] = [
             "What content is never watched?",
             "Which movies has nobody watched?",
             "Show titles with zero plays",
+        ),
+        phrasings=(
+            "titles nobody has watched",
+            "content with zero plays",
+            "movies no one watches",
         ),
     ),
     Tool(
@@ -378,6 +393,11 @@ TOOLS: list[Tool[Any]] = [
             "What can I delete to free up space?",
             "Which old movies nobody watches should go?",
         ),
+        phrasings=(
+            "what could I delete",
+            "titles to remove to free space",
+            "what should I prune",
+        ),
     ),
     Tool(
         name="storage_by_library",
@@ -391,6 +411,11 @@ TOOLS: list[Tool[Any]] = [
             "What's the storage usage by library?",
             "How much disk space do my movies take?",
             "How big is the library?",
+        ),
+        phrasings=(
+            "how much space does each library use",
+            "library sizes",
+            "disk usage per library",
         ),
     ),
 ]

@@ -583,6 +583,13 @@ TOOLS: list[Tool[Any]] = [
             "Give me something to watch this evening",
             "What comedy should I watch?",
         ),
+        phrasings=(
+            "what would you put on for me",
+            "recommend me a movie",
+            "what's good to watch",
+            "I need a recommendation",
+            "suggest a show for tonight",
+        ),
     ),
     Tool(
         name="similar_titles",
@@ -601,6 +608,13 @@ TOOLS: list[Tool[Any]] = [
             "I loved Inception, what else would I like?",
             "More shows like The Office please",
         ),
+        phrasings=(
+            "something like X I haven't seen",
+            "what's like X",
+            "titles similar to X",
+            "what else is like X",
+            "find me stuff like X",
+        ),
     ),
     Tool(
         name="top_genres",
@@ -615,6 +629,11 @@ TOOLS: list[Tool[Any]] = [
             "Which genres do I watch the most?",
             "What's my favourite genre?",
             "What kind of stuff do I usually watch?",
+        ),
+        phrasings=(
+            "what genres do I like",
+            "my favourite kinds of movies",
+            "which genre do I watch most often",
         ),
     ),
     Tool(
@@ -634,6 +653,10 @@ TOOLS: list[Tool[Any]] = [
             "Top rated shows I've never watched",
             "Which acclaimed movies am I missing?",
         ),
+        phrasings=(
+            "highly rated movies I have not seen yet",
+            "acclaimed films I never watched",
+        ),
     ),
     Tool(
         name="new_in_library",
@@ -651,6 +674,11 @@ TOOLS: list[Tool[Any]] = [
             "What was added recently?",
             "Any new movies this month?",
             "Which new episodes came in?",
+        ),
+        phrasings=(
+            "what was added to the library",
+            "latest additions",
+            "anything new on the server",
         ),
     ),
     Tool(
@@ -670,6 +698,10 @@ TOOLS: list[Tool[Any]] = [
             "What do other people on the server watch?",
             "Popular with others this week?",
         ),
+        phrasings=(
+            "what are other people watching",
+            "what are my friends watching",
+        ),
     ),
     Tool(
         name="trending",
@@ -688,6 +720,11 @@ TOOLS: list[Tool[Any]] = [
             "Most played titles this week",
             "What is popular on the server at the moment?",
         ),
+        phrasings=(
+            "what is trending",
+            "most played titles on the server this week",
+            "what gets the most plays",
+        ),
     ),
     Tool(
         name="unwatched_content",
@@ -705,6 +742,12 @@ TOOLS: list[Tool[Any]] = [
             "What haven't I watched yet?",
             "How much of the library have I not seen?",
             "List movies I've never started",
+        ),
+        phrasings=(
+            "what have I not watched yet",
+            "titles I have never played",
+            "what is left for me to watch",
+            "what is there still for me to discover",
         ),
     ),
 ]

@@ -201,5 +201,6 @@ TOOLS: list[Tool[Any]] = [
             "What is the biggest file in the library?",
             "What's the oldest movie we have?",
         ),
+        routing="cue_first",
     ),
 ]

@@ -53,5 +53,6 @@ TOOLS: list[Tool[Any]] = [
         run=now_playing,
         render=_render_now_playing,
         examples=("Who is watching right now?", "What's playing now?", "How many streams are active?"),
+        routing="cue_only",
     ),
 ]

@@ -242,6 +242,11 @@ TOOLS: list[Tool[Any]] = [
             "How much data did I stream this month?",
             "Who uses the most bandwidth?",
         ),
+        phrasings=(
+            "how much data do we stream",
+            "bandwidth used this month",
+            "total data transferred",
+        ),
     ),
     Tool(
         name="deletions",
@@ -256,6 +261,11 @@ TOOLS: list[Tool[Any]] = [
             "What was deleted recently?",
             "How much space did deletions free?",
         ),
+        phrasings=(
+            "what was removed from the library",
+            "how many titles were deleted",
+            "deleted items",
+        ),
     ),
     Tool(
         name="library_growth",
@@ -269,6 +279,11 @@ TOOLS: list[Tool[Any]] = [
             "What's the library growth rate?",
             "How many movies were added per month this year?",
             "How fast is the library growing?",
+        ),
+        phrasings=(
+            "how many titles are added each month",
+            "library growth trend",
+            "is the library growing",
         ),
     ),
 ]

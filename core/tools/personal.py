@@ -476,6 +476,12 @@ TOOLS: list[Tool[Any]] = [
             "How much TV did I watch in 2025?",
             "What's my total watch time?",
         ),
+        phrasings=(
+            "how many hours have I watched",
+            "how much time did I spend watching",
+            "my total watch time",
+            "how much did I stream",
+        ),
     ),
     Tool(
         name="average_rating",
@@ -490,6 +496,11 @@ TOOLS: list[Tool[Any]] = [
             "How do I usually rate things?",
             "What did I rate highest?",
             "Am I a harsh critic?",
+        ),
+        phrasings=(
+            "what rating do I usually give",
+            "what score do I give things on average",
+            "my mean rating",
         ),
     ),
     Tool(
@@ -509,6 +520,12 @@ TOOLS: list[Tool[Any]] = [
             "What have I watched recently?",
             "What did I watch yesterday?",
         ),
+        phrasings=(
+            "what did I watch",
+            "what was I watching",
+            "list what I watched",
+            "my recent plays",
+        ),
     ),
     Tool(
         name="watch_time_by_hour",
@@ -523,6 +540,11 @@ TOOLS: list[Tool[Any]] = [
             "What time of day do I usually watch?",
             "Am I a night owl?",
             "Which hour do I watch TV most?",
+        ),
+        phrasings=(
+            "which hours do I watch",
+            "what time do I usually stream",
+            "night or morning viewer",
         ),
     ),
     Tool(
@@ -542,6 +564,11 @@ TOOLS: list[Tool[Any]] = [
             "When will I finish The Wire?",
             "How much is left of the shows I'm watching?",
         ),
+        phrasings=(
+            "how many episodes left",
+            "when will I be done with this show",
+        ),
+        series_only=True,
     ),
     Tool(
         name="abandoned_shows",
@@ -560,5 +587,11 @@ TOOLS: list[Tool[Any]] = [
             "Shows I never finished",
             "What have I dropped halfway?",
         ),
+        phrasings=(
+            "shows I stopped watching",
+            "series I gave up on",
+            "shows I started but never finished",
+        ),
+        series_only=True,
     ),
 ]

@@ -261,6 +261,11 @@ TOOLS: list[Tool[Any]] = [
             "Is my request still pending?",
             "What have I asked to be added?",
         ),
+        phrasings=(
+            "what have I requested",
+            "my requests status",
+            "titles I asked for",
+        ),
     ),
     Tool(
         name="request_turnaround",
@@ -279,6 +284,11 @@ TOOLS: list[Tool[Any]] = [
             "How fast are requests fulfilled?",
             "How long until my request is added, usually?",
         ),
+        phrasings=(
+            "how long does a request take",
+            "typical wait for a request",
+            "time from request to available",
+        ),
     ),
     Tool(
         name="fastest_approvers",
@@ -293,6 +303,10 @@ TOOLS: list[Tool[Any]] = [
             "Which admin handles requests quickest?",
             "Who approves the most requests?",
             "How fast does each admin approve?",
+        ),
+        phrasings=(
+            "who approves the quickest",
+            "which admin approves fastest",
         ),
     ),
     Tool(
@@ -311,6 +325,11 @@ TOOLS: list[Tool[Any]] = [
             "Why was my request rejected?",
             "Which requests got turned down?",
             "Show declined requests and reasons",
+        ),
+        phrasings=(
+            "which requests were rejected",
+            "why was my request declined",
+            "denied requests",
         ),
     ),
 ]

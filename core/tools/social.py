@@ -264,6 +264,12 @@ TOOLS: list[Tool[Any]] = [
             "Whose requests are most popular?",
             "Which requesters bring in content others watch?",
         ),
+        phrasings=(
+            "whose requests do others watch",
+            "whose requests are watched the most",
+            "whose requests are popular with others",
+            "who are the most influential requesters",
+        ),
     ),
     Tool(
         name="content_discoverers",
@@ -277,6 +283,10 @@ TOOLS: list[Tool[Any]] = [
             "Which users discover content others love?",
             "Who has the best taste in requests?",
             "Whose requests do people rate highly?",
+        ),
+        phrasings=(
+            "whose requests do others love",
+            "who discovers content others rate highly",
         ),
     ),
     Tool(
@@ -292,6 +302,11 @@ TOOLS: list[Tool[Any]] = [
             "Who are my most engaged users?",
             "Rank the heaviest users overall",
         ),
+        phrasings=(
+            "who are the heaviest users",
+            "most engaged users overall",
+            "super users",
+        ),
     ),
     Tool(
         name="requesters_who_skip_their_requests",
@@ -305,6 +320,10 @@ TOOLS: list[Tool[Any]] = [
             "Which users never watch what they request?",
             "Who requests things and doesn't watch them?",
             "Are there requesters who ignore their own requests?",
+        ),
+        phrasings=(
+            "who requests content and never watches it",
+            "users who do not watch what they requested",
         ),
     ),
 ]

@@ -242,6 +242,12 @@ TOOLS: list[Tool[Any]] = [
             "Which integrations are failing?",
             "Is everything syncing OK?",
         ),
+        phrasings=(
+            "did any sync fail",
+            "is plex syncing",
+            "which services are down",
+            "sync status",
+        ),
     ),
     Tool(
         name="webhook_counts",
@@ -256,6 +262,11 @@ TOOLS: list[Tool[Any]] = [
             "How many webhooks did Plex send this week?",
             "Were any webhooks rejected?",
         ),
+        phrasings=(
+            "how many webhooks came in",
+            "webhook events received",
+            "count of webhooks",
+        ),
     ),
     Tool(
         name="api_error_rate",
@@ -269,6 +280,11 @@ TOOLS: list[Tool[Any]] = [
             "What's the API error rate?",
             "Are API calls failing?",
             "How many API errors today?",
+        ),
+        phrasings=(
+            "how often do api calls fail",
+            "api failure rate",
+            "api errors",
         ),
     ),
 ]

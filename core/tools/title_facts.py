@@ -243,6 +243,7 @@ TOOLS: list[Tool[Any]] = [
             "What's my next episode of [title]?",
             "What did I rate [title]?",
         ),
+        routing="cue_only",
     ),
     Tool(
         name="request_status",
@@ -261,5 +262,6 @@ TOOLS: list[Tool[Any]] = [
             "Was my [title] request approved?",
             "Why was my request for [title] declined?",
         ),
+        routing="cue_only",
     ),
 ]

@@ -220,6 +220,7 @@ def _board(
     heading: str,
     line: Callable[[dict[str, Any]], str],
     examples: tuple[str, ...],
+    phrasings: tuple[str, ...],
 ) -> Tool[LeaderboardParams]:
     return Tool(
         name=name,
@@ -230,6 +231,7 @@ def _board(
         run=_leaderboard(name, source, metric, order, default, tables),
         render=_render_leaderboard(heading, line),
         examples=examples,
+        phrasings=phrasings,
     )
 
 
@@ -250,6 +252,11 @@ TOOLS: list[Tool[Any]] = [
             "Most active members this month",
             "Who is streaming the most lately?",
         ),
+        (
+            "who is the most active user",
+            "rank users by activity",
+            "busiest users",
+        ),
     ),
     _board(
         "top_watchers",
@@ -266,6 +273,12 @@ TOOLS: list[Tool[Any]] = [
             "Who watched the most hours?",
             "Biggest watchers this year",
             "Who has the most watch time?",
+        ),
+        (
+            "who watched the most",
+            "which user has watched the most",
+            "rank users by watch time",
+            "who has watched the most hours",
         ),
     ),
     _board(
@@ -284,6 +297,11 @@ TOOLS: list[Tool[Any]] = [
             "Who rates things?",
             "Top reviewers on the server",
         ),
+        (
+            "which users rate the most",
+            "who gives the most ratings",
+            "most ratings given by user",
+        ),
     ),
     _board(
         "top_requesters",
@@ -300,6 +318,11 @@ TOOLS: list[Tool[Any]] = [
             "Who makes the most requests?",
             "Top requesters",
             "Who asks for the most movies?",
+        ),
+        (
+            "who requests the most",
+            "rank users by requests",
+            "who has made the most requests",
         ),
     ),
     _board(
@@ -318,6 +341,11 @@ TOOLS: list[Tool[Any]] = [
             "Who benefits from requests?",
             "Who plays requested titles?",
         ),
+        (
+            "which users watch requested titles",
+            "who watches the requests of others",
+            "who plays requested content",
+        ),
     ),
     Tool(
         name="inactive_users",
@@ -332,6 +360,11 @@ TOOLS: list[Tool[Any]] = [
             "Which users are inactive?",
             "Who hasn't used Plex in a month?",
             "List dormant accounts",
+        ),
+        phrasings=(
+            "who has not logged in",
+            "users who have not signed in for a while",
+            "idle users",
         ),
     ),
     Tool(
