@@ -52,10 +52,12 @@ class Coverage:
 
 @dataclass
 class ToolResult:
-    tool: str
-    params: dict[str, Any]
-    rows: list[dict[str, Any]]
-    coverage: Coverage
+    # Which tool answered, with which (validated) parameters: ``run_tool`` stamps these on the result,
+    # so a tool's ``run`` only says what it found.
+    tool: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    coverage: Coverage = field(default_factory=Coverage)
     # Scalar facts about the whole result (totals, averages, the period used).
     summary: dict[str, Any] = field(default_factory=dict)
 

@@ -30,7 +30,7 @@ async def now_playing(conn: asyncpg.Connection, scope: Scope, p: NowPlayingParam
         gaps=["Marquee stores finished plays only; no service's live sessions are read"],
         missing_tables=[LIVE_SOURCE],
     )
-    return ToolResult("now_playing", p.model_dump(mode="json"), [], coverage, {"live_source": False})
+    return ToolResult(rows=[], coverage=coverage, summary={"live_source": False})
 
 
 def _render_now_playing(result: ToolResult) -> str:

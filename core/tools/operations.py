@@ -84,7 +84,7 @@ async def bandwidth_usage(conn: asyncpg.Connection, scope: Scope, p: BandwidthPa
     rows = plain_rows(records[: p.limit] if scope.mode == "admin" else [], scope.timezone)
     for row in rows:
         row.pop("user_id", None)
-    return ToolResult("bandwidth_usage", p.model_dump(mode="json"), rows, coverage, summary)
+    return ToolResult(rows=rows, coverage=coverage, summary=summary)
 
 
 def _render_bandwidth(result: ToolResult) -> str:
@@ -137,9 +137,7 @@ async def deletions(conn: asyncpg.Connection, scope: Scope, p: DeletionParams) -
         "bytes_freed": sum(int(r["file_size_bytes"] or 0) for r in rows),
         "by_reason": reasons,
     }
-    return ToolResult(
-        "deletions", p.model_dump(mode="json"), plain_rows(rows[: p.limit], scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(rows[: p.limit], scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_deletions(result: ToolResult) -> str:
@@ -205,7 +203,7 @@ async def library_growth(conn: asyncpg.Connection, scope: Scope, p: GrowthParams
     for row in data:
         row.pop("files", None)
         row.pop("files_with_size", None)
-    return ToolResult("library_growth", p.model_dump(mode="json"), data, coverage, summary)
+    return ToolResult(rows=data, coverage=coverage, summary=summary)
 
 
 def _render_growth(result: ToolResult) -> str:

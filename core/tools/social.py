@@ -90,11 +90,7 @@ async def requests_watched_by_others(
     if not rows:
         await _note_unlinked_requests(conn, coverage, period.start, period.end)
     return ToolResult(
-        "requests_watched_by_others",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"period": period.as_dict()},
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
     )
 
 
@@ -131,11 +127,7 @@ async def content_discoverers(conn: asyncpg.Connection, scope: Scope, p: Influen
     if not rows:
         await _note_unlinked_requests(conn, coverage, period.start, period.end)
     return ToolResult(
-        "content_discoverers",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"period": period.as_dict()},
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
     )
 
 
@@ -188,11 +180,7 @@ async def power_users(conn: asyncpg.Connection, scope: Scope, p: PowerUsersParam
     rows = await conn.fetch(_POWER_USERS, period.start, period.end, p.limit)
     coverage = Coverage(tables_used=["watch_history", "user_stats.rating", "content_requests"])
     return ToolResult(
-        "power_users",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"period": period.as_dict()},
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
     )
 
 
@@ -230,11 +218,7 @@ async def requesters_who_skip_their_requests(
     if not rows:
         await _note_unlinked_requests(conn, coverage, period.start, period.end)
     return ToolResult(
-        "requesters_who_skip_their_requests",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"period": period.as_dict()},
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
     )
 
 
