@@ -10,88 +10,68 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import fields, replace
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
+from pydantic import SecretStr
 
 from adapters.http.insights_page import InsightsPageConfig
 from adapters.http.server import RunningServer, WebhookConfig, build_app, start_http_server
-from adapters.media.jellyfin import JellyfinSettings, JellyfinSyncJob
-from adapters.media.overseerr import SeerrRequestClient, SeerrSettings, SeerrSyncJob
-from adapters.media.plex import PlexSettings, PlexSyncJob
-from adapters.media.tautulli import TautulliSettings, TautulliSyncJob
+from adapters.media.overseerr import SeerrRequestClient, SeerrSettings
+from adapters.media.plex import PlexSettings
+from adapters.media.service_settings import ServiceSettings
+from adapters.media.services import SERVICE_BY_NAME, SERVICES, MediaService
 from bot.settings import Settings
 from core.admin_watch import WatchConfig, run_admin_watch
 from core.announcements import AnnouncementConfig
-from core.ingest.logs import WEBHOOK_SOURCES
 from core.sync.jobs import SyncJob
 from core.sync.scheduler import run_sync_scheduler
 
 log = logging.getLogger(__name__)
 
 
+def _configured(settings: Settings, service: MediaService) -> bool:
+    return bool(
+        getattr(settings, f"{service.name}_url")
+        and getattr(settings, f"{service.name}_{service.key_setting}")
+    )
+
+
+def service_settings(settings: Settings, service: MediaService) -> ServiceSettings | None:
+    """The service's settings when its URL and key are both set (``adapters.media.service_settings``)."""
+    if service.settings_type is None or not _configured(settings, service):
+        return None
+    shared: dict[str, Any] = {
+        "interval_seconds": settings.sync_interval_seconds,
+        "timeout_seconds": settings.media_timeout_seconds,
+        "service": service.name,
+    }
+    values: dict[str, Any] = {}
+    for item in fields(service.settings_type):
+        value = getattr(settings, f"{service.name}_{item.name}", None)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None:
+            value = shared.get(item.name)
+        if value is not None:
+            values[item.name] = value
+    return service.settings_type(**values)
+
+
 def build_sync_jobs(settings: Settings) -> list[SyncJob]:
-    """One job per service whose URL and key are both set."""
-    interval = settings.sync_interval_seconds
-    timeout = settings.media_timeout_seconds
+    """One job per service whose URL and key are both set, in the order of the services table."""
     jobs: list[SyncJob] = []
-    tautulli_configured = bool(settings.tautulli_url and settings.tautulli_api_key)
-    if settings.plex_url and settings.plex_token:
-        history = (
-            settings.plex_sync_history if settings.plex_sync_history is not None else not tautulli_configured
-        )
-        jobs.append(
-            PlexSyncJob(
-                PlexSettings(
-                    url=settings.plex_url,
-                    token=settings.plex_token.get_secret_value(),
-                    interval_seconds=interval,
-                    timeout_seconds=timeout,
-                    sync_history=history,
-                )
-            )
-        )
-    if settings.jellyfin_url and settings.jellyfin_api_key:
-        jobs.append(
-            JellyfinSyncJob(
-                JellyfinSettings(
-                    url=settings.jellyfin_url,
-                    api_key=settings.jellyfin_api_key.get_secret_value(),
-                    interval_seconds=interval,
-                    timeout_seconds=timeout,
-                )
-            )
-        )
-    if settings.tautulli_url and settings.tautulli_api_key:
-        jobs.append(
-            TautulliSyncJob(
-                TautulliSettings(
-                    url=settings.tautulli_url,
-                    api_key=settings.tautulli_api_key.get_secret_value(),
-                    interval_seconds=interval,
-                    timeout_seconds=settings.tautulli_timeout_seconds,
-                    page_size=settings.tautulli_page_size,
-                    pause_seconds=settings.tautulli_pause_seconds,
-                )
-            )
-        )
-    for service, url, key in (
-        ("overseerr", settings.overseerr_url, settings.overseerr_api_key),
-        ("jellyseerr", settings.jellyseerr_url, settings.jellyseerr_api_key),
-    ):
-        if url and key:
-            jobs.append(
-                SeerrSyncJob(
-                    SeerrSettings(
-                        service=service,  # type: ignore[arg-type]
-                        url=url,
-                        api_key=key.get_secret_value(),
-                        interval_seconds=interval,
-                        timeout_seconds=timeout,
-                    )
-                )
-            )
+    tautulli_configured = _configured(settings, SERVICE_BY_NAME["tautulli"])
+    for service in SERVICES:
+        chosen = service_settings(settings, service)
+        if chosen is None or service.sync_job is None:
+            continue
+        if isinstance(chosen, PlexSettings) and settings.plex_sync_history is None:
+            # Tautulli's history is richer and would count the same plays again.
+            chosen = replace(chosen, sync_history=not tautulli_configured)
+        jobs.append(service.sync_job(chosen))
     return jobs
 
 
@@ -99,24 +79,19 @@ def request_service(settings: Settings) -> SeerrRequestClient | None:
     """The service members request through: Overseerr when configured, else Jellyseerr; None without either."""
     if not settings.requests_enabled:
         return None
-    for service, url, key in (
-        ("overseerr", settings.overseerr_url, settings.overseerr_api_key),
-        ("jellyseerr", settings.jellyseerr_url, settings.jellyseerr_api_key),
-    ):
-        if url and key:
-            return SeerrRequestClient(
-                SeerrSettings(service=service, url=url, api_key=key.get_secret_value()),  # type: ignore[arg-type]
-                timeout_seconds=min(settings.media_timeout_seconds, 15.0),
-            )
+    for service in SERVICES:
+        chosen = service_settings(settings, service) if service.takes_requests else None
+        if isinstance(chosen, SeerrSettings):
+            return SeerrRequestClient(chosen, timeout_seconds=min(settings.media_timeout_seconds, 15.0))
     return None
 
 
 def webhook_config(settings: Settings) -> WebhookConfig:
     secrets = {}
-    for source in sorted(WEBHOOK_SOURCES):
-        secret = getattr(settings, f"{source}_webhook_secret", None) or settings.webhook_secret
+    for service in sorted(SERVICES, key=lambda service: service.name):
+        secret = getattr(settings, f"{service.name}_webhook_secret", None) or settings.webhook_secret
         if secret is not None and secret.get_secret_value():
-            secrets[source] = secret.get_secret_value()
+            secrets[service.name] = secret.get_secret_value()
     return WebhookConfig(secrets=secrets, max_body_bytes=settings.webhook_max_body_bytes)
 
 

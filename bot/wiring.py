@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -57,14 +58,13 @@ def anthropic_engine(settings: Settings, understanding: Understanding | None = N
         max_retries=0,
         timeout=settings.anthropic_timeout_seconds,
     )
-    return AnthropicEngine(
-        client,
-        settings.anthropic_model,
+    options = replace(
+        AnthropicEngine.default_options,
         max_tool_rounds=settings.anthropic_max_tool_rounds,
         timeout_seconds=settings.anthropic_timeout_seconds,
-        # The offline engine's reading of each question reaches the model as a hint (issue 12).
-        understanding=understanding,
     )
+    # The offline engine's reading of each question reaches the model as a hint (issue 12).
+    return AnthropicEngine(client, settings.anthropic_model, options=options, understanding=understanding)
 
 
 def openai_engine(settings: Settings, understanding: Understanding | None = None) -> Engine:
@@ -81,14 +81,13 @@ def openai_engine(settings: Settings, understanding: Understanding | None = None
         max_retries=0,
         timeout=settings.openai_timeout_seconds,
     )
-    return OpenAIEngine(
-        client,
-        settings.openai_model,
+    options = replace(
+        OpenAIEngine.default_options,
         max_tool_rounds=settings.openai_max_tool_rounds,
         max_tools=settings.openai_max_tools,
         timeout_seconds=settings.openai_timeout_seconds,
-        understanding=understanding,
     )
+    return OpenAIEngine(client, settings.openai_model, options=options, understanding=understanding)
 
 
 def choose_engine_name(settings: Settings) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hashlib
 import hmac
 import logging
@@ -41,32 +40,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 
 from adapters.http import api_log_marker
 from adapters.http.insights_page import InsightsPageConfig, register_insights_page
-from adapters.media import arr, jellyfin, overseerr, plex, tautulli
 from adapters.media.payload import PayloadError
+from adapters.media.services import WEBHOOK_PARSERS
 from core.db import check_database
 from core.ingest.logs import (
-    WEBHOOK_SOURCES,
     delivery_already_handled,
     lock_delivery,
     record_api_call,
     record_webhook,
 )
-from core.ingest.webhooks import WebhookEvent, apply_webhook_event
+from core.ingest.webhooks import apply_webhook_event
 
 log = logging.getLogger(__name__)
-
-WebhookParser = Callable[[bytes, str, datetime], WebhookEvent]
-
-PARSERS: dict[str, WebhookParser] = {
-    "plex": plex.parse_webhook,
-    "jellyfin": jellyfin.parse_webhook,
-    "tautulli": tautulli.parse_webhook,
-    "overseerr": functools.partial(overseerr.parse_webhook, "overseerr"),
-    "jellyseerr": functools.partial(overseerr.parse_webhook, "jellyseerr"),
-    "radarr": arr.parse_radarr_webhook,
-    "sonarr": arr.parse_sonarr_webhook,
-}
-assert set(PARSERS) == WEBHOOK_SOURCES
 
 DATABASE_TIMEOUT_SECONDS = 5.0
 UNAUTHENTICATED_LOG_INTERVAL_SECONDS = 60.0
@@ -237,7 +222,7 @@ async def _reject(
 
 def _refuse_unauthenticated(request: web.Request, source: str, status: int, message: str) -> web.Response:
     """Counted and logged (once a minute per source), never written: no row for what anyone can send."""
-    counted_as = source if source in PARSERS else "unknown"
+    counted_as = source if source in WEBHOOK_PARSERS else "unknown"
     request.app[METRICS_KEY].unauthenticated.labels(counted_as).inc()
     request.app[REFUSALS_KEY].refused(counted_as, message, request.remote)
     if status == 404:
@@ -247,7 +232,7 @@ def _refuse_unauthenticated(request: web.Request, source: str, status: int, mess
 
 async def handle_webhook(request: web.Request) -> web.Response:
     source = request.match_info["source"]
-    if source not in PARSERS:
+    if source not in WEBHOOK_PARSERS:
         return _refuse_unauthenticated(request, source, 404, f"no webhooks are accepted for {source[:50]!r}")
     config = request.app[CONFIG_KEY]
     secret = config.secrets.get(source)
@@ -267,7 +252,7 @@ async def handle_webhook(request: web.Request) -> web.Response:
     try:
         # Off the event loop: decoding and validating up to max_body_bytes is CPU work.
         event = await asyncio.to_thread(
-            PARSERS[source], body, request.headers.get("Content-Type", ""), received_at
+            WEBHOOK_PARSERS[source], body, request.headers.get("Content-Type", ""), received_at
         )
     except PayloadError as exc:
         return await _reject(request, source, exc.status, str(exc))

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 from adapters.media.client import ServiceClient
 from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, require_content_type, validate
+from adapters.media.service_settings import ServiceSettings
 from adapters.media.timeparse import from_iso
 from core.ingest.media import BULK_ITEMS, analyze_media_tables, upsert_media
 from core.ingest.plays import upsert_user_item_states
@@ -176,12 +177,9 @@ def user_state(user_id: str, item: JellyfinItem) -> UserItemState | None:
 VIEWING_READ_FOR = "viewing_data_read_for"
 
 
-@dataclass(frozen=True)
-class JellyfinSettings:
-    url: str
+@dataclass(frozen=True, kw_only=True)
+class JellyfinSettings(ServiceSettings):
     api_key: str
-    interval_seconds: int = 900
-    timeout_seconds: float = 30.0
     page_size: int = 1000
 
 

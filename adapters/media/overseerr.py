@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, TypeAdapter
 from adapters.media.client import ServiceClient
 from adapters.media.paging import offset_pages
 from adapters.media.payload import PayloadError, decode_json_object, require_content_type, validate
+from adapters.media.service_settings import ServiceSettings
 from adapters.media.timeparse import from_iso
 from core.ingest.records import RequestRecord, RequestStatus, UserRecord
 from core.ingest.requests import link_requests_to_items, upsert_request
@@ -188,13 +189,11 @@ def request_record(service: str, request: SeerrRequest, title: str) -> RequestRe
     )
 
 
-@dataclass(frozen=True)
-class SeerrSettings:
+@dataclass(frozen=True, kw_only=True)
+class SeerrSettings(ServiceSettings):
+    # Overseerr and Jellyseerr share one API; the name tells them apart in the database and in messages.
     service: Literal["overseerr", "jellyseerr"]
-    url: str
     api_key: str
-    interval_seconds: int = 900
-    timeout_seconds: float = 30.0
     page_size: int = 100
 
 

@@ -27,6 +27,7 @@ from adapters.media.client import ServiceClient
 from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, media_type_of, validate
 from adapters.media.plex_windows import ViewedWindow, plan_windows
+from adapters.media.service_settings import ServiceSettings
 from adapters.media.timeparse import from_unix
 from core.db import commit_without_waiting_for_disk
 from core.ingest.media import BULK_ITEMS, MediaUpsertResult, analyze_media_tables, upsert_media
@@ -280,12 +281,9 @@ class _ItemsPageRead:
     items: list[PlexItem] | None
 
 
-@dataclass(frozen=True)
-class PlexSettings:
-    url: str
+@dataclass(frozen=True, kw_only=True)
+class PlexSettings(ServiceSettings):
     token: str
-    interval_seconds: int = 900
-    timeout_seconds: float = 30.0
     page_size: int = 5000
     sync_history: bool = True
     retry_delay_seconds: float = 1.0

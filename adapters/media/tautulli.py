@@ -25,6 +25,7 @@ from adapters.media.client import ServiceClient
 from adapters.media.history_window import first_day, next_anchor
 from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, require_content_type, validate
+from adapters.media.service_settings import ServiceSettings
 from adapters.media.tautulli_windows import DayWindow, plan_windows
 from adapters.media.timeparse import from_unix
 from core.ingest.events import record_bandwidth
@@ -249,11 +250,9 @@ def play_record(row: TautulliHistoryRow) -> PlayRecord | None:
     )
 
 
-@dataclass(frozen=True)
-class TautulliSettings:
-    url: str
+@dataclass(frozen=True, kw_only=True)
+class TautulliSettings(ServiceSettings):
     api_key: str
-    interval_seconds: int = 900
     # Per call. A window of history is one call; on a big server Tautulli takes a while.
     timeout_seconds: float = 120.0
     # History rows per call, and the plays a first sync's date window aims at.

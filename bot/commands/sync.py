@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from adapters.media.services import SERVICE_BY_NAME, SYNCED_SERVICES
 from bot.cli import CommandError
 from bot.database import open_database
 from bot.integrations import build_sync_jobs
@@ -12,12 +13,10 @@ from bot.progress import progress_display
 from bot.settings import Settings
 from core.sync.jobs import run_job
 
-SERVICES = ("plex", "jellyfin", "tautulli", "overseerr", "jellyseerr")
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sync", help="sync the configured media services now (all, or one)")
-    parser.add_argument("service", nargs="?", choices=SERVICES, help="only this service")
+    parser.add_argument("service", nargs="?", choices=SYNCED_SERVICES, help="only this service")
     parser.set_defaults(handler=run)
 
 
@@ -26,8 +25,9 @@ async def _sync(settings: Settings, service: str | None) -> int:
     if service is not None:
         jobs = [job for job in jobs if job.name == service]
         if not jobs:
+            key = SERVICE_BY_NAME[service].key_setting.upper()
             raise CommandError(
-                f"{service} is not configured: set MARQUEE_{service.upper()}_URL and its API key or token",
+                f"{service} is not configured: set MARQUEE_{service.upper()}_URL and MARQUEE_{service.upper()}_{key}",
                 code=2,
             )
     if not jobs:

@@ -151,31 +151,21 @@ class AnthropicDialect:
 class AnthropicEngine(ToolLoopEngine):
     name = "anthropic"
 
+    default_options = LoopOptions(max_tool_rounds=6, timeout_seconds=60.0)
+
     def __init__(
         self,
         client: anthropic.AsyncAnthropic,
         model: str,
         *,
-        max_tool_rounds: int = 6,
-        timeout_seconds: float = 60.0,
-        max_attempts: int = 3,
-        backoff_base_seconds: float = 1.0,
-        max_retry_wait_seconds: float = 20.0,
-        answer_deadline_seconds: float | None = None,
+        options: LoopOptions | None = None,
         understanding: Understanding | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         super().__init__(
             AnthropicDialect(client, model),
-            LoopOptions(
-                max_tool_rounds=max_tool_rounds,
-                timeout_seconds=timeout_seconds,
-                max_attempts=max_attempts,
-                backoff_base_seconds=backoff_base_seconds,
-                max_retry_wait_seconds=max_retry_wait_seconds,
-                answer_deadline_seconds=answer_deadline_seconds,
-            ),
             EngineHealth("anthropic", model=model, endpoint=str(client.base_url)),
+            options=options,
             understanding=understanding,
             sleep=sleep,
         )

@@ -249,33 +249,22 @@ class OpenAIDialect:
 class OpenAIEngine(ToolLoopEngine):
     name = "openai"
 
+    # Local models are slower and lose track sooner: fewer rounds, more time per call.
+    default_options = LoopOptions(max_tool_rounds=4, timeout_seconds=120.0)
+
     def __init__(
         self,
         client: openai.AsyncOpenAI,
         model: str,
         *,
-        max_tool_rounds: int = 4,
-        max_tools: int | None = None,
-        timeout_seconds: float = 120.0,
-        max_attempts: int = 3,
-        backoff_base_seconds: float = 1.0,
-        max_retry_wait_seconds: float = 20.0,
-        answer_deadline_seconds: float | None = None,
+        options: LoopOptions | None = None,
         understanding: Understanding | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         super().__init__(
             OpenAIDialect(client, model),
-            LoopOptions(
-                max_tool_rounds=max_tool_rounds,
-                timeout_seconds=timeout_seconds,
-                max_attempts=max_attempts,
-                backoff_base_seconds=backoff_base_seconds,
-                max_retry_wait_seconds=max_retry_wait_seconds,
-                answer_deadline_seconds=answer_deadline_seconds,
-                max_tools=max_tools,
-            ),
             EngineHealth("openai", model=model, endpoint=str(client.base_url)),
+            options=options,
             understanding=understanding,
             sleep=sleep,
         )

@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 from uuid import UUID
 
 from pydantic import BaseModel, Field, ValidationError
@@ -265,8 +265,10 @@ class Dialect(Protocol):
 # -- the loop -------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoopOptions:
+    """How an engine's tool loop behaves; each vendor engine has its own defaults (``default_options``)."""
+
     max_tool_rounds: int = 6
     timeout_seconds: float = 60.0
     max_attempts: int = 3
@@ -296,20 +298,22 @@ class ToolLoopEngine:
     """An ``Engine`` over any dialect: the vendor modules subclass it and pass their dialect."""
 
     name = "model"
+    # The loop's behaviour when the caller gives no options of its own.
+    default_options: ClassVar[LoopOptions] = LoopOptions()
 
     def __init__(
         self,
         dialect: Dialect,
-        options: LoopOptions,
         health: EngineHealth,
         *,
+        options: LoopOptions | None = None,
         understanding: Understanding | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._dialect = dialect
         # The offline engine's reading of a question: slots as a hint, and a check of the answer.
         self._understanding = understanding
-        self._options = options
+        self._options = options = options or self.default_options
         self._deadline = options.answer_deadline_seconds or 2 * options.timeout_seconds
         self._sleep = sleep
         self._definitions: dict[tuple[type, str], list[ToolDefinition]] = {}

@@ -6,8 +6,6 @@ import asyncpg
 
 from core.redaction import redact_optional
 
-WEBHOOK_SOURCES = frozenset({"plex", "jellyfin", "tautulli", "overseerr", "jellyseerr", "radarr", "sonarr"})
-
 _INSERT_WEBHOOK = """
 INSERT INTO webhook_log (source, event_type, status, error, delivery_key) VALUES ($1, $2, $3, $4, $5)
 """

@@ -56,7 +56,6 @@ SELECT username, display_name, approved FROM analytics.approver_speed($1, $2) OR
 async def admin_counts(conn: asyncpg.Connection, scope: Scope, p: AdminCountsParams) -> ToolResult:
     default: DefaultPeriod = "last_30_days" if p.measure == "active_users" else "all_time"
     period = resolve_period(scope, p.start, p.end, default)
-    params = p.model_dump(mode="json")
     summary: dict[str, Any] = {"period": period.as_dict(), "measure": p.measure, "status": p.status}
     coverage = Coverage()
     if p.measure in ("users", "active_users"):
@@ -64,18 +63,18 @@ async def admin_counts(conn: asyncpg.Connection, scope: Scope, p: AdminCountsPar
         coverage.tables_used = ["users", "watch_history.started_at"]
         summary["users"] = sum(int(r["users"]) for r in rows)
         summary["active"] = sum(int(r["active"]) for r in rows)
-        return ToolResult("admin_counts", params, plain_rows(rows, scope.timezone), coverage, summary)
+        return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
     if p.measure == "requests":
         row = await conn.fetchrow(_REQUESTS, period.start, period.end)
         coverage.tables_used = ["content_requests.status", "content_requests.requested_at"]
         summary.update({k: int(v or 0) for k, v in row.items()})
-        return ToolResult("admin_counts", params, [], coverage, summary)
+        return ToolResult(rows=[], coverage=coverage, summary=summary)
     rows = await conn.fetch(_APPROVALS, period.start, period.end)
     coverage.tables_used = ["content_requests.approved_by_user_id"]
     coverage.gaps.append("requests record who approved them but not who declined them")
     coverage.missing_tables.append("content_requests.declined_by_user_id")
     summary["approved"] = sum(int(r["approved"]) for r in rows)
-    return ToolResult("admin_counts", params, plain_rows(rows, scope.timezone), coverage, summary)
+    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_admin_counts(result: ToolResult) -> str:
@@ -127,5 +126,6 @@ TOOLS: list[Tool[Any]] = [
             "How many requests are pending?",
             "How many requests did each admin approve?",
         ),
+        routing="cue_first",
     ),
 ]

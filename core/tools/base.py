@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import asyncpg
 from pydantic import BaseModel
@@ -52,10 +52,12 @@ class Coverage:
 
 @dataclass
 class ToolResult:
-    tool: str
-    params: dict[str, Any]
-    rows: list[dict[str, Any]]
-    coverage: Coverage
+    # Which tool answered, with which (validated) parameters: ``run_tool`` stamps these on the result,
+    # so a tool's ``run`` only says what it found.
+    tool: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    coverage: Coverage = field(default_factory=Coverage)
     # Scalar facts about the whole result (totals, averages, the period used).
     summary: dict[str, Any] = field(default_factory=dict)
 
@@ -92,5 +94,17 @@ class Tool(Generic[P]):
     run: Callable[[asyncpg.Connection, Scope, P], Awaitable[ToolResult]]
     # Renders a result as clear sentences for the offline engine.
     render: Callable[[ToolResult], str]
-    # How people ask for it (the spec's wording first); the offline router learns from these.
+    # How people ask for it (the spec's wording first); shown to askers as examples, and the offline
+    # router learns from these.
     examples: tuple[str, ...] = ()
+    # More ways people ask (synonyms, everyday wording): the offline router learns from these too,
+    # but they are never shown as examples.
+    phrasings: tuple[str, ...] = ()
+    # About series only: a question that names movies is a poorer match ("how many movies are left
+    # for me" is not "how many episodes are left").
+    series_only: bool = False
+    # How the offline router reaches it besides its question shapes (``core.engines.offline.cues``):
+    # "words" scores it on its examples like any tool; "cue_first" scores it a little lower, so a tool
+    # made for the words wins a close call; "cue_only" never by words (a title question without a
+    # title cannot be about one).
+    routing: Literal["words", "cue_first", "cue_only"] = "words"

@@ -63,11 +63,7 @@ async def popular_content(conn: asyncpg.Connection, scope: Scope, p: PopularPara
     rows = await conn.fetch(_POPULAR, period.start, period.end, p.limit)
     coverage = Coverage(tables_used=["watch_history (counts across users)", "media_items"])
     return ToolResult(
-        "popular_content",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"period": period.as_dict()},
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
     )
 
 
@@ -100,11 +96,7 @@ async def server_genres(conn: asyncpg.Connection, scope: Scope, p: GenresParams)
     rows = await conn.fetch(_GENRES, period.start, period.end, p.limit)
     coverage = Coverage(tables_used=["watch_history (counts across users)", "media_items.metadata.genres"])
     return ToolResult(
-        "server_genres",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"period": period.as_dict()},
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
     )
 
 
@@ -163,13 +155,7 @@ async def never_watched_content(conn: asyncpg.Connection, scope: Scope, p: Never
     }
     coverage = Coverage(tables_used=["media_items", "user_stats"])
     add_null_share(coverage, "media_items", "file_size_bytes", files, sized, "files of never-watched titles")
-    return ToolResult(
-        "never_watched_content",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        summary,
-    )
+    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_never_watched(result: ToolResult) -> str:
@@ -240,9 +226,7 @@ async def removal_candidates(conn: asyncpg.Connection, scope: Scope, p: RemovalP
         "max_plays": p.max_plays,
         "size_bytes": sum(int(r["size_bytes"] or 0) for r in rows),
     }
-    return ToolResult(
-        "removal_candidates", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_removal(result: ToolResult) -> str:
@@ -298,9 +282,7 @@ async def storage_by_library(conn: asyncpg.Connection, scope: Scope, p: StorageP
         "files": files,
         "files_with_size": sized,
     }
-    return ToolResult(
-        "storage_by_library", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_storage(result: ToolResult) -> str:
@@ -333,6 +315,12 @@ TOOLS: list[Tool[Any]] = [
             "What are the most watched titles on the server?",
             "Top movies this month server-wide",
         ),
+        phrasings=(
+            "most watched titles across everyone",
+            "which titles get the most plays from all users",
+            "most popular movies and shows on the server",
+            "what do all users watch most",
+        ),
     ),
     Tool(
         name="server_genres",
@@ -347,6 +335,10 @@ TOOLS: list[Tool[Any]] = [
             "Which genres are popular on the server?",
             "What do people watch most, by genre?",
         ),
+        phrasings=(
+            "most popular genres across the server",
+            "genre breakdown for all users",
+        ),
     ),
     Tool(
         name="never_watched_content",
@@ -360,6 +352,11 @@ TOOLS: list[Tool[Any]] = [
             "What content is never watched?",
             "Which movies has nobody watched?",
             "Show titles with zero plays",
+        ),
+        phrasings=(
+            "titles nobody has watched",
+            "content with zero plays",
+            "movies no one watches",
         ),
     ),
     Tool(
@@ -378,6 +375,11 @@ TOOLS: list[Tool[Any]] = [
             "What can I delete to free up space?",
             "Which old movies nobody watches should go?",
         ),
+        phrasings=(
+            "what could I delete",
+            "titles to remove to free space",
+            "what should I prune",
+        ),
     ),
     Tool(
         name="storage_by_library",
@@ -391,6 +393,11 @@ TOOLS: list[Tool[Any]] = [
             "What's the storage usage by library?",
             "How much disk space do my movies take?",
             "How big is the library?",
+        ),
+        phrasings=(
+            "how much space does each library use",
+            "library sizes",
+            "disk usage per library",
         ),
     ),
 ]

@@ -145,11 +145,14 @@ async def recommend_tonight(conn: asyncpg.Connection, scope: Scope, p: Recommend
         else "your viewing alone (shows you're partway through first, then titles you haven't seen)"
     )  # fmt: skip
     return ToolResult(
-        "recommend_tonight",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"basis": basis, "with_genres": with_genres, "with_rating": with_rating, "has_history": has_history},
+        rows=plain_rows(rows, scope.timezone),
+        coverage=coverage,
+        summary={
+            "basis": basis,
+            "with_genres": with_genres,
+            "with_rating": with_rating,
+            "has_history": has_history,
+        },
     )
 
 
@@ -216,7 +219,7 @@ async def similar_titles(conn: asyncpg.Connection, scope: Scope, p: SimilarParam
     match = await find_title(conn, p.title)
     if match is None:
         coverage.gaps.append(f"no title in the library looks like {p.title!r}")
-        return ToolResult("similar_titles", p.model_dump(mode="json"), [], coverage, {"matched_title": None})
+        return ToolResult(rows=[], coverage=coverage, summary={"matched_title": None})
     rows = await conn.fetch(_SIMILAR, scope.user_id, match["id"], match["media_type"], p.limit)
     genres = (match["metadata"] or {}).get("genres") or []
     if not genres:
@@ -227,9 +230,7 @@ async def similar_titles(conn: asyncpg.Connection, scope: Scope, p: SimilarParam
         "matched_genres": genres,
         "match_score": float(match["score"]),
     }
-    return ToolResult(
-        "similar_titles", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_similar(result: ToolResult) -> str:
@@ -267,11 +268,7 @@ async def top_genres(conn: asyncpg.Connection, scope: Scope, p: TopGenresParams)
     if not rows:
         coverage.gaps.append(f"you have no plays with a genre in {period.label}")
     return ToolResult(
-        "top_genres",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"period": period.as_dict()},
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
     )
 
 
@@ -324,9 +321,7 @@ async def highly_rated_unwatched(conn: asyncpg.Connection, scope: Scope, p: High
         if not rated:
             coverage.gaps.append("no title in the library has an audience rating")
             coverage.missing_tables.append("media_items.metadata.rating")
-    return ToolResult(
-        "highly_rated_unwatched", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage
-    )
+    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage)
 
 
 def _render_highly_rated(result: ToolResult) -> str:
@@ -379,13 +374,7 @@ async def new_in_library(conn: asyncpg.Connection, scope: Scope, p: NewInLibrary
     # keeps "nothing new" from sounding certain.
     known = await conn.fetchrow(_ADDED_AT_KNOWN)
     add_null_share(coverage, "media_items", "added_at", known["items"], known["dated"], "library items")
-    return ToolResult(
-        "new_in_library",
-        p.model_dump(mode="json"),
-        plain_rows(rows[: p.limit], scope.timezone),
-        coverage,
-        summary,
-    )
+    return ToolResult(rows=plain_rows(rows[: p.limit], scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_new(result: ToolResult) -> str:
@@ -429,9 +418,7 @@ async def what_others_watch(conn: asyncpg.Connection, scope: Scope, p: OthersWat
     rows = await conn.fetch(_POPULAR, period.start, period.end, scope.min_group_size, p.limit)
     coverage = Coverage(tables_used=["watch_history (anonymous counts)", "media_items"])
     summary = {"period": period.as_dict(), "min_group_size": scope.min_group_size}
-    return ToolResult(
-        "what_others_watch", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_others(result: ToolResult) -> str:
@@ -475,9 +462,7 @@ async def trending(conn: asyncpg.Connection, scope: Scope, p: TrendingParams) ->
     rows = await conn.fetch(_TRENDING, period.start, period.end, previous_start, 1, p.limit)
     coverage = Coverage(tables_used=["watch_history (anonymous counts)", "media_items"])
     summary = {"period": period.as_dict(), "min_group_size": scope.min_group_size}
-    return ToolResult(
-        "trending", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_trending(result: ToolResult) -> str:
@@ -543,9 +528,7 @@ async def unwatched_content(conn: asyncpg.Connection, scope: Scope, p: Unwatched
         "by_library": plain_rows(counts, scope.timezone),
     }
     coverage = Coverage(tables_used=["media_items", "user_stats"])
-    return ToolResult(
-        "unwatched_content", p.model_dump(mode="json"), plain_rows(newest, scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(newest, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_unwatched(result: ToolResult) -> str:
@@ -583,6 +566,13 @@ TOOLS: list[Tool[Any]] = [
             "Give me something to watch this evening",
             "What comedy should I watch?",
         ),
+        phrasings=(
+            "what would you put on for me",
+            "recommend me a movie",
+            "what's good to watch",
+            "I need a recommendation",
+            "suggest a show for tonight",
+        ),
     ),
     Tool(
         name="similar_titles",
@@ -601,6 +591,13 @@ TOOLS: list[Tool[Any]] = [
             "I loved Inception, what else would I like?",
             "More shows like The Office please",
         ),
+        phrasings=(
+            "something like X I haven't seen",
+            "what's like X",
+            "titles similar to X",
+            "what else is like X",
+            "find me stuff like X",
+        ),
     ),
     Tool(
         name="top_genres",
@@ -615,6 +612,11 @@ TOOLS: list[Tool[Any]] = [
             "Which genres do I watch the most?",
             "What's my favourite genre?",
             "What kind of stuff do I usually watch?",
+        ),
+        phrasings=(
+            "what genres do I like",
+            "my favourite kinds of movies",
+            "which genre do I watch most often",
         ),
     ),
     Tool(
@@ -634,6 +636,10 @@ TOOLS: list[Tool[Any]] = [
             "Top rated shows I've never watched",
             "Which acclaimed movies am I missing?",
         ),
+        phrasings=(
+            "highly rated movies I have not seen yet",
+            "acclaimed films I never watched",
+        ),
     ),
     Tool(
         name="new_in_library",
@@ -651,6 +657,11 @@ TOOLS: list[Tool[Any]] = [
             "What was added recently?",
             "Any new movies this month?",
             "Which new episodes came in?",
+        ),
+        phrasings=(
+            "what was added to the library",
+            "latest additions",
+            "anything new on the server",
         ),
     ),
     Tool(
@@ -670,6 +681,10 @@ TOOLS: list[Tool[Any]] = [
             "What do other people on the server watch?",
             "Popular with others this week?",
         ),
+        phrasings=(
+            "what are other people watching",
+            "what are my friends watching",
+        ),
     ),
     Tool(
         name="trending",
@@ -688,6 +703,11 @@ TOOLS: list[Tool[Any]] = [
             "Most played titles this week",
             "What is popular on the server at the moment?",
         ),
+        phrasings=(
+            "what is trending",
+            "most played titles on the server this week",
+            "what gets the most plays",
+        ),
     ),
     Tool(
         name="unwatched_content",
@@ -705,6 +725,12 @@ TOOLS: list[Tool[Any]] = [
             "What haven't I watched yet?",
             "How much of the library have I not seen?",
             "List movies I've never started",
+        ),
+        phrasings=(
+            "what have I not watched yet",
+            "titles I have never played",
+            "what is left for me to watch",
+            "what is there still for me to discover",
         ),
     ),
 ]

@@ -91,7 +91,6 @@ LIMIT $2
 
 async def library_lookup(conn: asyncpg.Connection, scope: Scope, p: LibraryLookupParams) -> ToolResult:
     coverage = Coverage(tables_used=["media_items"])
-    params = p.model_dump(mode="json")
     measure = "have" if p.title else ("count" if p.measure == "have" else p.measure)
     summary: dict[str, Any] = {"measure": measure, "media_type": p.media_type, "asked": p.title}
     if measure == "have":
@@ -100,7 +99,7 @@ async def library_lookup(conn: asyncpg.Connection, scope: Scope, p: LibraryLooku
         item = await find_title(conn, p.title, wanted)
         summary["found"] = item is not None
         if item is None:
-            return ToolResult("library_lookup", params, [], coverage, summary)
+            return ToolResult(rows=[], coverage=coverage, summary=summary)
         detail = await conn.fetchrow(_TITLE_DETAIL, item["id"])
         summary.update(
             title=item["title"],
@@ -111,14 +110,14 @@ async def library_lookup(conn: asyncpg.Connection, scope: Scope, p: LibraryLooku
         coverage.tables_used.append("media_items.file_size_bytes")
         coverage.gaps.append("the library keeps no video version (resolution, codec), only the file size")
         coverage.missing_tables.append("media_items.video_resolution")
-        return ToolResult("library_lookup", params, [], coverage, summary)
+        return ToolResult(rows=[], coverage=coverage, summary=summary)
     if measure == "count":
         rows = await conn.fetch(_COUNTS, p.media_type)
         totals: dict[str, int] = {}
         for r in rows:
             totals[r["media_type"]] = totals.get(r["media_type"], 0) + int(r["items"])
         summary["totals"] = totals
-        return ToolResult("library_lookup", params, plain_rows(rows, scope.timezone), coverage, summary)
+        return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
     if measure == "biggest":
         kinds: list[str] = (
             ["movie"]
@@ -132,12 +131,12 @@ async def library_lookup(conn: asyncpg.Connection, scope: Scope, p: LibraryLooku
         add_null_share(
             coverage, "media_items", "file_size_bytes", int(share["files"]), int(share["sized"]), "files"
         )
-        return ToolResult("library_lookup", params, plain_rows(rows, scope.timezone), coverage, summary)
+        return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
     listed: list[str] = [p.media_type] if p.media_type else ["movie", "show"]
     # The direction is one of two constants, never input.
     query = _BY_YEAR.format(direction="ASC" if measure == "oldest" else "DESC")
     rows = await conn.fetch(query, listed, p.limit)
-    return ToolResult("library_lookup", params, plain_rows(rows, scope.timezone), coverage, summary)
+    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_library_lookup(result: ToolResult) -> str:
@@ -201,5 +200,6 @@ TOOLS: list[Tool[Any]] = [
             "What is the biggest file in the library?",
             "What's the oldest movie we have?",
         ),
+        routing="cue_first",
     ),
 ]

@@ -30,7 +30,7 @@ async def now_playing(conn: asyncpg.Connection, scope: Scope, p: NowPlayingParam
         gaps=["Marquee stores finished plays only; no service's live sessions are read"],
         missing_tables=[LIVE_SOURCE],
     )
-    return ToolResult("now_playing", p.model_dump(mode="json"), [], coverage, {"live_source": False})
+    return ToolResult(rows=[], coverage=coverage, summary={"live_source": False})
 
 
 def _render_now_playing(result: ToolResult) -> str:
@@ -53,5 +53,6 @@ TOOLS: list[Tool[Any]] = [
         run=now_playing,
         render=_render_now_playing,
         examples=("Who is watching right now?", "What's playing now?", "How many streams are active?"),
+        routing="cue_only",
     ),
 ]

@@ -84,7 +84,7 @@ async def bandwidth_usage(conn: asyncpg.Connection, scope: Scope, p: BandwidthPa
     rows = plain_rows(records[: p.limit] if scope.mode == "admin" else [], scope.timezone)
     for row in rows:
         row.pop("user_id", None)
-    return ToolResult("bandwidth_usage", p.model_dump(mode="json"), rows, coverage, summary)
+    return ToolResult(rows=rows, coverage=coverage, summary=summary)
 
 
 def _render_bandwidth(result: ToolResult) -> str:
@@ -137,9 +137,7 @@ async def deletions(conn: asyncpg.Connection, scope: Scope, p: DeletionParams) -
         "bytes_freed": sum(int(r["file_size_bytes"] or 0) for r in rows),
         "by_reason": reasons,
     }
-    return ToolResult(
-        "deletions", p.model_dump(mode="json"), plain_rows(rows[: p.limit], scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(rows[: p.limit], scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_deletions(result: ToolResult) -> str:
@@ -205,7 +203,7 @@ async def library_growth(conn: asyncpg.Connection, scope: Scope, p: GrowthParams
     for row in data:
         row.pop("files", None)
         row.pop("files_with_size", None)
-    return ToolResult("library_growth", p.model_dump(mode="json"), data, coverage, summary)
+    return ToolResult(rows=data, coverage=coverage, summary=summary)
 
 
 def _render_growth(result: ToolResult) -> str:
@@ -242,6 +240,11 @@ TOOLS: list[Tool[Any]] = [
             "How much data did I stream this month?",
             "Who uses the most bandwidth?",
         ),
+        phrasings=(
+            "how much data do we stream",
+            "bandwidth used this month",
+            "total data transferred",
+        ),
     ),
     Tool(
         name="deletions",
@@ -256,6 +259,11 @@ TOOLS: list[Tool[Any]] = [
             "What was deleted recently?",
             "How much space did deletions free?",
         ),
+        phrasings=(
+            "what was removed from the library",
+            "how many titles were deleted",
+            "deleted items",
+        ),
     ),
     Tool(
         name="library_growth",
@@ -269,6 +277,11 @@ TOOLS: list[Tool[Any]] = [
             "What's the library growth rate?",
             "How many movies were added per month this year?",
             "How fast is the library growing?",
+        ),
+        phrasings=(
+            "how many titles are added each month",
+            "library growth trend",
+            "is the library growing",
         ),
     ),
 ]

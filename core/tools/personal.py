@@ -80,9 +80,7 @@ async def watch_time(conn: asyncpg.Connection, scope: Scope, p: WatchTimeParams)
         "by_month": [dict(r) for r in months],
     }
     coverage = Coverage(tables_used=["watch_history.watched_seconds", "watch_history.started_at"])
-    return ToolResult(
-        "watch_time", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_watch_time(result: ToolResult) -> str:
@@ -131,9 +129,7 @@ async def average_rating(conn: asyncpg.Connection, scope: Scope, p: AverageRatin
     coverage = Coverage(tables_used=["user_stats.rating"])
     if stats["rows"] and not stats["ratings"]:
         coverage.gaps.append("you have played titles but never rated one")
-    return ToolResult(
-        "average_rating", p.model_dump(mode="json"), plain_rows(top, scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(top, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_average_rating(result: ToolResult) -> str:
@@ -184,9 +180,7 @@ async def watch_history(conn: asyncpg.Connection, scope: Scope, p: WatchHistoryP
         "watched_seconds": totals["watched_seconds"],
     }
     coverage = Coverage(tables_used=["watch_history", "media_items"])
-    return ToolResult(
-        "watch_history", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _episode_label(row: dict[str, Any]) -> str:
@@ -251,9 +245,7 @@ async def watch_time_by_hour(conn: asyncpg.Connection, scope: Scope, p: ByHourPa
             {"weekday": r["weekday"], "sessions": int(r["sessions"])} for r in weekdays
         ]
     coverage = Coverage(tables_used=["watch_history.started_at"])
-    return ToolResult(
-        "watch_time_by_hour", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_by_hour(result: ToolResult) -> str:
@@ -326,9 +318,7 @@ async def time_to_finish_series(conn: asyncpg.Connection, scope: Scope, p: Finis
         match = await find_title(conn, p.title, ("show",))
         if match is None:
             coverage.gaps.append(f"no show in the library looks like {p.title!r}")
-            return ToolResult(
-                "time_to_finish_series", p.model_dump(mode="json"), [], coverage, {"matched_title": None}
-            )
+            return ToolResult(rows=[], coverage=coverage, summary={"matched_title": None})
         show_id = match["id"]
         summary["matched_title"] = title_of(dict(match))
     now = datetime.now(scope.timezone)
@@ -360,7 +350,7 @@ async def time_to_finish_series(conn: asyncpg.Connection, scope: Scope, p: Finis
         coverage.gaps.append(
             f"you finished no episode in the last {PACE_DAYS} days, so there is no pace to date it"
         )
-    return ToolResult("time_to_finish_series", p.model_dump(mode="json"), rows, coverage, summary)
+    return ToolResult(rows=rows, coverage=coverage, summary=summary)
 
 
 def _render_finish(result: ToolResult) -> str:
@@ -441,7 +431,7 @@ async def abandoned_shows(conn: asyncpg.Connection, scope: Scope, p: AbandonedPa
         coverage, "user_stats", "last_played_at", len(rows), len(rows) - unknown, "abandoned shows"
     )
     summary = {"idle_days": p.idle_days, "max_completion": p.max_completion}
-    return ToolResult("abandoned_shows", p.model_dump(mode="json"), data, coverage, summary)
+    return ToolResult(rows=data, coverage=coverage, summary=summary)
 
 
 def _render_abandoned(result: ToolResult) -> str:
@@ -476,6 +466,12 @@ TOOLS: list[Tool[Any]] = [
             "How much TV did I watch in 2025?",
             "What's my total watch time?",
         ),
+        phrasings=(
+            "how many hours have I watched",
+            "how much time did I spend watching",
+            "my total watch time",
+            "how much did I stream",
+        ),
     ),
     Tool(
         name="average_rating",
@@ -490,6 +486,11 @@ TOOLS: list[Tool[Any]] = [
             "How do I usually rate things?",
             "What did I rate highest?",
             "Am I a harsh critic?",
+        ),
+        phrasings=(
+            "what rating do I usually give",
+            "what score do I give things on average",
+            "my mean rating",
         ),
     ),
     Tool(
@@ -509,6 +510,12 @@ TOOLS: list[Tool[Any]] = [
             "What have I watched recently?",
             "What did I watch yesterday?",
         ),
+        phrasings=(
+            "what did I watch",
+            "what was I watching",
+            "list what I watched",
+            "my recent plays",
+        ),
     ),
     Tool(
         name="watch_time_by_hour",
@@ -523,6 +530,11 @@ TOOLS: list[Tool[Any]] = [
             "What time of day do I usually watch?",
             "Am I a night owl?",
             "Which hour do I watch TV most?",
+        ),
+        phrasings=(
+            "which hours do I watch",
+            "what time do I usually stream",
+            "night or morning viewer",
         ),
     ),
     Tool(
@@ -542,6 +554,11 @@ TOOLS: list[Tool[Any]] = [
             "When will I finish The Wire?",
             "How much is left of the shows I'm watching?",
         ),
+        phrasings=(
+            "how many episodes left",
+            "when will I be done with this show",
+        ),
+        series_only=True,
     ),
     Tool(
         name="abandoned_shows",
@@ -560,5 +577,11 @@ TOOLS: list[Tool[Any]] = [
             "Shows I never finished",
             "What have I dropped halfway?",
         ),
+        phrasings=(
+            "shows I stopped watching",
+            "series I gave up on",
+            "shows I started but never finished",
+        ),
+        series_only=True,
     ),
 ]

@@ -59,13 +59,7 @@ async def my_requests(conn: asyncpg.Connection, scope: Scope, p: MyRequestsParam
     by_status = Counter(r["status"] for r in rows)
     summary = {"period": period.as_dict(), "total": len(rows), "by_status": dict(by_status)}
     coverage = Coverage(tables_used=["content_requests"])
-    return ToolResult(
-        "my_requests",
-        p.model_dump(mode="json"),
-        plain_rows(rows[: p.limit], scope.timezone),
-        coverage,
-        summary,
-    )
+    return ToolResult(rows=plain_rows(rows[: p.limit], scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_my_requests(result: ToolResult) -> str:
@@ -118,7 +112,7 @@ async def request_turnaround(conn: asyncpg.Connection, scope: Scope, p: Turnarou
     )
     if server["requests"] and not server["available"]:
         coverage.gaps.append("no request in the period has an available_at time yet")
-    return ToolResult("request_turnaround", p.model_dump(mode="json"), [], coverage, summary)
+    return ToolResult(rows=[], coverage=coverage, summary=summary)
 
 
 def _duration(value: float | None) -> str:
@@ -167,11 +161,7 @@ async def fastest_approvers(conn: asyncpg.Connection, scope: Scope, p: Approvers
         coverage.gaps.append("no approved request records who approved it")
         coverage.missing_tables.append("content_requests.approved_by_user_id")
     return ToolResult(
-        "fastest_approvers",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"period": period.as_dict()},
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
     )
 
 
@@ -226,13 +216,7 @@ async def declined_requests(conn: asyncpg.Connection, scope: Scope, p: DeclinedP
         "by_reason": dict(reasons.most_common()),
         "whose": scope.mode,
     }
-    return ToolResult(
-        "declined_requests",
-        p.model_dump(mode="json"),
-        plain_rows(rows[: p.limit], scope.timezone),
-        coverage,
-        summary,
-    )
+    return ToolResult(rows=plain_rows(rows[: p.limit], scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_declined(result: ToolResult) -> str:
@@ -261,6 +245,11 @@ TOOLS: list[Tool[Any]] = [
             "Is my request still pending?",
             "What have I asked to be added?",
         ),
+        phrasings=(
+            "what have I requested",
+            "my requests status",
+            "titles I asked for",
+        ),
     ),
     Tool(
         name="request_turnaround",
@@ -279,6 +268,11 @@ TOOLS: list[Tool[Any]] = [
             "How fast are requests fulfilled?",
             "How long until my request is added, usually?",
         ),
+        phrasings=(
+            "how long does a request take",
+            "typical wait for a request",
+            "time from request to available",
+        ),
     ),
     Tool(
         name="fastest_approvers",
@@ -293,6 +287,10 @@ TOOLS: list[Tool[Any]] = [
             "Which admin handles requests quickest?",
             "Who approves the most requests?",
             "How fast does each admin approve?",
+        ),
+        phrasings=(
+            "who approves the quickest",
+            "which admin approves fastest",
         ),
     ),
     Tool(
@@ -311,6 +309,11 @@ TOOLS: list[Tool[Any]] = [
             "Why was my request rejected?",
             "Which requests got turned down?",
             "Show declined requests and reasons",
+        ),
+        phrasings=(
+            "which requests were rejected",
+            "why was my request declined",
+            "denied requests",
         ),
     ),
 ]

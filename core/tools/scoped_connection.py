@@ -10,6 +10,7 @@ the tool runs; SQL on that connection cannot change the scope or the role.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -40,7 +41,7 @@ def _readable(error: ValidationError) -> str:
 async def run_tool(
     tools: ToolDatabase, scope: Scope, catalogue: ToolCatalogue, name: str, arguments: dict[str, Any]
 ) -> ToolResult:
-    """Validate, check the mode, and run one tool under row-level security."""
+    """Validate, check the mode, and run one tool under row-level security; the result carries its name and parameters."""
     tool = catalogue.get(name)
     if scope.mode not in tool.modes:
         raise ToolNotAllowed(f"{name} is not available in {scope.mode} mode")
@@ -57,7 +58,8 @@ async def run_tool(
             log.warning("tool %s timed out for mode %s", name, scope.mode)
             raise ToolError(f"{name} took too long on this server") from error
     log.debug("tool %s returned %d rows", name, len(result.rows))
-    return result
+    # The name and the parameters as validated (defaults filled in), whatever the tool put there.
+    return replace(result, tool=tool.name, params=params.model_dump(mode="json"))
 
 
 class ScopedToolRunner:

@@ -90,11 +90,7 @@ async def requests_watched_by_others(
     if not rows:
         await _note_unlinked_requests(conn, coverage, period.start, period.end)
     return ToolResult(
-        "requests_watched_by_others",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"period": period.as_dict()},
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
     )
 
 
@@ -131,11 +127,7 @@ async def content_discoverers(conn: asyncpg.Connection, scope: Scope, p: Influen
     if not rows:
         await _note_unlinked_requests(conn, coverage, period.start, period.end)
     return ToolResult(
-        "content_discoverers",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"period": period.as_dict()},
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
     )
 
 
@@ -188,11 +180,7 @@ async def power_users(conn: asyncpg.Connection, scope: Scope, p: PowerUsersParam
     rows = await conn.fetch(_POWER_USERS, period.start, period.end, p.limit)
     coverage = Coverage(tables_used=["watch_history", "user_stats.rating", "content_requests"])
     return ToolResult(
-        "power_users",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"period": period.as_dict()},
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
     )
 
 
@@ -230,11 +218,7 @@ async def requesters_who_skip_their_requests(
     if not rows:
         await _note_unlinked_requests(conn, coverage, period.start, period.end)
     return ToolResult(
-        "requesters_who_skip_their_requests",
-        p.model_dump(mode="json"),
-        plain_rows(rows, scope.timezone),
-        coverage,
-        {"period": period.as_dict()},
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
     )
 
 
@@ -264,6 +248,12 @@ TOOLS: list[Tool[Any]] = [
             "Whose requests are most popular?",
             "Which requesters bring in content others watch?",
         ),
+        phrasings=(
+            "whose requests do others watch",
+            "whose requests are watched the most",
+            "whose requests are popular with others",
+            "who are the most influential requesters",
+        ),
     ),
     Tool(
         name="content_discoverers",
@@ -277,6 +267,10 @@ TOOLS: list[Tool[Any]] = [
             "Which users discover content others love?",
             "Who has the best taste in requests?",
             "Whose requests do people rate highly?",
+        ),
+        phrasings=(
+            "whose requests do others love",
+            "who discovers content others rate highly",
         ),
     ),
     Tool(
@@ -292,6 +286,11 @@ TOOLS: list[Tool[Any]] = [
             "Who are my most engaged users?",
             "Rank the heaviest users overall",
         ),
+        phrasings=(
+            "who are the heaviest users",
+            "most engaged users overall",
+            "super users",
+        ),
     ),
     Tool(
         name="requesters_who_skip_their_requests",
@@ -305,6 +304,10 @@ TOOLS: list[Tool[Any]] = [
             "Which users never watch what they request?",
             "Who requests things and doesn't watch them?",
             "Are there requesters who ignore their own requests?",
+        ),
+        phrasings=(
+            "who requests content and never watches it",
+            "users who do not watch what they requested",
         ),
     ),
 ]

@@ -80,11 +80,7 @@ async def integration_health(conn: asyncpg.Connection, scope: Scope, p: Integrat
         "webhooks_last_24h": _without_secrets(plain_rows(webhooks, scope.timezone)),
     }
     return ToolResult(
-        "integration_health",
-        p.model_dump(mode="json"),
-        _without_secrets(plain_rows(syncs, scope.timezone)),
-        coverage,
-        summary,
+        rows=_without_secrets(plain_rows(syncs, scope.timezone)), coverage=coverage, summary=summary
     )
 
 
@@ -143,9 +139,7 @@ async def webhook_counts(conn: asyncpg.Connection, scope: Scope, p: WebhookParam
     for r in rows:
         by_status[r["status"]] = by_status.get(r["status"], 0) + int(r["webhooks"])
     summary = {"period": period.as_dict(), "total": sum(by_status.values()), "by_status": by_status}
-    return ToolResult(
-        "webhook_counts", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_webhooks(result: ToolResult) -> str:
@@ -198,11 +192,7 @@ async def api_error_rate(conn: asyncpg.Connection, scope: Scope, p: ApiErrorPara
     summary["error_rate"] = round(totals["errors"] / totals["calls"], 4) if totals["calls"] else None
     summary["period"] = period.as_dict()
     return ToolResult(
-        "api_error_rate",
-        p.model_dump(mode="json"),
-        _without_secrets(plain_rows(rows, scope.timezone)),
-        coverage,
-        summary,
+        rows=_without_secrets(plain_rows(rows, scope.timezone)), coverage=coverage, summary=summary
     )
 
 
@@ -242,6 +232,12 @@ TOOLS: list[Tool[Any]] = [
             "Which integrations are failing?",
             "Is everything syncing OK?",
         ),
+        phrasings=(
+            "did any sync fail",
+            "is plex syncing",
+            "which services are down",
+            "sync status",
+        ),
     ),
     Tool(
         name="webhook_counts",
@@ -256,6 +252,11 @@ TOOLS: list[Tool[Any]] = [
             "How many webhooks did Plex send this week?",
             "Were any webhooks rejected?",
         ),
+        phrasings=(
+            "how many webhooks came in",
+            "webhook events received",
+            "count of webhooks",
+        ),
     ),
     Tool(
         name="api_error_rate",
@@ -269,6 +270,11 @@ TOOLS: list[Tool[Any]] = [
             "What's the API error rate?",
             "Are API calls failing?",
             "How many API errors today?",
+        ),
+        phrasings=(
+            "how often do api calls fail",
+            "api failure rate",
+            "api errors",
         ),
     ),
 ]

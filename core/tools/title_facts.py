@@ -85,7 +85,7 @@ async def title_facts(conn: asyncpg.Connection, scope: Scope, p: TitleFactsParam
     summary: dict[str, Any] = {"asked": p.title, "found": item is not None}
     if item is None:
         coverage.gaps.append(f"no movie or show in the library matches {p.title!r}")
-        return ToolResult("title_facts", p.model_dump(mode="json"), [], coverage, summary)
+        return ToolResult(rows=[], coverage=coverage, summary=summary)
     facts = await conn.fetchrow(_FACTS, item["id"], scope.user_id)
     sessions = await conn.fetchrow(_SESSIONS, item["id"], scope.user_id)
     summary.update(
@@ -113,7 +113,7 @@ async def title_facts(conn: asyncpg.Connection, scope: Scope, p: TitleFactsParam
     summary["finished"] = bool(summary["items"]) and summary["completed_items"] == summary["items"]
     if summary["rating"] is not None:
         summary["rating"] = round(float(summary["rating"]), 1)
-    return ToolResult("title_facts", p.model_dump(mode="json"), [], coverage, summary)
+    return ToolResult(rows=[], coverage=coverage, summary=summary)
 
 
 def _day(moment: str | None) -> str:
@@ -190,9 +190,7 @@ async def request_status(conn: asyncpg.Connection, scope: Scope, p: RequestStatu
     if not rows:
         whose = "your requests" if scope.mode == "personal" else "the requests I can see"
         coverage.gaps.append(f"no request in {whose} matches {p.title!r}")
-    return ToolResult(
-        "request_status", p.model_dump(mode="json"), plain_rows(rows[:1], scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(rows[:1], scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_request_status(result: ToolResult) -> str:
@@ -243,6 +241,7 @@ TOOLS: list[Tool[Any]] = [
             "What's my next episode of [title]?",
             "What did I rate [title]?",
         ),
+        routing="cue_only",
     ),
     Tool(
         name="request_status",
@@ -261,5 +260,6 @@ TOOLS: list[Tool[Any]] = [
             "Was my [title] request approved?",
             "Why was my request for [title] declined?",
         ),
+        routing="cue_only",
     ),
 ]

@@ -58,7 +58,7 @@ LIMIT $3
 
 
 def _leaderboard(
-    name: str, source: str, metric: str, order: str, default: DefaultPeriod, tables: list[str]
+    source: str, metric: str, order: str, default: DefaultPeriod, tables: list[str]
 ) -> Callable[[asyncpg.Connection, Scope, LeaderboardParams], Awaitable[ToolResult]]:
     sql = _LEADERBOARD.format(source=source, metric=metric, order=order)
 
@@ -72,7 +72,7 @@ def _leaderboard(
         for row in rows:
             row.pop("user_id", None)
         summary = {"period": period.as_dict(), "metric": metric}
-        return ToolResult(name, p.model_dump(mode="json"), rows, coverage, summary)
+        return ToolResult(rows=rows, coverage=coverage, summary=summary)
 
     return run
 
@@ -124,13 +124,7 @@ async def inactive_users(conn: asyncpg.Connection, scope: Scope, p: InactivePara
         "never_logged_in": sum(1 for r in rows if r["last_login_at"] is None),
         "removed": totals["removed"],
     }
-    return ToolResult(
-        "inactive_users",
-        p.model_dump(mode="json"),
-        plain_rows(rows[: p.limit], scope.timezone),
-        coverage,
-        summary,
-    )
+    return ToolResult(rows=plain_rows(rows[: p.limit], scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_inactive(result: ToolResult) -> str:
@@ -177,15 +171,13 @@ async def user_watch_activity(conn: asyncpg.Connection, scope: Scope, p: UserAct
     user = await conn.fetchrow(_USER, p.username)
     summary: dict[str, Any] = {"period": period.as_dict(), "username": p.username, "found": user is not None}
     if user is None:
-        return ToolResult("user_watch_activity", p.model_dump(mode="json"), [], coverage, summary)
+        return ToolResult(rows=[], coverage=coverage, summary=summary)
     summary["shared"] = user["share_activity_with_admins"]
     summary["display_name"] = user["display_name"] or user["username"]
     if not user["share_activity_with_admins"]:
-        return ToolResult("user_watch_activity", p.model_dump(mode="json"), [], coverage, summary)
+        return ToolResult(rows=[], coverage=coverage, summary=summary)
     rows = await conn.fetch(_USER_TITLES, user["id"], period.start, period.end, p.limit)
-    return ToolResult(
-        "user_watch_activity", p.model_dump(mode="json"), plain_rows(rows, scope.timezone), coverage, summary
-    )
+    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 
 def _render_user_activity(result: ToolResult) -> str:
@@ -220,6 +212,7 @@ def _board(
     heading: str,
     line: Callable[[dict[str, Any]], str],
     examples: tuple[str, ...],
+    phrasings: tuple[str, ...],
 ) -> Tool[LeaderboardParams]:
     return Tool(
         name=name,
@@ -227,9 +220,10 @@ def _board(
         params=LeaderboardParams,
         modes=ADMIN,
         question_type="user_analytics",
-        run=_leaderboard(name, source, metric, order, default, tables),
+        run=_leaderboard(source, metric, order, default, tables),
         render=_render_leaderboard(heading, line),
         examples=examples,
+        phrasings=phrasings,
     )
 
 
@@ -250,6 +244,11 @@ TOOLS: list[Tool[Any]] = [
             "Most active members this month",
             "Who is streaming the most lately?",
         ),
+        (
+            "who is the most active user",
+            "rank users by activity",
+            "busiest users",
+        ),
     ),
     _board(
         "top_watchers",
@@ -266,6 +265,12 @@ TOOLS: list[Tool[Any]] = [
             "Who watched the most hours?",
             "Biggest watchers this year",
             "Who has the most watch time?",
+        ),
+        (
+            "who watched the most",
+            "which user has watched the most",
+            "rank users by watch time",
+            "who has watched the most hours",
         ),
     ),
     _board(
@@ -284,6 +289,11 @@ TOOLS: list[Tool[Any]] = [
             "Who rates things?",
             "Top reviewers on the server",
         ),
+        (
+            "which users rate the most",
+            "who gives the most ratings",
+            "most ratings given by user",
+        ),
     ),
     _board(
         "top_requesters",
@@ -300,6 +310,11 @@ TOOLS: list[Tool[Any]] = [
             "Who makes the most requests?",
             "Top requesters",
             "Who asks for the most movies?",
+        ),
+        (
+            "who requests the most",
+            "rank users by requests",
+            "who has made the most requests",
         ),
     ),
     _board(
@@ -318,6 +333,11 @@ TOOLS: list[Tool[Any]] = [
             "Who benefits from requests?",
             "Who plays requested titles?",
         ),
+        (
+            "which users watch requested titles",
+            "who watches the requests of others",
+            "who plays requested content",
+        ),
     ),
     Tool(
         name="inactive_users",
@@ -332,6 +352,11 @@ TOOLS: list[Tool[Any]] = [
             "Which users are inactive?",
             "Who hasn't used Plex in a month?",
             "List dormant accounts",
+        ),
+        phrasings=(
+            "who has not logged in",
+            "users who have not signed in for a while",
+            "idle users",
         ),
     ),
     Tool(

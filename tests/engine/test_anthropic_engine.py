@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import uuid4
 
 import anthropic
@@ -9,6 +10,7 @@ import pytest
 
 from core.engines.anthropic_engine import SUBMIT_ANSWER, AnthropicEngine, EngineUnavailable
 from core.engines.base import Turn
+from core.engines.tool_loop import LoopOptions, Understanding
 from core.scope import Scope
 
 from .doubles import RecordingToolRunner
@@ -17,14 +19,22 @@ from .fake_messages_api import Delay, Error, FakeMessagesAPI, message, submit_an
 ALICE = Scope(user_id=uuid4(), username="alice", role="user", mode="personal")
 
 
-def engine_for(client: anthropic.AsyncAnthropic, **options: object) -> tuple[AnthropicEngine, list[float]]:
+def engine_for(
+    client: anthropic.AsyncAnthropic, understanding: Understanding | None = None, **options: object
+) -> tuple[AnthropicEngine, list[float]]:
     waits: list[float] = []
 
     async def record_sleep(seconds: float) -> None:
         waits.append(seconds)
 
     options.setdefault("backoff_base_seconds", 0.01)
-    engine = AnthropicEngine(client, "claude-sonnet-4-6", sleep=record_sleep, **options)  # type: ignore[arg-type]
+    engine = AnthropicEngine(
+        client,
+        "claude-sonnet-4-6",
+        options=replace(AnthropicEngine.default_options, **options),  # type: ignore[arg-type]
+        understanding=understanding,
+        sleep=record_sleep,
+    )
     return engine, waits
 
 
@@ -213,7 +223,9 @@ async def test_one_answer_has_an_overall_deadline_across_rounds_and_retries(
     slow_round = Delay(0.15, message([tool_use("my_watch_time", {"period": "today"})]))
     api.script(*[slow_round] * 6)
     engine = AnthropicEngine(
-        anthropic_client, "claude-sonnet-4-6", timeout_seconds=1.0, answer_deadline_seconds=0.4
+        anthropic_client,
+        "claude-sonnet-4-6",
+        options=LoopOptions(timeout_seconds=1.0, answer_deadline_seconds=0.4),
     )
 
     with pytest.raises(EngineUnavailable, match="no answer within"):

@@ -321,7 +321,7 @@ async def test_persistent_500_from_the_model_turns_into_the_marked_offline_answe
     async def no_wait(_: float) -> None:
         return None
 
-    engine = AnthropicEngine(anthropic_client, "claude-sonnet-4-6", max_attempts=3, sleep=no_wait)
+    engine = AnthropicEngine(anthropic_client, "claude-sonnet-4-6", sleep=no_wait)
     assistant = assistant_with(db_pool, engine, fallback=ScriptedEngine(name="offline"))
     ok = await assistant.handle(ask("How much did I watch?", conversation="A"))
     await assistant.handle(ask("Anything on bob?", BOB_DISCORD, "A"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from uuid import uuid4
 
 import openai
@@ -50,7 +51,12 @@ def engine_for(client: openai.AsyncOpenAI, **options: object) -> tuple[OpenAIEng
         waits.append(seconds)
 
     options.setdefault("backoff_base_seconds", 0.01)
-    engine = OpenAIEngine(client, "qwen2.5:7b", sleep=record_sleep, **options)  # type: ignore[arg-type]
+    engine = OpenAIEngine(
+        client,
+        "qwen2.5:7b",
+        options=replace(OpenAIEngine.default_options, **options),  # type: ignore[arg-type]
+        sleep=record_sleep,
+    )
     return engine, waits
 
 

@@ -204,3 +204,28 @@ def test_movies_left_to_watch_are_not_episodes_left_to_watch(
     assert route.tool is not None and route.tool.name == tool, [
         (c.tool.name, round(c.score, 2)) for c in route.candidates
     ]
+
+
+def _own_mode(tool: Any) -> Mode:
+    return "personal" if "personal" in tool.modes else "admin"
+
+
+def _with_a_title(text: str) -> str:
+    # "[movie/show]" and "X" stand for a title in the spec's wording.
+    return text.replace("[movie/show]", "Heat").replace(" X", " Heat")
+
+
+@pytest.mark.parametrize("tool", CATALOGUE.tools.values(), ids=lambda tool: tool.name)
+def test_every_tool_brings_the_phrasings_that_reach_it(router: Router, tool: Any) -> None:
+    """A new tool is one definition: its own examples and phrasings teach the router how it is asked."""
+    ways = {*tool.examples, *tool.phrasings}
+    assert len(ways) >= 3, tool.name
+    reached = [
+        text
+        for text in (*tool.examples, *tool.phrasings)
+        if (route := router.route(_with_a_title(text), _own_mode(tool), NOW)).tool is not None
+        and route.tool.name == tool.name
+    ]
+    assert tool.examples[0] in reached, (tool.name, tool.examples[0])
+    assert len(reached) >= 2 / 3 * len(ways), (tool.name, sorted(ways - set(reached)))
+

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from pydantic import BaseModel, Field
 
 from core.scope import Scope
-from core.tools.base import ToolInputError, ToolNotAllowed, UnknownTool
+from core.tools.base import Tool, ToolInputError, ToolNotAllowed, ToolResult, UnknownTool
 from core.tools.catalogue import ToolCatalogue
 from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import ScopedToolRunner, run_tool
@@ -74,3 +75,42 @@ async def test_scoped_runner_lists_and_runs_the_scope_tools(
     result = await runner.run("watch_time", {"start": "2025-12-24", "end": "2025-12-26"})
     assert result.summary["sessions"] == 0
     assert result.summary["period"]["label"] == "2025-12-24 to 2025-12-26"
+
+
+class _CountParams(BaseModel):
+    limit: int = Field(default=5, ge=1)
+    genre: str | None = None
+
+
+async def _finds_one_row(conn: object, scope: Scope, p: _CountParams) -> ToolResult:
+    # A tool says only what it found; it does not name itself or repeat its parameters.
+    return ToolResult(rows=[{"n": p.limit}])
+
+
+async def test_run_tool_names_the_tool_and_its_validated_parameters_on_the_result(
+    tool_database: ToolDatabase,
+) -> None:
+    tool = Tool(
+        name="count_things",
+        description="Counts things, for this test only.",
+        params=_CountParams,
+        modes=frozenset({"personal"}),
+        question_type="analytics",
+        run=_finds_one_row,
+        render=lambda result: "",
+    )
+    scope = Scope(user_id=uuid.uuid4(), username="ghost", role="user", mode="personal")
+    result = await run_tool(tool_database, scope, ToolCatalogue([tool]), "count_things", {"genre": "Drama"})
+    assert result.tool == "count_things"
+    # The defaults the model filled in are part of what was asked, in JSON form.
+    assert result.params == {"limit": 5, "genre": "Drama"}
+    assert result.rows == [{"n": 5}]
+
+
+async def test_every_catalogue_tool_result_names_its_tool(
+    tool_database: ToolDatabase, catalogue: ToolCatalogue
+) -> None:
+    scope = Scope(user_id=uuid.uuid4(), username="ghost", role="user", mode="personal")
+    result = await run_tool(tool_database, scope, catalogue, "watch_history", {})
+    assert result.tool == "watch_history"
+    assert result.params["limit"] == catalogue.get("watch_history").params().model_dump()["limit"]

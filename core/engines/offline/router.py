@@ -1,7 +1,7 @@
 """Which tool a question is for, and with which parameters.
 
-Every tool brings examples of how people ask for it (the spec's wording first);
-this module adds more phrasings per tool. All of them are reduced to canonical
+Every tool brings examples of how people ask for it (the spec's wording first)
+and more phrasings (``Tool.examples``, ``Tool.phrasings``). All of them are reduced to canonical
 words once, at construction (``vocabulary.canonical_tokens``). A question is
 reduced the same way, after its time words and title are taken out, and scored
 against every example: an IDF-weighted overlap of canonical words (rare words
@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
@@ -51,9 +51,7 @@ PEOPLE_WORDS = frozenset({"who", "whose", "user"})
 PEOPLE_MISMATCH = 0.87
 # Likewise a question about "me"/"my" and an example that is not (and the other way round).
 SELF_MISMATCH = 0.93
-# Tools about series only are a poorer match for a question that names movies: "how many movies
-# are left for me" is not "how many episodes are left".
-SERIES_ONLY_TOOLS = frozenset({"time_to_finish_series", "abandoned_shows"})
+# Tools about series only (``Tool.series_only``) are a poorer match for a question that names movies.
 MOVIE_MISMATCH = 0.8
 # A member who asks the server-wide version of a question gets the version members may see
 # (anonymous, small groups left out) instead of a refusal: "what is everyone watching this week".
@@ -117,127 +115,6 @@ _DAYS = re.compile(r"\b(\d{1,4})\s*(day|week|month)s?\b")
 
 # Examples are read against a fixed clock: only which words are time words matters there.
 _EXAMPLE_CLOCK = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
-
-# Extra phrasings per tool name, beyond the tools' own examples: synonyms and
-# the ways people actually ask. Unknown names are ignored, so the catalogue
-# can change without breaking the router.
-EXTRA_EXAMPLES: dict[str, tuple[str, ...]] = {
-    "recommend_tonight": (
-        "what would you put on for me",
-        "recommend me a movie",
-        "what's good to watch",
-        "I need a recommendation",
-        "suggest a show for tonight",
-    ),
-    "similar_titles": (
-        "something like X I haven't seen",
-        "what's like X",
-        "titles similar to X",
-        "what else is like X",
-        "find me stuff like X",
-    ),
-    "top_genres": (
-        "what genres do I like",
-        "my favourite kinds of movies",
-        "which genre do I watch most often",
-    ),
-    "highly_rated_unwatched": ("highly rated movies I have not seen yet", "acclaimed films I never watched"),
-    "new_in_library": ("what was added to the library", "latest additions", "anything new on the server"),
-    "what_others_watch": ("what are other people watching", "what are my friends watching"),
-    "trending": (
-        "what is trending",
-        "most played titles on the server this week",
-        "what gets the most plays",
-    ),
-    "unwatched_content": (
-        "what have I not watched yet",
-        "titles I have never played",
-        "what is left for me to watch",
-        "what is there still for me to discover",
-    ),
-    "watch_time": (
-        "how many hours have I watched",
-        "how much time did I spend watching",
-        "my total watch time",
-        "how much did I stream",
-    ),
-    "average_rating": (
-        "what rating do I usually give",
-        "what score do I give things on average",
-        "my mean rating",
-    ),
-    "watch_history": ("what did I watch", "what was I watching", "list what I watched", "my recent plays"),
-    "watch_time_by_hour": (
-        "which hours do I watch",
-        "what time do I usually stream",
-        "night or morning viewer",
-    ),
-    "time_to_finish_series": ("how many episodes left", "when will I be done with this show"),
-    "abandoned_shows": (
-        "shows I stopped watching",
-        "series I gave up on",
-        "shows I started but never finished",
-    ),
-    "my_requests": ("what have I requested", "my requests status", "titles I asked for"),
-    "request_turnaround": (
-        "how long does a request take",
-        "typical wait for a request",
-        "time from request to available",
-    ),
-    "fastest_approvers": ("who approves the quickest", "which admin approves fastest"),
-    "declined_requests": ("which requests were rejected", "why was my request declined", "denied requests"),
-    "most_active_users": ("who is the most active user", "rank users by activity", "busiest users"),
-    "inactive_users": ("who has not logged in", "users who have not signed in for a while", "idle users"),
-    "top_watchers": (
-        "who watched the most",
-        "which user has watched the most",
-        "rank users by watch time",
-        "who has watched the most hours",
-    ),
-    "top_raters": ("which users rate the most", "who gives the most ratings", "most ratings given by user"),
-    "top_requesters": ("who requests the most", "rank users by requests", "who has made the most requests"),
-    "requested_content_watchers": (
-        "which users watch requested titles",
-        "who watches the requests of others",
-        "who plays requested content",
-    ),
-    "requests_watched_by_others": (
-        "whose requests do others watch",
-        "whose requests are watched the most",
-        "whose requests are popular with others",
-        "who are the most influential requesters",
-    ),
-    "content_discoverers": ("whose requests do others love", "who discovers content others rate highly"),
-    "power_users": ("who are the heaviest users", "most engaged users overall", "super users"),
-    "requesters_who_skip_their_requests": (
-        "who requests content and never watches it",
-        "users who do not watch what they requested",
-    ),
-    "popular_content": (
-        "most watched titles across everyone",
-        "which titles get the most plays from all users",
-        "most popular movies and shows on the server",
-        "what do all users watch most",
-    ),
-    "server_genres": ("most popular genres across the server", "genre breakdown for all users"),
-    "never_watched_content": (
-        "titles nobody has watched",
-        "content with zero plays",
-        "movies no one watches",
-    ),
-    "removal_candidates": ("what could I delete", "titles to remove to free space", "what should I prune"),
-    "library_growth": (
-        "how many titles are added each month",
-        "library growth trend",
-        "is the library growing",
-    ),
-    "deletions": ("what was removed from the library", "how many titles were deleted", "deleted items"),
-    "integration_health": ("did any sync fail", "is plex syncing", "which services are down", "sync status"),
-    "webhook_counts": ("how many webhooks came in", "webhook events received", "count of webhooks"),
-    "api_error_rate": ("how often do api calls fail", "api failure rate", "api errors"),
-    "bandwidth_usage": ("how much data do we stream", "bandwidth used this month", "total data transferred"),
-    "storage_by_library": ("how much space does each library use", "library sizes", "disk usage per library"),
-}
 
 
 @dataclass(frozen=True)
@@ -310,12 +187,9 @@ _YOUNG_WINDOW = re.compile(r"^(?:in\s+|for\s+|during\s+)?this\s+(week|month|year
 _ROLLING_DAYS = {"week": 7, "month": 30, "year": 365}
 CUE_SCORE = 0.8
 MAX_UNDERSTOOD_CHARS = 300
-# Tools reached through their question's shape (``cues``). The title ones never by word scoring: without
-# a title a question cannot be about one. The others score a little lower, so a tool made for the words
-# wins a close call and these catch only the shapes the cues missed.
-CUE_ONLY_TOOLS = frozenset({"title_facts", "request_status", "now_playing"})
+# Tools reached mainly through their question's shape (``Tool.routing == "cue_first"``) score this much
+# of their word score, so a tool made for the words wins a close call.
 CUE_TOOLS_SCORE = 0.85
-_CUE_FIRST_TOOLS = frozenset({"library_lookup", "admin_counts"})
 
 
 def _all_time(now: datetime, phrase: str) -> DateRange:
@@ -338,20 +212,14 @@ def _widen_young_window(period: DateRange, now: datetime) -> DateRange:
 
 
 class Router:
-    def __init__(
-        self,
-        tools: Iterable[Tool[Any]],
-        dates: DateRangeParser,
-        extra_examples: Mapping[str, tuple[str, ...]] | None = None,
-    ) -> None:
+    def __init__(self, tools: Iterable[Tool[Any]], dates: DateRangeParser) -> None:
         self.tools: dict[str, Tool[Any]] = {tool.name: tool for tool in tools}
         self.dates = dates
-        extra = EXTRA_EXAMPLES if extra_examples is None else extra_examples
         raw: list[tuple[str, str]] = []
         for tool in self.tools.values():
-            if tool.name in CUE_ONLY_TOOLS:
+            if tool.routing == "cue_only":
                 continue
-            for text in (*tool.examples, *extra.get(tool.name, ())):
+            for text in (*tool.examples, *tool.phrasings):
                 raw.append((tool.name, text))
         tokenised = [(name, text, canonical_tokens(self._strip_slots(text))) for name, text in raw]
         # IDF over tools (not examples), so a word every tool's examples use weighs little.
@@ -502,7 +370,7 @@ class Router:
             # Mostly the best example; a second good one breaks ties between tools.
             second = values[1][0] if len(values) > 1 else 0.0
             combined = (1 - SECOND_EXAMPLE_WEIGHT) * values[0][0] + SECOND_EXAMPLE_WEIGHT * second
-            if name in _CUE_FIRST_TOOLS:
+            if self.tools[name].routing == "cue_first":
                 combined *= CUE_TOOLS_SCORE
             best[name] = Candidate(self.tools[name], combined, values[0][1])
         return sorted(best.values(), key=lambda c: c.score, reverse=True)
@@ -532,7 +400,7 @@ class Router:
         candidates = self.score(rest)
         if found.media_type == "movie":
             for candidate in candidates:
-                if candidate.tool.name in SERIES_ONLY_TOOLS:
+                if candidate.tool.series_only:
                     candidate.score *= MOVIE_MISMATCH
             candidates.sort(key=lambda c: c.score, reverse=True)
         if not candidates or candidates[0].score < MIN_SCORE:
