@@ -32,9 +32,14 @@ async def apply_watched_percent(conn: asyncpg.Connection, percent: float) -> boo
         if current == wanted:
             return False
         await conn.execute("UPDATE play_rules SET watched_percent = $1", wanted)
-        await conn.execute(_MARK_PLAYS_THE_RULE_DECIDES)
-        await refresh_user_stats(conn)
+        await recount_plays_the_rule_decides(conn)
     return True
+
+
+async def recount_plays_the_rule_decides(conn: asyncpg.Connection) -> None:
+    """Recompute user_stats of every (user, item) with a play only the percentage judges."""
+    await conn.execute(_MARK_PLAYS_THE_RULE_DECIDES)
+    await refresh_user_stats(conn)
 
 
 async def watched_percent(conn: asyncpg.Connection) -> Decimal:

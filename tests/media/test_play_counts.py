@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from core.demo_data import DemoConfig, generate_demo_data
 from core.ingest.media import upsert_media
 from core.ingest.play_rules import apply_watched_percent, watched_percent
 from core.ingest.plays import upsert_plays
@@ -170,3 +171,25 @@ async def test_a_changed_watched_percent_recomputes_what_it_decides(db_pool: asy
         assert await apply_watched_percent(conn, 85) is False
         assert await apply_watched_percent(conn, 90) is True
         await _rollups_match_a_recompute(conn, 90)
+
+
+async def test_demo_data_counts_plays_by_the_configured_percentage(db_pool: asyncpg.Pool) -> None:
+    async with db_pool.acquire() as conn:
+        assert await apply_watched_percent(conn, 50) is True
+    await generate_demo_data(
+        db_pool, DemoConfig(seed=5, users=8, items=120, days=60, now=datetime(2026, 11, 21, 20, tzinfo=UTC))
+    )
+    async with db_pool.acquire() as conn:
+        expected = {
+            (r["user_id"], r["media_item_id"]): r["finished"] for r in await conn.fetch(RECOMPUTE, 50)
+        }
+        stored = {
+            (r["user_id"], r["media_item_id"]): r["play_count"]
+            for r in await conn.fetch("SELECT * FROM user_stats")
+            if (r["user_id"], r["media_item_id"]) in expected
+        }
+        between = await conn.fetchval(
+            "SELECT count(*) FROM watch_history WHERE percent_complete >= 50 AND percent_complete < 90"
+        )
+    assert between > 0  # plays the setting changes the verdict on
+    assert stored == expected
