@@ -104,8 +104,9 @@ async def marquee_counts(db_pool: asyncpg.Pool) -> dict[str, tuple[int, int, int
     return {r["username"]: (int(r["plays"]), finished.get(r["username"], 0), int(r["stats"])) for r in rows}
 
 
-async def personal_answers(db_pool: asyncpg.Pool, username: str) -> tuple[int, int, int]:
-    """What a person is told: finished plays in November (watch_time), episodes of the show done out of how many."""
+async def personal_answers(db_pool: asyncpg.Pool, username: str) -> tuple[int, int, int, list[Any]]:
+    """What a person is told: finished plays in November (watch_time), episodes of the show done out of
+    how many (title_facts), and shows left under half done (abandoned_shows)."""
     user = await db_pool.fetchrow("SELECT id, username, role FROM users WHERE username = $1", username)
     assert user is not None
     scope = Scope(user_id=user["id"], username=username, role=user["role"], mode="personal")
@@ -115,9 +116,13 @@ async def personal_answers(db_pool: asyncpg.Pool, username: str) -> tuple[int, i
             tools, scope, build_catalogue(), "watch_time", {"start": "2026-11-01", "end": "2026-11-30"}
         )
         show = await run_tool(tools, scope, build_catalogue(), "title_facts", {"title": "The Long Night"})
+        abandoned = await run_tool(
+            tools, scope, build_catalogue(), "abandoned_shows", {"idle_days": 1, "max_completion": 0.5}
+        )
     finally:
         await tools.close()
-    return int(month.summary["completed"]), show.summary["completed_items"], show.summary["items"]
+    left = [(r["title"], r["watched"], r["episodes"]) for r in abandoned.rows]
+    return int(month.summary["completed"]), show.summary["completed_items"], show.summary["items"], left
 
 
 @pytest.mark.parametrize("zone", ZONES)
@@ -165,6 +170,7 @@ async def test_finished_plays_are_the_ones_tautulli_calls_watched(
         name: (plays, watched, watched) for name, (plays, watched) in in_tautulli.items()
     }
     # What each is told in personal mode says the same: Jon's 86 % episode is done, his 84 %
-    # and 50 % ones are not; Dany's resumed 88 % and her 87 % episodes are done.
-    assert await personal_answers(db_pool, "Jon Snow") == (4, 1, 4)
-    assert await personal_answers(db_pool, "DanyKhaleesi69") == (3, 2, 4)
+    # and 50 % ones are not (1 of 4: left under half done); Dany's resumed 88 % and her 87 %
+    # episodes are done (2 of 4: not under half).
+    assert await personal_answers(db_pool, "Jon Snow") == (4, 1, 4, [("The Long Night", 1, 4)])
+    assert await personal_answers(db_pool, "DanyKhaleesi69") == (3, 2, 4, [])
