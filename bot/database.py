@@ -12,6 +12,7 @@ import asyncpg
 
 from bot.settings import Settings
 from core.db import create_pool, redact_dsn
+from core.ingest.play_rules import apply_watched_percent
 from core.migrations import apply_migrations
 
 log = logging.getLogger(__name__)
@@ -88,4 +89,5 @@ async def open_database(settings: Settings, *, migrate: bool = True) -> asyncpg.
     if migrate:
         async with pool.acquire() as conn:
             await apply_migrations(conn)
+            await apply_watched_percent(conn, settings.watched_percent)
     return pool

@@ -189,6 +189,13 @@ class Settings(BaseSettings):
     tautulli_pause_seconds: float = Field(
         default=0.5, ge=0, description="Pause between two calls to Tautulli (never more than one at a time)."
     )
+    watched_percent: float = Field(
+        default=90,
+        gt=0,
+        le=100,
+        description="A play counts as finished from this percentage of its length on, when the service "
+        "does not say itself (Tautulli's watched status, Plex's history and Jellyfin's played flag do).",
+    )
     plex_sync_history: bool | None = Field(
         default=None,
         description="Read plays from Plex's history; unset means yes unless Tautulli is configured "

@@ -491,6 +491,8 @@ def parse_webhook(body: bytes, content_type: str, received_at: datetime) -> Webh
             stopped_at=stopped_at,
             watched_seconds=watched,
             percent_complete=percent,
+            # Jellyfin's own verdict: whether this stop marked the item played.
+            service_watched=_bool(hook.played_to_completion),
         )
         return WebhookEvent(event, users=(user,), media=media, plays=(play,))
     if event == "ItemDeleted":

@@ -250,6 +250,8 @@ def play_record(entry: PlexHistoryEntry) -> PlayRecord | None:
         item_external_id=rating_key,
         started_at=None,
         stopped_at=from_unix(entry["viewedAt"]),
+        # Plex lists a view in its history once it marked the item watched.
+        service_watched=True,
     )
 
 

@@ -73,6 +73,10 @@ class TautulliHistoryRow(_TautulliModel):
     play_duration: int | None = None
     duration: int | None = None
     percent_complete: float | None = None
+    # Tautulli's own verdict: 1 once watched (by default from 85 % of the item, or its
+    # credits marker if earlier: plexpy/helpers.check_watched), else how far towards that
+    # in quarters (0, 0.25, 0.5, 0.75).
+    watched_status: float | None = None
     # Tautulli groups a stream resumed after a stop with the one it continues under the
     # first one's row id; grouped rows list the row ids they hold.
     reference_id: str | None = None
@@ -246,6 +250,7 @@ def play_record(row: TautulliHistoryRow) -> PlayRecord | None:
         stopped_at=from_unix(row.stopped),
         watched_seconds=max(watched or 0, 0),
         percent_complete=percent,
+        service_watched=None if row.watched_status is None else row.watched_status >= 1,
         id_service=ID_SERVICE,
     )
 
@@ -572,6 +577,8 @@ def parse_webhook(body: bytes, content_type: str, received_at: datetime) -> Webh
         percent_complete=None
         if hook.progress_percent is None
         else min(max(hook.progress_percent, 0.0), 100.0),
+        # Tautulli sends "watched" once its own rule says so; a "stop" gives no verdict.
+        service_watched=True if event == "watched" else None,
         id_service=ID_SERVICE,
     )
     return WebhookEvent(event, users=(user,), media=tuple(media), plays=(play,))

@@ -7,6 +7,7 @@ import asyncio
 
 from bot.database import open_database
 from bot.settings import Settings
+from core.ingest.play_rules import apply_watched_percent
 from core.migrations import apply_migrations
 
 
@@ -20,6 +21,7 @@ async def _migrate(settings: Settings) -> int:
     try:
         async with pool.acquire() as conn:
             applied = await apply_migrations(conn)
+            await apply_watched_percent(conn, settings.watched_percent)
     finally:
         await pool.close()
     if applied:

@@ -41,8 +41,14 @@ from core.demo_data.tables import (
     user_external_id_records,
     user_records,
 )
-from core.demo_data.viewing_stats import bandwidth_columns, user_stats_columns, watch_history_columns
+from core.demo_data.viewing_stats import (
+    COMPLETE_TENTHS,
+    bandwidth_columns,
+    user_stats_columns,
+    watch_history_columns,
+)
 from core.demo_data.world import World, build_world
+from core.ingest.play_rules import recount_plays_the_rule_decides, watched_percent
 from core.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -298,6 +304,9 @@ async def generate_demo_data(
 
         report("indexes", 0, len(deferred))
         await rebuild_bulk_indexes(conn, deferred, lambda done: report("indexes", done, len(deferred)))
+        # The generated play counts use the default 90 %; another MARQUEE_WATCHED_PERCENT recounts them.
+        if await watched_percent(conn) != COMPLETE_TENTHS / 10:
+            await recount_plays_the_rule_decides(conn)
         report("analyze", 0, 1)
         await analyze(conn)
         report("analyze", 1, 1)

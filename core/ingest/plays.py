@@ -19,12 +19,12 @@ CREATE TEMP TABLE IF NOT EXISTS staging_plays (
     source text NOT NULL, source_id text NOT NULL, lookup_service text NOT NULL,
     user_external_id text NOT NULL, item_external_id text NOT NULL,
     started_at timestamptz, stopped_at timestamptz, watched_seconds integer,
-    percent_complete numeric
+    percent_complete numeric, service_watched boolean
 ) ON COMMIT DELETE ROWS
 """
 _PLAY_COLUMNS = (
     "source", "source_id", "lookup_service", "user_external_id", "item_external_id",
-    "started_at", "stopped_at", "watched_seconds", "percent_complete",
+    "started_at", "stopped_at", "watched_seconds", "percent_complete", "service_watched",
 )  # fmt: skip
 
 # The CTE that ends both writes below: every (user, item) pair a CTE ``written``
@@ -44,7 +44,7 @@ WITH matched AS (
            COALESCE(s.started_at,
                     s.stopped_at - make_interval(secs => COALESCE(s.watched_seconds, i.duration_seconds, 0))),
            s.stopped_at, COALESCE(s.watched_seconds, i.duration_seconds, 0),
-           s.percent_complete, s.source, s.source_id
+           s.percent_complete, s.service_watched, s.source, s.source_id
     FROM staging_plays s
     JOIN user_external_ids u ON u.service = s.lookup_service AND u.external_id = s.user_external_id
     JOIN media_external_ids m ON m.service = s.lookup_service AND m.external_id = s.item_external_id
@@ -52,17 +52,21 @@ WITH matched AS (
     WHERE s.started_at IS NOT NULL OR s.stopped_at IS NOT NULL
 ), written AS (
     INSERT INTO watch_history (user_id, media_item_id, started_at, stopped_at, watched_seconds,
-                               percent_complete, source, source_id)
+                               percent_complete, service_watched, source, source_id)
     SELECT * FROM matched
     ON CONFLICT (source, source_id) WHERE source IS NOT NULL AND source_id IS NOT NULL
     DO UPDATE SET user_id = excluded.user_id, media_item_id = excluded.media_item_id,
                   started_at = excluded.started_at, stopped_at = excluded.stopped_at,
-                  watched_seconds = excluded.watched_seconds, percent_complete = excluded.percent_complete
+                  watched_seconds = excluded.watched_seconds, percent_complete = excluded.percent_complete,
+                  -- A report that gives no verdict (Tautulli's "stop" webhook) keeps the one known.
+                  service_watched = COALESCE(excluded.service_watched, watch_history.service_watched)
     WHERE (watch_history.user_id, watch_history.media_item_id, watch_history.started_at,
-           watch_history.stopped_at, watch_history.watched_seconds, watch_history.percent_complete)
+           watch_history.stopped_at, watch_history.watched_seconds, watch_history.percent_complete,
+           watch_history.service_watched)
           IS DISTINCT FROM
           (excluded.user_id, excluded.media_item_id, excluded.started_at, excluded.stopped_at,
-           excluded.watched_seconds, excluded.percent_complete)
+           excluded.watched_seconds, excluded.percent_complete,
+           COALESCE(excluded.service_watched, watch_history.service_watched))
     RETURNING user_id, media_item_id
 ), {_MARK_WRITTEN_PENDING}
 SELECT (SELECT count(*) FROM matched) AS matched, (SELECT count(*) FROM written) AS written
@@ -127,6 +131,7 @@ async def upsert_plays(conn: asyncpg.Connection, records: Sequence[PlayRecord]) 
                 r.stopped_at,
                 r.watched_seconds,
                 r.percent_complete,
+                r.service_watched,
             )
             for r in unique.values()
         ),

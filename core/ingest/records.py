@@ -71,6 +71,10 @@ class PlayRecord:
     stopped_at: datetime | None = None
     watched_seconds: int | None = None
     percent_complete: float | None = None
+    # The service's own verdict on whether this view was finished (Tautulli's watched_status,
+    # Plex's history, Jellyfin's PlayedToCompletion); None when it does not say, and then
+    # MARQUEE_WATCHED_PERCENT of percent_complete decides.
+    service_watched: bool | None = None
     # Which service's id space the user and item ids belong to (Tautulli uses Plex's).
     id_service: str | None = None
 

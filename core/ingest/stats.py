@@ -25,10 +25,12 @@ WITH claimed AS (
     WHERE $2 = 1 OR get_byte(uuid_send(media_item_id), 15) % $2 = $1
     RETURNING user_id, media_item_id
 ), plays AS (
-    -- play_count counts completed views (>= 90 % played, the schema's definition). A play of
-    -- unknown completion counts: Plex writes its history only for views it scrobbled.
+    -- play_count counts finished views: the service's own verdict, else the configured
+    -- percentage (analytics.play_finished). Plex's history says "watched" for each view.
     SELECT w.user_id, w.media_item_id,
-           count(*) FILTER (WHERE w.percent_complete IS NULL OR w.percent_complete >= 90) AS plays,
+           count(*) FILTER (
+               WHERE analytics.play_finished(w.service_watched, w.percent_complete, (SELECT analytics.watched_percent()))
+           ) AS plays,
            max(COALESCE(w.stopped_at, w.started_at)) AS last_played_at
     FROM watch_history w JOIN claimed c USING (user_id, media_item_id)
     GROUP BY w.user_id, w.media_item_id

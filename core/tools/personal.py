@@ -3,7 +3,9 @@
 Definitions
 -----------
 *Watch time*: the sum of ``watch_history.watched_seconds`` of sessions started
-in the period; a session counts as completed at ``percent_complete >= 90``.
+in the period; a session counts as completed when the service said it was watched
+(``watch_history.service_watched``), else from ``MARQUEE_WATCHED_PERCENT`` (default
+90) of ``percent_complete`` on (``analytics.play_finished``).
 
 *When do I watch the most*: sessions by hour of day (and weekday) of
 ``watch_history.started_at`` in the configured time zone.
@@ -47,7 +49,9 @@ class WatchTimeParams(PeriodParams):
 
 _WATCH_TIME = """
 SELECT mi.media_type, count(*) AS sessions, coalesce(sum(wh.watched_seconds), 0)::bigint AS watched_seconds,
-       count(*) FILTER (WHERE wh.percent_complete >= 90) AS completed,
+       count(*) FILTER (
+           WHERE analytics.play_finished(wh.service_watched, wh.percent_complete, (SELECT analytics.watched_percent()))
+       ) AS completed,
        count(DISTINCT coalesce(mi.parent_id, mi.id)) AS titles
 FROM watch_history wh JOIN media_items mi ON mi.id = wh.media_item_id
 WHERE wh.user_id = $1 AND wh.started_at >= $2 AND wh.started_at < $3
@@ -289,7 +293,8 @@ WITH started AS (
 ), pace AS (
     SELECT coalesce(mi.parent_id, mi.id) AS show_id, count(*) AS completed
     FROM watch_history wh JOIN media_items mi ON mi.id = wh.media_item_id
-    WHERE wh.user_id = $1 AND wh.started_at >= $3 AND wh.percent_complete >= 90 AND mi.media_type = 'episode'
+    WHERE wh.user_id = $1 AND wh.started_at >= $3 AND mi.media_type = 'episode'
+      AND analytics.play_finished(wh.service_watched, wh.percent_complete, (SELECT analytics.watched_percent()))
     GROUP BY 1
 )
 SELECT t.id, t.title, t.year, p.episodes, p.watched, p.remaining, p.remaining_unknown,

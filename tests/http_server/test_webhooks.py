@@ -96,6 +96,7 @@ async def test_jellyfin_playback_stop_sent_as_text_plain_records_a_play(
         "alice",
     )
     assert play["watched_seconds"] == 2540 and float(play["percent_complete"]) == 100.0
+    assert play["service_watched"] is True  # PlayedToCompletion: Jellyfin's own verdict
     assert await db_pool.fetchval("SELECT play_count FROM user_stats") == 1
 
 
@@ -145,6 +146,7 @@ async def test_tautulli_watched_records_the_play_in_plex_ids(
     play = await db_pool.fetchrow("SELECT * FROM watch_history")
     assert play["source"] == "tautulli" and play["source_id"] == "133788:153037:1732137000"
     assert play["watched_seconds"] == 2998 and float(play["percent_complete"]) == 96
+    assert play["service_watched"] is True  # Tautulli sends "watched" once its own rule says so
     assert (
         await db_pool.fetchval(
             "SELECT count(*) FROM user_external_ids WHERE external_id = '133788' AND service IN ('plex', 'tautulli')"
@@ -259,6 +261,8 @@ async def test_stop_then_watched_of_one_play_is_one_row(client: TestClient, db_p
     assert (await post_json(client, "tautulli", stop)).status == 200
     assert await db_pool.fetchval("SELECT count(*) FROM watch_history") == 1
     assert float(await db_pool.fetchval("SELECT percent_complete FROM watch_history")) == 97
+    # "stop" gives no verdict: the "watched" one stays.
+    assert await db_pool.fetchval("SELECT service_watched FROM watch_history") is True
 
 
 # --- bad input: 4xx, a rejected row, nothing else written ---------------------------

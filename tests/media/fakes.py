@@ -343,14 +343,39 @@ def tautulli_recorded(name: str) -> Any:
 _HISTORY_ROW = tautulli_recorded("get-history")["data"][0]
 
 
+# Tautulli's default watched percentages (MOVIE_/TV_/MUSIC_WATCHED_PERCENT); photos are never watched.
+TAUTULLI_WATCHED_PERCENT = {"movie": 85, "episode": 85, "track": 85, "clip": 85, "photo": 0}
+
+
+def tautulli_watched_status(media_type: str, percent_complete: float) -> int | float:
+    """get_history's ``watched_status`` as Tautulli 2.17.2 computes it (datafactory.get_history), with no credits marker.
+
+    1 (an int) once watched, else the quarter of the way there it reached
+    (0.75, 0.5, 0.25 as floats), else 0 (an int): the exact JSON the real one sends.
+    """
+    watched_percent = TAUTULLI_WATCHED_PERCENT.get(media_type, 0)
+    if watched_percent and percent_complete >= watched_percent:
+        return 1
+    for share in (0.75, 0.5, 0.25):
+        if percent_complete >= watched_percent * share:
+            return share
+    return 0
+
+
 def tautulli_play(
     row_id: int, user_id: int, user: str, rating_key: int, started: int, **fields: Any
 ) -> dict[str, Any]:
-    """A get_history row shaped like the real one (an episode of Game of Thrones unless ``fields`` say otherwise)."""
+    """A get_history row shaped like the real one (an episode of Game of Thrones unless ``fields`` say otherwise).
+
+    ``watched_status`` follows ``percent_complete`` as Tautulli derives it, unless given
+    (a credits marker makes Tautulli call a play watched earlier).
+    """
     row = {**copy.deepcopy(_HISTORY_ROW), "reference_id": row_id, "row_id": row_id, "id": row_id, "date": started,
            "started": started, "stopped": started + 263, "user_id": user_id, "user": user, "friendly_name": user,
            "rating_key": rating_key, "group_ids": str(row_id)}  # fmt: skip
     row.update(fields)
+    if "watched_status" not in fields:
+        row["watched_status"] = tautulli_watched_status(row["media_type"], row["percent_complete"])
     return row
 
 
@@ -374,6 +399,8 @@ def tautulli_grouped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "play_duration": sum(r["play_duration"] for r in members),
             "paused_counter": sum(r["paused_counter"] for r in members),
             "percent_complete": max(r["percent_complete"] for r in members),
+            # Judged on the stream that got furthest (the MAX() row's view_offset).
+            "watched_status": max((r for r in members), key=lambda r: r["percent_complete"])["watched_status"],
             "group_count": len(members), "group_ids": ",".join(str(r["id"]) for r in members),
         })  # fmt: skip
     return sorted(grouped, key=lambda r: r["date"])

@@ -54,8 +54,21 @@ def _find_tarball() -> Path:
 
 TARBALL = _find_tarball()
 
-# Tautulli's defaults: an episode or movie is watched from 85 % on.
+# Tautulli's defaults: an episode or movie is watched from 85 % on, or from its first
+# credits marker if that comes earlier (WATCHED_MARKER = 3, plexpy/helpers.check_watched).
 WATCHED_PERCENT = {"movie": 85, "episode": 85}
+
+
+def tautulli_watched(
+    media_type: str, view_offset_ms: int, duration_ms: int, credits_first_ms: int | None
+) -> bool:
+    """Whether Tautulli (default settings) counts a stream watched."""
+    threshold = WATCHED_PERCENT.get(media_type, 0) / 100 * duration_ms
+    if not threshold:
+        return False
+    if credits_first_ms:
+        threshold = min(threshold, credits_first_ms)
+    return view_offset_ms >= threshold
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,9 @@ class SeedPlay:
     media_index: int | str = ""
     parent_media_index: int | str = ""
     paused_counter: int = 0
+    # Where Plex's credits markers start (ms), as the activity processor stores them; None when none.
+    marker_credits_first: int | None = None
+    marker_credits_final: int | None = None
 
 
 def _free_port() -> int:
@@ -231,11 +247,13 @@ class TautulliProcess:
                 "INSERT INTO session_history_metadata (id, rating_key, parent_rating_key, grandparent_rating_key, "
                 "title, parent_title, grandparent_title, original_title, full_title, media_index, "
                 "parent_media_index, thumb, media_type, year, originally_available_at, added_at, duration, guid, "
-                "genres, live) VALUES (?, ?, ?, ?, ?, '', ?, '', ?, ?, ?, ?, ?, ?, '', ?, ?, ?, '', 0)",
+                "genres, live, marker_credits_first, marker_credits_final) "
+                "VALUES (?, ?, ?, ?, ?, '', ?, '', ?, ?, ?, ?, ?, ?, '', ?, ?, ?, '', 0, ?, ?)",
                 (row_id, play.rating_key, play.parent_rating_key, play.grandparent_rating_key, play.title,
                  play.grandparent_title, full_title, play.media_index, play.parent_media_index,
                  f"/library/metadata/{play.rating_key}/thumb/1700000000", play.media_type, play.year,
-                 1700000000, play.duration_ms, f"plex://{play.media_type}/{play.rating_key}"),
+                 1700000000, play.duration_ms, f"plex://{play.media_type}/{play.rating_key}",
+                 play.marker_credits_first, play.marker_credits_final),
             )  # fmt: skip
         return row_id
 
@@ -250,8 +268,9 @@ class TautulliProcess:
         if len(rows) < 2:
             return row_id
         (_, new_offset, _), (_, previous_offset, previous_reference) = rows
-        threshold = WATCHED_PERCENT.get(play.media_type, 0) / 100 * play.duration_ms
-        previous_watched = bool(threshold) and (previous_offset or 0) >= threshold
+        previous_watched = tautulli_watched(
+            play.media_type, previous_offset or 0, play.duration_ms, play.marker_credits_first
+        )
         if not previous_watched and (previous_offset or 0) <= (new_offset or 0):
             return int(previous_reference)
         return row_id

@@ -58,7 +58,7 @@ async def test_first_sync_fills_users_items_hierarchy_history_and_ratings(db_poo
 
     # Two history entries name an item still in the library; the rest were deleted (no ratingKey).
     plays = await db_pool.fetch(
-        "SELECT m.title, w.stopped_at, w.started_at, w.watched_seconds, w.source, w.source_id "
+        "SELECT m.title, w.stopped_at, w.started_at, w.watched_seconds, w.source, w.source_id, w.service_watched "
         "FROM watch_history w JOIN media_items m ON m.id = w.media_item_id ORDER BY w.stopped_at"
     )
     assert [(p["title"], p["source_id"]) for p in plays] == [
@@ -66,6 +66,7 @@ async def test_first_sync_fills_users_items_hierarchy_history_and_ratings(db_poo
         ("At the Garbage Dump", "2"),
     ]
     assert plays[0]["watched_seconds"] == 7800
+    assert all(p["service_watched"] for p in plays)  # a history entry is a view Plex marked watched
     assert (plays[0]["stopped_at"] - plays[0]["started_at"]).total_seconds() == 7800
     stats = await db_pool.fetchrow(
         "SELECT s.play_count, s.rating, s.last_played_at FROM user_stats s JOIN media_items m ON m.id = s.media_item_id "

@@ -108,14 +108,18 @@ async def test_tautulli_sync_history_users_and_bandwidth(db_pool: asyncpg.Pool) 
         assert await db_pool.fetchval("SELECT removed_at IS NOT NULL FROM users WHERE username = 'Hodor'")
         assert await db_pool.fetchval("SELECT removed_at FROM users WHERE username = 'Jon Snow'") is None
         plays = await db_pool.fetch(
-            "SELECT w.watched_seconds, w.percent_complete, m.title, s.title AS show FROM watch_history w "
-            "JOIN media_items m ON m.id = w.media_item_id LEFT JOIN media_items s ON s.id = m.parent_id "
-            "ORDER BY w.started_at"
+            "SELECT w.watched_seconds, w.percent_complete, w.service_watched, m.title, s.title AS show "
+            "FROM watch_history w JOIN media_items m ON m.id = w.media_item_id "
+            "LEFT JOIN media_items s ON s.id = m.parent_id ORDER BY w.started_at"
         )
-        assert [(p["title"], p["show"], p["watched_seconds"], int(p["percent_complete"])) for p in plays] == [
-            ("The Red Woman", "Game of Thrones", 263, 84),
-            ("The Red Woman", "Game of Thrones", 3000, 100),
-            ("Arrival", None, 263, 84),
+        # Tautulli's watched_status: 0.75 below its 85 %, 1 when watched.
+        assert [
+            (p["title"], p["show"], p["watched_seconds"], int(p["percent_complete"]), p["service_watched"])
+            for p in plays
+        ] == [
+            ("The Red Woman", "Game of Thrones", 263, 84, False),
+            ("The Red Woman", "Game of Thrones", 3000, 100, True),
+            ("Arrival", None, 263, 84, False),
         ]
         # Tautulli's history does not say when an item arrived in the library: unknown, not "now".
         assert await db_pool.fetchval("SELECT count(*) FROM media_items WHERE added_at IS NOT NULL") == 0

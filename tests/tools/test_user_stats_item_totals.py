@@ -51,11 +51,11 @@ async def _movie(conn: asyncpg.Connection, title: str) -> object:
 
 
 async def _play(conn: asyncpg.Connection, user: object, item: object, hours_later: int) -> None:
-    """A play as the ingest writes it: the row plus its pair marked for recompute."""
+    """A finished view (as Plex's history reports one) as the ingest writes it: the row, its pair marked."""
     started = T0 + timedelta(hours=hours_later)
     await conn.execute(
-        "INSERT INTO watch_history (user_id, media_item_id, started_at, stopped_at, watched_seconds) "
-        "VALUES ($1, $2, $3, $4, 3600)",
+        "INSERT INTO watch_history (user_id, media_item_id, started_at, stopped_at, watched_seconds, service_watched) "
+        "VALUES ($1, $2, $3, $4, 3600, true)",
         user,
         item,
         started,

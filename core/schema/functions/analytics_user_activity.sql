@@ -13,7 +13,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
     WITH watch AS (
         SELECT wh.user_id, count(*) AS sessions, sum(wh.watched_seconds)::bigint AS watched_seconds,
-               count(*) FILTER (WHERE wh.percent_complete >= 90) AS completed_plays,
+               count(*) FILTER (WHERE analytics.play_finished(wh.service_watched, wh.percent_complete,
+                                                       (SELECT analytics.watched_percent()))) AS completed_plays,
                count(DISTINCT wh.media_item_id) AS distinct_items,
                count(*) FILTER (WHERE EXISTS (
                    SELECT 1 FROM content_requests cr

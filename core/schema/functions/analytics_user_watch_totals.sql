@@ -10,7 +10,8 @@ AS $$
     SELECT u.id, u.username, u.display_name, u.role, u.last_login_at, w.sessions, w.watched_seconds,
            w.completed_plays, w.distinct_items
     FROM (SELECT wh.user_id, count(*) AS sessions, sum(wh.watched_seconds)::bigint AS watched_seconds,
-                 count(*) FILTER (WHERE wh.percent_complete >= 90) AS completed_plays,
+                 count(*) FILTER (WHERE analytics.play_finished(wh.service_watched, wh.percent_complete,
+                                                       (SELECT analytics.watched_percent()))) AS completed_plays,
                  count(DISTINCT wh.media_item_id) AS distinct_items
           FROM watch_history wh
           WHERE wh.started_at >= p_start AND wh.started_at < p_end
