@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import re
 import time
 import uuid
 from collections import OrderedDict, defaultdict
@@ -65,6 +64,7 @@ from adapters.chat.matrix_commands import (
     invite_allowed,
     parse_command,
 )
+from adapters.chat.matrix_config import MatrixConfig, MatrixSetupError
 from adapters.chat.matrix_rendering import (
     image_content,
     normalize_emoji,
@@ -73,7 +73,6 @@ from adapters.chat.matrix_rendering import (
     strip_reply_fallback,
 )
 from adapters.chat.matrix_state import MatrixSession, MatrixState
-from bot.settings import Settings
 from core.answer import parse_answer, shortened
 from core.chat import FEEDBACK_EMOJI, ChartImage, ChatCore, ChatRequest, Platform, ReactionEvent, Reply
 from core.media_requests.notifications import Outbox
@@ -97,10 +96,6 @@ DECLINED_NOTICE = (
 _SEEN_EVENTS_KEPT = 2_000
 
 
-class MatrixSetupError(Exception):
-    """The Matrix settings or credentials are wrong: retrying will not help. The message names the setting."""
-
-
 class _HomeserverUnavailable(Exception):
     """The homeserver answered with an error that a later retry may not get."""
 
@@ -122,13 +117,13 @@ class _MarqueeNioClient(AsyncClient):
 
 
 class MatrixBot:
-    def __init__(self, core: ChatCore, settings: Settings, outbox: Outbox | None = None) -> None:
+    def __init__(self, core: ChatCore, config: MatrixConfig, outbox: Outbox | None = None) -> None:
         self._core = core
-        self._settings = settings
+        self._config = config
         # Request notifications, delivered while connected.
         self._outbox = outbox
         self._notifier: asyncio.Task[None] | None = None
-        self._state = MatrixState(settings.data_dir / "matrix")
+        self._state = MatrixState(config.state_dir)
         self._client: _MarqueeNioClient | None = None
         self._stopping = asyncio.Event()
         # Set while connected and syncing (after the first sync), cleared while reconnecting.
@@ -150,7 +145,7 @@ class MatrixBot:
 
     @property
     def user_id(self) -> str:
-        return self._settings.matrix_user_id or ""
+        return self._config.user_id or ""
 
     @property
     def device_id(self) -> str | None:
@@ -166,12 +161,9 @@ class MatrixBot:
         homeserver cannot be reached: the caller retries with a fresh bot. Once connected, a lost
         connection is retried here with growing delays, one warning line until it is back.
         """
-        homeserver, user_id = self._check_settings()
+        homeserver, user_id = self._config.checked()
         await self._state.open()
-        configured_key = self._settings.matrix_store_pickle_key
-        pickle_key = await self._state.pickle_key(
-            configured_key.get_secret_value() if configured_key is not None else None
-        )
+        pickle_key = await self._state.pickle_key(self._config.store_pickle_key)
         self._client = self._build_client(homeserver, user_id, pickle_key)
         try:
             await self._connect(homeserver)
@@ -242,20 +234,6 @@ class MatrixBot:
                 await self._sleep_unless_stopped(delay)
                 delay = min(delay * 2, MAX_RECONNECT_DELAY_SECONDS)
 
-    def _check_settings(self) -> tuple[str, str]:
-        settings = self._settings
-        if not settings.matrix_homeserver:
-            raise MatrixSetupError("MARQUEE_MATRIX_HOMESERVER is not set (e.g. https://matrix.example.org)")
-        if not settings.matrix_user_id or not re.fullmatch(r"@[^:\s]+:\S+", settings.matrix_user_id):
-            raise MatrixSetupError(
-                "MARQUEE_MATRIX_USER_ID must be a full Matrix id such as @marquee:example.org"
-            )
-        if settings.matrix_access_token is None and settings.matrix_password is None:
-            raise MatrixSetupError(
-                "set MARQUEE_MATRIX_ACCESS_TOKEN or MARQUEE_MATRIX_PASSWORD for the Matrix bot"
-            )
-        return settings.matrix_homeserver.rstrip("/"), settings.matrix_user_id
-
     def _build_client(self, homeserver: str, user_id: str, pickle_key: str) -> _MarqueeNioClient:
         config = AsyncClientConfig(
             encryption_enabled=True,
@@ -269,7 +247,7 @@ class MatrixBot:
         client = _MarqueeNioClient(
             homeserver,
             user_id,
-            device_id=self._settings.matrix_device_id or "",
+            device_id=self._config.device_id or "",
             store_path=str(self._state.store_path),
             config=config,
         )
@@ -308,10 +286,10 @@ class MatrixBot:
 
     async def _log_in(self, homeserver: str) -> None:
         client = self._require_client()
-        settings = self._settings
-        if settings.matrix_access_token is not None:
-            token = settings.matrix_access_token.get_secret_value()
-            device_id = settings.matrix_device_id or await self._device_of_token(token)
+        config = self._config
+        if config.access_token is not None:
+            token = config.access_token
+            device_id = config.device_id or await self._device_of_token(token)
             client.restore_login(self.user_id, device_id, token)
             return
         saved = await self._state.load_session(homeserver, self.user_id)
@@ -325,10 +303,8 @@ class MatrixBot:
             log.warning("Matrix: the saved login of device %s was revoked; logging in again", saved.device_id)
             await self._state.forget_session()
             client.access_token = ""
-        assert settings.matrix_password is not None  # _check_settings
-        response = await client.login(
-            settings.matrix_password.get_secret_value(), device_name=settings.matrix_device_name
-        )
+        assert config.password is not None  # MatrixConfig.checked
+        response = await client.login(config.password, device_name=config.device_name)
         if isinstance(response, LoginError):
             if response.status_code in ("M_FORBIDDEN", "M_USER_DEACTIVATED", "M_INVALID_USERNAME"):
                 raise MatrixSetupError(
@@ -377,7 +353,7 @@ class MatrixBot:
             self._sync_task = None
         if isinstance(response, SyncError):
             if response.status_code == "M_UNKNOWN_TOKEN":
-                if self._settings.matrix_access_token is not None:
+                if self._config.access_token is not None:
                     raise MatrixSetupError(
                         f"the homeserver no longer accepts MARQUEE_MATRIX_ACCESS_TOKEN ({response.message})"
                     )
@@ -403,7 +379,7 @@ class MatrixBot:
 
     async def _resolve_admin_rooms(self) -> None:
         client = self._require_client()
-        for configured in self._settings.matrix_admin_rooms:
+        for configured in self._config.admin_rooms:
             if not configured.startswith("#"):
                 self._admin_rooms.add(configured)
                 continue
@@ -469,8 +445,8 @@ class MatrixBot:
         try:
             if room.room_id in self._admin_rooms or invite_allowed(
                 event.sender,
-                self._settings.matrix_allowed_users,
-                self._settings.matrix_allowed_homeservers,
+                self._config.allowed_users,
+                self._config.allowed_homeservers,
                 self.user_id,
             ):
                 joined = await client.join(room.room_id)
@@ -520,7 +496,7 @@ class MatrixBot:
         if relates_to.get("rel_type") == "m.replace":
             return  # an edit of an earlier message, not a new question
         age_seconds = time.time() - event.server_timestamp / 1000
-        if self._catching_up and age_seconds > self._settings.matrix_catch_up_seconds:
+        if self._catching_up and age_seconds > self._config.catch_up_seconds:
             log.info(
                 "Matrix: not answering %s in %s: sent %.0f s ago", event.event_id, room.room_id, age_seconds
             )

@@ -6,7 +6,7 @@ Pure functions, so the rules can be read (and tested) apart from the client.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 ADMIN_COMMANDS = ("health", "learning", "insights")
 HELP = (
@@ -25,7 +25,7 @@ def homeserver_of(user_id: str) -> str:
 
 
 def invite_allowed(
-    inviter: str, allowed_users: list[str], allowed_homeservers: list[str], own_user_id: str
+    inviter: str, allowed_users: Collection[str], allowed_homeservers: Collection[str], own_user_id: str
 ) -> bool:
     """Whether to join a room ``inviter`` invited the bot to (admin rooms are joined regardless).
 

@@ -42,6 +42,7 @@ from nio.crypto.attachments import decrypt_attachment
 from adapters.chat.matrix_bot import DECLINED_NOTICE, OFFLINE_NOTE, MatrixBot, MatrixSetupError
 from adapters.chat.matrix_commands import addressed_question, invite_allowed, parse_command
 from adapters.chat.matrix_rendering import normalize_emoji, reply_content, strip_reply_fallback
+from bot.runtime import matrix_config
 from bot.settings import Settings
 from bot.wiring import build_assistant
 
@@ -258,7 +259,7 @@ def bot_settings(
 
 @asynccontextmanager
 async def running_bot(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[MatrixBot]:
-    bot = MatrixBot(await build_assistant(settings, pool), settings)
+    bot = MatrixBot(await build_assistant(settings, pool), matrix_config(settings))
     await bot.start()
     try:
         assert bot.connected.is_set()
@@ -596,20 +597,20 @@ async def test_a_wrong_password_is_a_setup_error_and_an_unreachable_homeserver_a
 ) -> None:
     user_id, _ = await bot_account(synapse)
     wrong = bot_settings(synapse, (user_id, "not-the-password"), tmp_path / "a", database_url)
-    bot = MatrixBot(await build_assistant(wrong, db_pool), wrong)
+    bot = MatrixBot(await build_assistant(wrong, db_pool), matrix_config(wrong))
     with pytest.raises(MatrixSetupError, match="MARQUEE_MATRIX_PASSWORD"):
         await bot.start()
     await bot.stop()
 
     unreachable = wrong.model_copy(update={"matrix_homeserver": f"http://127.0.0.1:{free_port()}"})
-    bot = MatrixBot(await build_assistant(unreachable, db_pool), unreachable)
+    bot = MatrixBot(await build_assistant(unreachable, db_pool), matrix_config(unreachable))
     with pytest.raises(aiohttp.ClientConnectionError):
         await bot.start()
     await bot.stop()
 
     missing = wrong.model_copy(update={"matrix_password": None})
     with pytest.raises(MatrixSetupError, match="MARQUEE_MATRIX_ACCESS_TOKEN or MARQUEE_MATRIX_PASSWORD"):
-        await MatrixBot(await build_assistant(missing, db_pool), missing).start()
+        await MatrixBot(await build_assistant(missing, db_pool), matrix_config(missing)).start()
 
 
 async def test_the_first_start_skips_the_history_of_rooms_the_bot_is_already_in(
@@ -659,7 +660,7 @@ async def test_stopping_lets_the_answer_in_flight_finish(
         await link(db_pool, "alice", alice.user_id)
         settings = bot_settings(synapse, account, tmp_path / "data", database_url)
         core = SlowToAnswer(await build_assistant(settings, db_pool))
-        bot = MatrixBot(core, settings)
+        bot = MatrixBot(core, matrix_config(settings))
         await bot.start()
         try:
             room = await alice.open_dm_with(bot_id)
@@ -680,7 +681,7 @@ async def test_the_asker_sees_the_question_read_and_the_bot_typing_while_it_answ
         await link(db_pool, "alice", alice.user_id)
         settings = bot_settings(synapse, account, tmp_path / "data", database_url)
         core = SlowToAnswer(await build_assistant(settings, db_pool))
-        bot = MatrixBot(core, settings)
+        bot = MatrixBot(core, matrix_config(settings))
         await bot.start()
         try:
             room = await alice.open_dm_with(bot_id)

@@ -9,6 +9,7 @@ from media_requests.fake_overseerr import API_KEY, REQUEST, FakeOverseerr, FakeU
 
 from adapters.chat.matrix_bot import MatrixBot
 from bot.integrations import request_service
+from bot.runtime import matrix_config
 from bot.wiring import build_assistant
 from core.media_requests.notifications import Outbox, RequestNotice, enqueue_notice
 
@@ -34,7 +35,9 @@ async def test_the_requester_is_told_in_their_dm_room_with_reactions_and_can_tur
         )
         settings = bot_settings(synapse, account, tmp_path / "data", database_url)
         bot = MatrixBot(
-            await build_assistant(settings, db_pool), settings, Outbox(db_pool, interval_seconds=0.05)
+            await build_assistant(settings, db_pool),
+            matrix_config(settings),
+            Outbox(db_pool, interval_seconds=0.05),
         )
         await bot.start()
         try:
@@ -95,7 +98,7 @@ async def test_a_member_requests_on_matrix_by_replying_with_a_number(
         )
         client = request_service(settings)
         assert client is not None
-        bot = MatrixBot(await build_assistant(settings, db_pool, requests=client), settings)
+        bot = MatrixBot(await build_assistant(settings, db_pool, requests=client), matrix_config(settings))
         await bot.start()
         try:
             room = await alice.open_dm_with(bot_id)
