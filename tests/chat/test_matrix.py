@@ -739,7 +739,7 @@ async def test_after_a_network_outage_the_bot_reconnects_and_answers_what_was_se
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="adapters.chat.matrix_bot")
+    caplog.set_level(logging.INFO, logger="adapters.chat")
     account = await bot_account(synapse)
     bot_id = account[0]
     link_to_synapse = CuttableLink(int(synapse.base_url.rsplit(":", 1)[1]))
