@@ -24,7 +24,14 @@ import asyncpg
 
 from core import admin_reports, charts, feedback, identity, insights_access, learning_queue, link_consent
 from core.answer import Answer, Paragraph, link, parse_answer, plain, strong, to_markdown, to_plain_text
-from core.chat import ChatRequest, Platform, ReactionEvent, Reply
+from core.chat import (
+    ChatRequest,
+    Platform,
+    ReactionEvent,
+    Reply,
+    admin_commands_usage,
+    admin_refusal,
+)
 from core.engines.base import Engine, ToolRunner
 from core.engines.fallback import answer_with_fallback
 from core.exchange_log import (
@@ -45,7 +52,6 @@ log = logging.getLogger(__name__)
 
 ERROR_REPLY = "Sorry, something went wrong on my side. It's logged; please try again in a moment."
 EMPTY_MESSAGE_REPLY = "Ask me anything about your server, e.g. *What should I watch tonight?*"
-ADMIN_COMMANDS = ("health", "learning", "insights")
 
 
 @dataclass(frozen=True)
@@ -252,11 +258,10 @@ class Assistant:
 
     async def _admin_or_refusal(self, conn: asyncpg.Connection, request: ChatRequest) -> Reply | None:
         who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
-        if who is None or not who.is_admin:
-            return Reply("That command is only for admins of this server.", kind="refused")
-        if not request.is_admin_channel:
-            return Reply("Admin commands work only in the admin channel.", kind="refused")
-        return None
+        refusal = admin_refusal(
+            is_admin=who is not None and who.is_admin, in_admin_channel=request.is_admin_channel
+        )
+        return Reply(refusal, kind="refused") if refusal is not None else None
 
     async def link_account(
         self, request: ChatRequest, platform: Platform, platform_user_id: str, username: str
@@ -326,10 +331,7 @@ class Assistant:
             log.exception("admin command %s failed", command)
             return Reply(ERROR_REPLY, kind="error")
         if answer is None:
-            return Reply(
-                "Admin commands: `health`, `insights`, `learning [list|show ID|resolve ID [note]|wont-fix ID [note]]`.",
-                kind="error",
-            )
+            return Reply(f"Admin commands: {admin_commands_usage('')}.", kind="error")
         return Reply(to_markdown(answer), kind="admin", answer=answer)
 
     async def _insights_link(self, conn: asyncpg.Connection, request: ChatRequest) -> Paragraph | None:

@@ -21,9 +21,19 @@ from rich.text import Text
 
 from adapters.chat.console_rendering import answer_rich
 from core.answer import parse_answer
-from core.chat import THUMBS_UP, WRONG, ChartImage, ChatCore, ChatRequest, ReactionEvent, Reply
+from core.chat import (
+    ADMIN_COMMANDS,
+    THUMBS_UP,
+    WRONG,
+    ChartImage,
+    ChatCore,
+    ChatRequest,
+    ReactionEvent,
+    Reply,
+    admin_commands_usage,
+)
 
-HELP = """\
+HELP = f"""\
 Ask anything about your server, e.g. *What should I watch tonight?*
 
 - `/up`, `/wrong` — 👍 or ❌ on the last answer; `/undo` takes your last reaction back
@@ -31,7 +41,7 @@ Ask anything about your server, e.g. *What should I watch tonight?*
 - `/notify [on|off]` — a message when your requests are approved, declined or ready (default on)
 - *can you get Dune for me?* — request a title; reply with a number, then *yes*
 - `/admin` — switch admin mode on or off (admins only)
-- `/health`, `/insights`, `/learning [list|show ID|resolve ID [note]|wont-fix ID [note]]` — admin reports
+- {admin_commands_usage("/")} — admin reports
 - `/quit` — leave
 """
 
@@ -179,7 +189,7 @@ class ConsoleChat:
                 return
             self.admin_mode = not self.admin_mode
             self.console.print(f"Admin mode {'on' if self.admin_mode else 'off'}.")
-        elif command in ("health", "insights", "learning"):
+        elif command in ADMIN_COMMANDS:
             self.show(await self.core.admin_command(self._request("", admin_place=True), command, args))
         else:
             self.console.print(answer_rich(parse_answer(HELP)))

@@ -48,7 +48,6 @@ from nio import ReactionEvent as MatrixReactionEvent
 from nio.exceptions import LocalProtocolError
 
 from adapters.chat.matrix_commands import (
-    ADMIN_COMMANDS,
     HELP,
     addressed_question,
     invite_allowed,
@@ -57,7 +56,6 @@ from adapters.chat.matrix_commands import (
 from adapters.chat.matrix_config import MatrixConfig, MatrixSetupError
 from adapters.chat.matrix_connection import MatrixConnection
 from adapters.chat.matrix_rendering import (
-    normalize_emoji,
     reaction_content,
     reply_content,
     strip_reply_fallback,
@@ -65,7 +63,16 @@ from adapters.chat.matrix_rendering import (
 from adapters.chat.matrix_sending import mark_read, send_chart, send_event, set_typing
 from adapters.chat.matrix_state import MatrixState
 from core.answer import parse_answer, shortened
-from core.chat import FEEDBACK_EMOJI, ChatCore, ChatRequest, Platform, ReactionEvent, Reply
+from core.chat import (
+    ADMIN_COMMANDS,
+    FEEDBACK_EMOJI,
+    ChatCore,
+    ChatRequest,
+    Platform,
+    ReactionEvent,
+    Reply,
+    normalise_emoji,
+)
 from core.media_requests.notifications import Outbox
 
 __all__ = ["DECLINED_NOTICE", "OFFLINE_NOTE", "MatrixBot", "MatrixConfig", "MatrixSetupError"]
@@ -436,7 +443,7 @@ class MatrixBot:
     async def _on_reaction(self, room: MatrixRoom, event: MatrixReactionEvent) -> None:
         if not self._connection.handling_events or event.sender == self.user_id:
             return
-        emoji = normalize_emoji(event.key)
+        emoji = normalise_emoji(event.key)
         if emoji not in FEEDBACK_EMOJI or not self._first_time_seen(event.event_id):
             return
         try:

@@ -8,15 +8,15 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 
-ADMIN_COMMANDS = ("health", "learning", "insights")
+from core.chat import admin_commands_usage
+
 HELP = (
     "Ask me about your server in plain words, e.g. *what should I watch tonight?*\n\n"
     "React with 👍 or ❌ to an answer to tell me how I did.\n\n"
     "- `!privacy on` / `!privacy off`: share (or stop sharing) which titles you watch with the admins\n"
     "- `!notify on` / `!notify off`: a DM when your requests are approved, declined or ready (default on)\n"
     "- `!link @user:server USERNAME` or `!link discord ID USERNAME`: link a chat account (admins)\n"
-    "- `!health`, `!learning [list|show ID|resolve ID [note]|wont-fix ID [note]]`, `!insights`: "
-    "admin commands, in the admin room"
+    f"- {admin_commands_usage('!')}: admin commands, in the admin room"
 )
 
 
