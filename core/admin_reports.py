@@ -16,13 +16,14 @@ from uuid import UUID
 import asyncpg
 
 from core.answer import Answer, AnswerBuilder, Inline, Span, code, em, plain, to_plain_text
+from core.errors import UserFacingError
 from core.redaction import redact
 
 LearningStatus = Literal["pending", "in_progress", "resolved", "wont_fix"]
 
 
-class AdminReportError(Exception):
-    """An expected failure (unknown or ambiguous id); the message is safe to show."""
+class AdminReportError(UserFacingError):
+    """An expected failure (unknown or ambiguous id); the reason is safe to show."""
 
 
 def _ago(when: datetime | None, now: datetime) -> str:

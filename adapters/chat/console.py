@@ -32,6 +32,7 @@ from core.chat import (
     Reply,
     admin_commands_usage,
 )
+from core.errors import APOLOGY
 
 HELP = f"""\
 Ask anything about your server, e.g. *What should I watch tonight?*
@@ -129,7 +130,7 @@ class ConsoleChat:
             except Exception:
                 # One failed line (the database went away, a bug) must not end the session.
                 log.exception("console: handling a line failed")
-                self.console.print("Something went wrong with that one; the log has the details.")
+                self.console.print(APOLOGY)
 
     async def handle_line(self, line: str) -> None:
         if line.startswith("/"):

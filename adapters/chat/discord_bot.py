@@ -49,7 +49,6 @@ from core.media_requests.notifications import Outbox
 log = logging.getLogger(__name__)
 
 PLATFORM: Literal["discord"] = "discord"
-APOLOGY = "Sorry, something went wrong while answering. The admin can find the details in the log."
 MISSING_PERMISSIONS = 50013  # Discord's JSON error code
 LINK_CONSENT_ID = "marquee:link-consent:yes"
 # A quick-reply button sends its text as if typed: "marquee:say:2", "marquee:say:yes".
@@ -188,7 +187,11 @@ class MarqueeDiscordClient(discord.Client):
             await asyncio.wait(pending)
 
     async def _tracked(self, work: Callable[[], Awaitable[None]]) -> None:
-        """Run one handler inside the error boundary, remembered as in flight until it ends."""
+        """Run one handler, remembered as in flight until it ends.
+
+        Core's calls are the error boundary of a message; what is left here is Discord refusing a call,
+        and a last-resort ``log.exception`` for a bug in this adapter.
+        """
         if not self._accepting:
             return
         task = asyncio.current_task()
@@ -241,15 +244,12 @@ class MarqueeDiscordClient(discord.Client):
             is_admin_channel=self.config.is_admin_channel(message.channel.id),
             is_direct_message=message.guild is None,
         )
-        try:
-            async with contextlib.AsyncExitStack() as stack:
-                # The typing indicator is a nicety: failing to show it must not cost the answer.
-                with contextlib.suppress(discord.HTTPException):
-                    await stack.enter_async_context(message.channel.typing())
-                reply = await self.core.handle(request)
-        except Exception:
-            log.exception("discord: answering message %s failed", message.id)
-            reply = Reply(text=APOLOGY, kind="error")
+        # core.handle is the error boundary: it always returns a reply, an apology at worst.
+        async with contextlib.AsyncExitStack() as stack:
+            # The typing indicator is a nicety: failing to show it must not cost the answer.
+            with contextlib.suppress(discord.HTTPException):
+                await stack.enter_async_context(message.channel.typing())
+            reply = await self.core.handle(request)
         view = LinkConsentView(self) if reply.kind == "link_question" else quick_reply_view(reply)
         sent = await self._send_reply(message.channel, reply, reference=message, view=view)
         await self._offer_feedback(reply, sent)
@@ -433,7 +433,7 @@ class MarqueeDiscordClient(discord.Client):
         ephemeral: bool = True,
         admin_only: bool = False,
     ) -> None:
-        """Defer at once, then answer by follow-up: the error boundary of every slash command."""
+        """Defer at once, then answer by follow-up (``_tracked`` logs what fails in Discord's calls)."""
 
         async def run() -> None:
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
@@ -445,11 +445,7 @@ class MarqueeDiscordClient(discord.Client):
                     )
                     await interaction.followup.send(refusal, ephemeral=True)
                     return
-            try:
-                reply = await work()
-            except Exception:
-                log.exception("discord: /%s failed", _command_name(interaction))
-                reply = Reply(text=APOLOGY, kind="error")
+            reply = await work()  # a core call: its own error boundary turns failures into replies
             sent: list[discord.Message] = []
             messages = discord_messages(reply.structured)
             view = quick_reply_view(reply)

@@ -82,7 +82,6 @@ log = logging.getLogger(__name__)
 # How long stop() waits for answers in flight before closing the connection.
 DRAIN_TIMEOUT_SECONDS = 60.0
 MAX_REPLY_CHARS = 8_000
-APOLOGY = "Sorry, something went wrong while answering. The admins can find the details in the log."
 OFFLINE_NOTE = (
     "I was offline when you sent this, so I did not answer it. Ask me again if you still want to know."
 )
@@ -305,13 +304,10 @@ class MatrixBot:
                         is_direct_message=room.member_count <= 2 and not is_admin_room,
                     )
                 )
-        except Exception:
-            log.exception("Matrix: answering %s in %s failed", event.event_id, room_id)
-            reply = Reply(APOLOGY, kind="error")
-        try:
+            # Core's calls are the error boundary: they return a reply, an apology at worst.
             await self._send_reply(room_id, event, reply)
         except Exception:
-            log.exception("Matrix: sending the reply to %s in %s failed", event.event_id, room_id)
+            log.exception("Matrix: answering %s in %s failed", event.event_id, room_id)  # a last resort
         finally:
             if typing:
                 await set_typing(self._connection.client, room_id, False)
