@@ -18,6 +18,7 @@ import asyncpg
 from core.answer import Answer, AnswerBuilder, Inline, Span, code, em, plain, to_plain_text
 from core.errors import UserFacingError
 from core.redaction import redact
+from core.tools.system_health import API_CALL_FAILED
 
 LearningStatus = Literal["pending", "in_progress", "resolved", "wont_fix"]
 
@@ -73,11 +74,11 @@ FROM sync_schedule ORDER BY integration
 _WEBHOOKS_TODAY = """
 SELECT status, count(*) AS n FROM webhook_log WHERE received_at >= date_trunc('day', now()) GROUP BY status
 """
-_API_AND_LLM = """
+_API_AND_LLM = f"""
 SELECT
     (SELECT count(*) FROM api_logs WHERE created_at > now() - interval '24 hours') AS api_requests,
     (SELECT count(*) FROM api_logs WHERE created_at > now() - interval '24 hours'
-        AND (status_code >= 500 OR error_message IS NOT NULL)) AS api_errors,
+        AND {API_CALL_FAILED}) AS api_errors,
     count(*) AS answers,
     count(*) FILTER (WHERE engine_error IS NOT NULL) AS llm_errors,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
