@@ -7,14 +7,11 @@ from pathlib import Path
 import asyncpg
 from media_requests.fake_overseerr import API_KEY, REQUEST, FakeOverseerr, FakeUser, sample_catalogue, serving
 
-from adapters.chat.matrix_bot import MatrixBot
 from bot.integrations import request_service
-from bot.runtime import matrix_config
-from bot.wiring import build_assistant
 from core.media_requests.notifications import Outbox, RequestNotice, enqueue_notice
 
 from .synapse_server import SynapseServer
-from .test_matrix import bot_account, bot_settings, link, person, synapse  # noqa: F401 (session fixture)
+from .test_matrix import bot_account, bot_settings, link, person, running_bot, synapse  # noqa: F401 (session fixture)
 
 
 async def test_the_requester_is_told_in_their_dm_room_with_reactions_and_can_turn_it_off(
@@ -34,13 +31,7 @@ async def test_the_requester_is_told_in_their_dm_room_with_reactions_and_can_tur
             user_id,
         )
         settings = bot_settings(synapse, account, tmp_path / "data", database_url)
-        bot = MatrixBot(
-            await build_assistant(settings, db_pool),
-            matrix_config(settings),
-            Outbox(db_pool, interval_seconds=0.05),
-        )
-        await bot.start()
-        try:
+        async with running_bot(settings, db_pool, outbox=Outbox(db_pool, interval_seconds=0.05)):
             room = await alice.open_dm_with(bot_id)
             question = await alice.say(room, "!notify")
             reply = await alice.sync_until(alice.reply_to(question, bot_id), "the notify answer")
@@ -72,8 +63,6 @@ async def test_the_requester_is_told_in_their_dm_room_with_reactions_and_can_tur
             question = await alice.say(room, "!notify off")
             reply = await alice.sync_until(alice.reply_to(question, bot_id), "the notify off answer")
             assert "Request updates are off" in reply.body
-        finally:
-            await bot.stop()
     async with db_pool.acquire() as conn:
         assert await enqueue_notice(conn, RequestNotice("overseerr", "42", "MEDIA_DECLINED")) == 0
 
@@ -98,18 +87,16 @@ async def test_a_member_requests_on_matrix_by_replying_with_a_number(
         )
         client = request_service(settings)
         assert client is not None
-        bot = MatrixBot(await build_assistant(settings, db_pool, requests=client), matrix_config(settings))
-        await bot.start()
         try:
-            room = await alice.open_dm_with(bot_id)
-            replies = []
-            for text in ("can you get Dune Part Three for me?", "1", "yes"):
-                question = await alice.say(room, text)
-                replies.append(
-                    await alice.sync_until(alice.reply_to(question, bot_id), f"the answer to {text}")
-                )
+            async with running_bot(settings, db_pool, requests=client):
+                room = await alice.open_dm_with(bot_id)
+                replies = []
+                for text in ("can you get Dune Part Three for me?", "1", "yes"):
+                    question = await alice.say(room, text)
+                    replies.append(
+                        await alice.sync_until(alice.reply_to(question, bot_id), f"the answer to {text}")
+                    )
         finally:
-            await bot.stop()
             await client.close()
     assert "1. Dune: Part Three (2026), movie" in replies[0].body
     assert "<ol>" in replies[0].source["content"]["formatted_body"]
