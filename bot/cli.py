@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from bot import commands
 from bot.database import DatabaseUnavailable
 from bot.settings import SettingsError, load_settings
+from core.errors import UserFacingError
 from core.migrations import MigrationError
 from core.redaction import install_log_redaction
 
@@ -33,7 +34,7 @@ NOISY_LOGGERS = (
 )
 
 
-class CommandError(Exception):
+class CommandError(UserFacingError):
     """An expected failure of a command; its message is shown as is and the exit code is 1 or ``code``."""
 
     def __init__(self, message: str, code: int = 1) -> None:

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import asyncpg
+from pydantic import SecretStr
 
+from adapters.chat.matrix_config import MatrixConfig
 from bot.settings import Settings
 from core.chat import ChatCore
 from core.media_requests.notifications import Outbox
@@ -82,10 +84,34 @@ def matrix_spec(settings: Settings, core: ChatCore, outbox: Outbox | None = None
         return None
     from adapters.chat.matrix_bot import MatrixBot, MatrixSetupError
 
+    config = matrix_config(settings)
+
     def classify(exc: Exception) -> Exception:
         return PermanentStartFailure(str(exc)) if isinstance(exc, MatrixSetupError) else exc
 
-    return ServiceSpec("matrix", lambda: MatrixBot(core, settings, outbox), classify)
+    return ServiceSpec("matrix", lambda: MatrixBot(core, config, outbox), classify)
+
+
+def matrix_config(settings: Settings) -> MatrixConfig:
+    """The Matrix bot's part of the settings (``matrix_config`` imports no matrix-nio)."""
+
+    def secret(value: SecretStr | None) -> str | None:
+        return value.get_secret_value() if value is not None else None
+
+    return MatrixConfig(
+        homeserver=settings.matrix_homeserver,
+        user_id=settings.matrix_user_id,
+        state_dir=settings.data_dir / "matrix",
+        access_token=secret(settings.matrix_access_token),
+        password=secret(settings.matrix_password),
+        device_id=settings.matrix_device_id,
+        device_name=settings.matrix_device_name,
+        admin_rooms=tuple(settings.matrix_admin_rooms),
+        allowed_users=tuple(settings.matrix_allowed_users),
+        allowed_homeservers=tuple(settings.matrix_allowed_homeservers),
+        store_pickle_key=secret(settings.matrix_store_pickle_key),
+        catch_up_seconds=settings.matrix_catch_up_seconds,
+    )
 
 
 def integrations_spec(

@@ -17,6 +17,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SettingsSourceError
 
+from core.errors import UserFacingError
+
 ENV_PREFIX = "MARQUEE_"
 
 
@@ -294,7 +296,7 @@ def postgres_url_problem(url: str) -> str | None:
 _UNPARSABLE_FIELD = re.compile(r'error parsing value for field "(?P<field>\w+)"')
 
 
-class SettingsError(Exception):
+class SettingsError(UserFacingError):
     """A setting is missing or wrong; the message names it in one line."""
 
 

@@ -16,14 +16,16 @@ from uuid import UUID
 import asyncpg
 
 from core.answer import Answer, AnswerBuilder, Inline, Span, code, em, plain, to_plain_text
+from core.errors import UserFacingError
 from core.progress import pace
 from core.redaction import redact
+from core.tools.system_health import API_CALL_FAILED
 
 LearningStatus = Literal["pending", "in_progress", "resolved", "wont_fix"]
 
 
-class AdminReportError(Exception):
-    """An expected failure (unknown or ambiguous id); the message is safe to show."""
+class AdminReportError(UserFacingError):
+    """An expected failure (unknown or ambiguous id); the reason is safe to show."""
 
 
 def _ago(when: datetime | None, now: datetime) -> str:
@@ -77,11 +79,11 @@ PROGRESS_STALE = timedelta(minutes=2)
 _WEBHOOKS_TODAY = """
 SELECT status, count(*) AS n FROM webhook_log WHERE received_at >= date_trunc('day', now()) GROUP BY status
 """
-_API_AND_LLM = """
+_API_AND_LLM = f"""
 SELECT
     (SELECT count(*) FROM api_logs WHERE created_at > now() - interval '24 hours') AS api_requests,
     (SELECT count(*) FROM api_logs WHERE created_at > now() - interval '24 hours'
-        AND (status_code >= 500 OR error_message IS NOT NULL)) AS api_errors,
+        AND {API_CALL_FAILED}) AS api_errors,
     count(*) AS answers,
     count(*) FILTER (WHERE engine_error IS NOT NULL) AS llm_errors,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,

@@ -11,12 +11,13 @@ when answering fails.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Concatenate, Literal, ParamSpec
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -24,9 +25,17 @@ import asyncpg
 
 from core import admin_reports, charts, feedback, identity, insights_access, learning_queue, link_consent
 from core.answer import Answer, Paragraph, link, parse_answer, plain, strong, to_markdown, to_plain_text
-from core.chat import ChatRequest, Platform, ReactionEvent, Reply
+from core.chat import (
+    ChatRequest,
+    Platform,
+    ReactionEvent,
+    Reply,
+    admin_commands_usage,
+    admin_refusal,
+)
 from core.engines.base import Engine, ToolRunner
 from core.engines.fallback import answer_with_fallback
+from core.errors import APOLOGY, UserFacingError
 from core.exchange_log import (
     Exchange,
     conversation_history,
@@ -44,9 +53,31 @@ from core.scope import Scope
 
 log = logging.getLogger(__name__)
 
-ERROR_REPLY = "Sorry, something went wrong on my side. It's logged; please try again in a moment."
 EMPTY_MESSAGE_REPLY = "Ask me anything about your server, e.g. *What should I watch tonight?*"
-ADMIN_COMMANDS = ("health", "learning", "insights")
+
+
+P = ParamSpec("P")
+ChatCall = Callable[Concatenate["Assistant", ChatRequest, P], Coroutine[Any, Any, Reply]]
+
+
+def _error_boundary(what: str) -> Callable[[ChatCall[P]], ChatCall[P]]:
+    """The one error boundary of a chat call: a ``UserFacingError`` becomes its reason, anything else
+    is logged with its traceback and the asker gets ``APOLOGY``, never the exception's text."""
+
+    def decorate(method: ChatCall[P]) -> ChatCall[P]:
+        @functools.wraps(method)
+        async def guarded(self: Assistant, request: ChatRequest, *args: P.args, **kwargs: P.kwargs) -> Reply:
+            try:
+                return await method(self, request, *args, **kwargs)
+            except UserFacingError as exc:
+                return Reply(exc.reason, kind="error")
+            except Exception:
+                log.exception("%s failed for a %s message", what, request.platform)
+                return Reply(APOLOGY, kind="error")
+
+        return guarded
+
+    return decorate
 
 
 @dataclass(frozen=True)
@@ -89,14 +120,8 @@ class Assistant:
 
     # -- answering ---------------------------------------------------------------------------
 
+    @_error_boundary("answering")
     async def handle(self, request: ChatRequest) -> Reply:
-        try:
-            return await self._handle(request)
-        except Exception:
-            log.exception("could not handle a %s message", request.platform)
-            return Reply(ERROR_REPLY, kind="error")
-
-    async def _handle(self, request: ChatRequest) -> Reply:
         # Before anything else: no NUL or control character, no look-alike forms, no megabytes.
         question = clean_question(request.text)
         if not question:
@@ -270,12 +295,12 @@ class Assistant:
 
     async def _admin_or_refusal(self, conn: asyncpg.Connection, request: ChatRequest) -> Reply | None:
         who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
-        if who is None or not who.is_admin:
-            return Reply("That command is only for admins of this server.", kind="refused")
-        if not request.is_admin_channel:
-            return Reply("Admin commands work only in the admin channel.", kind="refused")
-        return None
+        refusal = admin_refusal(
+            is_admin=who is not None and who.is_admin, in_admin_channel=request.is_admin_channel
+        )
+        return Reply(refusal, kind="refused") if refusal is not None else None
 
+    @_error_boundary("linking an account")
     async def link_account(
         self, request: ChatRequest, platform: Platform, platform_user_id: str, username: str
     ) -> Reply:
@@ -291,8 +316,8 @@ class Assistant:
                     username,
                     linked_by=f"{request.platform}:{request.platform_user_id}",
                 )
-            except (identity.UnknownUser, identity.AlreadyLinked, ValueError) as exc:
-                return Reply(f"Could not link: {exc}.", kind="error")
+            except UserFacingError as exc:
+                return Reply(f"Could not link: {exc.reason}.", kind="error")
             services = await identity.known_on(conn, user_id)
         log.info("linked %s account %s to %s", platform, platform_user_id, username)
         # Which services know the user by id: a look-alike name created elsewhere shows up here.
@@ -301,6 +326,7 @@ class Assistant:
             f"Linked {platform} account `{platform_user_id}` to **{username}**{known}.", kind="admin"
         )
 
+    @_error_boundary("setting privacy")
     async def set_privacy(self, request: ChatRequest, share_activity_with_admins: bool) -> Reply:
         async with self.pool.acquire() as conn:
             who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
@@ -311,6 +337,7 @@ class Assistant:
             return Reply("Done: admins can now see which titles you watched.")
         return Reply("Done: admins see only your totals, not which titles you watched.")
 
+    @_error_boundary("setting notifications")
     async def set_notifications(self, request: ChatRequest, on: bool | None) -> Reply:
         async with self.pool.acquire() as conn:
             who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
@@ -327,30 +354,21 @@ class Assistant:
 
     # -- admin commands ----------------------------------------------------------------------
 
+    @_error_boundary("an admin command")
     async def admin_command(self, request: ChatRequest, command: str, args: list[str]) -> Reply:
-        try:
-            async with self.pool.acquire() as conn:
-                refusal = await self._admin_or_refusal(conn, request)
-                if refusal is not None:
-                    return refusal
-                if command == "requests":
-                    return await self._pending_requests(conn, request)
-                answer = await self._admin_answer(conn, command, args)
-                if command == "insights" and answer is not None:
-                    link = await self._insights_link(conn, request)
-                    if link is not None:
-                        answer = replace(answer, blocks=(*answer.blocks, link))
-        except admin_reports.AdminReportError as exc:
-            return Reply(str(exc), kind="error")
-        except Exception:
-            log.exception("admin command %s failed", command)
-            return Reply(ERROR_REPLY, kind="error")
+        async with self.pool.acquire() as conn:
+            refusal = await self._admin_or_refusal(conn, request)
+            if refusal is not None:
+                return refusal
+            if command == "requests":
+                return await self._pending_requests(conn, request)
+            answer = await self._admin_answer(conn, command, args)
+            if command == "insights" and answer is not None:
+                link = await self._insights_link(conn, request)
+                if link is not None:
+                    answer = replace(answer, blocks=(*answer.blocks, link))
         if answer is None:
-            return Reply(
-                "Admin commands: `health`, `insights`, `requests`, "
-                "`learning [list|show ID|resolve ID [note]|wont-fix ID [note]]`.",
-                kind="error",
-            )
+            return Reply(f"Admin commands: {admin_commands_usage('')}.", kind="error")
         return Reply(to_markdown(answer), kind="admin", answer=answer)
 
     async def _pending_requests(self, conn: asyncpg.Connection, request: ChatRequest) -> Reply:

@@ -22,6 +22,43 @@ ReactionAction = Literal["added", "removed"]
 THUMBS_UP = "👍"
 WRONG = "❌"
 FEEDBACK_EMOJI = (THUMBS_UP, WRONG)
+# Variation selectors (text U+FE0E, emoji U+FE0F) and skin tones (U+1F3FB..U+1F3FF) that clients
+# add to the same emoji: Element's quick 👍 is "👍" + U+FE0F, and a 👍🏽 is still a 👍.
+_EMOJI_DECORATIONS = frozenset({"\ufe0e", "\ufe0f", *(chr(code) for code in range(0x1F3FB, 0x1F400))})
+
+# The admin commands of ``ChatCore.admin_command`` and how each is written: every platform offers
+# them (Matrix as ``!name``, the console as ``/name``, Discord as slash commands declared one by one).
+ADMIN_COMMANDS: dict[str, str] = {
+    "health": "health",
+    "insights": "insights",
+    "learning": "learning [list|show ID|resolve ID [note]|wont-fix ID [note]]",
+    "requests": "requests",
+}
+NOT_ADMIN = "That command is only for admins of this server."
+NOT_ADMIN_CHANNEL = "Admin commands work only in the admin channel."
+
+
+def normalise_emoji(emoji: str) -> str:
+    """The emoji without variation selectors or skin tones, so "👍\ufe0f" and "👍🏽" count as "👍"."""
+    return "".join(char for char in emoji if char not in _EMOJI_DECORATIONS)
+
+
+def admin_commands_usage(prefix: str) -> str:
+    """The admin commands as a platform writes them: ``admin_commands_usage("!")`` → "`!health`, ..."."""
+    return ", ".join(f"`{prefix}{usage}`" for usage in ADMIN_COMMANDS.values())
+
+
+def admin_refusal(*, is_admin: bool, in_admin_channel: bool) -> str | None:
+    """Why an admin command may not run for this sender here, or None when it may.
+
+    Only admins, and only in an admin channel or room: an answer about the whole server must not
+    land where members read it.
+    """
+    if not is_admin:
+        return NOT_ADMIN
+    if not in_admin_channel:
+        return NOT_ADMIN_CHANNEL
+    return None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import asyncpg
 
 from core import link_consent
 from core.chat import ChatRequest, Platform
+from core.errors import UserFacingError
 from core.scope import Mode, Role, Scope
 
 PLATFORMS: tuple[Platform, ...] = ("discord", "matrix", "console")
@@ -31,16 +32,20 @@ class Identity:
         return self.role == "admin"
 
 
-class AdminModeRefused(Exception):
-    """A non-admin asked for admin mode; the message is safe to show."""
+class AdminModeRefused(UserFacingError):
+    """A non-admin asked for admin mode; the reason is safe to show."""
 
 
-class UnknownUser(Exception):
+class UnknownUser(UserFacingError):
     """No ``users`` row has that username."""
 
 
-class AlreadyLinked(Exception):
+class AlreadyLinked(UserFacingError):
     """The chat account is linked to another user; nothing relinks it."""
+
+
+class UnknownPlatform(UserFacingError):
+    """A link names a chat platform Marquee does not have."""
 
 
 _RESOLVE = """
@@ -116,7 +121,7 @@ async def link_account(
     over. Linking an account to the user it already belongs to changes nothing.
     """
     if platform not in PLATFORMS:
-        raise ValueError(f"unknown platform {platform!r} (one of {', '.join(PLATFORMS)})")
+        raise UnknownPlatform(f"unknown platform {platform!r} (one of {', '.join(PLATFORMS)})")
     async with conn.transaction():
         user_id: UUID | None = await conn.fetchval(_LINK, platform, platform_user_id, username)
         if user_id is not None:

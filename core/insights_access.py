@@ -20,6 +20,8 @@ from uuid import UUID
 
 import asyncpg
 
+from core.errors import UserFacingError
+
 PAGE_PATH = "/admin/ai-insights"
 SIGN_IN_PATH = PAGE_PATH + "/sign-in"
 DEFAULT_LINK_TTL = timedelta(minutes=10)
@@ -29,8 +31,8 @@ HOST_ACTOR = "host (marquee insights --link)"
 KEEP_EXPIRED = timedelta(days=7)
 
 
-class SignInRefused(Exception):
-    """The link cannot sign anyone in; the message is safe to show on the page."""
+class SignInRefused(UserFacingError):
+    """The link cannot sign anyone in; the reason is safe to show on the page."""
 
 
 @dataclass(frozen=True)

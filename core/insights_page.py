@@ -14,6 +14,8 @@ from uuid import UUID
 
 import asyncpg
 
+from core.errors import UserFacingError
+
 QueueStatus = Literal["pending", "in_progress", "resolved", "wont_fix"]
 QUEUE_STATUSES: tuple[QueueStatus, ...] = ("pending", "in_progress", "resolved", "wont_fix")
 CLOSED_STATUSES = ("resolved", "wont_fix")
@@ -49,8 +51,8 @@ def suggested_change(item: str, from_queue: str | None = None) -> str:
     return f"Populate {item}: a sync or webhook that writes it, or a new table if it does not exist."
 
 
-class InsightsActionError(Exception):
-    """An action that cannot be done (unknown entry, bad value); the message is safe to show."""
+class InsightsActionError(UserFacingError):
+    """An action that cannot be done (unknown entry, bad value); the reason is safe to show."""
 
 
 # -- struggles ---------------------------------------------------------------------------------

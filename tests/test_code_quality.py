@@ -32,6 +32,17 @@ def test_core_imports_no_adapter_and_no_chat_or_web_platform_library() -> None:
     assert not offending, sorted(offending)
 
 
+def test_adapters_never_import_bot() -> None:
+    """``bot/`` is the composition root: it builds each adapter's config and hands it in, never the reverse."""
+    offending = {
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in (ROOT / "adapters").rglob("*.py")
+        for module in _imported_modules(path)
+        if module.split(".")[0] == "bot"
+    }
+    assert not offending, sorted(offending)
+
+
 def test_adapters_run_no_sql_of_their_own() -> None:
     """Adapters call core for every read and write; a query method called in an adapter is a leak."""
     query_methods = {"execute", "executemany", "fetch", "fetchrow", "fetchval", "copy_records_to_table"}

@@ -21,9 +21,20 @@ from rich.text import Text
 
 from adapters.chat.console_rendering import answer_rich
 from core.answer import parse_answer
-from core.chat import THUMBS_UP, WRONG, ChartImage, ChatCore, ChatRequest, ReactionEvent, Reply
+from core.chat import (
+    ADMIN_COMMANDS,
+    THUMBS_UP,
+    WRONG,
+    ChartImage,
+    ChatCore,
+    ChatRequest,
+    ReactionEvent,
+    Reply,
+    admin_commands_usage,
+)
+from core.errors import APOLOGY
 
-HELP = """\
+HELP = f"""\
 Ask anything about your server, e.g. *What should I watch tonight?*
 
 - `/up`, `/wrong` — 👍 or ❌ on the last answer; `/undo` takes your last reaction back
@@ -31,8 +42,8 @@ Ask anything about your server, e.g. *What should I watch tonight?*
 - `/notify [on|off]` — a message when your requests are approved, declined or ready (default on)
 - *can you get Dune for me?* — request a title; reply with a number, then *yes*
 - `/admin` — switch admin mode on or off (admins only)
-- `/health`, `/insights`, `/learning [list|show ID|resolve ID [note]|wont-fix ID [note]]` — admin reports
-- `/requests` — requests waiting for approval; then `approve N` / `decline N: reason` (admins)
+- {admin_commands_usage("/")} — admin reports
+- `approve N` / `decline N: reason` — after `/requests`, decide a request (admins)
 - `/quit` — leave
 """
 
@@ -120,7 +131,7 @@ class ConsoleChat:
             except Exception:
                 # One failed line (the database went away, a bug) must not end the session.
                 log.exception("console: handling a line failed")
-                self.console.print("Something went wrong with that one; the log has the details.")
+                self.console.print(APOLOGY)
 
     async def handle_line(self, line: str) -> None:
         if line.startswith("/"):
@@ -180,7 +191,7 @@ class ConsoleChat:
                 return
             self.admin_mode = not self.admin_mode
             self.console.print(f"Admin mode {'on' if self.admin_mode else 'off'}.")
-        elif command in ("health", "insights", "learning", "requests"):
+        elif command in ADMIN_COMMANDS:
             self.show(await self.core.admin_command(self._request("", admin_place=True), command, args))
         else:
             self.console.print(answer_rich(parse_answer(HELP)))

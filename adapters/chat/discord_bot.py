@@ -34,16 +34,22 @@ import discord
 from discord import app_commands
 
 from adapters.chat.discord_rendering import DiscordMessage, discord_messages, plain_messages
-from core.chat import FEEDBACK_EMOJI, ChartImage, ChatCore, ChatRequest, ReactionEvent, Reply
+from core.chat import (
+    FEEDBACK_EMOJI,
+    ChartImage,
+    ChatCore,
+    ChatRequest,
+    ReactionEvent,
+    Reply,
+    admin_refusal,
+    normalise_emoji,
+)
 from core.media_requests.notifications import Outbox
 
 log = logging.getLogger(__name__)
 
 PLATFORM: Literal["discord"] = "discord"
-APOLOGY = "Sorry, something went wrong while answering. The admin can find the details in the log."
 MISSING_PERMISSIONS = 50013  # Discord's JSON error code
-NOT_ADMIN = "This command is for the server's admins."
-NOT_ADMIN_CHANNEL = "Admin commands are answered only in the admin channel."
 LINK_CONSENT_ID = "marquee:link-consent:yes"
 # A quick-reply button sends its text as if typed: "marquee:say:2", "marquee:say:yes".
 QUICK_REPLY_ID = "marquee:say:{text}"
@@ -54,8 +60,6 @@ _QUICK_REPLY_LABELS = {
     "all": "All seasons",
     "latest": "Latest season",
 }
-# Skin-tone modifiers: a 👍🏽 is still a 👍.
-_SKIN_TONES = re.compile("[\U0001f3fb-\U0001f3ff]")
 
 
 def refusal_of_credentials(exc: Exception) -> str | None:
@@ -78,6 +82,9 @@ class DiscordConfig:
     # Seconds a shutdown waits for answers that are being built.
     shutdown_grace_seconds: float = 30.0
 
+    def is_admin_channel(self, channel_id: int | None) -> bool:
+        return channel_id is not None and channel_id == self.admin_channel_id
+
 
 def discord_intents() -> discord.Intents:
     intents = discord.Intents.none()
@@ -87,10 +94,6 @@ def discord_intents() -> discord.Intents:
     intents.dm_reactions = True
     intents.guild_reactions = True
     return intents
-
-
-def normalise_emoji(emoji: str) -> str:
-    return _SKIN_TONES.sub("", emoji).replace("\ufe0f", "")
 
 
 class _OneLinePerOutage(logging.Filter):
@@ -185,7 +188,11 @@ class MarqueeDiscordClient(discord.Client):
             await asyncio.wait(pending)
 
     async def _tracked(self, work: Callable[[], Awaitable[None]]) -> None:
-        """Run one handler inside the error boundary, remembered as in flight until it ends."""
+        """Run one handler, remembered as in flight until it ends.
+
+        Core's calls are the error boundary of a message; what is left here is Discord refusing a call,
+        and a last-resort ``log.exception`` for a bug in this adapter.
+        """
         if not self._accepting:
             return
         task = asyncio.current_task()
@@ -235,18 +242,15 @@ class MarqueeDiscordClient(discord.Client):
             platform_user_id=str(message.author.id),
             conversation_id=str(message.channel.id),
             text=text,
-            is_admin_channel=message.channel.id == self.config.admin_channel_id,
+            is_admin_channel=self.config.is_admin_channel(message.channel.id),
             is_direct_message=message.guild is None,
         )
-        try:
-            async with contextlib.AsyncExitStack() as stack:
-                # The typing indicator is a nicety: failing to show it must not cost the answer.
-                with contextlib.suppress(discord.HTTPException):
-                    await stack.enter_async_context(message.channel.typing())
-                reply = await self.core.handle(request)
-        except Exception:
-            log.exception("discord: answering message %s failed", message.id)
-            reply = Reply(text=APOLOGY, kind="error")
+        # core.handle is the error boundary: it always returns a reply, an apology at worst.
+        async with contextlib.AsyncExitStack() as stack:
+            # The typing indicator is a nicety: failing to show it must not cost the answer.
+            with contextlib.suppress(discord.HTTPException):
+                await stack.enter_async_context(message.channel.typing())
+            reply = await self.core.handle(request)
         view = LinkConsentView(self) if reply.kind == "link_question" else quick_reply_view(reply)
         sent = await self._send_reply(message.channel, reply, reference=message, view=view)
         await self._offer_feedback(reply, sent)
@@ -414,23 +418,26 @@ class MarqueeDiscordClient(discord.Client):
             platform_user_id=str(interaction.user.id),
             conversation_id=str(interaction.channel_id or interaction.user.id),
             text=text,
-            is_admin_channel=interaction.channel_id is not None
-            and interaction.channel_id == self.config.admin_channel_id,
+            is_admin_channel=self.config.is_admin_channel(interaction.channel_id),
             explicit_admin=explicit_admin,
             is_direct_message=interaction.guild_id is None,
         )
 
     async def admin_refusal(self, interaction: discord.Interaction) -> str | None:
-        """Why this interaction may not run an admin command, or None when it may."""
-        if self.config.admin_channel_id is None or interaction.channel_id != self.config.admin_channel_id:
-            return NOT_ADMIN_CHANNEL
+        """Why this interaction may not run an admin command, or None when it may (``core.chat.admin_refusal``).
+
+        Holders of the configured admin role count as admins here; core checks its own admins again.
+        """
         role_id = self.config.admin_role_id
-        if role_id is not None and isinstance(interaction.user, discord.Member):
-            if any(role.id == role_id for role in interaction.user.roles):
-                return None
-        if await self.core.is_admin(PLATFORM, str(interaction.user.id)):
-            return None
-        return NOT_ADMIN
+        has_admin_role = (
+            role_id is not None
+            and isinstance(interaction.user, discord.Member)
+            and any(role.id == role_id for role in interaction.user.roles)
+        )
+        is_admin = has_admin_role or await self.core.is_admin(PLATFORM, str(interaction.user.id))
+        return admin_refusal(
+            is_admin=is_admin, in_admin_channel=self.config.is_admin_channel(interaction.channel_id)
+        )
 
     async def respond(
         self,
@@ -440,7 +447,7 @@ class MarqueeDiscordClient(discord.Client):
         ephemeral: bool = True,
         admin_only: bool = False,
     ) -> None:
-        """Defer at once, then answer by follow-up: the error boundary of every slash command."""
+        """Defer at once, then answer by follow-up (``_tracked`` logs what fails in Discord's calls)."""
 
         async def run() -> None:
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
@@ -452,11 +459,7 @@ class MarqueeDiscordClient(discord.Client):
                     )
                     await interaction.followup.send(refusal, ephemeral=True)
                     return
-            try:
-                reply = await work()
-            except Exception:
-                log.exception("discord: /%s failed", _command_name(interaction))
-                reply = Reply(text=APOLOGY, kind="error")
+            reply = await work()  # a core call: its own error boundary turns failures into replies
             sent: list[discord.Message] = []
             messages = discord_messages(reply.structured)
             view = quick_reply_view(reply)

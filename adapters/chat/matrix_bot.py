@@ -1,6 +1,8 @@
-"""Marquee on Matrix: a matrix-nio client that answers DMs and admin-room commands.
+"""Marquee on Matrix: answers DMs and admin-room commands, translated to and from ``core.chat.ChatCore``.
 
-A thin translator over ``core.chat.ChatCore``:
+The connection (login, sync loop, keys, reconnecting) is ``matrix_connection``;
+what goes out (retries, uploads, receipts) is ``matrix_sending``; this module
+turns the events of each sync into core calls and core's replies into events:
 
 - An invite is joined when it comes from an allowed user or homeserver
   (``MARQUEE_MATRIX_ALLOWED_USERS`` / ``MARQUEE_MATRIX_ALLOWED_HOMESERVERS``; with
@@ -13,23 +15,19 @@ A thin translator over ``core.chat.ChatCore``:
 - An answer is an ``m.text`` reply (``m.in_reply_to``) whose HTML and plain
   body are both rendered from the structured answer, then 👍 and ❌ annotations.
   A 👍/❌ by the asker becomes feedback; redacting it undoes the feedback.
-- End-to-end encryption: the key store lives in ``<data_dir>/matrix/store``, pickled with
-  ``MARQUEE_MATRIX_STORE_PICKLE_KEY`` or a random key kept beside it (never nio's default).
-  A bot cannot do interactive verification, so it trusts on membership: it
-  encrypts to every device of the members of a room it joined (and only joins
-  rooms of allowed users) and decrypts from any device. The allow-list is the
-  security boundary, not device verification.
-- The sync token is saved after each sync's events were handled, so a restart
-  resumes there and never answers a message twice; the first start skips the
-  history of the rooms it is already in.
+- End-to-end encryption: a bot cannot do interactive verification, so it
+  trusts on membership: it encrypts to every device of the members of a room
+  it joined (and only joins rooms of allowed users) and decrypts from any
+  device. The allow-list is the security boundary, not device verification.
+- After a restart, messages that arrived while the bot was away are answered
+  when they are younger than ``MARQUEE_MATRIX_CATCH_UP_SECONDS``; older ones
+  get one short "I was offline" note per room.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
-import re
 import time
 import uuid
 from collections import OrderedDict, defaultdict
@@ -39,55 +37,51 @@ from typing import Any
 import aiohttp
 from nio import (
     Api,
-    AsyncClient,
-    AsyncClientConfig,
     InviteMemberEvent,
     JoinError,
-    LoginError,
     MatrixRoom,
     MegolmEvent,
     RedactionEvent,
     RoomMessageText,
-    RoomResolveAliasError,
-    RoomSendError,
-    SyncError,
-    SyncResponse,
-    UploadResponse,
-    WhoamiError,
 )
 from nio import ReactionEvent as MatrixReactionEvent
 from nio.exceptions import LocalProtocolError
 
 from adapters.chat.matrix_commands import (
-    ADMIN_COMMANDS,
     HELP,
     addressed_question,
     invite_allowed,
     parse_command,
 )
+from adapters.chat.matrix_config import MatrixConfig, MatrixSetupError
+from adapters.chat.matrix_connection import MatrixConnection
 from adapters.chat.matrix_rendering import (
-    image_content,
-    normalize_emoji,
     reaction_content,
     reply_content,
     strip_reply_fallback,
 )
-from adapters.chat.matrix_state import MatrixSession, MatrixState
-from bot.settings import Settings
+from adapters.chat.matrix_sending import mark_read, send_chart, send_event, set_typing
+from adapters.chat.matrix_state import MatrixState
 from core.answer import parse_answer, shortened
-from core.chat import FEEDBACK_EMOJI, ChartImage, ChatCore, ChatRequest, Platform, ReactionEvent, Reply
+from core.chat import (
+    ADMIN_COMMANDS,
+    FEEDBACK_EMOJI,
+    ChatCore,
+    ChatRequest,
+    Platform,
+    ReactionEvent,
+    Reply,
+    normalise_emoji,
+)
 from core.media_requests.notifications import Outbox
+
+__all__ = ["DECLINED_NOTICE", "OFFLINE_NOTE", "MatrixBot", "MatrixConfig", "MatrixSetupError"]
 
 log = logging.getLogger(__name__)
 
-SYNC_TIMEOUT_MS = 30_000
-MAX_RECONNECT_DELAY_SECONDS = 300.0
 # How long stop() waits for answers in flight before closing the connection.
 DRAIN_TIMEOUT_SECONDS = 60.0
-TYPING_TIMEOUT_MS = 60_000
-SEND_ATTEMPTS = 4
 MAX_REPLY_CHARS = 8_000
-APOLOGY = "Sorry, something went wrong while answering. The admins can find the details in the log."
 OFFLINE_NOTE = (
     "I was offline when you sent this, so I did not answer it. Ask me again if you still want to know."
 )
@@ -97,89 +91,60 @@ DECLINED_NOTICE = (
 _SEEN_EVENTS_KEPT = 2_000
 
 
-class MatrixSetupError(Exception):
-    """The Matrix settings or credentials are wrong: retrying will not help. The message names the setting."""
-
-
-class _HomeserverUnavailable(Exception):
-    """The homeserver answered with an error that a later retry may not get."""
-
-
-class _MarqueeNioClient(AsyncClient):
-    """Knows whether it is in the middle of handling a sync's events, so that stop() never cuts that short."""
-
-    handling_sync = False
-
-    async def receive_response(self, response: Any) -> None:
-        if not isinstance(response, SyncResponse):
-            await super().receive_response(response)
-            return
-        self.handling_sync = True
-        try:
-            await super().receive_response(response)
-        finally:
-            self.handling_sync = False
-
-
 class MatrixBot:
-    def __init__(self, core: ChatCore, settings: Settings, outbox: Outbox | None = None) -> None:
+    def __init__(self, core: ChatCore, config: MatrixConfig, outbox: Outbox | None = None) -> None:
         self._core = core
-        self._settings = settings
+        self._config = config
         # Request notifications, delivered while connected.
         self._outbox = outbox
         self._notifier: asyncio.Task[None] | None = None
-        self._state = MatrixState(settings.data_dir / "matrix")
-        self._client: _MarqueeNioClient | None = None
-        self._stopping = asyncio.Event()
-        # Set while connected and syncing (after the first sync), cleared while reconnecting.
-        self.connected = asyncio.Event()
-        self._logged_in = False
-        self._sync_loop: asyncio.Task[None] | None = None
-        self._sync_task: asyncio.Task[Any] | None = None
-        self._handling_events = False
-        # True while the first sync after (re)connecting delivers what arrived while the bot was away.
-        self._catching_up = False
+        self._state = MatrixState(config.state_dir)
+        self._connection = MatrixConnection(
+            config,
+            self._state,
+            [
+                (self._on_invite, InviteMemberEvent),
+                (self._on_message, RoomMessageText),
+                (self._on_reaction, MatrixReactionEvent),
+                (self._on_redaction, RedactionEvent),
+                (self._on_undecryptable, MegolmEvent),
+            ],
+            on_catch_up=self._offline_noted_clear,
+        )
         # Rooms that got the "I was offline" note in this catch-up: one note per room is enough.
         self._offline_noted: set[str] = set()
         self._answers: set[asyncio.Task[None]] = set()
         self._seen_events: OrderedDict[str, None] = OrderedDict()
-        self._admin_rooms: set[str] = set()
         # One answer at a time per room: replies come in the order of the questions, and each
         # question sees the previous exchange as its conversation history.
         self._room_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @property
     def user_id(self) -> str:
-        return self._settings.matrix_user_id or ""
+        return self._connection.user_id
 
     @property
     def device_id(self) -> str | None:
-        return self._client.device_id if self._client is not None else None
+        return self._connection.device_id
+
+    @property
+    def connected(self) -> asyncio.Event:
+        """Set while connected and syncing (after the first sync), cleared while reconnecting."""
+        return self._connection.connected
 
     # --- lifecycle ----------------------------------------------------------------
 
     async def start(self) -> None:
-        """Log in (or restore the saved device) and sync once, then keep syncing in the background.
+        """Connect (see ``MatrixConnection.start``), then deliver request notifications while connected.
 
-        Returns once connected. Raises ``MatrixSetupError`` for settings or credentials that cannot
-        work, and a connection error (``aiohttp.ClientError``, ``TimeoutError``, ``OSError``) when the
-        homeserver cannot be reached: the caller retries with a fresh bot. Once connected, a lost
-        connection is retried here with growing delays, one warning line until it is back.
+        Raises ``MatrixSetupError`` for settings or credentials that cannot work, and a connection error
+        when the homeserver cannot be reached: the caller retries with a fresh bot.
         """
-        homeserver, user_id = self._check_settings()
-        await self._state.open()
-        configured_key = self._settings.matrix_store_pickle_key
-        pickle_key = await self._state.pickle_key(
-            configured_key.get_secret_value() if configured_key is not None else None
-        )
-        self._client = self._build_client(homeserver, user_id, pickle_key)
         try:
-            await self._connect(homeserver)
+            await self._connection.start()
         except asyncio.CancelledError:
             await self._shut_down()  # cancelled while starting: leave no open connection behind
             raise
-        self.connected.set()
-        self._sync_loop = asyncio.create_task(self._sync_forever(homeserver), name="matrix-sync")
         if self._outbox is not None:
             self._notifier = asyncio.create_task(
                 self._outbox.run(
@@ -194,262 +159,28 @@ class MatrixBot:
 
     async def stop(self) -> None:
         """Stop syncing, let the answers in flight finish, close the connection. Safe to call at any time."""
-        self._stopping.set()
         if self._notifier is not None:
             self._notifier.cancel()
             await asyncio.gather(self._notifier, return_exceptions=True)
             self._notifier = None
-        client = self._client
-        task = self._sync_task
-        # A sync still waiting on the network is cancelled; one whose events are being handled finishes.
-        if task is not None and not task.done() and not (client is not None and client.handling_sync):
-            task.cancel()
-        if self._sync_loop is not None:
-            await asyncio.gather(self._sync_loop, return_exceptions=True)
+        await self._connection.stop_syncing()
         await self._shut_down()
-        self._sync_loop = None
-
-    async def _sync_forever(self, homeserver: str) -> None:
-        delay = 1.0
-        lost_since: float | None = None
-        while not self._stopping.is_set():
-            try:
-                if lost_since is not None:
-                    await self._connect(homeserver)
-                    log.info(
-                        "Matrix: reconnected to %s after %.0f s", homeserver, time.monotonic() - lost_since
-                    )
-                    lost_since, delay = None, 1.0
-                    self.connected.set()
-                await self._sync_once(timeout_ms=SYNC_TIMEOUT_MS)
-            except (aiohttp.ClientError, TimeoutError, OSError, _HomeserverUnavailable) as exc:
-                if self._stopping.is_set():
-                    break
-                self.connected.clear()
-                reason = str(exc) or type(exc).__name__
-                if lost_since is None:
-                    lost_since = time.monotonic()
-                    log.warning("Matrix: lost the connection to %s (%s); reconnecting", homeserver, reason)
-                else:
-                    log.debug(
-                        "Matrix: still cannot reach %s (%s); next try in %.0f s", homeserver, reason, delay
-                    )
-                await self._sleep_unless_stopped(delay)
-                delay = min(delay * 2, MAX_RECONNECT_DELAY_SECONDS)
-            except MatrixSetupError as exc:
-                self.connected.clear()
-                log.error("Matrix: %s; the Matrix bot stops", exc)
-                return
-            except Exception:
-                # A bug must not end the bot silently: log it, pause, carry on from the saved token.
-                log.exception("Matrix: the sync loop failed; retrying")
-                await self._sleep_unless_stopped(delay)
-                delay = min(delay * 2, MAX_RECONNECT_DELAY_SECONDS)
-
-    def _check_settings(self) -> tuple[str, str]:
-        settings = self._settings
-        if not settings.matrix_homeserver:
-            raise MatrixSetupError("MARQUEE_MATRIX_HOMESERVER is not set (e.g. https://matrix.example.org)")
-        if not settings.matrix_user_id or not re.fullmatch(r"@[^:\s]+:\S+", settings.matrix_user_id):
-            raise MatrixSetupError(
-                "MARQUEE_MATRIX_USER_ID must be a full Matrix id such as @marquee:example.org"
-            )
-        if settings.matrix_access_token is None and settings.matrix_password is None:
-            raise MatrixSetupError(
-                "set MARQUEE_MATRIX_ACCESS_TOKEN or MARQUEE_MATRIX_PASSWORD for the Matrix bot"
-            )
-        return settings.matrix_homeserver.rstrip("/"), settings.matrix_user_id
-
-    def _build_client(self, homeserver: str, user_id: str, pickle_key: str) -> _MarqueeNioClient:
-        config = AsyncClientConfig(
-            encryption_enabled=True,
-            pickle_key=pickle_key,
-            store_sync_tokens=False,  # saved by us, only once a sync's events were handled
-            # nio would retry a lost connection forever with a warning each time; we retry ourselves
-            # (sends a few times, the sync loop with growing delays) and log once.
-            max_timeouts=0,
-            request_timeout=60,
-        )
-        client = _MarqueeNioClient(
-            homeserver,
-            user_id,
-            device_id=self._settings.matrix_device_id or "",
-            store_path=str(self._state.store_path),
-            config=config,
-        )
-        client.add_event_callback(self._on_invite, InviteMemberEvent)
-        client.add_event_callback(self._on_message, RoomMessageText)
-        client.add_event_callback(self._on_reaction, MatrixReactionEvent)
-        client.add_event_callback(self._on_redaction, RedactionEvent)
-        client.add_event_callback(self._on_undecryptable, MegolmEvent)
-        return client
-
-    async def _connect(self, homeserver: str) -> None:
-        client = self._require_client()
-        if not self._logged_in:
-            await self._log_in(homeserver)
-            self._logged_in = True
-            # Known before the first sync, so that an invite to an admin room is never declined.
-            await self._resolve_admin_rooms()
-        token = await self._state.load_sync_token(self.user_id)
-        # The first start has nothing to resume: the rooms' history is skipped, not answered.
-        self._handling_events = token is not None
-        self._catching_up, self._offline_noted = True, set()
-        try:
-            await self._sync_once(timeout_ms=0, since=token, full_state=True)
-        finally:
-            self._catching_up = False
-        self._handling_events = True
-        await self._join_admin_rooms()
-        log.info(
-            "Matrix: connected to %s as %s (device %s, %d rooms, admin rooms: %s)",
-            homeserver,
-            self.user_id,
-            client.device_id,
-            len(client.rooms),
-            ", ".join(sorted(self._admin_rooms)) or "none",
-        )
-
-    async def _log_in(self, homeserver: str) -> None:
-        client = self._require_client()
-        settings = self._settings
-        if settings.matrix_access_token is not None:
-            token = settings.matrix_access_token.get_secret_value()
-            device_id = settings.matrix_device_id or await self._device_of_token(token)
-            client.restore_login(self.user_id, device_id, token)
-            return
-        saved = await self._state.load_session(homeserver, self.user_id)
-        if saved is not None:
-            client.restore_login(saved.user_id, saved.device_id, saved.access_token)
-            whoami = await client.whoami()
-            if not isinstance(whoami, WhoamiError):
-                return
-            if whoami.status_code != "M_UNKNOWN_TOKEN":
-                raise _HomeserverUnavailable(str(whoami))
-            log.warning("Matrix: the saved login of device %s was revoked; logging in again", saved.device_id)
-            await self._state.forget_session()
-            client.access_token = ""
-        assert settings.matrix_password is not None  # _check_settings
-        response = await client.login(
-            settings.matrix_password.get_secret_value(), device_name=settings.matrix_device_name
-        )
-        if isinstance(response, LoginError):
-            if response.status_code in ("M_FORBIDDEN", "M_USER_DEACTIVATED", "M_INVALID_USERNAME"):
-                raise MatrixSetupError(
-                    f"Matrix login as {self.user_id} failed ({response.message}): "
-                    "check MARQUEE_MATRIX_USER_ID and MARQUEE_MATRIX_PASSWORD"
-                )
-            raise _HomeserverUnavailable(str(response))
-        await self._state.save_session(
-            MatrixSession(homeserver, response.user_id, response.device_id, response.access_token)
-        )
-        log.info("Matrix: logged in as %s, new device %s", response.user_id, response.device_id)
-
-    async def _device_of_token(self, token: str) -> str:
-        client = self._require_client()
-        client.access_token = token
-        client.user_id = self.user_id
-        whoami = await client.whoami()
-        if isinstance(whoami, WhoamiError):
-            if whoami.status_code == "M_UNKNOWN_TOKEN":
-                raise MatrixSetupError("MARQUEE_MATRIX_ACCESS_TOKEN was rejected by the homeserver")
-            raise _HomeserverUnavailable(str(whoami))
-        if whoami.user_id != self.user_id:
-            raise MatrixSetupError(
-                f"MARQUEE_MATRIX_ACCESS_TOKEN belongs to {whoami.user_id}, not MARQUEE_MATRIX_USER_ID {self.user_id}"
-            )
-        if not whoami.device_id:
-            raise MatrixSetupError(
-                "set MARQUEE_MATRIX_DEVICE_ID: the homeserver does not say which device the token is"
-            )
-        return whoami.device_id
-
-    async def _sync_once(
-        self, *, timeout_ms: int, since: str | None = None, full_state: bool = False
-    ) -> None:
-        client = self._require_client()
-        self._sync_task = asyncio.ensure_future(
-            client.sync(timeout=timeout_ms, since=since, full_state=full_state)
-        )
-        try:
-            response = await self._sync_task
-        except asyncio.CancelledError:
-            if self._stopping.is_set():
-                return
-            raise
-        finally:
-            self._sync_task = None
-        if isinstance(response, SyncError):
-            if response.status_code == "M_UNKNOWN_TOKEN":
-                if self._settings.matrix_access_token is not None:
-                    raise MatrixSetupError(
-                        f"the homeserver no longer accepts MARQUEE_MATRIX_ACCESS_TOKEN ({response.message})"
-                    )
-                # A revoked password login: log in again (same device) on the next attempt.
-                await self._state.forget_session()
-                self._logged_in = False
-                client.access_token = ""
-            raise _HomeserverUnavailable(str(response))
-        if client.next_batch:
-            await self._state.save_sync_token(self.user_id, client.next_batch)
-        await self._exchange_keys()
-
-    async def _exchange_keys(self) -> None:
-        """What nio's sync_forever does between syncs: to-device messages and encryption keys."""
-        client = self._require_client()
-        await client.send_to_device_messages()
-        if client.should_upload_keys:
-            await client.keys_upload()
-        if client.should_query_keys:
-            await client.keys_query()
-        if client.should_claim_keys:
-            await client.keys_claim(client.get_users_for_key_claiming())
-
-    async def _resolve_admin_rooms(self) -> None:
-        client = self._require_client()
-        for configured in self._settings.matrix_admin_rooms:
-            if not configured.startswith("#"):
-                self._admin_rooms.add(configured)
-                continue
-            resolved = await client.room_resolve_alias(configured)
-            if isinstance(resolved, RoomResolveAliasError):
-                log.warning("Matrix: admin room %s not found: %s", configured, resolved.message)
-            else:
-                self._admin_rooms.add(resolved.room_id)
-
-    async def _join_admin_rooms(self) -> None:
-        client = self._require_client()
-        for room_id in sorted(self._admin_rooms - set(client.rooms)):
-            joined = await client.join(room_id)
-            if isinstance(joined, JoinError):
-                log.warning(
-                    "Matrix: cannot join admin room %s yet (invite the bot): %s", room_id, joined.message
-                )
-
-    async def _sleep_unless_stopped(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
 
     async def _shut_down(self) -> None:
-        was_connected = self._sync_loop is not None or self.connected.is_set()
+        was_connected = self._connection.was_started
         self.connected.clear()
         if self._answers:
             _done, pending = await asyncio.wait(set(self._answers), timeout=DRAIN_TIMEOUT_SECONDS)
             for task in pending:
                 log.warning("Matrix: stopping with an answer still in flight; it is cancelled")
                 task.cancel()
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        if self._connection.is_open:
+            await self._connection.close()
             if was_connected:
                 log.info("Matrix: stopped")
 
-    def _require_client(self) -> _MarqueeNioClient:
-        if self._client is None:
-            raise RuntimeError("MatrixBot.start() has not been called")
-        return self._client
+    def _offline_noted_clear(self) -> None:
+        self._offline_noted = set()
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)
@@ -464,17 +195,20 @@ class MatrixBot:
             self._seen_events.popitem(last=False)
         return True
 
+    async def _send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str | None:
+        return await send_event(self._connection.client, room_id, event_type, content)
+
     # --- invites ------------------------------------------------------------------
 
     async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
         if event.state_key != self.user_id or event.membership != "invite":
             return
-        client = self._require_client()
+        client = self._connection.client
         try:
-            if room.room_id in self._admin_rooms or invite_allowed(
+            if room.room_id in self._connection.admin_rooms or invite_allowed(
                 event.sender,
-                self._settings.matrix_allowed_users,
-                self._settings.matrix_allowed_homeservers,
+                self._config.allowed_users,
+                self._config.allowed_homeservers,
                 self.user_id,
             ):
                 joined = await client.join(room.room_id)
@@ -497,7 +231,7 @@ class MatrixBot:
 
     async def _decline(self, room_id: str) -> None:
         """Join just long enough to say why, then leave: a silent decline looks like a broken bot."""
-        client = self._require_client()
+        client = self._connection.client
         joined = await client.join(room_id)
         if not isinstance(joined, JoinError):
             # Sent as is, unencrypted: the room is not known to the client's crypto state until the next
@@ -518,13 +252,13 @@ class MatrixBot:
     async def _on_message(self, room: MatrixRoom, event: RoomMessageText) -> None:
         if event.sender == self.user_id or not self._first_time_seen(event.event_id):
             return
-        if not self._handling_events:
+        if not self._connection.handling_events:
             return
         relates_to = event.source.get("content", {}).get("m.relates_to") or {}
         if relates_to.get("rel_type") == "m.replace":
             return  # an edit of an earlier message, not a new question
         age_seconds = time.time() - event.server_timestamp / 1000
-        if self._catching_up and age_seconds > self._settings.matrix_catch_up_seconds:
+        if self._connection.catching_up and age_seconds > self._config.catch_up_seconds:
             log.info(
                 "Matrix: not answering %s in %s: sent %.0f s ago", event.event_id, room.room_id, age_seconds
             )
@@ -545,11 +279,11 @@ class MatrixBot:
     async def _answer(self, room: MatrixRoom, event: RoomMessageText) -> None:
         room_id = room.room_id
         text = strip_reply_fallback(event.body).strip()
-        is_admin_room = room_id in self._admin_rooms
+        is_admin_room = room_id in self._connection.admin_rooms
         typing = False
         try:
             if text.startswith("!") or self._question_for_bot(room, event, text) is not None:
-                await self._mark_read(room_id, event.event_id)
+                await mark_read(self._connection.client, room_id, event.event_id)
             if text.startswith("!"):
                 shared_room = room.member_count > 2 or is_admin_room
                 command_reply = await self._run_command(
@@ -562,7 +296,7 @@ class MatrixBot:
                 question = self._question_for_bot(room, event, text)
                 if question is None:
                     return
-                typing = await self._set_typing(room_id, True)
+                typing = await set_typing(self._connection.client, room_id, True)
                 reply = await self._core.handle(
                     ChatRequest(
                         platform="matrix",
@@ -574,20 +308,17 @@ class MatrixBot:
                         is_direct_message=room.member_count <= 2 and not is_admin_room,
                     )
                 )
-        except Exception:
-            log.exception("Matrix: answering %s in %s failed", event.event_id, room_id)
-            reply = Reply(APOLOGY, kind="error")
-        try:
+            # Core's calls are the error boundary: they return a reply, an apology at worst.
             await self._send_reply(room_id, event, reply)
         except Exception:
-            log.exception("Matrix: sending the reply to %s in %s failed", event.event_id, room_id)
+            log.exception("Matrix: answering %s in %s failed", event.event_id, room_id)  # a last resort
         finally:
             if typing:
-                await self._set_typing(room_id, False)
+                await set_typing(self._connection.client, room_id, False)
 
     def _question_for_bot(self, room: MatrixRoom, event: RoomMessageText, text: str) -> str | None:
         """The question in ``text``, or None when a message in a shared room is not addressed to the bot."""
-        if room.member_count <= 2 and room.room_id not in self._admin_rooms:
+        if room.member_count <= 2 and room.room_id not in self._connection.admin_rooms:
             return text
         mentions = (event.source.get("content", {}).get("m.mentions") or {}).get("user_ids", [])
         names = [self.user_id, room.user_name(self.user_id) or "", self.user_id[1:].split(":", 1)[0]]
@@ -648,49 +379,20 @@ class MatrixBot:
         if reply_id is None:
             return
         if reply.chart is not None:
-            await self._send_chart(room_id, reply.chart, question.event_id, thread_root)
+            await send_chart(self._connection.client, room_id, reply.chart, question.event_id, thread_root)
         if reply.feedback_id is not None:
             await self._core.attach_reply(reply.feedback_id, "matrix", reply_id)
         if reply.wants_feedback_reactions:
             for emoji in FEEDBACK_EMOJI:
                 await self._send(room_id, "m.reaction", reaction_content(reply_id, emoji))
 
-    async def _send_chart(
-        self, room_id: str, chart: ChartImage, in_reply_to: str, thread_root: str | None
-    ) -> str | None:
-        """Upload the chart (encrypted in an encrypted room), then send it as an ``m.image`` after the text.
-
-        The text already said everything: a failed upload is logged and costs only the picture.
-        """
-        client = self._require_client()
-        room = client.rooms.get(room_id)
-        encrypted = bool(room is not None and room.encrypted)
-        try:
-            uploaded, keys = await client.upload(
-                lambda *_: io.BytesIO(chart.png),
-                content_type="image/png",
-                filename=chart.filename,
-                encrypt=encrypted,
-                filesize=len(chart.png),
-            )
-        except (aiohttp.ClientError, TimeoutError, LocalProtocolError) as exc:
-            log.warning("Matrix: uploading a chart for %s failed: %s", room_id, exc or type(exc).__name__)
-            return None
-        if not isinstance(uploaded, UploadResponse):
-            log.warning("Matrix: uploading a chart for %s failed: %s", room_id, uploaded)
-            return None
-        content = image_content(
-            chart, uploaded.content_uri, in_reply_to, thread_root=thread_root, decryption_keys=keys
-        )
-        return await self._send(room_id, "m.room.message", content)
-
     async def send_direct_message(self, platform_user_id: str, text: str) -> str | bool:
         """One notification in the DM room shared with ``platform_user_id`` only, with 👍/❌ under it: its
         event id (the member's reactions on it are recorded); False when there is no such room (the
         member never opened one with the bot)."""
-        client = self._client
-        if client is None:
+        if not self._connection.is_open:
             return False
+        client = self._connection.client
         room_id = next(
             (
                 rid
@@ -713,8 +415,7 @@ class MatrixBot:
 
     async def send_to_room(self, room_id: str, text: str) -> bool:
         """One announcement (new media of a library) in the room the settings name for it, if the bot is in it."""
-        client = self._client
-        if client is None or room_id not in client.rooms:
+        if not self._connection.is_open or room_id not in self._connection.client.rooms:
             log.warning("Matrix: not in %s, so an announcement can't be posted there (invite the bot)", room_id)
             return False
         content = reply_content(shortened(parse_answer(text), MAX_REPLY_CHARS), None)
@@ -722,54 +423,17 @@ class MatrixBot:
 
     async def send_to_admin_room(self, text: str) -> bool:
         """One alert (an integration failing or recovering) in the first admin room the bot is in."""
-        client = self._client
-        room_id = next((r for r in sorted(self._admin_rooms) if client and r in client.rooms), None)
+        if not self._connection.is_open:
+            return False
+        client = self._connection.client
+        room_id = next((r for r in sorted(self._connection.admin_rooms) if r in client.rooms), None)
         if room_id is None:
             return False
         content = reply_content(shortened(parse_answer(text), MAX_REPLY_CHARS), None)
         return await self._send(room_id, "m.room.message", content) is not None
 
-    async def _send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str | None:
-        client = self._require_client()
-        transaction_id = str(uuid.uuid4())  # the same id on each retry: the homeserver keeps one event
-        for attempt in range(1, SEND_ATTEMPTS + 1):
-            try:
-                # Trust on membership, see the module docstring.
-                response = await client.room_send(
-                    room_id, event_type, content, tx_id=transaction_id, ignore_unverified_devices=True
-                )
-                break
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                if attempt == SEND_ATTEMPTS:
-                    log.warning(
-                        "Matrix: sending %s to %s failed: %s", event_type, room_id, exc or type(exc).__name__
-                    )
-                    return None
-                await asyncio.sleep(2**attempt)
-            except LocalProtocolError as exc:
-                log.warning("Matrix: cannot send to %s: %s", room_id, exc)
-                return None
-        if isinstance(response, RoomSendError):
-            log.warning("Matrix: sending %s to %s failed: %s", event_type, room_id, response)
-            return None
-        return str(response.event_id)
-
-    async def _mark_read(self, room_id: str, event_id: str) -> None:
-        """A read receipt (and the fully-read marker) on the question: the asker sees it was seen."""
-        try:
-            await self._require_client().room_read_markers(room_id, event_id, event_id)
-        except (aiohttp.ClientError, TimeoutError, LocalProtocolError):
-            pass  # a missing receipt is not worth more than this
-
-    async def _set_typing(self, room_id: str, typing: bool) -> bool:
-        try:
-            await self._require_client().room_typing(room_id, typing, timeout=TYPING_TIMEOUT_MS)
-        except (aiohttp.ClientError, TimeoutError, LocalProtocolError):
-            return False  # a missing typing indicator is not worth more than this
-        return True
-
     async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
-        if not self._handling_events or not self._first_time_seen(event.event_id):
+        if not self._connection.handling_events or not self._first_time_seen(event.event_id):
             return
         log.warning(
             "Matrix: cannot decrypt %s from %s in %s (session %s); asking for the key",
@@ -779,16 +443,16 @@ class MatrixBot:
             event.session_id,
         )
         try:
-            await self._require_client().request_room_key(event)
+            await self._connection.client.request_room_key(event)
         except (LocalProtocolError, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("Matrix: room key request failed: %s", exc)
 
     # --- feedback reactions -------------------------------------------------------
 
     async def _on_reaction(self, room: MatrixRoom, event: MatrixReactionEvent) -> None:
-        if not self._handling_events or event.sender == self.user_id:
+        if not self._connection.handling_events or event.sender == self.user_id:
             return
-        emoji = normalize_emoji(event.key)
+        emoji = normalise_emoji(event.key)
         if emoji not in FEEDBACK_EMOJI or not self._first_time_seen(event.event_id):
             return
         try:
@@ -809,7 +473,7 @@ class MatrixBot:
             log.exception("Matrix: recording the reaction %s failed", event.event_id)
 
     async def _on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
-        if not self._handling_events:
+        if not self._connection.handling_events:
             return
         remembered = self._state.reaction(event.redacts)
         if remembered is None:

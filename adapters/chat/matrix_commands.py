@@ -6,18 +6,18 @@ Pure functions, so the rules can be read (and tested) apart from the client.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
-ADMIN_COMMANDS = ("health", "learning", "insights", "requests")
+from core.chat import admin_commands_usage
+
 HELP = (
     "Ask me about your server in plain words, e.g. *what should I watch tonight?*\n\n"
     "React with 👍 or ❌ to an answer to tell me how I did.\n\n"
     "- `!privacy on` / `!privacy off`: share (or stop sharing) which titles you watch with the admins\n"
     "- `!notify on` / `!notify off`: a DM when your requests are approved, declined or ready (default on)\n"
     "- `!link @user:server USERNAME` or `!link discord ID USERNAME`: link a chat account (admins)\n"
-    "- `!health`, `!learning [list|show ID|resolve ID [note]|wont-fix ID [note]]`, `!insights`: "
-    "admin commands, in the admin room\n"
-    "- `!requests`: requests waiting for approval; reply `approve N` or `decline N: reason` (admins, admin room)"
+    f"- {admin_commands_usage('!')}: admin commands, in the admin room\n"
+    "- after `!requests`, reply `approve N` or `decline N: reason` (admins, admin room)"
 )
 
 
@@ -26,7 +26,7 @@ def homeserver_of(user_id: str) -> str:
 
 
 def invite_allowed(
-    inviter: str, allowed_users: list[str], allowed_homeservers: list[str], own_user_id: str
+    inviter: str, allowed_users: Collection[str], allowed_homeservers: Collection[str], own_user_id: str
 ) -> bool:
     """Whether to join a room ``inviter`` invited the bot to (admin rooms are joined regardless).
 

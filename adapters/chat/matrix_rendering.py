@@ -28,10 +28,6 @@ from core.answer import (
 )
 from core.chat import ChartImage
 
-# Variation selectors and skin tones that clients add to the same emoji
-# (Element's quick reaction is "👍" followed by U+FE0F).
-_EMOJI_DECORATIONS = {"\ufe0e", "\ufe0f", *(chr(code) for code in range(0x1F3FB, 0x1F400))}
-
 _SPAN_TAGS = {"strong": "strong", "em": "em", "code": "code"}
 
 
@@ -143,11 +139,6 @@ def png_size(png: bytes) -> tuple[int, int] | None:
 def reaction_content(event_id: str, emoji: str) -> dict[str, Any]:
     """An ``m.reaction`` annotating ``event_id`` with ``emoji``."""
     return {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": emoji}}
-
-
-def normalize_emoji(key: str) -> str:
-    """The reaction key without variation selectors or skin tones, so "👍️" and "👍🏽" count as "👍"."""
-    return "".join(char for char in key if char not in _EMOJI_DECORATIONS)
 
 
 def strip_reply_fallback(body: str) -> str:

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from core.engines.base import Engine, EngineAnswer, SelfAssessment, ToolRunner, Turn
 from core.engines.tool_loop import EngineUnavailable, ToolCallingUnsupported
+from core.errors import APOLOGY
 from core.scope import Scope
 
 log = logging.getLogger(__name__)
 
 FALLBACK_NOTE = "_Sorry, the AI model is not reachable right now, so this is my offline answer:_\n\n"
-APOLOGY = "Sorry, something went wrong while answering that. I've noted it; please try again in a moment."
 
 
 @dataclass

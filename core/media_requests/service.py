@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from core.errors import UserFacingError
+
 MediaKind = Literal["movie", "tv"]
 Availability = Literal["unknown", "pending", "processing", "partially_available", "available"]
 
@@ -86,11 +88,11 @@ class OpenRequest:
     is_4k: bool = False
 
 
-class ServiceUnavailable(Exception):
-    """Overseerr could not be reached or answered nonsense; the message is one sentence for the member."""
+class ServiceUnavailable(UserFacingError):
+    """Overseerr could not be reached or answered nonsense; the reason is one sentence for the member."""
 
 
-class RequestRefused(Exception):
+class RequestRefused(UserFacingError):
     """Overseerr refused the request; ``reason`` is what it said (quota, permission, duplicate)."""
 
     def __init__(

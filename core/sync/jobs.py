@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from core import alerts
+from core.errors import UserFacingError
 from core.ingest.stats import refresh_user_stats_in_parallel
 from core.progress import ProgressCallback
 from core.redaction import redact
@@ -22,7 +23,7 @@ from core.sync.progress_log import ProgressLog
 log = logging.getLogger(__name__)
 
 
-class SyncError(Exception):
+class SyncError(UserFacingError):
     """An expected failure of a sync (service unreachable, refused, answered nonsense); the message is shown as is."""
 
 
@@ -106,9 +107,11 @@ async def _run(pool: asyncpg.Pool, job: SyncJob, context: SyncContext, run_at: d
     except Exception as exc:
         # Redacted here as well as where it is stored: an unexpected exception's text may carry a URL.
         message = redact(str(exc) if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}")
-        log.warning("sync %s failed: %s", job.name, message)
-        if not isinstance(exc, SyncError):
-            log.debug("sync %s failure detail", job.name, exc_info=True)
+        if isinstance(exc, SyncError):
+            log.warning("sync %s failed: %s", job.name, message)
+        else:
+            # Not a service failing but a bug in the job: its traceback is what the fix needs.
+            log.error("sync %s failed: %s", job.name, message, exc_info=exc)
         failures = await schedule.record_failure(pool, job.name, run_at, message[:2000])
         await _alert(alerts.sync_failed(pool, job.name, failures, message, run_at))
         return JobResult(job.name, ok=False, error=message, seconds=time.monotonic() - started)

@@ -14,13 +14,14 @@ from typing import Any, Generic, Literal, TypeVar
 import asyncpg
 from pydantic import BaseModel
 
+from core.errors import UserFacingError
 from core.scope import Mode, Scope
 
 P = TypeVar("P", bound=BaseModel)
 
 
-class ToolError(Exception):
-    """An expected failure of a tool; the message is safe to show to the asker."""
+class ToolError(UserFacingError):
+    """An expected failure of a tool; the reason is safe to show to the asker (and to the model)."""
 
 
 class ToolInputError(ToolError):

@@ -29,6 +29,10 @@ from core.tools.records import plain_rows
 
 ADMIN: frozenset[Mode] = frozenset({"admin"})
 
+# A failed API call, in this tool and in /health: a server error (status 500 or above), or no status
+# at all with an error message (the call got no answer). Client errors (4xx) are counted apart.
+API_CALL_FAILED = "(status_code >= 500 OR (status_code IS NULL AND error_message IS NOT NULL))"
+
 
 def _without_secrets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Stored errors redacted again on the way out: rows written before redaction existed may hold a key."""
@@ -157,9 +161,9 @@ class ApiErrorParams(PeriodParams):
     limit: int = Field(default=5, ge=1, le=50, description="How many endpoints with the most errors to list.")
 
 
-_API_TOTALS = """
+_API_TOTALS = f"""
 SELECT count(*) AS calls,
-       count(*) FILTER (WHERE status_code >= 500 OR (status_code IS NULL AND error_message IS NOT NULL)) AS errors,
+       count(*) FILTER (WHERE {API_CALL_FAILED}) AS errors,
        count(*) FILTER (WHERE status_code BETWEEN 400 AND 499) AS client_errors,
        count(status_code) AS with_status,
        avg(response_time_ms) AS avg_response_ms,
@@ -167,13 +171,13 @@ SELECT count(*) AS calls,
 FROM api_logs WHERE created_at >= $1 AND created_at < $2
 """
 
-_API_ENDPOINTS = """
+_API_ENDPOINTS = f"""
 SELECT endpoint, count(*) AS calls,
-       count(*) FILTER (WHERE status_code >= 500 OR (status_code IS NULL AND error_message IS NOT NULL)) AS errors,
+       count(*) FILTER (WHERE {API_CALL_FAILED}) AS errors,
        (array_agg(error_message ORDER BY created_at DESC) FILTER (WHERE error_message IS NOT NULL))[1] AS last_error
 FROM api_logs WHERE created_at >= $1 AND created_at < $2
 GROUP BY endpoint
-HAVING count(*) FILTER (WHERE status_code >= 500 OR (status_code IS NULL AND error_message IS NOT NULL)) > 0
+HAVING count(*) FILTER (WHERE {API_CALL_FAILED}) > 0
 ORDER BY errors DESC, endpoint
 LIMIT $3
 """

@@ -20,8 +20,6 @@ import pytest
 
 from adapters.chat.discord_bot import (
     LINK_CONSENT_ID,
-    NOT_ADMIN,
-    NOT_ADMIN_CHANNEL,
     DiscordBot,
     DiscordConfig,
     discord_intents,
@@ -30,7 +28,7 @@ from bot.cli import main
 from bot.runtime import run_marquee
 from bot.settings import Settings
 from bot.wiring import build_assistant
-from core.chat import THUMBS_UP, WRONG
+from core.chat import ADMIN_COMMANDS, NOT_ADMIN, NOT_ADMIN_CHANNEL, THUMBS_UP, WRONG
 from core.ingest.records import UserRecord
 from core.ingest.users import upsert_user
 
@@ -125,8 +123,9 @@ async def test_the_bot_identifies_with_only_the_intents_it_needs(fake: FakeDisco
     assert not discord_intents().message_content and not discord_intents().members
     registered = fake.calls("PUT", f"/applications/{fake.application_id}/commands")[0].body
     by_name = {command["name"]: command for command in registered}
-    assert set(by_name) == {"ask", "link", "privacy", "notify", "health", "learning", "insights", "requests"}
-    for admin_only in ("link", "health", "learning", "insights", "requests"):
+    # Every admin command of core.chat is a slash command.
+    assert set(by_name) == {"ask", "link", "privacy", "notify", *ADMIN_COMMANDS}
+    for admin_only in ("link", *ADMIN_COMMANDS):
         # Hidden from members without Manage Server until a server admin changes it.
         assert by_name[admin_only]["default_member_permissions"] == 32
     assert by_name["ask"]["default_member_permissions"] is None

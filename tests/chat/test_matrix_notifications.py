@@ -18,13 +18,11 @@ from media_requests.fake_overseerr import (
     serving,
 )
 
-from adapters.chat.matrix_bot import MatrixBot
 from bot.integrations import request_service
-from bot.wiring import build_assistant
 from core.media_requests.notifications import Outbox, RequestNotice, enqueue_notice
 
 from .synapse_server import SynapseServer
-from .test_matrix import bot_account, bot_settings, link, person, synapse  # noqa: F401 (session fixture)
+from .test_matrix import bot_account, bot_settings, link, person, running_bot, synapse  # noqa: F401 (session fixture)
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], within: float = 15) -> Any:
@@ -53,11 +51,7 @@ async def test_the_requester_is_told_in_their_dm_room_with_reactions_and_can_tur
             user_id,
         )
         settings = bot_settings(synapse, account, tmp_path / "data", database_url)
-        bot = MatrixBot(
-            await build_assistant(settings, db_pool), settings, Outbox(db_pool, interval_seconds=0.05)
-        )
-        await bot.start()
-        try:
+        async with running_bot(settings, db_pool, outbox=Outbox(db_pool, interval_seconds=0.05)):
             room = await alice.open_dm_with(bot_id)
             question = await alice.say(room, "!notify")
             reply = await alice.sync_until(alice.reply_to(question, bot_id), "the notify answer")
@@ -98,8 +92,6 @@ async def test_the_requester_is_told_in_their_dm_room_with_reactions_and_can_tur
             question = await alice.say(room, "!notify off")
             reply = await alice.sync_until(alice.reply_to(question, bot_id), "the notify off answer")
             assert "Request updates are off" in reply.body
-        finally:
-            await bot.stop()
     async with db_pool.acquire() as conn:
         assert await enqueue_notice(conn, RequestNotice("overseerr", "42", "MEDIA_DECLINED")) == 0
 
@@ -125,18 +117,16 @@ async def test_a_member_requests_on_matrix_by_replying_with_a_number(
         )
         client = request_service(settings)
         assert client is not None
-        bot = MatrixBot(await build_assistant(settings, db_pool, requests=client), settings)
-        await bot.start()
         try:
-            room = await alice.open_dm_with(bot_id)
-            replies = []
-            for text in ("can you get Dune Part Three for me?", "1", "yes"):
-                question = await alice.say(room, text)
-                replies.append(
-                    await alice.sync_until(alice.reply_to(question, bot_id), f"the answer to {text}")
-                )
+            async with running_bot(settings, db_pool, requests=client):
+                room = await alice.open_dm_with(bot_id)
+                replies = []
+                for text in ("can you get Dune Part Three for me?", "1", "yes"):
+                    question = await alice.say(room, text)
+                    replies.append(
+                        await alice.sync_until(alice.reply_to(question, bot_id), f"the answer to {text}")
+                    )
         finally:
-            await bot.stop()
             await client.close()
     assert "1. Dune: Part Three (2026), movie" in replies[0].body
     assert "<ol>" in replies[0].source["content"]["formatted_body"]
@@ -177,18 +167,16 @@ async def test_an_admin_lists_and_approves_requests_in_the_matrix_admin_room(
         )
         client = request_service(settings)
         assert client is not None
-        bot = MatrixBot(await build_assistant(settings, db_pool, requests=client), settings)
-        await bot.start()
         try:
-            await dana.sync_until(dana.has_joined(admin_room, bot_id), "the bot to join the admin room")
-            replies = []
-            for text in ("!requests", f"{localpart}: approve 1", f"{localpart}: yes"):
-                question = await dana.say(admin_room, text)
-                replies.append(
-                    await dana.sync_until(dana.reply_to(question, bot_id), f"the answer to {text}")
-                )
+            async with running_bot(settings, db_pool, requests=client):
+                await dana.sync_until(dana.has_joined(admin_room, bot_id), "the bot to join the admin room")
+                replies = []
+                for text in ("!requests", f"{localpart}: approve 1", f"{localpart}: yes"):
+                    question = await dana.say(admin_room, text)
+                    replies.append(
+                        await dana.sync_until(dana.reply_to(question, bot_id), f"the answer to {text}")
+                    )
         finally:
-            await bot.stop()
             await client.close()
     assert "1. Dune: Part Three (2026), movie, requested by Overseerr user #2" in replies[0].body
     assert "Approve Dune: Part Three (2026), movie" in replies[1].body

@@ -18,13 +18,37 @@ class People:
     root: UUID
 
 
+NOVEMBER = {
+    "start": "2026-11-01T00:00:00+00:00",
+    "end": "2026-12-01T00:00:00+00:00",
+    "label": "November 2026",
+}
+
+
 def watch_time_result(params: dict[str, Any], hours: float = 12.5) -> ToolResult:
+    """Shaped like the real ``watch_time``'s answer: a row per media type, the period and the totals."""
+    seconds = int(hours * 3600)
     return ToolResult(
         tool="my_watch_time",
         params=params,
-        rows=[{"period": "2026-11", "hours": hours, "plays": 14}],
+        rows=[
+            {
+                "media_type": "episode",
+                "sessions": 14,
+                "watched_seconds": seconds,
+                "completed": 12,
+                "titles": 3,
+            }
+        ],
         coverage=Coverage(tables_used=["watch_history", "media_items"]),
-        summary={"hours": hours},
+        summary={
+            "period": NOVEMBER,
+            "sessions": 14,
+            "watched_seconds": seconds,
+            "completed": 12,
+            "titles": 3,
+            "by_month": [{"month": "2026-11", "sessions": 14, "watched_seconds": seconds}],
+        },
     )
 
 
@@ -63,7 +87,14 @@ class RecordingToolRunner:
         if name == "most_active_users":
             if self.scope.mode != "admin":
                 raise ToolNotAllowed("most_active_users is not available in personal mode")
-            return ToolResult(name, arguments, [{"username": "bob", "plays": 40}], Coverage(["user_stats"]))
+            # Shaped like the real leaderboard: ranked rows, and the period in the summary.
+            return ToolResult(
+                name,
+                arguments,
+                [{"rank": 1, "display_name": "bob", "sessions": 40, "watched_seconds": 144_000}],
+                Coverage(["watch_history (per-user totals)", "users.last_login_at"]),
+                summary={"period": NOVEMBER, "metric": "sessions"},
+            )
         if name != "my_watch_time":
             raise UnknownTool(f"there is no tool named {name!r}")
         if not isinstance(arguments.get("period"), str):
@@ -86,6 +117,7 @@ class RecordingToolRunner:
                     "watched_seconds": 0,
                     "completed": 0,
                     "titles": 0,
+                    "by_month": [],
                 },
             )
         return watch_time_result(arguments)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import asyncpg
 
 from core import admin_reports
 from core.learning_queue import record_question
+from core.scope import Scope
+from core.tools.system_health import ApiErrorParams, api_error_rate
 
 
 async def test_health_reports_integrations_webhooks_api_errors_and_answers(db_pool: asyncpg.Pool) -> None:
@@ -36,6 +40,28 @@ async def test_health_reports_integrations_webhooks_api_errors_and_answers(db_po
     text = admin_reports.render_health(report)
     assert "failing: plex" in text and "HTTP 401 Unauthorized" in text and "25.0% of 4 requests" in text
     assert "last success 3 hours ago" in text
+
+
+async def test_health_and_the_api_error_rate_tool_count_the_same_calls_as_failed(
+    db_pool: asyncpg.Pool,
+) -> None:
+    """One definition of a failed API call: 5xx, or no status with an error; a 4xx with its error
+    message is the client's mistake, for both."""
+    await db_pool.execute(
+        """
+        INSERT INTO api_logs (endpoint, method, status_code, error_message) VALUES
+            ('/library', 'GET', 200, NULL), ('/status', 'GET', 503, 'Service Unavailable'),
+            ('/library/9', 'GET', 404, 'Not Found'), ('/sessions', 'GET', NULL, 'connection reset');
+        """
+    )
+    admin = Scope(user_id=uuid4(), username="root", role="admin", mode="admin")
+    async with db_pool.acquire() as conn:
+        report = await admin_reports.health(conn)
+        tool = await api_error_rate(conn, admin, ApiErrorParams())
+
+    assert (report.api_requests_24h, report.api_errors_24h) == (4, 2)
+    assert (tool.summary["calls"], tool.summary["errors"], tool.summary["client_errors"]) == (4, 2, 1)
+    assert report.api_error_rate == tool.summary["error_rate"] == 0.5
 
 
 async def test_health_counts_the_items_deleted_from_the_server(db_pool: asyncpg.Pool) -> None:

@@ -81,7 +81,7 @@ async def test_a_tool_round_then_submit_answer_gives_the_answer_and_its_assessme
     # the tool result goes back with the tool_use id of the model's call
     result_block = second["messages"][-1]["content"][0]
     assert result_block["type"] == "tool_result" and result_block["tool_use_id"] == "toolu_01A"
-    assert '"hours": 12.5' in result_block["content"]
+    assert '"watched_seconds": 45000' in result_block["content"]
     assert second["messages"][-2]["content"][0]["type"] == "tool_use"
 
 

@@ -9,7 +9,8 @@ import pytest
 from core.assistant import Assistant, AssistantConfig
 from core.chat import ChatRequest
 from core.engines.anthropic_engine import AnthropicEngine, EngineUnavailable
-from core.engines.fallback import APOLOGY, FALLBACK_NOTE
+from core.engines.fallback import FALLBACK_NOTE
+from core.errors import APOLOGY
 from core.rate_limits import Limits
 from core.scope import Scope
 
@@ -401,3 +402,47 @@ async def test_admin_commands_run_only_for_admins_in_the_admin_channel(
     assert "Did confidence predict" in insights.text
     assert not_admin.kind == "refused" and not_in_channel.kind == "refused"
     assert bad_id.kind == "error"
+
+
+class _ToolWithABug:
+    """A tool runner whose tool fails inside, with text that must never reach a chat."""
+
+    def definitions(self) -> list[dict[str, object]]:
+        return []
+
+    async def run(self, name: str, arguments: dict[str, object]) -> object:
+        raise ValueError("invalid input syntax for type uuid: 'SELECT secret FROM engine_keys'")
+
+
+async def test_a_value_error_inside_a_tool_or_a_link_is_apologised_for_never_shown(
+    db_pool: asyncpg.Pool, people: People, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core import identity
+    from core.engines.offline.engine import OfflineEngine
+    from core.tools.catalogue import build_catalogue
+
+    assistant = Assistant(db_pool, OfflineEngine(build_catalogue()), lambda scope: _ToolWithABug())  # type: ignore[arg-type,return-value]
+    answer = await assistant.handle(ask("How much did I watch this month?"))
+    assert answer.text == APOLOGY and "secret" not in answer.text
+
+    async def link_with_a_bug(*args: object, **kwargs: object) -> None:
+        raise ValueError("duplicate key value violates unique constraint on chat_accounts (secret detail)")
+
+    monkeypatch.setattr(identity, "link_account", link_with_a_bug)
+    admin_room = ask("", ROOT_DISCORD, "admins", admin_channel=True)
+    linked = await assistant.link_account(admin_room, "matrix", "@carol:example.org", "carol")
+    assert linked.kind == "error" and linked.text == APOLOGY
+    assert "secret detail" in caplog.text  # for the admin, in the log
+
+
+async def test_expected_failures_show_their_reason(db_pool: asyncpg.Pool, people: People) -> None:
+    assistant = assistant_with(db_pool, ScriptedEngine())
+    admin_room = ask("", ROOT_DISCORD, "admins", admin_channel=True)
+
+    unknown = await assistant.link_account(admin_room, "matrix", "@dave:example.org", "dave")
+    platform = await assistant.link_account(admin_room, "irc", "dave", "carol")  # type: ignore[arg-type]
+    bad_id = await assistant.admin_command(admin_room, "learning", ["show", "zzzz"])
+
+    assert unknown.text == "Could not link: no user named 'dave' on this server."
+    assert platform.text.startswith("Could not link: unknown platform 'irc'")
+    assert bad_id.kind == "error" and "zzzz" in bad_id.text

@@ -109,7 +109,7 @@ async def test_an_ollama_tool_round_then_submit_answer_gives_the_answer_and_its_
         "period": "this month"
     }
     assert second["messages"][-1]["role"] == "tool" and second["messages"][-1]["tool_call_id"] == call_id
-    assert json.loads(second["messages"][-1]["content"])["summary"] == {"hours": 12.5}
+    assert json.loads(second["messages"][-1]["content"])["summary"]["watched_seconds"] == 45_000
 
 
 async def test_a_llamacpp_reply_with_null_content_and_no_index_works_and_the_last_round_offers_only_submit_answer(

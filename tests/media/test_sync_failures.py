@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+
 import asyncpg
 import pytest
 
@@ -9,10 +12,43 @@ from adapters.media.jellyfin import JellyfinSettings, JellyfinSyncJob
 from adapters.media.overseerr import SeerrSettings, SeerrSyncJob
 from adapters.media.plex import PlexSettings, PlexSyncJob
 from adapters.media.tautulli import TautulliSettings, TautulliSyncJob, is_key_refusal, unsanitized
-from core.sync.jobs import run_job
+from core.sync.jobs import SyncContext, SyncError, run_job
 
 from .fakes import FakeJellyfin, FakePlex, FakeSeerr, FakeTautulli, serve
 from .snapshot import differences, snapshot
+
+
+@dataclass
+class FailingJob:
+    error: Exception
+    name: str = "plex"
+    interval_seconds: int = 3600
+
+    async def run(self, context: SyncContext) -> dict[str, int]:
+        raise self.error
+
+
+async def test_a_bug_in_a_sync_job_logs_its_traceback_at_the_default_level(
+    db_pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="core.sync")
+    result = await run_job(db_pool, FailingJob(KeyError("Metadata")))
+
+    assert not result.ok and result.error == "KeyError: 'Metadata'"
+    [failure] = [r for r in caplog.records if r.name == "core.sync.jobs" and "failed" in r.getMessage()]
+    assert failure.levelno >= logging.WARNING and failure.exc_info is not None
+    assert failure.exc_info[0] is KeyError
+
+
+async def test_an_expected_sync_failure_is_one_line_without_a_traceback(
+    db_pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="core.sync")
+    result = await run_job(db_pool, FailingJob(SyncError("Plex is unreachable on /accounts: timed out")))
+
+    assert not result.ok and result.error == "Plex is unreachable on /accounts: timed out"
+    [failure] = [r for r in caplog.records if r.name == "core.sync.jobs" and "failed" in r.getMessage()]
+    assert failure.levelno == logging.WARNING and failure.exc_info is None
 
 
 def plex_job(url: str) -> PlexSyncJob:

@@ -15,8 +15,9 @@ import pytest
 import vodozemac
 from nio.crypto.sessions import derive_pickle_key
 
-from adapters.chat.matrix_bot import MatrixBot
+from adapters.chat.matrix_connection import MatrixConnection
 from adapters.chat.matrix_state import NIO_DEFAULT_PICKLE_KEY, MatrixState
+from bot.runtime import matrix_config
 from bot.settings import load_settings
 
 
@@ -25,9 +26,9 @@ async def _store_account_pickle(tmp_path: Path, pickle_key: str) -> str:
     settings = load_settings(
         data_dir=tmp_path, matrix_homeserver="http://127.0.0.1:1", matrix_user_id="@marquee:example.org"
     )
-    await MatrixState(tmp_path / "matrix").open()
-    bot = MatrixBot(None, settings)  # type: ignore[arg-type]  # the chat core is not used here
-    client = bot._build_client("http://127.0.0.1:1", "@marquee:example.org", pickle_key)
+    state = MatrixState(tmp_path / "matrix")
+    await state.open()
+    client = MatrixConnection(matrix_config(settings), state, callbacks=()).build_client("http://127.0.0.1:1", "@marquee:example.org", pickle_key)
     client.restore_login("@marquee:example.org", "MARQUEEDEV", "access-token")  # opens the store, as on start
     await client.close()
     return _account_pickle(client.store_path)
