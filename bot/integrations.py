@@ -1,7 +1,8 @@
 """Wiring of the media-service integrations: the enabled sync jobs and the webhook HTTP app, from settings.
 
-``marquee run`` starts ``IntegrationsService`` (the HTTP server and the sync
-scheduler); ``marquee sync`` runs ``build_sync_jobs`` once.
+``marquee run`` starts ``IntegrationsService`` (the HTTP server, the sync
+scheduler and the refresher of the admin tools' snapshots); ``marquee sync``
+runs ``build_sync_jobs`` once.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from bot.settings import Settings
 from core.ingest.logs import WEBHOOK_SOURCES
 from core.sync.jobs import SyncJob
 from core.sync.scheduler import run_sync_scheduler
+from core.tools.catalogue import build_catalogue
+from core.tools.database_wall import ToolDatabase
+from core.tools.snapshots import run_snapshot_refresher
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +132,7 @@ def insights_page_config(settings: Settings) -> InsightsPageConfig:
 
 
 class IntegrationsService:
-    """The webhook server and the sync scheduler of ``marquee run``, started and stopped together."""
+    """The webhook server, the sync scheduler and the snapshot refresher of ``marquee run``, started and stopped together."""
 
     def __init__(
         self,
@@ -141,6 +145,8 @@ class IntegrationsService:
         self.engine_status = engine_status
         self._server: RunningServer | None = None
         self._scheduler: asyncio.Task[None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
+        self._snapshot_tools: ToolDatabase | None = None
         self._stop = asyncio.Event()
 
     async def start(self) -> None:
@@ -152,15 +158,39 @@ class IntegrationsService:
         )
         if not config.secrets:
             log.info("no webhook secret set (MARQUEE_WEBHOOK_SECRET); webhooks are refused")
+        self._stop.clear()
+        # The slow server-wide admin tools answer from snapshots kept fresh here (core/tools/snapshots.py).
+        self._snapshot_tools = ToolDatabase(self.pool, max_size=1)
+        self._refresher = asyncio.create_task(
+            run_snapshot_refresher(
+                self.pool,
+                self._snapshot_tools,
+                build_catalogue(),
+                self._stop,
+                timezone=self.settings.tz,
+                min_group_size=self.settings.min_group_size,
+            )
+        )
         jobs = build_sync_jobs(self.settings)
         if jobs:
-            self._stop.clear()
             self._scheduler = asyncio.create_task(run_sync_scheduler(self.pool, jobs, self._stop))
         else:
             log.info("no media service configured; nothing to sync")
 
     async def stop(self) -> None:
         self._stop.set()
+        for task in (self._refresher,):
+            if task is not None:
+                try:
+                    await asyncio.wait_for(asyncio.shield(task), 10)
+                except TimeoutError:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+        self._refresher = None
+        if self._snapshot_tools is not None:
+            await self._snapshot_tools.close()
+            self._snapshot_tools = None
         if self._scheduler is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self._scheduler), 10)

@@ -19,6 +19,7 @@ from core.scope import Scope
 from core.tools.base import ToolError, ToolInputError, ToolNotAllowed, ToolResult
 from core.tools.catalogue import ToolCatalogue
 from core.tools.database_wall import ToolDatabase
+from core.tools.snapshots import serves_snapshots, stored_answer
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,20 @@ def _readable(error: ValidationError) -> str:
 
 
 async def run_tool(
-    tools: ToolDatabase, scope: Scope, catalogue: ToolCatalogue, name: str, arguments: dict[str, Any]
+    tools: ToolDatabase,
+    scope: Scope,
+    catalogue: ToolCatalogue,
+    name: str,
+    arguments: dict[str, Any],
+    *,
+    use_snapshots: bool = True,
 ) -> ToolResult:
-    """Validate, check the mode, and run one tool under row-level security."""
+    """Validate, check the mode, and run one tool under row-level security.
+
+    A slow server-wide admin tool asked its default question answers from its
+    recent snapshot when there is one (``core.tools.snapshots``); ``use_snapshots=False``
+    always runs it live (the refresher does).
+    """
     tool = catalogue.get(name)
     if scope.mode not in tool.modes:
         raise ToolNotAllowed(f"{name} is not available in {scope.mode} mode")
@@ -51,6 +63,11 @@ async def run_tool(
     async with tools.scoped(
         scope, statement_timeout=STATEMENT_TIMEOUT, random_page_cost=RANDOM_PAGE_COST
     ) as conn:
+        if use_snapshots and serves_snapshots(name, scope):
+            stored = await stored_answer(conn, scope, name, params)
+            if stored is not None:
+                log.debug("tool %s answered from its snapshot", name)
+                return stored
         try:
             result = await tool.run(conn, scope, params)
         except asyncpg.QueryCanceledError as error:
