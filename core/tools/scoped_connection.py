@@ -19,7 +19,7 @@ from core.scope import Scope
 from core.tools.base import ToolError, ToolInputError, ToolNotAllowed, ToolResult
 from core.tools.catalogue import ToolCatalogue
 from core.tools.database_wall import ToolDatabase
-from core.tools.snapshots import serves_snapshots, stored_answer
+from core.tools.snapshots import serves_snapshots, snapshots_allowed, stored_answer
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,14 @@ async def run_tool(
             if stored is not None:
                 log.debug("tool %s answered from its snapshot", name)
                 return stored
+        allowed = snapshots_allowed.set(use_snapshots)
         try:
             result = await tool.run(conn, scope, params)
         except asyncpg.QueryCanceledError as error:
             log.warning("tool %s timed out for mode %s", name, scope.mode)
             raise ToolError(f"{name} took too long on this server") from error
+        finally:
+            snapshots_allowed.reset(allowed)
     log.debug("tool %s returned %d rows", name, len(result.rows))
     return result
 

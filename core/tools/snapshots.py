@@ -15,6 +15,12 @@ minimum group size, or no recent snapshot: the tool runs live as before.
 The admin tools here answer the same for every admin (none reads the asker's
 id in admin mode); the database serves a snapshot only in admin mode and only
 the one made with the caller's own minimum group size.
+
+Members' "what others watch" and "trending" leave the member's own plays out,
+so no stored answer fits everyone: each refresh stores the server-wide counts
+per title of the last 7 days and of the 7 days before
+(``title_popularity_snapshots``), and the member's tool takes their own plays
+off (``analytics.title_popularity_as_of``), for the period of the refresh.
 """
 
 from __future__ import annotations
@@ -24,16 +30,20 @@ import dataclasses
 import json
 import logging
 import time
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from pydantic import BaseModel
 
 from core.scope import Scope
 from core.tools.base import Coverage, ToolError, ToolResult
-from core.tools.catalogue import ToolCatalogue
 from core.tools.database_wall import ToolDatabase
+from core.tools.periods import Period
+
+if TYPE_CHECKING:  # the catalogue imports the tools, which import this module
+    from core.tools.catalogue import ToolCatalogue
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +76,23 @@ VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (tool, params, timezone, min_group_size)
 DO UPDATE SET computed_at = excluded.computed_at, result = excluded.result
 """
+# The default period of the members' tools that read everyone's plays.
+MEMBER_WINDOW = timedelta(days=7)
+_MEMBER_WINDOWS = "SELECT window_start, window_end, computed_at FROM analytics.title_popularity_windows()"
+_CLEAR_MEMBER_WINDOWS = "DELETE FROM title_popularity_windows"
+_ADD_MEMBER_WINDOW = (
+    "INSERT INTO title_popularity_windows (window_start, window_end, computed_at) VALUES ($1, $2, $3)"
+)
+# Server-wide counts per title (a show's episodes count for the show), as analytics.title_popularity
+# counts them before it leaves the asker out and applies the minimum group size.
+_COUNT_MEMBER_WINDOW = """
+INSERT INTO title_popularity_snapshots (window_start, window_end, title_id, viewers, sessions, watched_seconds)
+SELECT $1, $2, coalesce(mi.parent_id, mi.id), count(DISTINCT wh.user_id), count(*), sum(wh.watched_seconds)::bigint
+FROM watch_history wh
+JOIN media_items mi ON mi.id = wh.media_item_id
+WHERE wh.started_at >= $1 AND wh.started_at < $2
+GROUP BY coalesce(mi.parent_id, mi.id)
+"""
 _ANY_ADMIN = "SELECT id, username FROM users WHERE role = 'admin' AND removed_at IS NULL ORDER BY id LIMIT 1"
 
 
@@ -74,8 +101,27 @@ def params_key(params: BaseModel) -> str:
     return json.dumps(params.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 
 
+# Off while a tool must run live: the refresher's own runs, and tests comparing with live answers.
+snapshots_allowed: ContextVar[bool] = ContextVar("snapshots_allowed", default=True)
+
+
 def serves_snapshots(name: str, scope: Scope) -> bool:
     return scope.mode == "admin" and name in SNAPSHOT_TOOLS
+
+
+def _servable(computed_at: datetime, now: datetime) -> bool:
+    age = now - computed_at
+    return -FRESH <= age <= MAX_AGE
+
+
+def note_as_of(
+    coverage: Coverage, summary: dict[str, Any], computed_at: datetime, scope: Scope, now: datetime
+) -> None:
+    """Say when the figures were computed, once that is more than a minute ago."""
+    if now - computed_at > FRESH:
+        as_of = computed_at.astimezone(scope.timezone).strftime("%H:%M")
+        summary["as_of"] = as_of
+        coverage.gaps.append(f"figures as of {as_of} (recomputed every {REFRESH_SECONDS // 60} minutes)")
 
 
 def _encode(result: ToolResult) -> dict[str, Any]:
@@ -101,19 +147,50 @@ async def stored_answer(
         return None
     now = now or datetime.now(UTC)
     computed_at: datetime = record["computed_at"]
-    age = now - computed_at
-    if age > MAX_AGE or age < -FRESH:
+    if not _servable(computed_at, now):
         return None
     if computed_at.astimezone(scope.timezone).date() != now.astimezone(scope.timezone).date():
         return None  # another local day: the default period is not the same period any more
     result = _decode(name, params, record["result"])
-    if age > FRESH:
-        as_of = computed_at.astimezone(scope.timezone).strftime("%H:%M")
-        result.summary["as_of"] = as_of
-        result.coverage.gaps.append(
-            f"figures as of {as_of} (recomputed every {REFRESH_SECONDS // 60} minutes)"
-        )
+    note_as_of(result.coverage, result.summary, computed_at, scope, now)
     return result
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberWindow:
+    """The last 7 days before the last refresh (and the 7 before those), as stored for members' tools."""
+
+    period: Period
+    previous_start: datetime
+    computed_at: datetime
+
+
+async def member_window(
+    conn: asyncpg.Connection, scope: Scope, label: str, now: datetime | None = None
+) -> MemberWindow | None:
+    """The stored window a member's default "last 7 days" is answered from, if recent; None: run live."""
+    if scope.mode != "personal" or not snapshots_allowed.get():
+        return None
+    now = now or datetime.now(UTC)
+    windows = {
+        (r["window_start"], r["window_end"]): r["computed_at"] for r in await conn.fetch(_MEMBER_WINDOWS)
+    }
+    for (start, end), computed_at in windows.items():
+        previous = (start - MEMBER_WINDOW, start)
+        if end - start == MEMBER_WINDOW and previous in windows and _servable(computed_at, now):
+            return MemberWindow(Period(start, end, label), previous[0], computed_at)
+    return None
+
+
+async def refresh_member_windows(pool: asyncpg.Pool, now: datetime | None = None) -> None:
+    """Store the server-wide counts per title of the last 7 days and the 7 before, replacing the last ones."""
+    end = now or datetime.now(UTC)
+    windows = [(end - MEMBER_WINDOW, end), (end - 2 * MEMBER_WINDOW, end - MEMBER_WINDOW)]
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(_CLEAR_MEMBER_WINDOWS)
+        for start, stop in windows:
+            await conn.execute(_ADD_MEMBER_WINDOW, start, stop, end)
+            await conn.execute(_COUNT_MEMBER_WINDOW, start, stop)
 
 
 async def refresh_snapshots(
@@ -125,17 +202,21 @@ async def refresh_snapshots(
     min_group_size: int,
     names: tuple[str, ...] = SNAPSHOT_TOOLS,
 ) -> dict[str, float]:
-    """Recompute the default answer of every snapshot tool; returns seconds per tool.
+    """Recompute the default answer of every snapshot tool and the members' counts; returns seconds each.
 
     The tools run live, exactly as an admin's question runs them (through the
     database wall, in admin mode). Without any admin there is no admin mode to
-    answer, and nothing is stored.
+    answer, and no admin answer is stored.
     """
     from core.tools.scoped_connection import run_tool  # run_tool serves snapshots: imported late
 
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    await refresh_member_windows(pool)
+    timings["members' last 7 days"] = time.perf_counter() - started
     admin = await pool.fetchrow(_ANY_ADMIN)
     if admin is None:
-        return {}
+        return timings
     scope = Scope(
         user_id=admin["id"],
         username=admin["username"],
@@ -144,7 +225,6 @@ async def refresh_snapshots(
         timezone=timezone,
         min_group_size=min_group_size,
     )
-    timings: dict[str, float] = {}
     for name in names:
         tool = catalogue.get(name)
         params = tool.params.model_validate({})

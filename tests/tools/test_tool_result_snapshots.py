@@ -11,18 +11,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
 
+from core.demo_data import DemoConfig, generate_demo_data
 from core.scope import Scope
 from core.tools.catalogue import ToolCatalogue
 from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import run_tool
 from core.tools.snapshots import (
     MAX_AGE,
+    MEMBER_WINDOW,
     SNAPSHOT_TOOLS,
+    refresh_member_windows,
     refresh_snapshots,
     run_snapshot_refresher,
     stored_answer,
@@ -236,3 +240,129 @@ async def test_the_refresher_of_marquee_run_keeps_the_snapshots(
     finally:
         stop.set()
         await asyncio.wait_for(refresher, 10)
+
+
+MEMBER_TOOLS = ("what_others_watch", "trending")
+
+
+async def _member_answers(
+    tools: ToolDatabase, catalogue: ToolCatalogue, scopes: list[Scope], arguments: dict[str, Any]
+) -> list[tuple[str, str, int, list[dict[str, Any]]]]:
+    answers = []
+    for scope in scopes:
+        for name in MEMBER_TOOLS:
+            result = await run_tool(tools, scope, catalogue, name, arguments)
+            answers.append((scope.username, name, scope.min_group_size, result.rows))
+    return answers
+
+
+async def assert_members_stored_week_answers_as_live(
+    pool: asyncpg.Pool, tools: ToolDatabase, catalogue: ToolCatalogue, scopes: list[Scope]
+) -> None:
+    computed_at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    await refresh_member_windows(pool, computed_at)
+    served = await _member_answers(tools, catalogue, scopes, {})
+    # The same week asked explicitly is computed live (analytics.title_popularity).
+    week = {"start": (computed_at - MEMBER_WINDOW).isoformat(), "end": computed_at.isoformat()}
+    live = await _member_answers(tools, catalogue, scopes, week)
+    assert sum(len(rows) for *_, rows in served) > 5, "the members should see something to compare"
+    assert served == live
+    for scope in scopes:
+        result = await run_tool(tools, scope, catalogue, "trending", {})
+        assert result.summary["period"]["end"] == computed_at.isoformat()
+        assert "as_of" not in result.summary
+
+
+async def test_members_answers_from_the_stored_week_equal_live_answers_for_that_week(
+    seeded_pool: asyncpg.Pool,
+    tool_database: ToolDatabase,
+    catalogue: ToolCatalogue,
+    scope_of: Callable[..., Scope],
+    server: FixtureServer,
+) -> None:
+    # More plays in the last two weeks: titles shared by several members, some by the asker too.
+    plays = [
+        ("alice", "Inception", 1), ("bob", "Inception", 2), ("carol", "Inception", 3), ("dave", "Inception", 9),
+        ("alice", "The Office E1", 2), ("bob", "The Office E2", 4), ("bob", "The Office E3", 4),
+        ("carol", "Arrival", 5), ("dave", "Arrival", 6), ("alice", "Arrival", 10), ("bob", "Arrival", 12),
+        ("mia", "Breaking Bad E2", 1), ("dave", "Breaking Bad E3", 8), ("carol", "Paddington", 13),
+    ]  # fmt: skip
+    for username, item, days_ago in plays:
+        await seeded_pool.execute(
+            "INSERT INTO watch_history (user_id, media_item_id, started_at, watched_seconds, percent_complete)"
+            " VALUES ($1, $2, $3, 1200, 50)",
+            server.users[username],
+            server.items[item],
+            server.ago(days_ago),
+        )
+    scopes = [
+        scope_of(username, "personal", min_group_size=size)
+        for username in ("alice", "bob", "carol", "dave", "root")
+        for size in (1, 2, 3)
+    ]
+    await assert_members_stored_week_answers_as_live(seeded_pool, tool_database, catalogue, scopes)
+
+
+async def test_members_answers_from_the_stored_week_on_a_generated_server(
+    db_pool: asyncpg.Pool, catalogue: ToolCatalogue
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    await generate_demo_data(db_pool, DemoConfig(seed=5, users=30, items=400, days=60, now=now))
+    members = await db_pool.fetch("SELECT id, username, role FROM users ORDER BY username LIMIT 6")
+    scopes = [
+        Scope(user_id=m["id"], username=m["username"], role=m["role"], mode="personal", min_group_size=size)
+        for m in members
+        for size in (1, 2, 4)
+    ]
+    tools = ToolDatabase(db_pool, max_size=2, session_settings={"default_transaction_read_only": "off"})
+    try:
+        await assert_members_stored_week_answers_as_live(db_pool, tools, catalogue, scopes)
+    finally:
+        await tools.close()
+
+
+async def test_a_members_stored_week_says_as_of_when_and_an_old_one_is_not_used(
+    seeded_pool: asyncpg.Pool,
+    tool_database: ToolDatabase,
+    catalogue: ToolCatalogue,
+    scope_of: Callable[..., Scope],
+) -> None:
+    scope = scope_of("alice", "personal", timezone="Asia/Kolkata", min_group_size=1)
+    computed_at = datetime.now(UTC) - timedelta(minutes=4)
+    await refresh_member_windows(seeded_pool, computed_at)
+    older = await run_tool(tool_database, scope, catalogue, "what_others_watch", {})
+    as_of = computed_at.astimezone(scope.timezone).strftime("%H:%M")
+    assert older.summary["as_of"] == as_of
+    assert f"as of {as_of}" in catalogue.get("what_others_watch").render(older)
+
+    await refresh_member_windows(seeded_pool, datetime.now(UTC) - MAX_AGE - timedelta(seconds=5))
+    for name in MEMBER_TOOLS:
+        live = await run_tool(tool_database, scope, catalogue, name, {})
+        assert "as_of" not in live.summary
+        assert datetime.fromisoformat(live.summary["period"]["end"]) > datetime.now(UTC) - timedelta(
+            seconds=30
+        )
+
+
+async def test_admins_never_read_the_members_counts(
+    seeded_pool: asyncpg.Pool,
+    tool_database: ToolDatabase,
+    catalogue: ToolCatalogue,
+    scope_of: Callable[..., Scope],
+) -> None:
+    await refresh_member_windows(seeded_pool)
+    await seeded_pool.execute("UPDATE title_popularity_snapshots SET viewers = viewers + 100")
+    admin = await run_tool(tool_database, scope_of("root", "admin"), catalogue, "trending", {})
+    assert all(row["viewers"] < 100 for row in admin.rows)
+    async with tool_database.scoped(
+        scope_of("root", "admin"), statement_timeout="5s", random_page_cost=1.1
+    ) as conn:
+        assert await conn.fetch("SELECT * FROM analytics.title_popularity_windows()") == []
+        assert (
+            await conn.fetch(
+                "SELECT * FROM analytics.title_popularity_as_of(now() - interval '7 days', now(), 1)"
+            )
+            == []
+        )
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.fetch("SELECT * FROM title_popularity_snapshots")

@@ -24,3 +24,26 @@ CREATE TABLE tool_result_snapshots (
     result          jsonb NOT NULL,
     PRIMARY KEY (tool, params, timezone, min_group_size)
 );
+
+-- What members see of everyone else's viewing in the last 7 days ("what others
+-- watch", "trending") is the same server-wide count minus the member's own
+-- plays. Each refresh stores, per title, the server-wide counts of the last 7
+-- days before the refresh and of the 7 days before those; a member's tool
+-- takes their own plays off (analytics.title_popularity_as_of) and applies the
+-- minimum group size, exactly as analytics.title_popularity does live.
+CREATE TABLE title_popularity_windows (
+    window_start  timestamptz NOT NULL,
+    window_end    timestamptz NOT NULL,
+    computed_at   timestamptz NOT NULL,
+    PRIMARY KEY (window_start, window_end)
+);
+CREATE TABLE title_popularity_snapshots (
+    window_start           timestamptz NOT NULL,
+    window_end             timestamptz NOT NULL,
+    title_id               uuid NOT NULL,
+    viewers                bigint NOT NULL,
+    sessions               bigint NOT NULL,
+    watched_seconds        bigint NOT NULL,
+    PRIMARY KEY (window_start, window_end, title_id),
+    FOREIGN KEY (window_start, window_end) REFERENCES title_popularity_windows ON DELETE CASCADE
+);
