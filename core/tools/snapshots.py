@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # the catalogue imports the tools, which import this module
 
 log = logging.getLogger(__name__)
 
-# Admin tools whose default question reads a whole period of plays, or every item.
+# Admin tools whose default question reads a whole period of plays, every item or every rating.
 SNAPSHOT_TOOLS: tuple[str, ...] = (
     "power_users",
     "removal_candidates",
@@ -62,6 +62,10 @@ SNAPSHOT_TOOLS: tuple[str, ...] = (
     "requested_content_watchers",
     "requesters_who_skip_their_requests",
     "storage_by_library",
+    # Library-wide and lifetime figures that still read every item or every rating.
+    "new_in_library",
+    "library_growth",
+    "top_raters",
 )
 REFRESH_SECONDS = 300
 # A snapshot older than this (a refresh failed or `marquee run` is not running) is not served.
