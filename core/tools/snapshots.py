@@ -90,12 +90,17 @@ _ADD_MEMBER_WINDOW = (
 # Server-wide counts per title (a show's episodes count for the show), as analytics.title_popularity
 # counts them before it leaves the asker out and applies the minimum group size.
 _COUNT_MEMBER_WINDOW = """
-INSERT INTO title_popularity_snapshots (window_start, window_end, title_id, viewers, sessions, watched_seconds)
-SELECT $1, $2, coalesce(mi.parent_id, mi.id), count(DISTINCT wh.user_id), count(*), sum(wh.watched_seconds)::bigint
-FROM watch_history wh
-JOIN media_items mi ON mi.id = wh.media_item_id
-WHERE wh.started_at >= $1 AND wh.started_at < $2
-GROUP BY coalesce(mi.parent_id, mi.id)
+INSERT INTO title_popularity_snapshots (window_start, window_end, title_id, title, media_type, year, library_name,
+                                        genres, viewers, sessions, watched_seconds)
+SELECT $1, $2, t.id, t.title, t.media_type, t.year, t.library_name, coalesce(t.metadata -> 'genres', '[]'::jsonb),
+       p.viewers, p.sessions, p.watched_seconds
+FROM (SELECT coalesce(mi.parent_id, mi.id) AS top_id, count(DISTINCT wh.user_id) AS viewers, count(*) AS sessions,
+             sum(wh.watched_seconds)::bigint AS watched_seconds
+      FROM watch_history wh
+      JOIN media_items mi ON mi.id = wh.media_item_id
+      WHERE wh.started_at >= $1 AND wh.started_at < $2
+      GROUP BY coalesce(mi.parent_id, mi.id)) p
+JOIN media_items t ON t.id = p.top_id
 """
 _ANY_ADMIN = "SELECT id, username FROM users WHERE role = 'admin' AND removed_at IS NULL ORDER BY id LIMIT 1"
 

@@ -4,6 +4,7 @@
 -- each title (their sessions, their seconds, and themselves as a viewer), then
 -- a title needs at least min_group_size other viewers, as live. Personal mode
 -- only; admins read analytics.title_popularity (or their tools' snapshots).
+-- Titles are named as they were at the refresh (stored with the counts).
 -- A window the refresh did not store has no rows: callers look it up first
 -- (analytics.title_popularity_windows).
 
@@ -27,7 +28,7 @@ AS $$
         GROUP BY 1
     ), per_title AS (
         -- Another viewer's title had at least as many viewers before the asker was taken off.
-        SELECT s.title_id AS top_id,
+        SELECT s.title_id AS top_id, s.title, s.media_type, s.year, s.library_name, s.genres,
                s.viewers - (o.top_id IS NOT NULL)::integer AS viewers,
                s.sessions - coalesce(o.sessions, 0) AS sessions,
                s.watched_seconds - coalesce(o.watched_seconds, 0) AS watched_seconds
@@ -37,10 +38,8 @@ AS $$
          AND s.viewers >= greatest(a.min_group, a.min_viewers)
         LEFT JOIN own o ON o.top_id = s.title_id
     )
-    SELECT t.id, t.title, t.media_type, t.year, t.library_name, coalesce(t.metadata -> 'genres', '[]'::jsonb),
-           p.viewers, p.sessions, p.watched_seconds
+    SELECT p.top_id, p.title, p.media_type, p.year, p.library_name, p.genres, p.viewers, p.sessions, p.watched_seconds
     FROM per_title p
-    JOIN media_items t ON t.id = p.top_id
     CROSS JOIN asker a
     WHERE p.viewers >= a.min_viewers AND p.viewers >= a.min_group
 $$;

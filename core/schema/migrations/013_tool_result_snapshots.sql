@@ -41,6 +41,12 @@ CREATE TABLE title_popularity_snapshots (
     window_start           timestamptz NOT NULL,
     window_end             timestamptz NOT NULL,
     title_id               uuid NOT NULL,
+    -- The title as it was at the refresh, so a member's answer needs no look-up per title.
+    title                  text NOT NULL,
+    media_type             text NOT NULL,
+    year                   integer,
+    library_name           text,
+    genres                 jsonb NOT NULL,
     viewers                bigint NOT NULL,
     sessions               bigint NOT NULL,
     watched_seconds        bigint NOT NULL,
