@@ -1,4 +1,4 @@
-"""Answers of the slow server-wide admin tools, computed ahead of time.
+"""Answers of the slow server-wide tools, computed ahead of time.
 
 The cross-user rankings (power users, popular content, what to remove, ...)
 read every play of their period or every item on each call: 0.3-0.9 s on a
@@ -6,15 +6,17 @@ server with 5,000,000 plays, and seconds of waiting for the pool under many
 conversations. ``marquee run`` recomputes their default questions every
 ``REFRESH_SECONDS`` with the tools' own code (``refresh_snapshots``) and
 stores the answers (``tool_result_snapshots``, migration 013). A tool asked
-exactly that question in admin mode then serves the stored answer when it is
-at most ``MAX_AGE`` old and from the same local day (so every default period,
-which covers whole days in admin mode, is the same period), and says "as of
-HH:MM" once it is older than a minute. Other arguments, another time zone or
-minimum group size, or no recent snapshot: the tool runs live as before.
+exactly that question in the same mode then serves the stored answer when it
+is at most ``MAX_AGE`` old and from the same local day (in admin mode every
+default period covers whole days, so it is the same period), and says "as of
+HH:MM" once it is older than a minute: the answer, period included, is the
+one of that moment. Other arguments, another time zone or minimum group size,
+or no recent snapshot: the tool runs live as before.
 
 The admin tools here answer the same for every admin (none reads the asker's
-id in admin mode); the database serves a snapshot only in admin mode and only
-the one made with the caller's own minimum group size.
+id in admin mode); the members' ones are library-wide (new in the library,
+library growth), the same for every member. The database serves only a
+snapshot made in the caller's mode and with the caller's own minimum group size.
 
 Members' "what others watch" and "trending" leave the member's own plays out,
 so no stored answer fits everyone: each refresh stores the server-wide counts
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 from pydantic import BaseModel
 
-from core.scope import Scope
+from core.scope import Mode, Scope
 from core.tools.base import Coverage, ToolError, ToolResult
 from core.tools.database_wall import ToolDatabase
 from core.tools.periods import Period
@@ -48,7 +50,7 @@ if TYPE_CHECKING:  # the catalogue imports the tools, which import this module
 log = logging.getLogger(__name__)
 
 # Admin tools whose default question reads a whole period of plays, every item or every rating.
-SNAPSHOT_TOOLS: tuple[str, ...] = (
+ADMIN_SNAPSHOT_TOOLS: tuple[str, ...] = (
     "power_users",
     "removal_candidates",
     "server_genres",
@@ -67,6 +69,12 @@ SNAPSHOT_TOOLS: tuple[str, ...] = (
     "library_growth",
     "top_raters",
 )
+# Members' tools whose answer is library-wide (it reads nothing of the asker's): the same for every member.
+PERSONAL_SNAPSHOT_TOOLS: tuple[str, ...] = ("new_in_library", "library_growth")
+SNAPSHOT_TOOLS: dict[Mode, tuple[str, ...]] = {
+    "admin": ADMIN_SNAPSHOT_TOOLS,
+    "personal": PERSONAL_SNAPSHOT_TOOLS,
+}
 REFRESH_SECONDS = 300
 # A snapshot older than this (a refresh failed or `marquee run` is not running) is not served.
 MAX_AGE = timedelta(seconds=2 * REFRESH_SECONDS)
@@ -75,9 +83,9 @@ FRESH = timedelta(seconds=60)
 
 _READ = "SELECT computed_at, result FROM analytics.tool_result_snapshot($1, $2, $3)"
 _WRITE = """
-INSERT INTO tool_result_snapshots (tool, params, timezone, min_group_size, computed_at, result)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (tool, params, timezone, min_group_size)
+INSERT INTO tool_result_snapshots (tool, mode, params, timezone, min_group_size, computed_at, result)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (tool, mode, params, timezone, min_group_size)
 DO UPDATE SET computed_at = excluded.computed_at, result = excluded.result
 """
 # The default period of the members' tools that read everyone's plays.
@@ -115,7 +123,7 @@ snapshots_allowed: ContextVar[bool] = ContextVar("snapshots_allowed", default=Tr
 
 
 def serves_snapshots(name: str, scope: Scope) -> bool:
-    return scope.mode == "admin" and name in SNAPSHOT_TOOLS
+    return name in SNAPSHOT_TOOLS[scope.mode]
 
 
 def _servable(computed_at: datetime, now: datetime) -> bool:
@@ -209,13 +217,14 @@ async def refresh_snapshots(
     *,
     timezone: Any,
     min_group_size: int,
-    names: tuple[str, ...] = SNAPSHOT_TOOLS,
+    names: dict[Mode, tuple[str, ...]] = SNAPSHOT_TOOLS,
 ) -> dict[str, float]:
     """Recompute the default answer of every snapshot tool and the members' counts; returns seconds each.
 
-    The tools run live, exactly as an admin's question runs them (through the
-    database wall, in admin mode). Without any admin there is no admin mode to
-    answer, and no admin answer is stored.
+    The tools run live, exactly as a question runs them (through the database
+    wall, in each mode). They run as the first admin (in personal mode too:
+    those tools read nothing of the asker's); without any admin, only the
+    members' counts are stored.
     """
     from core.tools.scoped_connection import run_tool  # run_tool serves snapshots: imported late
 
@@ -226,24 +235,32 @@ async def refresh_snapshots(
     admin = await pool.fetchrow(_ANY_ADMIN)
     if admin is None:
         return timings
-    scope = Scope(
-        user_id=admin["id"],
-        username=admin["username"],
-        role="admin",
-        mode="admin",
-        timezone=timezone,
-        min_group_size=min_group_size,
-    )
-    for name in names:
-        tool = catalogue.get(name)
-        params = tool.params.model_validate({})
-        computed_at = datetime.now(UTC)
-        started = time.perf_counter()
-        result = await run_tool(tools, scope, catalogue, name, {}, use_snapshots=False)
-        timings[name] = time.perf_counter() - started
-        await pool.execute(
-            _WRITE, name, params_key(params), scope.timezone.key, min_group_size, computed_at, _encode(result)
+    for mode, mode_names in names.items():
+        scope = Scope(
+            user_id=admin["id"],
+            username=admin["username"],
+            role="admin",
+            mode=mode,
+            timezone=timezone,
+            min_group_size=min_group_size,
         )
+        for name in mode_names:
+            tool = catalogue.get(name)
+            params = tool.params.model_validate({})
+            computed_at = datetime.now(UTC)
+            started = time.perf_counter()
+            result = await run_tool(tools, scope, catalogue, name, {}, use_snapshots=False)
+            timings[f"{name} ({mode})"] = time.perf_counter() - started
+            await pool.execute(
+                _WRITE,
+                name,
+                mode,
+                params_key(params),
+                timezone.key,
+                min_group_size,
+                computed_at,
+                _encode(result),
+            )
     return timings
 
 

@@ -36,6 +36,7 @@ from .fixture_server import FixtureServer
 
 pytestmark = pytest.mark.writes_database
 
+STORED = sum(len(names) for names in SNAPSHOT_TOOLS.values())
 # What a served snapshot is recognised by in the tests that must tell it from a live answer.
 MARKER = {"rows": [{"marker": "from the snapshot"}], "coverage": {}, "summary": {}}
 
@@ -67,14 +68,32 @@ async def test_every_snapshot_answers_exactly_as_the_tool_runs_live(
 ) -> None:
     scope = scope_of("root", "admin", timezone=timezone, min_group_size=min_group_size)
     await _refresh(seeded_pool, tool_database, catalogue, scope)
-    assert await seeded_pool.fetchval("SELECT count(*) FROM tool_result_snapshots") == len(SNAPSHOT_TOOLS)
+    assert await seeded_pool.fetchval("SELECT count(*) FROM tool_result_snapshots") == STORED
     found_rows = 0
-    for name in SNAPSHOT_TOOLS:
+    for name in SNAPSHOT_TOOLS["admin"]:
         served = await run_tool(tool_database, scope, catalogue, name, {})
         live = await run_tool(tool_database, scope, catalogue, name, {}, use_snapshots=False)
         assert served == live, name
         found_rows += len(served.rows)
     assert found_rows > 20, "the hand-built server should give the tools something to answer"
+
+    # Members' library-wide answers: the same for every member; a member's period ends at "now",
+    # so the live answer's ends a moment after the stored one's.
+    for member in ("bob", "root"):
+        member_scope = scope_of(member, "personal", timezone=timezone, min_group_size=min_group_size)
+        for name in SNAPSHOT_TOOLS["personal"]:
+            served = await run_tool(tool_database, member_scope, catalogue, name, {})
+            live = await run_tool(tool_database, member_scope, catalogue, name, {}, use_snapshots=False)
+            assert (served.rows, served.coverage) == (live.rows, live.coverage), name
+            assert _without_period(served.summary) == _without_period(live.summary), name
+            served_end = datetime.fromisoformat(served.summary["period"]["end"])
+            live_end = datetime.fromisoformat(live.summary["period"]["end"])
+            assert timedelta(0) <= live_end - served_end < timedelta(minutes=1)
+            found_rows += len(served.rows)
+
+
+def _without_period(summary: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in summary.items() if key != "period"}
 
 
 async def test_an_answer_is_served_from_the_snapshot_of_its_own_question_only(
@@ -111,6 +130,13 @@ async def test_an_answer_is_served_from_the_snapshot_of_its_own_question_only(
     ]
     for result in live:
         assert result.rows != MARKER["rows"]
+
+    # A member reads members' snapshots only, never an admin's answer of the same tool.
+    member = scope_of("bob", "personal")
+    assert (await run_tool(tool_database, member, catalogue, "new_in_library", {})).rows == MARKER["rows"]
+    await seeded_pool.execute("DELETE FROM tool_result_snapshots WHERE mode = 'personal'")
+    assert (await run_tool(tool_database, member, catalogue, "new_in_library", {})).rows != MARKER["rows"]
+    assert (await run_tool(tool_database, admin, catalogue, "new_in_library", {})).rows == MARKER["rows"]
 
 
 async def test_an_answer_older_than_a_minute_says_as_of_when(
@@ -189,7 +215,7 @@ async def test_a_snapshot_keeps_its_moment_until_the_next_refresh(
     assert await run_tool(tool_database, scope, catalogue, "most_active_users", {}) == live
 
 
-async def test_the_engine_reads_snapshots_in_admin_mode_only(
+async def test_the_engine_reads_snapshots_of_its_own_mode_only(
     seeded_pool: asyncpg.Pool,
     tool_database: ToolDatabase,
     catalogue: ToolCatalogue,
@@ -230,9 +256,7 @@ async def test_the_refresher_of_marquee_run_keeps_the_snapshots(
     )
     try:
         for _ in range(200):
-            if await seeded_pool.fetchval("SELECT count(*) FROM tool_result_snapshots") == len(
-                SNAPSHOT_TOOLS
-            ):
+            if await seeded_pool.fetchval("SELECT count(*) FROM tool_result_snapshots") == STORED:
                 break
             await asyncio.sleep(0.05)
         else:

@@ -11,10 +11,12 @@
 -- is computed live as before.
 --
 -- Not granted to marquee_engine: tools read it only through
--- analytics.tool_result_snapshot() (admin mode only, and only the snapshot made
--- with the caller's own minimum group size).
+-- analytics.tool_result_snapshot() (only the snapshot made in the caller's own
+-- mode and with the caller's own minimum group size).
 CREATE TABLE tool_result_snapshots (
     tool            text NOT NULL,
+    -- Admin answers, and members' answers of library-wide tools (the same for every member).
+    mode            text NOT NULL CHECK (mode IN ('personal', 'admin')),
     -- The validated arguments as canonical JSON text (sorted keys).
     params          text NOT NULL,
     timezone        text NOT NULL,
@@ -22,7 +24,7 @@ CREATE TABLE tool_result_snapshots (
     computed_at     timestamptz NOT NULL,
     -- {"rows": [...], "coverage": {...}, "summary": {...}} exactly as the tool returned them.
     result          jsonb NOT NULL,
-    PRIMARY KEY (tool, params, timezone, min_group_size)
+    PRIMARY KEY (tool, mode, params, timezone, min_group_size)
 );
 
 -- What members see of everyone else's viewing in the last 7 days ("what others
