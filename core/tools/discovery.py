@@ -425,7 +425,12 @@ ORDER BY viewers DESC, sessions DESC, title
 LIMIT $4
 """
 # The same from the counts of the last refresh, for a member's default question.
-_POPULAR_AS_OF = _POPULAR.replace("analytics.title_popularity(", "analytics.title_popularity_as_of(")
+_POPULAR_AS_OF = """
+SELECT media_item_id AS id, title, media_type, year, library_name, genres, viewers, sessions, watched_seconds
+FROM analytics.title_popularity_top_as_of($1, $2, $3, 'viewers', $4)
+ORDER BY viewers DESC, sessions DESC, title
+LIMIT $4
+"""
 
 
 async def _member_window(
@@ -485,7 +490,16 @@ FROM now_period n LEFT JOIN before b USING (media_item_id)
 ORDER BY n.sessions DESC, n.viewers DESC, n.title
 LIMIT $5
 """
-_TRENDING_AS_OF = _TRENDING.replace("analytics.title_popularity(", "analytics.title_popularity_as_of(")
+_TRENDING_AS_OF = """
+WITH now_period AS (SELECT * FROM analytics.title_popularity_top_as_of($1, $2, $4, 'sessions', $5)),
+     before AS (SELECT media_item_id, sessions
+                FROM analytics.title_popularity_of_as_of($3, $1, 1, ARRAY(SELECT media_item_id FROM now_period)))
+SELECT n.media_item_id AS id, n.title, n.media_type, n.year, n.viewers, n.sessions,
+       coalesce(b.sessions, 0) AS previous_sessions
+FROM now_period n LEFT JOIN before b USING (media_item_id)
+ORDER BY n.sessions DESC, n.viewers DESC, n.title
+LIMIT $5
+"""
 
 
 async def trending(conn: asyncpg.Connection, scope: Scope, p: TrendingParams) -> ToolResult:

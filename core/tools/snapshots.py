@@ -22,7 +22,7 @@ Members' "what others watch" and "trending" leave the member's own plays out,
 so no stored answer fits everyone: each refresh stores the server-wide counts
 per title of the last 7 days and of the 7 days before
 (``title_popularity_snapshots``), and the member's tool takes their own plays
-off (``analytics.title_popularity_as_of``), for the period of the refresh.
+off (``analytics.title_popularity_top_as_of``), for the period of the refresh.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ CREATE TABLE tool_result_snapshots (
 -- watch", "trending") is the same server-wide count minus the member's own
 -- plays. Each refresh stores, per title, the server-wide counts of the last 7
 -- days before the refresh and of the 7 days before those; a member's tool
--- takes their own plays off (analytics.title_popularity_as_of) and applies the
+-- takes their own plays off (analytics.title_popularity_top_as_of) and applies the
 -- minimum group size, exactly as analytics.title_popularity does live.
 CREATE TABLE title_popularity_windows (
     window_start  timestamptz NOT NULL,
@@ -55,3 +55,8 @@ CREATE TABLE title_popularity_snapshots (
     PRIMARY KEY (window_start, window_end, title_id),
     FOREIGN KEY (window_start, window_end) REFERENCES title_popularity_windows ON DELETE CASCADE
 );
+-- A member's first titles by viewers or by sessions are read in order (analytics.title_popularity_top_as_of).
+CREATE INDEX title_popularity_snapshots_by_viewers
+    ON title_popularity_snapshots (window_start, window_end, viewers DESC, sessions DESC, title);
+CREATE INDEX title_popularity_snapshots_by_sessions
+    ON title_popularity_snapshots (window_start, window_end, sessions DESC, viewers DESC, title);
