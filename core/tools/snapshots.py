@@ -15,7 +15,7 @@ or no recent snapshot: the tool runs live as before.
 
 The admin tools here answer the same for every admin (none reads the asker's
 id in admin mode); the members' ones are library-wide (new in the library,
-library growth), the same for every member. The database serves only a
+library growth, the item counts of the library), the same for every member. The database serves only a
 snapshot made in the caller's mode and with the caller's own minimum group size.
 
 Members' "what others watch" and "trending" leave the member's own plays out,
@@ -68,9 +68,10 @@ ADMIN_SNAPSHOT_TOOLS: tuple[str, ...] = (
     "new_in_library",
     "library_growth",
     "top_raters",
+    "library_lookup",  # asked nothing in particular: how many items per library
 )
 # Members' tools whose answer is library-wide (it reads nothing of the asker's): the same for every member.
-PERSONAL_SNAPSHOT_TOOLS: tuple[str, ...] = ("new_in_library", "library_growth")
+PERSONAL_SNAPSHOT_TOOLS: tuple[str, ...] = ("new_in_library", "library_growth", "library_lookup")
 SNAPSHOT_TOOLS: dict[Mode, tuple[str, ...]] = {
     "admin": ADMIN_SNAPSHOT_TOOLS,
     "personal": PERSONAL_SNAPSHOT_TOOLS,
