@@ -125,12 +125,8 @@ async def run(args: argparse.Namespace, admin_dsn: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--feedback", type=int, default=10_000, help="answers (ai_conversation_feedback rows)"
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--feedback", type=int, default=10_000, help="answers (ai_conversation_feedback rows)")
     parser.add_argument("--queue", type=int, default=1_000, help="learning-queue entries")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)

@@ -240,9 +240,7 @@ if __name__ == "__main__":
     arguments = parser.parse_args()
     with scratch_server() as admin_dsn:
         if arguments.service == "tautulli":
-            size = TautulliSize(
-                arguments.users, arguments.movies, arguments.shows, arguments.episodes, arguments.plays
-            )
+            size = TautulliSize(arguments.users, arguments.movies, arguments.shows, arguments.episodes, arguments.plays)
             options = {"page_size": arguments.page_size, "timeout_seconds": arguments.timeout,
                        "pause_seconds": arguments.pause}  # fmt: skip
             chosen = {key: value for key, value in options.items() if value is not None}

@@ -58,10 +58,7 @@ def _seed(datadir: Path, size: TautulliSize) -> None:
         with db:
             db.executemany(
                 "INSERT INTO users (user_id, username, friendly_name, email, is_admin, is_active) VALUES (?,?,?,?,?,1)",
-                [
-                    (10_000 + u, f"user{u}", f"User {u}", f"user{u}@example.com", int(u == 0))
-                    for u in range(size.users)
-                ],
+                [(10_000 + u, f"user{u}", f"User {u}", f"user{u}@example.com", int(u == 0)) for u in range(size.users)],
             )
             db.executemany(
                 "INSERT INTO library_sections (server_id, section_id, section_name, section_type) VALUES (?,?,?,?)",
@@ -78,13 +75,7 @@ def _seed(datadir: Path, size: TautulliSize) -> None:
                 if i % 2:
                     episode = (i // 2) % size.episodes
                     key, show = 200_000 + episode, 300_000 + episode % size.shows
-                    kind, title, show_title, index, season = (
-                        "episode",
-                        f"Episode {episode}",
-                        f"Show {show}",
-                        episode,
-                        1,
-                    )
+                    kind, title, show_title, index, season = "episode", f"Episode {episode}", f"Show {show}", episode, 1
                     length = 2_400
                 else:
                     key, show = 100_000 + (i // 2) % size.movies, ""

@@ -164,9 +164,7 @@ async def test_watch_time_in_a_period(ask: RunTool, server: FixtureServer, catal
     # Per calendar month too (what the watch-time-over-months chart draws): the same totals.
     assert sum(m["watched_seconds"] for m in result.summary["by_month"]) == result.summary["watched_seconds"]
     assert sum(m["sessions"] for m in result.summary["by_month"]) == 5
-    assert [m["month"] for m in result.summary["by_month"]] == sorted(
-        m["month"] for m in result.summary["by_month"]
-    )
+    assert [m["month"] for m in result.summary["by_month"]] == sorted(m["month"] for m in result.summary["by_month"])
 
 
 async def test_average_rating(ask: RunTool, catalogue: ToolCatalogue) -> None:
