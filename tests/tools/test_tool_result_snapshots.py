@@ -216,6 +216,53 @@ async def test_a_snapshot_keeps_its_moment_until_the_next_refresh(
     assert await run_tool(tool_database, scope, catalogue, "most_active_users", {}) == live
 
 
+async def _every_answer(tools: ToolDatabase, catalogue: ToolCatalogue, scopes: list[Scope]) -> list[Any]:
+    answers = []
+    for scope in scopes:
+        names = SNAPSHOT_TOOLS[scope.mode] + (
+            ("what_others_watch", "trending") if scope.mode == "personal" else ()
+        )
+        for name in names:
+            result = await run_tool(tools, scope, catalogue, name, {})
+            answers.append(
+                (scope.username, name, result.rows, result.coverage, _without_period(result.summary))
+            )
+    return answers
+
+
+async def test_after_plays_are_added_changed_and_removed_a_refresh_answers_as_live(
+    seeded_pool: asyncpg.Pool,
+    tool_database: ToolDatabase,
+    catalogue: ToolCatalogue,
+    scope_of: Callable[..., Scope],
+    server: FixtureServer,
+) -> None:
+    scopes = [scope_of("root", "admin"), scope_of("bob", "personal", min_group_size=1)]
+    await _refresh(seeded_pool, tool_database, catalogue, scopes[0])
+    changes = [
+        # New plays, on titles already played and not.
+        "INSERT INTO watch_history (user_id, media_item_id, started_at, watched_seconds, percent_complete)"
+        " SELECT u.id, m.id, now() - interval '2 days', 900, 95 FROM users u, media_items m"
+        " WHERE u.username IN ('alice', 'dave', 'mia') AND m.title IN ('Old Flop', 'Arrival')",
+        # Changed plays: moved in time, to another viewer, to another title.
+        "UPDATE watch_history SET started_at = started_at - interval '3 days', watched_seconds = watched_seconds + 60"
+        " WHERE started_at > now() - interval '10 days'",
+        "UPDATE watch_history SET user_id = (SELECT id FROM users WHERE username = 'carol')"
+        " WHERE id IN (SELECT id FROM watch_history ORDER BY started_at DESC LIMIT 3)",
+        # Removed plays.
+        "DELETE FROM watch_history WHERE id IN (SELECT id FROM watch_history ORDER BY started_at DESC LIMIT 4)",
+    ]
+    for change in changes:
+        await seeded_pool.execute(change)
+        await _refresh(seeded_pool, tool_database, catalogue, scopes[0])
+        await refresh_member_windows(seeded_pool, datetime.now(UTC))
+        served = await _every_answer(tool_database, catalogue, scopes)
+        # Without snapshots every tool runs live (its period a moment later: no play sits at its edges).
+        await seeded_pool.execute("DELETE FROM tool_result_snapshots; DELETE FROM title_popularity_windows")
+        live = await _every_answer(tool_database, catalogue, scopes)
+        assert served == live, change
+
+
 async def test_the_engine_reads_snapshots_of_its_own_mode_only(
     seeded_pool: asyncpg.Pool,
     tool_database: ToolDatabase,
