@@ -1,7 +1,7 @@
 """Latency of every analytics tool on the large demo server, and the plans behind the per-user ones.
 
     python benchmarks/tools.py [--database-url DSN] [--users 2000] [--items 200000] [--watch-rows 5000000]
-                               [--runs 30] [--plans] [--only TOOL ...]
+                               [--runs 30] [--plans] [--live] [--only TOOL ...]
 
 The large demo server (2,000 users, 200,000 items, 5,000,000 watch rows) is
 generated once into the database ``marquee_bench_large`` (embedded PostgreSQL
@@ -12,10 +12,15 @@ Every tool runs through ``run_tool`` exactly as an engine calls it (a read-only
 transaction on the engine role's own pool, the scope entered from a signed
 token, row-level security), with its default parameters: personal tools as a typical user (the
 median user by plays), admin tools as an admin. Prints p50 and p95 per tool
-against the 50 ms target. ``--plans`` also prints the plan of every statement
-of every personal tool (via ``auto_explain``; needs a superuser connection, as
-the embedded server's is) and checks that none scans ``watch_history``
-sequentially.
+against the 50 ms target (and how many runs meet 20 ms). ``--plans`` also
+prints the plan of every statement of every tool in both modes (via
+``auto_explain``; needs a superuser connection, as the embedded server's is)
+and checks that none scans ``watch_history`` sequentially.
+
+The slow server-wide admin tools answer their default questions from the
+snapshots ``marquee run`` refreshes every few minutes (core/tools/snapshots.py);
+the benchmark refreshes them once first, as ``marquee run`` does on start, and
+prints what that costs. ``--live`` measures every tool computed live instead.
 """
 
 from __future__ import annotations
@@ -40,9 +45,11 @@ from core.tools.base import Tool, ToolError  # noqa: E402
 from core.tools.catalogue import ToolCatalogue, build_catalogue  # noqa: E402
 from core.tools.database_wall import ToolDatabase, read_engine_login  # noqa: E402
 from core.tools.scoped_connection import run_tool  # noqa: E402
+from core.tools.snapshots import refresh_snapshots, serves_snapshots, stored_answer  # noqa: E402
 
 BENCH_DATABASE = LARGE_SERVER_DATABASE
 TARGET_P95_MS = 50.0
+AIM_P95_MS = 20.0
 
 
 async def prepare_database(args: argparse.Namespace) -> str:
@@ -86,6 +93,10 @@ async def scopes(pool: asyncpg.Pool) -> tuple[Scope, Scope, dict[str, dict[str, 
     sharer = await pool.fetchval(
         "SELECT username FROM users WHERE share_activity_with_admins ORDER BY username LIMIT 1"
     )
+    requested = await pool.fetchval(
+        "SELECT title FROM content_requests WHERE requested_by_user_id = $1 ORDER BY requested_at DESC LIMIT 1",
+        typical["id"],
+    ) or await pool.fetchval("SELECT title FROM content_requests ORDER BY requested_at DESC LIMIT 1")
     print(
         f"typical user: {typical['username']} ({typical['titles']} titles played or rated); admin: {admin['username']}"
     )
@@ -95,6 +106,8 @@ async def scopes(pool: asyncpg.Pool) -> tuple[Scope, Scope, dict[str, dict[str, 
         "similar_titles": {"title": movie or "Inception"},
         "time_to_finish_series": {"title": show} if show else {},
         "user_watch_activity": {"username": sharer or admin["username"]},
+        "title_facts": {"title": show or movie or "Inception"},
+        "request_status": {"title": requested or movie or "Inception"},
     }
     return user_scope, admin_scope, arguments
 
@@ -106,14 +119,15 @@ async def time_tool(
     name: str,
     arguments: dict[str, Any],
     runs: int,
+    live: bool = False,
 ) -> tuple[list[float], int]:
     rows = 0
     for _ in range(2):  # warm the caches and the prepared statements
-        rows = len((await run_tool(tools, scope, catalogue, name, arguments)).rows)
+        rows = len((await run_tool(tools, scope, catalogue, name, arguments, use_snapshots=not live)).rows)
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
-        await run_tool(tools, scope, catalogue, name, arguments)
+        await run_tool(tools, scope, catalogue, name, arguments, use_snapshots=not live)
         samples.append((time.perf_counter() - started) * 1000)
     return samples, rows
 
@@ -123,10 +137,13 @@ def percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-async def plans_of(dsn: str, scope: Scope, tool: Tool[Any], arguments: dict[str, Any]) -> list[str]:
+async def plans_of(
+    dsn: str, scope: Scope, tool: Tool[Any], arguments: dict[str, Any], *, use_snapshots: bool
+) -> list[str]:
     """Every statement plan a tool's run produces, from auto_explain's notices.
 
-    LOAD needs the owner (a superuser here); the tool then runs as the engine role, in its scope.
+    LOAD needs the owner (a superuser here); the tool then runs as the engine role, in its scope,
+    the way run_tool runs it (from its snapshot when it serves one, unless ``use_snapshots`` is off).
     """
     conn = await asyncpg.connect(dsn)
     notices: list[str] = []
@@ -146,7 +163,11 @@ async def plans_of(dsn: str, scope: Scope, tool: Tool[Any], arguments: dict[str,
                 "SELECT analytics.enter_scope($1)", login.scope_token(scope, conn.get_server_pid())
             )
             await conn.execute("SET TRANSACTION READ ONLY")
-            await tool.run(conn, scope, params)
+            served = None
+            if use_snapshots and serves_snapshots(tool.name, scope):
+                served = await stored_answer(conn, scope, tool.name, params)
+            if served is None:
+                await tool.run(conn, scope, params)
     finally:
         await conn.close()
     return [n for n in notices if "Query Text" in n or "Plan" in n or "->" in n]
@@ -159,6 +180,20 @@ async def run(args: argparse.Namespace) -> int:
     catalogue = build_catalogue()
     try:
         user_scope, admin_scope, arguments = await scopes(pool)
+        if not args.live:
+            print(
+                "refreshing the snapshots of the server-wide admin tools, as marquee run does every few minutes:"
+            )
+            timings = await refresh_snapshots(
+                pool,
+                tools,
+                catalogue,
+                timezone=admin_scope.timezone,
+                min_group_size=admin_scope.min_group_size,
+            )
+            for name, seconds in timings.items():
+                print(f"  {name:36} {seconds * 1000:8.0f} ms")
+            print(f"  {'all':36} {sum(timings.values()) * 1000:8.0f} ms", flush=True)
         table: list[tuple[str, str, float, float, int]] = []
         for mode, scope in (("personal", user_scope), ("admin", admin_scope)):
             for tool in catalogue.for_mode(mode):  # type: ignore[arg-type]
@@ -166,7 +201,7 @@ async def run(args: argparse.Namespace) -> int:
                     continue
                 try:
                     samples, rows = await time_tool(
-                        tools, scope, catalogue, tool.name, arguments.get(tool.name, {}), args.runs
+                        tools, scope, catalogue, tool.name, arguments.get(tool.name, {}), args.runs, args.live
                     )
                 except ToolError as error:  # the statement timeout of run_tool
                     print(f"  {mode:8} {tool.name:36} {error}", flush=True)
@@ -185,26 +220,31 @@ async def run(args: argparse.Namespace) -> int:
             print(
                 f"| {name} | {mode} | {p50:.1f} | {p95:.1f} | {rows} | {'yes' if p95 <= TARGET_P95_MS else 'NO'} |"
             )
-        misses = [name for name, _, _, p95, _ in table if p95 > TARGET_P95_MS]
+        misses = [f"{name} ({mode})" for name, mode, _, p95, _ in table if p95 > TARGET_P95_MS]
         print(
             f"\n{len(table) - len(misses)} of {len(table)} tool runs meet p95 ≤ {TARGET_P95_MS:.0f} ms",
             end="",
         )
         print(f"; over: {', '.join(misses)}" if misses else "")
+        aimed = sum(1 for *_, p95, _ in table if p95 <= AIM_P95_MS)
+        print(f"{aimed} of {len(table)} tool runs meet p95 ≤ {AIM_P95_MS:.0f} ms")
 
         if args.plans:
-            print("\nPlans of the personal tools (auto_explain):")
+            print("\nPlans of every tool (auto_explain):")
             seq_scans = []
-            for tool in catalogue.for_mode("personal"):
-                if args.only and tool.name not in args.only:
-                    continue
-                plans = await plans_of(dsn, user_scope, tool, arguments.get(tool.name, {}))
-                text = "\n".join(plans)
-                if "Seq Scan on watch_history" in text:
-                    seq_scans.append(tool.name)
-                print(f"\n### {tool.name}\n{text}")
+            for mode, scope in (("personal", user_scope), ("admin", admin_scope)):
+                for tool in catalogue.for_mode(mode):  # type: ignore[arg-type]
+                    if args.only and tool.name not in args.only:
+                        continue
+                    plans = await plans_of(
+                        dsn, scope, tool, arguments.get(tool.name, {}), use_snapshots=not args.live
+                    )
+                    text = "\n".join(plans)
+                    if "Seq Scan on watch_history" in text:
+                        seq_scans.append(f"{tool.name} ({mode})")
+                    print(f"\n### {tool.name} ({mode})\n{text}")
             print(
-                "\nno personal tool scans watch_history sequentially"
+                "\nno tool scans watch_history sequentially"
                 if not seq_scans
                 else f"\nSEQUENTIAL SCAN of watch_history in: {', '.join(seq_scans)}"
             )
@@ -230,8 +270,9 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=200_000)
     parser.add_argument("--watch-rows", type=int, default=5_000_000)
     parser.add_argument("--runs", type=int, default=30, help="timed runs per tool")
+    parser.add_argument("--plans", action="store_true", help="print and check the plans of every tool")
     parser.add_argument(
-        "--plans", action="store_true", help="print and check the plans of the personal tools"
+        "--live", action="store_true", help="compute every tool live, not from the snapshots of marquee run"
     )
     parser.add_argument("--only", nargs="*", help="only these tools")
     return asyncio.run(run(parser.parse_args()))

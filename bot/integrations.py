@@ -1,7 +1,8 @@
 """Wiring of the media-service integrations: the enabled sync jobs and the webhook HTTP app, from settings.
 
-``marquee run`` starts ``IntegrationsService`` (the HTTP server and the sync
-scheduler); ``marquee sync`` runs ``build_sync_jobs`` once.
+``marquee run`` starts ``IntegrationsService`` (the HTTP server, the sync
+scheduler and the refresher of the admin tools' snapshots); ``marquee sync``
+runs ``build_sync_jobs`` once.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from core.admin_watch import WatchConfig, run_admin_watch
 from core.announcements import AnnouncementConfig
 from core.sync.jobs import SyncJob
 from core.sync.scheduler import run_sync_scheduler
+from core.tools.catalogue import build_catalogue
+from core.tools.database_wall import ToolDatabase
+from core.tools.snapshots import run_snapshot_refresher
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +131,7 @@ def watch_config(settings: Settings) -> WatchConfig:
 
 
 class IntegrationsService:
-    """The webhook server and the sync scheduler of ``marquee run``, started and stopped together."""
+    """The webhook server, the sync scheduler and the snapshot refresher of ``marquee run``, started and stopped together."""
 
     def __init__(
         self,
@@ -141,6 +145,8 @@ class IntegrationsService:
         self._server: RunningServer | None = None
         self._scheduler: asyncio.Task[None] | None = None
         self._watch: asyncio.Task[None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
+        self._snapshot_tools: ToolDatabase | None = None
         self._stop = asyncio.Event()
 
     async def start(self) -> None:
@@ -154,6 +160,18 @@ class IntegrationsService:
             log.info("no webhook secret set (MARQUEE_WEBHOOK_SECRET); webhooks are refused")
         self._stop.clear()
         self._watch = asyncio.create_task(run_admin_watch(self.pool, watch_config(self.settings), self._stop))
+        # The slow server-wide admin tools answer from snapshots kept fresh here (core/tools/snapshots.py).
+        self._snapshot_tools = ToolDatabase(self.pool, max_size=1)
+        self._refresher = asyncio.create_task(
+            run_snapshot_refresher(
+                self.pool,
+                self._snapshot_tools,
+                build_catalogue(),
+                self._stop,
+                timezone=self.settings.tz,
+                min_group_size=self.settings.min_group_size,
+            )
+        )
         jobs = build_sync_jobs(self.settings)
         if jobs:
             self._scheduler = asyncio.create_task(run_sync_scheduler(self.pool, jobs, self._stop))
@@ -165,6 +183,17 @@ class IntegrationsService:
         if self._watch is not None:
             await self._watch
             self._watch = None
+        if self._refresher is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._refresher), 10)
+            except TimeoutError:
+                self._refresher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._refresher
+            self._refresher = None
+        if self._snapshot_tools is not None:
+            await self._snapshot_tools.close()
+            self._snapshot_tools = None
         if self._scheduler is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self._scheduler), 10)

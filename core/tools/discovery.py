@@ -26,6 +26,7 @@ in personal mode only when at least ``min_group_size`` other users played it
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import asyncpg
@@ -34,9 +35,10 @@ from pydantic import BaseModel, Field
 from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
 from core.tools.coverage import add_null_share
-from core.tools.periods import PeriodParams, resolve_period
+from core.tools.periods import Period, PeriodParams, resolve_period
 from core.tools.phrasing import listing, plural, title_of, with_gaps
 from core.tools.records import plain_rows
+from core.tools.snapshots import MemberWindow, member_window, note_as_of
 from core.tools.title_lookup import find_title
 
 PERSONAL: frozenset[Mode] = frozenset({"personal"})
@@ -411,13 +413,35 @@ FROM analytics.title_popularity($1, $2, $3)
 ORDER BY viewers DESC, sessions DESC, title
 LIMIT $4
 """
+# The same from the counts of the last refresh, for a member's default question.
+_POPULAR_AS_OF = """
+SELECT media_item_id AS id, title, media_type, year, library_name, genres, viewers, sessions, watched_seconds
+FROM analytics.title_popularity_top_as_of($1, $2, $3, 'viewers', $4)
+ORDER BY viewers DESC, sessions DESC, title
+LIMIT $4
+"""
+
+
+async def _member_window(
+    conn: asyncpg.Connection, scope: Scope, p: PeriodParams, period: Period
+) -> MemberWindow | None:
+    """The stored last 7 days a member's default question is answered from (core/tools/snapshots.py)."""
+    if p.start is not None or p.end is not None:
+        return None
+    return await member_window(conn, scope, period.label)
 
 
 async def what_others_watch(conn: asyncpg.Connection, scope: Scope, p: OthersWatchingParams) -> ToolResult:
     period = resolve_period(scope, p.start, p.end, "last_7_days")
-    rows = await conn.fetch(_POPULAR, period.start, period.end, scope.min_group_size, p.limit)
+    stored = await _member_window(conn, scope, p, period)
+    if stored is not None:
+        period = stored.period
+    sql = _POPULAR_AS_OF if stored is not None else _POPULAR
+    rows = await conn.fetch(sql, period.start, period.end, scope.min_group_size, p.limit)
     coverage = Coverage(tables_used=["watch_history (anonymous counts)", "media_items"])
     summary = {"period": period.as_dict(), "min_group_size": scope.min_group_size}
+    if stored is not None:
+        note_as_of(coverage, summary, stored.computed_at, scope, datetime.now(UTC))
     return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 
@@ -453,15 +477,31 @@ FROM now_period n LEFT JOIN before b USING (media_item_id)
 ORDER BY n.sessions DESC, n.viewers DESC, n.title
 LIMIT $5
 """
+_TRENDING_AS_OF = """
+WITH now_period AS (SELECT * FROM analytics.title_popularity_top_as_of($1, $2, $4, 'sessions', $5)),
+     before AS (SELECT media_item_id, sessions
+                FROM analytics.title_popularity_of_as_of($3, $1, 1, ARRAY(SELECT media_item_id FROM now_period)))
+SELECT n.media_item_id AS id, n.title, n.media_type, n.year, n.viewers, n.sessions,
+       coalesce(b.sessions, 0) AS previous_sessions
+FROM now_period n LEFT JOIN before b USING (media_item_id)
+ORDER BY n.sessions DESC, n.viewers DESC, n.title
+LIMIT $5
+"""
 
 
 async def trending(conn: asyncpg.Connection, scope: Scope, p: TrendingParams) -> ToolResult:
     period = resolve_period(scope, p.start, p.end, "last_7_days")
+    stored = await _member_window(conn, scope, p, period)
+    if stored is not None:
+        period = stored.period
     previous_start = period.start - (period.end - period.start)
     # analytics.title_popularity applies min_group_size itself, in admin mode too (unless all the viewers share).
-    rows = await conn.fetch(_TRENDING, period.start, period.end, previous_start, 1, p.limit)
+    sql = _TRENDING_AS_OF if stored is not None else _TRENDING
+    rows = await conn.fetch(sql, period.start, period.end, previous_start, 1, p.limit)
     coverage = Coverage(tables_used=["watch_history (anonymous counts)", "media_items"])
     summary = {"period": period.as_dict(), "min_group_size": scope.min_group_size}
+    if stored is not None:
+        note_as_of(coverage, summary, stored.computed_at, scope, datetime.now(UTC))
     return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
 
 

@@ -20,6 +20,7 @@ from core.scope import Scope
 from core.tools.base import ToolError, ToolInputError, ToolNotAllowed, ToolResult
 from core.tools.catalogue import ToolCatalogue
 from core.tools.database_wall import ToolDatabase
+from core.tools.snapshots import serves_snapshots, snapshots_allowed, stored_answer
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,20 @@ def _readable(error: ValidationError) -> str:
 
 
 async def run_tool(
-    tools: ToolDatabase, scope: Scope, catalogue: ToolCatalogue, name: str, arguments: dict[str, Any]
+    tools: ToolDatabase,
+    scope: Scope,
+    catalogue: ToolCatalogue,
+    name: str,
+    arguments: dict[str, Any],
+    *,
+    use_snapshots: bool = True,
 ) -> ToolResult:
-    """Validate, check the mode, and run one tool under row-level security; the result carries its name and parameters."""
+    """Validate, check the mode, and run one tool under row-level security; the result carries its name and parameters.
+
+    A slow server-wide admin tool asked its default question answers from its
+    recent snapshot when there is one (``core.tools.snapshots``); ``use_snapshots=False``
+    always runs it live (the refresher does).
+    """
     tool = catalogue.get(name)
     if scope.mode not in tool.modes:
         raise ToolNotAllowed(f"{name} is not available in {scope.mode} mode")
@@ -52,11 +64,19 @@ async def run_tool(
     async with tools.scoped(
         scope, statement_timeout=STATEMENT_TIMEOUT, random_page_cost=RANDOM_PAGE_COST
     ) as conn:
+        if use_snapshots and serves_snapshots(name, scope):
+            stored = await stored_answer(conn, scope, name, params)
+            if stored is not None:
+                log.debug("tool %s answered from its snapshot", name)
+                return replace(stored, tool=tool.name, params=params.model_dump(mode="json"))
+        allowed = snapshots_allowed.set(use_snapshots)
         try:
             result = await tool.run(conn, scope, params)
         except asyncpg.QueryCanceledError as error:
             log.warning("tool %s timed out for mode %s", name, scope.mode)
             raise ToolError(f"{name} took too long on this server") from error
+        finally:
+            snapshots_allowed.reset(allowed)
     log.debug("tool %s returned %d rows", name, len(result.rows))
     # The name and the parameters as validated (defaults filled in), whatever the tool put there.
     return replace(result, tool=tool.name, params=params.model_dump(mode="json"))

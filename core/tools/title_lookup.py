@@ -6,38 +6,22 @@ import asyncpg
 from rapidfuzz.distance import DamerauLevenshtein
 
 # The exact title, case aside (media_items_lower_title_idx); the newest when several share it.
-_EXACT_TITLE = """
-SELECT id, title, media_type, year, metadata, 1.0::real AS score
-FROM media_items
-WHERE lower(title) = lower($1) AND media_type IN ('movie', 'show') AND media_type = ANY($2::text[])
-ORDER BY year DESC NULLS LAST
-LIMIT 1
-"""
+# The lookups run as functions (core/schema/functions/analytics_title_lookup.sql): under row-level
+# security the planner could use neither index for them.
+_EXACT_TITLE = "SELECT * FROM analytics.title_exact($1, $2::text[])"
 
 # Else a title containing the words, then trigram similarity; media_items_title_trgm_idx serves both.
-_FUZZY_TITLE = """
-SELECT id, title, media_type, year, metadata, similarity(title, $1) AS score
-FROM media_items
-WHERE media_type = ANY($2::text[])
-  AND (title % $1 OR title ILIKE $3)
-ORDER BY title ILIKE $3 DESC, similarity(title, $1) DESC, year DESC NULLS LAST
-LIMIT 1
-"""
+_FUZZY_TITLE = "SELECT * FROM analytics.title_fuzzy($1, $2::text[], $3, $4)"
 
 # pg_trgm's default (0.3) lets a title sharing one common word match thousands of rows; 0.4 still
 # forgives a typo or two in a short title ("inceptoin", "the ofice").
 SIMILARITY_THRESHOLD = 0.4
 
 # Last, for swapped letters in a short title ("Alein", "Arrvial"): two letters swapped break three
-# trigrams, too many for a short word. Titles sharing a few trigrams are fetched (by the same
-# index) and the closest by edit distance (a swap is one edit) wins if it is close enough.
-_NEAR_TITLES = """
-SELECT id, title, media_type, year, metadata, similarity(title, $1) AS score
-FROM media_items
-WHERE media_type = ANY($2::text[]) AND title % $1
-ORDER BY similarity(title, $1) DESC
-LIMIT 200
-"""
+# trigrams, too many for a short word. Titles sharing a few trigrams (up to 200, the most similar
+# first) are fetched by the same index and the closest by edit distance (a swap is one edit) wins if
+# it is close enough.
+_NEAR_TITLES = "SELECT * FROM analytics.title_near($1, $2::text[], $3)"
 NEAR_SIMILARITY_THRESHOLD = 0.15
 EDIT_SIMILARITY = 0.75
 
@@ -57,15 +41,16 @@ async def find_title(
 ) -> asyncpg.Record | None:
     """The best-matching movie or show for ``title``, or None when nothing is close.
 
-    Runs inside the tool's transaction: the threshold is set for that transaction only.
+    Runs inside the tool's transaction: the similarity threshold is set for that transaction only.
     """
     text = title.strip()[:MAX_TITLE_CHARS].strip()
     if not text:
         return None
     record: asyncpg.Record | None = await conn.fetchrow(_EXACT_TITLE, text, list(media_types))
     if record is None:
-        await conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {SIMILARITY_THRESHOLD}")
-        record = await conn.fetchrow(_FUZZY_TITLE, text, list(media_types), _contains_pattern(text))
+        record = await conn.fetchrow(
+            _FUZZY_TITLE, text, list(media_types), _contains_pattern(text), SIMILARITY_THRESHOLD
+        )
     if record is None:
         record = await _closest_by_edits(conn, text, media_types)
     return record
@@ -74,9 +59,8 @@ async def find_title(
 async def _closest_by_edits(
     conn: asyncpg.Connection, text: str, media_types: tuple[str, ...]
 ) -> asyncpg.Record | None:
-    await conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {NEAR_SIMILARITY_THRESHOLD}")
     wanted = text.lower()
-    candidates = await conn.fetch(_NEAR_TITLES, text, list(media_types))
+    candidates = await conn.fetch(_NEAR_TITLES, text, list(media_types), NEAR_SIMILARITY_THRESHOLD)
 
     def edit_similarity(candidate: asyncpg.Record) -> float:
         return DamerauLevenshtein.normalized_similarity(wanted, candidate["title"].lower())
