@@ -24,8 +24,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
-import math
 import json
+import math
 import random
 import string
 from dataclasses import dataclass, field

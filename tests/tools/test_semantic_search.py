@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp import web
+from engine.fake_chat_completions import FakeChatCompletions, FakeEmbeddings, ollama_error
 
 from core.scope import Scope
 from core.semantic.embedder import EmbeddingConfig, OpenAIEmbedder
@@ -24,7 +25,6 @@ from core.tools.base import ToolResult
 from core.tools.catalogue import ToolCatalogue, build_catalogue
 from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import run_tool
-from engine.fake_chat_completions import FakeChatCompletions, FakeEmbeddings, ollama_error
 
 from .fixture_server import FixtureServer
 
@@ -64,7 +64,9 @@ async def endpoint() -> AsyncIterator[tuple[FakeEmbeddings, str]]:
 @pytest.fixture
 async def embedder(endpoint: tuple[FakeEmbeddings, str]) -> AsyncIterator[OpenAIEmbedder]:
     _, base_url = endpoint
-    client = OpenAIEmbedder(EmbeddingConfig(base_url=base_url, model="nomic-embed-text", dimension=3), max_retries=2)
+    client = OpenAIEmbedder(
+        EmbeddingConfig(base_url=base_url, model="nomic-embed-text", dimension=3), max_retries=2
+    )
     try:
         yield client
     finally:
@@ -81,7 +83,9 @@ def titles(rows: list[dict[str, Any]]) -> list[str]:
 
 @pytest.fixture
 def run(tool_database: ToolDatabase, scope_of: Callable[..., Scope]) -> Callable[..., Any]:
-    async def call(catalogue: ToolCatalogue, name: str, as_user: str = "alice", **arguments: Any) -> ToolResult:
+    async def call(
+        catalogue: ToolCatalogue, name: str, as_user: str = "alice", **arguments: Any
+    ) -> ToolResult:
         return await run_tool(tool_database, scope_of(as_user), catalogue, name, arguments)
 
     return call
@@ -109,35 +113,53 @@ async def test_the_library_is_embedded_in_batches_and_searched_by_meaning(
 
     async with seeded_pool.acquire() as conn:
         counts = await embedding_counts(conn)
-    assert (counts.embedded, counts.total, counts.model, counts.dimension) == (LIBRARY, LIBRARY, "nomic-embed-text", 3)
+    assert (counts.embedded, counts.total, counts.model, counts.dimension) == (
+        LIBRARY,
+        LIBRARY,
+        "nomic-embed-text",
+        3,
+    )
     assert counts.vector_ready and counts.last_error is None and counts.last_success_at is not None
 
 
 async def test_only_new_or_changed_titles_are_embedded_again(
-    seeded_pool: asyncpg.Pool, server: FixtureServer, endpoint: tuple[FakeEmbeddings, str], embedder: OpenAIEmbedder
+    seeded_pool: asyncpg.Pool,
+    server: FixtureServer,
+    endpoint: tuple[FakeEmbeddings, str],
+    embedder: OpenAIEmbedder,
 ) -> None:
     fake, _ = endpoint
     assert (await embed(seeded_pool, embedder)).counts["titles_embedded"] == LIBRARY
     fake.requests.clear()
     again = await embed(seeded_pool, embedder)
-    assert again.ok and again.counts == {"titles_checked": LIBRARY, "titles_embedded": 0, "user_stats_changed": 0}
+    assert again.ok and again.counts == {
+        "titles_checked": LIBRARY,
+        "titles_embedded": 0,
+        "user_stats_changed": 0,
+    }
     assert fake.requests == []
 
     await seeded_pool.execute(
-        "UPDATE media_items SET metadata = metadata || '{\"summary\": \"A thief who steals secrets in dreams.\"}'"
+        'UPDATE media_items SET metadata = metadata || \'{"summary": "A thief who steals secrets in dreams."}\''
         " WHERE id = $1",
         server.items["Inception"],
     )
     await seeded_pool.execute(
         "INSERT INTO media_items (title, media_type, year, metadata) VALUES ('Heat', 'movie', 1995, $1)",
-        {"genres": ["Crime", "Thriller"], "cast": ["Al Pacino", "Robert De Niro"], "directors": ["Michael Mann"]},
+        {
+            "genres": ["Crime", "Thriller"],
+            "cast": ["Al Pacino", "Robert De Niro"],
+            "directors": ["Michael Mann"],
+        },
     )
     changed = await embed(seeded_pool, embedder)
     assert changed.counts["titles_embedded"] == 2
     embedded = fake.texts_embedded
     assert len(embedded) == 2
     assert any("Inception" in text and "steals secrets in dreams" in text for text in embedded)
-    assert any(text.startswith("Heat (1995), movie") and "Directed by: Michael Mann" in text for text in embedded)
+    assert any(
+        text.startswith("Heat (1995), movie") and "Directed by: Michael Mann" in text for text in embedded
+    )
 
 
 async def test_a_429_is_retried_and_a_failing_endpoint_is_recorded_with_nothing_lost(
@@ -149,7 +171,9 @@ async def test_a_429_is_retried_and_a_failing_endpoint_is_recorded_with_nothing_
     assert first.ok and first.counts["titles_embedded"] == LIBRARY
     assert [r.get("refused") for r in fake.requests] == [429, None]
 
-    await seeded_pool.execute("UPDATE media_items SET title = title || ' (Director''s Cut)' WHERE title = 'Arrival'")
+    await seeded_pool.execute(
+        "UPDATE media_items SET title = title || ' (Director''s Cut)' WHERE title = 'Arrival'"
+    )
     fake.errors.extend([ollama_error(500, "model runner has unexpectedly stopped")] * 3)
     failed = await embed(seeded_pool, embedder)
     assert not failed.ok
@@ -165,7 +189,9 @@ async def test_a_model_of_another_dimension_is_refused_with_what_to_set(
     seeded_pool: asyncpg.Pool, endpoint: tuple[FakeEmbeddings, str]
 ) -> None:
     _, base_url = endpoint
-    wrong = OpenAIEmbedder(EmbeddingConfig(base_url=base_url, model="nomic-embed-text", dimension=768), max_retries=0)
+    wrong = OpenAIEmbedder(
+        EmbeddingConfig(base_url=base_url, model="nomic-embed-text", dimension=768), max_retries=0
+    )
     try:
         result = await embed(seeded_pool, wrong)
     finally:
@@ -196,7 +222,9 @@ async def test_embedded_recommendations_say_which_finished_titles_they_come_from
     assert tonight.rows[2]["because_text"] == "because you rated Breaking Bad highly"
     assert "Inception" not in titles(tonight.rows)
     text = catalogue.get("recommend_tonight").render(tonight)
-    assert "The Matrix (1999) (movie, Sci-Fi, Action, rated 8.7) — because you finished Inception (2010)" in text
+    assert (
+        "The Matrix (1999) (movie, Sci-Fi, Action, rated 8.7) — because you finished Inception (2010)" in text
+    )
 
     like = await run(catalogue, "similar_titles", title="inceptoin", limit=2)
     assert like.summary["method"] == "embeddings"
