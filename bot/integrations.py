@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
@@ -23,6 +23,11 @@ from adapters.media.plex import PlexSettings, PlexSyncJob
 from adapters.media.tautulli import TautulliSettings, TautulliSyncJob
 from bot.settings import Settings
 from core.ingest.logs import WEBHOOK_SOURCES
+from core.semantic.embedder import EmbeddingConfig
+from core.semantic.job import EmbeddingJob
+
+if TYPE_CHECKING:
+    from core.semantic.openai_embedder import OpenAIEmbedder
 from core.sync.jobs import SyncJob
 from core.sync.scheduler import run_sync_scheduler
 
@@ -93,6 +98,34 @@ def build_sync_jobs(settings: Settings) -> list[SyncJob]:
     return jobs
 
 
+def embedding_config(settings: Settings) -> EmbeddingConfig | None:
+    """The embeddings endpoint when one is configured; None: no semantic search (it matches words)."""
+    if not settings.embeddings_base_url:
+        return None
+    return EmbeddingConfig(
+        base_url=settings.embeddings_base_url,
+        model=settings.embeddings_model,
+        dimension=settings.embeddings_dimension,
+        api_key=settings.embeddings_api_key.get_secret_value() if settings.embeddings_api_key else None,
+        timeout_seconds=settings.embeddings_timeout_seconds,
+        batch_size=settings.embeddings_batch_size,
+    )
+
+
+def embedding_job(settings: Settings) -> tuple[EmbeddingJob, OpenAIEmbedder] | None:
+    """The job that embeds new and changed titles, and its client (the caller closes it)."""
+    config = embedding_config(settings)
+    if config is None:
+        return None
+    from core.semantic.openai_embedder import OpenAIEmbedder
+
+    embedder = OpenAIEmbedder(config)
+    job = EmbeddingJob(
+        embedder, interval_seconds=settings.embeddings_interval_seconds, batch_size=config.batch_size
+    )
+    return job, embedder
+
+
 def request_service(settings: Settings) -> SeerrRequestClient | None:
     """The service members request through: Overseerr when configured, else Jellyseerr; None without either."""
     if not settings.requests_enabled:
@@ -142,17 +175,29 @@ class IntegrationsService:
         self._server: RunningServer | None = None
         self._scheduler: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self._embedder: OpenAIEmbedder | None = None
 
     async def start(self) -> None:
         config = webhook_config(self.settings)
         self._server = await start_http_server(
-            build_app(self.pool, config, insights_page_config(self.settings), self.engine_status),
+            build_app(
+                self.pool,
+                config,
+                insights_page_config(self.settings),
+                self.engine_status,
+                embeddings=embedding_config(self.settings),
+            ),
             self.settings.http_host,
             self.settings.http_port,
         )
         if not config.secrets:
             log.info("no webhook secret set (MARQUEE_WEBHOOK_SECRET); webhooks are refused")
         jobs = build_sync_jobs(self.settings)
+        embedding = embedding_job(self.settings)
+        if embedding is not None:
+            # After the syncs in each pass of the scheduler, so new titles are embedded soon after they arrive.
+            jobs.append(embedding[0])
+            self._embedder = embedding[1]
         if jobs:
             self._stop.clear()
             self._scheduler = asyncio.create_task(run_sync_scheduler(self.pool, jobs, self._stop))
@@ -172,3 +217,6 @@ class IntegrationsService:
         if self._server is not None:
             await self._server.stop()
             self._server = None
+        if self._embedder is not None:
+            await self._embedder.close()
+            self._embedder = None

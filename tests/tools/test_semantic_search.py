@@ -17,8 +17,9 @@ from aiohttp import web
 from engine.fake_chat_completions import FakeChatCompletions, FakeEmbeddings, ollama_error
 
 from core.scope import Scope
-from core.semantic.embedder import EmbeddingConfig, OpenAIEmbedder
+from core.semantic.embedder import EmbeddingConfig
 from core.semantic.job import EmbeddingJob
+from core.semantic.openai_embedder import OpenAIEmbedder
 from core.semantic.store import embedding_counts
 from core.sync.jobs import JobResult, run_job
 from core.tools.base import ToolResult
