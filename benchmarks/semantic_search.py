@@ -11,7 +11,7 @@ it (the engine role's own pool, a read-only transaction, row-level security),
 with the question's vector from an in-process embedder (the endpoint's own time
 is not Marquee's), and prints p50/p95 against the 30 ms target. The asker of
 ``recommend_tonight`` finished and rated 20 titles, so that tool searches the
-neighbours of 12 seeds.
+neighbours of 8 seeds.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ async def measure(database_url: str, args: argparse.Namespace) -> bool:
                 "search_library",
                 {"query": queries[i % 3], "media_type": "show"},
             ),
-            "recommend_tonight (12 seeds)": lambda i: ("recommend_tonight", {}),
+            "recommend_tonight (8 seeds)": lambda i: ("recommend_tonight", {}),
             "similar_titles": lambda i: ("similar_titles", {"title": f"Title {1 + i * 7919 % args.items}"}),
         }
         ok = True

@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     embeddings_api_key: SecretStr | None = Field(default=None, description="Only for endpoints that need one.")
     embeddings_model: str = "nomic-embed-text"
     embeddings_dimension: int = Field(
-        default=768, ge=1, le=2000, description="Length of the model's vectors (nomic-embed-text: 768)."
+        default=768, ge=1, le=4000, description="Length of the model's vectors (nomic-embed-text: 768)."
     )
     embeddings_batch_size: int = Field(default=64, ge=1, le=2048, description="Titles per embeddings call.")
     embeddings_timeout_seconds: float = Field(default=60.0, gt=0)

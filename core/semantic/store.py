@@ -4,9 +4,12 @@ Migration 014 creates nothing that needs pgvector, so Marquee runs on a server
 without it. ``ensure_vector_store`` adds the rest when embeddings are
 configured: the extension, the ``embedding`` column (``vector`` without a fixed
 dimension, so a new model of another size needs no migration) and a partial
-HNSW index for the configured dimension, on ``embedding::vector(N)`` (cosine
-distance). Searches compare ``embedding::vector(N)`` with ``WHERE dimension =
-N`` so that index serves them.
+HNSW index for the configured dimension, on ``embedding::halfvec(N)`` (cosine
+distance). Half precision halves the index (768 dimensions: 1.5 KB a title
+instead of 3 KB), so more of it stays in memory and a search reads half the
+pages, while the ranking of embeddings barely moves. Searches compare
+``embedding::halfvec(N)`` with ``WHERE dimension = N`` so that index serves them
+(``index_vector``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import asyncpg
 
 from core.migrations import MIGRATION_LOCK_KEY
 
-MAX_DIMENSION = 2000  # pgvector's HNSW index takes vectors of up to 2,000 dimensions
+MAX_DIMENSION = 4000  # pgvector's HNSW index takes half-precision vectors of up to 4,000 dimensions
 
 
 class VectorStoreUnavailable(Exception):
@@ -33,7 +36,12 @@ def vector_literal(vector: Sequence[float]) -> str:
 
 
 def index_name(dimension: int) -> str:
-    return f"media_embeddings_hnsw_{dimension}_idx"
+    return f"media_embeddings_hnsw_half_{dimension}_idx"
+
+
+def index_vector(dimension: int) -> str:
+    """The type the HNSW index compares, to cast both sides of ``<=>`` to (an int: safe in SQL text)."""
+    return f"halfvec({int(dimension)})"
 
 
 async def vector_ready(conn: asyncpg.Connection) -> bool:
@@ -77,7 +85,7 @@ async def ensure_vector_store(pool: asyncpg.Pool, dimension: int) -> None:
         # The dimension is an int checked above: safe to write into the statement (a typmod cannot be a parameter).
         await conn.execute(
             f"CREATE INDEX IF NOT EXISTS {index_name(dimension)} ON media_embeddings "
-            f"USING hnsw ((embedding::vector({dimension})) vector_cosine_ops) WHERE dimension = {dimension}"
+            f"USING hnsw ((embedding::{index_vector(dimension)}) halfvec_cosine_ops) WHERE dimension = {dimension}"
         )
 
 

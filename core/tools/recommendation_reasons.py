@@ -19,10 +19,13 @@ from typing import Any
 
 import asyncpg
 
+from core.semantic.store import index_vector
+
 MAX_REASONS = 2
 MAX_SEEDS = 30
-MAX_VECTOR_SEEDS = 12
-NEIGHBOURS_PER_SEED = 40
+# Each seed is one index search: eight of the asker's best, twenty neighbours each.
+MAX_VECTOR_SEEDS = 8
+NEIGHBOURS_PER_SEED = 20
 
 _SEED_RULE = "((ms.finished AND coalesce(ms.rating, 7) > 4) OR ms.rating >= 7)"
 
@@ -92,7 +95,7 @@ async def metadata_reasons(
 
 def vector_recommendations_sql(my_titles: str, dimension: int) -> str:
     """Nearest unfinished titles to the asker's ($1) seeds, embedded with model $2; filters $3 kind, $4 genre."""
-    vector = f"vector({int(dimension)})"
+    vector = index_vector(dimension)
     return f"""
 WITH {my_titles}, seeds AS MATERIALIZED (
     SELECT ms.top_id, ms.rating, ms.finished, ms.plays, t.title, t.year, e.embedding::{vector} AS embedding
@@ -146,7 +149,7 @@ LIMIT $5
 
 def vector_similar_sql(my_titles: str, dimension: int) -> str:
     """Nearest unfinished titles to one title ($2), embedded with model $3, for the asker ($1)."""
-    vector = f"vector({int(dimension)})"
+    vector = index_vector(dimension)
     return f"""
 WITH {my_titles}, source AS MATERIALIZED (
     SELECT e.embedding::{vector} AS embedding FROM media_embeddings e
