@@ -191,7 +191,8 @@ def closest_reasons(reasons: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def because_text(reasons: Sequence[dict[str, Any]]) -> str | None:
     """'because you finished Heat (1995) and Inception (2010)', 'because you rated Heat (1995) highly'."""
-    finished, liked = [], []
+    finished: list[str] = []
+    liked: list[str] = []
     for reason in list(reasons)[:MAX_REASONS]:
         name = f"{reason['title']} ({reason['year']})" if reason.get("year") else str(reason["title"])
         (finished if reason.get("finished") else liked).append(name)

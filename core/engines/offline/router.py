@@ -521,14 +521,16 @@ class Router:
         search = self.tools.get(SEARCH_TOOL)
         if search is not None and found.title is not None and is_description(found.title.title):
             # "something like a slow-burn heist film": a description to search the library with, not a title.
-            kind = described_kind(found.title.title) or found.media_type
-            return self._decided(search, replace(found, media_type=kind), mode, found.title.title)
+            described_as = described_kind(found.title.title) or found.media_type
+            return self._decided(search, replace(found, media_type=described_as), mode, found.title.title)
         described = asks_for_description(question) if search is not None and found.title is None else None
         if search is not None and described is not None:
             # "find me a movie about time travel"
-            kind = described_kind(described) or found.media_type
+            described_as = described_kind(described) or found.media_type
             mention = TitleMention(described, rest)
-            return self._decided(search, replace(found, title=mention, media_type=kind), mode, described)
+            return self._decided(
+                search, replace(found, title=mention, media_type=described_as), mode, described
+            )
         cue = find_cue(shape)
         if cue is not None and mode == "personal" and cue.params.get("measure") == "requests":
             # A member counting requests means their own ("how many requests are pending"), not the server's.
