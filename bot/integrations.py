@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from pydantic import SecretStr
@@ -27,6 +27,11 @@ from adapters.media.services import SERVICE_BY_NAME, SERVICES, MediaService
 from bot.settings import Settings
 from core.admin_watch import WatchConfig, run_admin_watch
 from core.announcements import AnnouncementConfig
+from core.semantic.embedder import EmbeddingConfig
+from core.semantic.job import EmbeddingJob
+
+if TYPE_CHECKING:
+    from core.semantic.openai_embedder import OpenAIEmbedder
 from core.sync.jobs import SyncJob
 from core.sync.scheduler import run_sync_scheduler
 from core.tools.catalogue import build_catalogue
@@ -77,6 +82,34 @@ def build_sync_jobs(settings: Settings) -> list[SyncJob]:
             chosen = replace(chosen, sync_history=not tautulli_configured)
         jobs.append(service.sync_job(chosen))
     return jobs
+
+
+def embedding_config(settings: Settings) -> EmbeddingConfig | None:
+    """The embeddings endpoint when one is configured; None: no semantic search (it matches words)."""
+    if not settings.embeddings_base_url:
+        return None
+    return EmbeddingConfig(
+        base_url=settings.embeddings_base_url,
+        model=settings.embeddings_model,
+        dimension=settings.embeddings_dimension,
+        api_key=settings.embeddings_api_key.get_secret_value() if settings.embeddings_api_key else None,
+        timeout_seconds=settings.embeddings_timeout_seconds,
+        batch_size=settings.embeddings_batch_size,
+    )
+
+
+def embedding_job(settings: Settings) -> tuple[EmbeddingJob, OpenAIEmbedder] | None:
+    """The job that embeds new and changed titles, and its client (the caller closes it)."""
+    config = embedding_config(settings)
+    if config is None:
+        return None
+    from core.semantic.openai_embedder import OpenAIEmbedder
+
+    embedder = OpenAIEmbedder(config)
+    job = EmbeddingJob(
+        embedder, interval_seconds=settings.embeddings_interval_seconds, batch_size=config.batch_size
+    )
+    return job, embedder
 
 
 def request_service(settings: Settings) -> SeerrRequestClient | None:
@@ -148,11 +181,18 @@ class IntegrationsService:
         self._refresher: asyncio.Task[None] | None = None
         self._snapshot_tools: ToolDatabase | None = None
         self._stop = asyncio.Event()
+        self._embedder: OpenAIEmbedder | None = None
 
     async def start(self) -> None:
         config = webhook_config(self.settings)
         self._server = await start_http_server(
-            build_app(self.pool, config, insights_page_config(self.settings), self.engine_status),
+            build_app(
+                self.pool,
+                config,
+                insights_page_config(self.settings),
+                self.engine_status,
+                embeddings=embedding_config(self.settings),
+            ),
             self.settings.http_host,
             self.settings.http_port,
         )
@@ -173,6 +213,11 @@ class IntegrationsService:
             )
         )
         jobs = build_sync_jobs(self.settings)
+        embedding = embedding_job(self.settings)
+        if embedding is not None:
+            # After the syncs in each pass of the scheduler, so new titles are embedded soon after they arrive.
+            jobs.append(embedding[0])
+            self._embedder = embedding[1]
         if jobs:
             self._scheduler = asyncio.create_task(run_sync_scheduler(self.pool, jobs, self._stop))
         else:
@@ -205,3 +250,6 @@ class IntegrationsService:
         if self._server is not None:
             await self._server.stop()
             self._server = None
+        if self._embedder is not None:
+            await self._embedder.close()
+            self._embedder = None

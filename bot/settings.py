@@ -69,6 +69,21 @@ class Settings(BaseSettings):
     openai_max_tools: int = Field(
         default=32, ge=1, description="Most catalogue tools sent per question (small models lose track)."
     )
+    # semantic search: any OpenAI-compatible /v1/embeddings endpoint (Ollama, llama.cpp, vLLM, OpenAI)
+    embeddings_base_url: str | None = Field(
+        default=None,
+        description="e.g. http://localhost:11434/v1 (Ollama); unset means no embeddings (search matches words).",
+    )
+    embeddings_api_key: SecretStr | None = Field(default=None, description="Only for endpoints that need one.")
+    embeddings_model: str = "nomic-embed-text"
+    embeddings_dimension: int = Field(
+        default=768, ge=1, le=4000, description="Length of the model's vectors (nomic-embed-text: 768)."
+    )
+    embeddings_batch_size: int = Field(default=64, ge=1, le=2048, description="Titles per embeddings call.")
+    embeddings_timeout_seconds: float = Field(default=60.0, gt=0)
+    embeddings_interval_seconds: int = Field(
+        default=3600, ge=60, description="How often marquee run embeds new and changed titles."
+    )
     min_group_size: int = Field(default=2, ge=1, description="Fewest other users before a title is shown.")
     rate_limit_messages_per_minute: int = Field(default=10, ge=1)
     max_question_chars: int = Field(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from bot.database import open_database
-from bot.integrations import request_service
+from bot.integrations import embedding_config, request_service
 from bot.settings import Settings
 from core.assistant import Assistant, AssistantConfig
 from core.engines.base import Engine
@@ -23,6 +23,7 @@ from core.media_requests.flow import FlowConfig, RequestFlow
 from core.media_requests.service import RequestService
 from core.rate_limits import Limits
 from core.scope import Scope
+from core.semantic.embedder import Embedder
 from core.tools.catalogue import ToolCatalogue, build_catalogue
 from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import ScopedToolRunner
@@ -118,6 +119,21 @@ def model_engine(settings: Settings, understanding: Understanding | None = None)
     return None
 
 
+# A question waits for its embedding: a slow endpoint makes search fall back to matching words instead.
+QUERY_EMBEDDING_TIMEOUT_SECONDS = 15.0
+
+
+def query_embedder(settings: Settings) -> Embedder | None:
+    """What embeds search_library's questions, when an embeddings endpoint is configured."""
+    config = embedding_config(settings)
+    if config is None:
+        return None
+    from core.semantic.openai_embedder import OpenAIEmbedder
+
+    config = replace(config, timeout_seconds=min(config.timeout_seconds, QUERY_EMBEDDING_TIMEOUT_SECONDS))
+    return OpenAIEmbedder(config, max_retries=1)
+
+
 async def build_assistant(
     settings: Settings,
     pool: asyncpg.Pool,
@@ -130,7 +146,7 @@ async def build_assistant(
     ``requests`` is the Overseerr/Jellyseerr client members request through (None: no requests from chat).
     """
     tool_database = tools or ToolDatabase(pool, max_size=settings.db_pool_max_size)
-    catalogue = build_catalogue()
+    catalogue = build_catalogue(query_embedder(settings))
     offline = offline_engine(settings, catalogue)
     # The offline engine's reading of each question reaches the model as a hint (issue 12).
     model = model_engine(settings, offline)

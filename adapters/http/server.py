@@ -50,6 +50,8 @@ from core.ingest.logs import (
     record_webhook,
 )
 from core.ingest.webhooks import apply_webhook_event
+from core.semantic.embedder import EmbeddingConfig
+from core.semantic.health import embeddings_status
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,8 @@ METRICS_KEY = web.AppKey("metrics", Metrics)
 REFUSALS_KEY = web.AppKey("refusals", RefusalLog)
 # what the answer engine reports (core.engines.health.engine_status), when this process answers questions
 ENGINE_STATUS_KEY = web.AppKey("engine_status", object)
+# the configured embeddings endpoint (core.semantic), when semantic search is set up
+EMBEDDINGS_KEY = web.AppKey("embeddings", EmbeddingConfig)
 
 
 def _route_name(request: web.Request) -> str:
@@ -302,6 +306,14 @@ async def handle_health(request: web.Request) -> web.Response:
     engine_status = request.app.get(ENGINE_STATUS_KEY)
     if callable(engine_status):
         body["engine"] = engine_status()
+    embeddings = request.app.get(EMBEDDINGS_KEY)
+    if embeddings is not None:
+        try:
+            body["embeddings"] = await asyncio.wait_for(
+                embeddings_status(request.app[POOL_KEY], embeddings), DATABASE_TIMEOUT_SECONDS
+            )
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            body["embeddings"] = {"status": "unknown (the database did not answer in time)"}
     return web.json_response(body)
 
 
@@ -315,6 +327,7 @@ def build_app(
     config: WebhookConfig,
     insights: InsightsPageConfig | None = None,
     engine_status: Callable[[], dict[str, Any]] | None = None,
+    embeddings: EmbeddingConfig | None = None,
 ) -> web.Application:
     # aiohttp's own limit sits above ours so that ours answers (with a log row) first.
     app = web.Application(middlewares=[_log_requests], client_max_size=config.max_body_bytes + 1)
@@ -324,6 +337,8 @@ def build_app(
     app[REFUSALS_KEY] = RefusalLog()
     if engine_status is not None:
         app[ENGINE_STATUS_KEY] = engine_status
+    if embeddings is not None:
+        app[EMBEDDINGS_KEY] = embeddings
     app.router.add_post("/webhooks/{source}", handle_webhook)
     app.router.add_get("/healthz", handle_health)
     app.router.add_get("/health", handle_health)

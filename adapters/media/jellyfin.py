@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 SERVICE = "jellyfin"
 TICKS_PER_SECOND = 10_000_000
 _TYPES: dict[str, MediaType] = {"Movie": "movie", "Series": "show", "Episode": "episode"}
-_ITEM_FIELDS = "Genres,MediaSources,ProviderIds,DateCreated"
+_ITEM_FIELDS = "Genres,MediaSources,ProviderIds,DateCreated,Overview,People"
 
 
 class _JellyfinModel(BaseModel):
@@ -65,6 +65,11 @@ class JellyfinUserData(_JellyfinModel):
     rating: float | None = Field(default=None, alias="Rating")
 
 
+class JellyfinPerson(_JellyfinModel):
+    name: str | None = Field(default=None, alias="Name")
+    type: str | None = Field(default=None, alias="Type")
+
+
 class JellyfinItem(_JellyfinModel):
     id: str = Field(alias="Id")
     name: str = Field(alias="Name")
@@ -80,10 +85,12 @@ class JellyfinItem(_JellyfinModel):
     index_number: int | None = Field(default=None, alias="IndexNumber")
     provider_ids: dict[str, str | None] = Field(default_factory=dict, alias="ProviderIds")
     user_data: JellyfinUserData | None = Field(default=None, alias="UserData")
+    overview: str | None = Field(default=None, alias="Overview")
+    people: list[JellyfinPerson] = Field(default_factory=list, alias="People")
 
-    @field_validator("genres", mode="before")
+    @field_validator("genres", "people", mode="before")
     @classmethod
-    def _no_null_genres(cls, value: object) -> object:
+    def _lists_are_never_null(cls, value: object) -> object:
         return value or []
 
 
@@ -138,7 +145,16 @@ def media_record(item: JellyfinItem, library_name: str | None) -> MediaRecord | 
         season_number=item.parent_index_number if episode else None,
         episode_number=item.index_number if episode else None,
         catalogue_ids={} if episode else catalogue_ids(item.provider_ids),
+        # What semantic search embeds; an episode is found through its show.
+        summary=None if episode else (item.overview or None),
+        cast=() if episode else _people(item, "Actor"),
+        directors=() if episode else _people(item, "Director"),
+        writers=() if episode else _people(item, "Writer"),
     )
+
+
+def _people(item: JellyfinItem, kind: str) -> tuple[str, ...]:
+    return tuple(person.name for person in item.people if person.type == kind and person.name)
 
 
 def user_record(user: JellyfinUser) -> UserRecord:

@@ -96,6 +96,10 @@ class PlexItem(TypedDict, total=False):
     index: int | None
     userRating: float | None
     librarySectionTitle: str | None
+    summary: str | None
+    Role: list[PlexTag]
+    Director: list[PlexTag]
+    Writer: list[PlexTag]
 
 
 @with_config(_WIRE)
@@ -223,7 +227,16 @@ def media_record(item: PlexItem, library_name: str | None) -> MediaRecord | None
         season_number=item.get("parentIndex") if episode else None,
         episode_number=item.get("index") if episode else None,
         catalogue_ids=catalogue_ids(item),
+        # What semantic search embeds; an episode is found through its show.
+        summary=None if episode else (item.get("summary") or None),
+        cast=() if episode else _tags(item.get("Role")),
+        directors=() if episode else _tags(item.get("Director")),
+        writers=() if episode else _tags(item.get("Writer")),
     )
+
+
+def _tags(tags: list[PlexTag] | None) -> tuple[str, ...]:
+    return tuple(tag["tag"] for tag in tags or () if tag.get("tag"))
 
 
 def user_record(account: PlexAccount) -> UserRecord | None:

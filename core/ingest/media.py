@@ -137,12 +137,22 @@ class MediaUpsertResult:
     restored: int = 0
 
 
+# A title's overview and its first-billed people are what describe it; more is noise and bytes.
+MAX_SUMMARY_CHARS = 4000
+MAX_PEOPLE = 10
+
+
 def _metadata(record: MediaRecord) -> str:
     metadata: dict[str, object] = {}
     if record.genres:
         metadata["genres"] = list(record.genres)
     if record.audience_rating is not None:
         metadata["audience_rating"] = record.audience_rating
+    if record.summary:
+        metadata["summary"] = record.summary[:MAX_SUMMARY_CHARS]
+    for key, names in (("cast", record.cast), ("directors", record.directors), ("writers", record.writers)):
+        if names:
+            metadata[key] = list(names[:MAX_PEOPLE])
     return json.dumps(metadata, sort_keys=True)
 
 

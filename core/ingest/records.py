@@ -55,6 +55,11 @@ class MediaRecord:
     episode_number: int | None = None
     # Catalogue ids: {"tmdb": "1399", "imdb": "tt0944947"}.
     catalogue_ids: dict[str, str] = field(default_factory=dict)
+    # What semantic search embeds (movies and shows): the overview, cast and crew, as the service lists them.
+    summary: str | None = None
+    cast: tuple[str, ...] = ()
+    directors: tuple[str, ...] = ()
+    writers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

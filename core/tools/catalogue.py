@@ -8,7 +8,7 @@ security.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.scope import Mode
 from core.tools import (
@@ -20,12 +20,16 @@ from core.tools import (
     operations,
     personal,
     requests,
+    semantic_search,
     social,
     system_health,
     title_facts,
     users,
 )
 from core.tools.base import Tool, UnknownTool
+
+if TYPE_CHECKING:
+    from core.semantic.embedder import Embedder
 
 
 class ToolCatalogue:
@@ -56,7 +60,8 @@ class ToolCatalogue:
         ]
 
 
-def build_catalogue() -> ToolCatalogue:
+def build_catalogue(query_embedder: Embedder | None = None) -> ToolCatalogue:
+    """Every tool; ``query_embedder`` embeds search_library's questions (None: it matches words)."""
     return ToolCatalogue(
         [
             *discovery.TOOLS,
@@ -72,5 +77,7 @@ def build_catalogue() -> ToolCatalogue:
             *library_lookup.TOOLS,
             *admin_counts.TOOLS,
             *now_playing.TOOLS,
+            # Semantic search (issue 16).
+            *semantic_search.tools(query_embedder),
         ]
     )

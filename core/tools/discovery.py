@@ -37,7 +37,15 @@ from core.tools.base import Coverage, Tool, ToolResult
 from core.tools.coverage import add_null_share
 from core.tools.periods import Period, PeriodParams, resolve_period
 from core.tools.phrasing import listing, plural, title_of, with_gaps
+from core.tools.recommendation_reasons import (
+    because_text,
+    closest_reasons,
+    metadata_reasons,
+    vector_recommendations_sql,
+    vector_similar_sql,
+)
 from core.tools.records import plain_rows
+from core.tools.semantic_search import embedded_with, use_index_with_filters
 from core.tools.snapshots import MemberWindow, member_window, note_as_of
 from core.tools.title_lookup import find_title
 
@@ -122,10 +130,32 @@ async def _history_size(conn: asyncpg.Connection, user_id: Any) -> int:
 
 
 async def recommend_tonight(conn: asyncpg.Connection, scope: Scope, p: RecommendParams) -> ToolResult:
-    rows = await conn.fetch(_RECOMMEND, scope.user_id, p.media_type, p.genre, p.limit)
     coverage = Coverage(
         tables_used=["user_stats", "media_items.metadata.genres", "media_items.metadata.rating"]
     )
+    rows: list[dict[str, Any]] = []
+    method = "metadata"
+    embedded = await embedded_with(conn)
+    if embedded is not None:
+        # Nearest titles to what the asker finished and rated highly; none (no seed embedded yet): metadata.
+        await use_index_with_filters(conn)
+        sql = vector_recommendations_sql(_MY_TITLES, embedded[1])
+        records = await conn.fetch(sql, scope.user_id, embedded[0], p.media_type, p.genre, p.limit)
+        rows = plain_rows(records, scope.timezone)
+        if rows:
+            method = "embeddings"
+            coverage.tables_used.append("media_embeddings.embedding")
+            for row in rows:
+                row["because"] = closest_reasons(row["because"])
+    if not rows:
+        records = await conn.fetch(_RECOMMEND, scope.user_id, p.media_type, p.genre, p.limit)
+        rows = plain_rows(records, scope.timezone)
+        reasons = await metadata_reasons(conn, _MY_TITLES, scope.user_id, [r["id"] for r in records])
+        for row in rows:
+            row["because"] = reasons.get(row["id"], [])
+    for row in rows:
+        row["because"] = row.get("because") or []
+        row["because_text"] = because_text(row["because"])
     has_history = await _history_size(conn, scope.user_id) > 0
     if not has_history:
         coverage.gaps.append("you have no viewing history yet, so these are ranked by audience rating only")
@@ -133,29 +163,35 @@ async def recommend_tonight(conn: asyncpg.Connection, scope: Scope, p: Recommend
     # What the ranking could go by is what the suggested titles carry, not what it was built to use.
     with_genres = sum(1 for r in rows if r["genres"])
     with_rating = sum(1 for r in rows if r["audience_rating"] is not None)
-    taste = any(r["genre_match"] for r in rows)
-    if rows and not with_genres:
+    taste = any(r.get("genre_match") for r in rows)
+    if rows and not with_genres and method == "metadata":
         coverage.gaps.append("none of these titles has genres listed, so your taste could not be matched")
         coverage.missing_tables.append("media_items.metadata.genres")
     if rows and not with_rating:
         coverage.gaps.append("none of these titles has an audience rating")
         coverage.missing_tables.append("media_items.metadata.rating")
     basis = (
-        "your taste and audience ratings" if taste and with_rating
+        "how close they are to what you finished and rated highly" if method == "embeddings"
+        else "your taste and audience ratings" if taste and with_rating
         else "your taste" if taste
         else "audience ratings" if with_rating
         else "your viewing alone (shows you're partway through first, then titles you haven't seen)"
     )  # fmt: skip
     return ToolResult(
-        rows=plain_rows(rows, scope.timezone),
+        rows=rows,
         coverage=coverage,
         summary={
             "basis": basis,
+            "method": method,
             "with_genres": with_genres,
             "with_rating": with_rating,
             "has_history": has_history,
         },
     )
+
+
+def _because(row: dict[str, Any]) -> str:
+    return f" — {row['because_text']}" if row.get("because_text") else ""
 
 
 def _render_recommendations(result: ToolResult) -> str:
@@ -166,7 +202,7 @@ def _render_recommendations(result: ToolResult) -> str:
         extra = " — you're partway through it" if row.get("in_progress") else ""
         rating = f", rated {row['audience_rating']:.1f}" if row.get("audience_rating") is not None else ""
         genres = ", ".join(row.get("genres") or []) or "no genre listed"
-        lines.append(f"{title_of(row)} ({row['media_type']}, {genres}{rating}){extra}")
+        lines.append(f"{title_of(row)} ({row['media_type']}, {genres}{rating}){extra}{_because(row)}")
     basis = result.summary.get("basis", "your taste and audience ratings")
     intro = f"Here is what I'd put on tonight, based on {basis}:"
     return with_gaps(f"{intro}\n{listing(lines)}", result)
@@ -222,17 +258,40 @@ async def similar_titles(conn: asyncpg.Connection, scope: Scope, p: SimilarParam
     if match is None:
         coverage.gaps.append(f"no title in the library looks like {p.title!r}")
         return ToolResult(rows=[], coverage=coverage, summary={"matched_title": None})
-    rows = await conn.fetch(_SIMILAR, scope.user_id, match["id"], match["media_type"], p.limit)
+    rows: list[dict[str, Any]] = []
+    method = "genres"
+    embedded = await embedded_with(conn)
+    if embedded is not None:
+        await use_index_with_filters(conn)
+        sql = vector_similar_sql(_MY_TITLES, embedded[1])
+        rows = plain_rows(
+            await conn.fetch(sql, scope.user_id, match["id"], embedded[0], p.limit), scope.timezone
+        )
+        if rows:
+            method = "embeddings"
+            coverage.tables_used.append("media_embeddings.embedding")
+    if not rows:
+        records = await conn.fetch(_SIMILAR, scope.user_id, match["id"], match["media_type"], p.limit)
+        rows = plain_rows(records, scope.timezone)
     genres = (match["metadata"] or {}).get("genres") or []
-    if not genres:
+    if not genres and method == "genres":
         coverage.gaps.append(f"{match['title']} has no genres listed, so nothing can be matched to it")
         coverage.missing_tables.append("media_items.metadata.genres")
+    matched = title_of(dict(match))
+    for row in rows:
+        shared = [g for g in row.get("genres") or [] if g in genres]
+        row["because_text"] = (
+            f"close to {matched} in story and style" if method == "embeddings"
+            else f"shares {', '.join(shared)} with {matched}" if shared
+            else None
+        )  # fmt: skip
     summary = {
-        "matched_title": title_of(dict(match)),
+        "matched_title": matched,
         "matched_genres": genres,
         "match_score": float(match["score"]),
+        "method": method,
     }
-    return ToolResult(rows=plain_rows(rows, scope.timezone), coverage=coverage, summary=summary)
+    return ToolResult(rows=rows, coverage=coverage, summary=summary)
 
 
 def _render_similar(result: ToolResult) -> str:
@@ -241,6 +300,11 @@ def _render_similar(result: ToolResult) -> str:
         return with_gaps(f"I couldn't find {result.params.get('title')!r} in the library.", result)
     if not result.rows:
         return with_gaps(f"I found {matched}, but nothing unwatched shares its genres.", result)
+    if result.summary.get("method") == "embeddings":
+        lines = [f"{title_of(r)} ({', '.join(r['genres']) or 'no genre listed'})" for r in result.rows]
+        return with_gaps(
+            f"If you liked {matched}, try these, closest in story and style:\n{listing(lines)}", result
+        )
     lines = [f"{title_of(r)} ({', '.join(r['genres'])})" for r in result.rows]
     return with_gaps(f"If you liked {matched}, try:\n{listing(lines)}", result)
 

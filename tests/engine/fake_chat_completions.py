@@ -13,13 +13,19 @@ Shapes, from the servers' OpenAI-compatible endpoints:
 - llama.cpp: ``content`` is null beside tool calls, a random alphanumeric ``id``, no
   ``index``, ``finish_reason`` ``tool_calls``, usage and ``timings``; errors are
   ``{"error": {"code", "message", "type"}}``, e.g. HTTP 500 "tools param requires --jinja flag".
+
+POST /v1/embeddings answers as Ollama's and OpenAI's do: ``{"object": "list", "data":
+[{"object": "embedding", "embedding": [...], "index": i}], "model", "usage":
+{"prompt_tokens", "total_tokens"}}``, one vector per input in order (``FakeEmbeddings``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
+import math
 import random
 import string
 from dataclasses import dataclass, field
@@ -130,12 +136,72 @@ class Delay:
     then: Any
 
 
+def hashed_vector(text: str, dimension: int) -> list[float]:
+    """A fixed unit vector for a text: the same text always gets the same vector."""
+    numbers = []
+    counter = 0
+    while len(numbers) < dimension:
+        digest = hashlib.sha256(f"{counter}:{text}".encode()).digest()
+        numbers.extend((byte - 127.5) / 127.5 for byte in digest)
+        counter += 1
+    numbers = numbers[:dimension]
+    norm = math.sqrt(sum(x * x for x in numbers)) or 1.0
+    return [x / norm for x in numbers]
+
+
+@dataclass
+class FakeEmbeddings:
+    """An embeddings endpoint: ``vectors`` maps a word found in an input to its vector; else a hashed one.
+
+    ``errors`` are answered first, one per request (429 with ``retry-after``, 500, ...).
+    """
+
+    dimension: int = 3
+    vectors: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[ServerError] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    model: str = "nomic-embed-text"
+
+    def vector_for(self, text: str) -> list[float]:
+        lowered = text.lower()
+        for word, vector in self.vectors.items():
+            if word.lower() in lowered:
+                return vector
+        return hashed_vector(text, self.dimension)
+
+    @property
+    def texts_embedded(self) -> list[str]:
+        return [text for request in self.requests for text in request["input"]]
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if self.errors:
+            error = self.errors.pop(0)
+            self.requests.append({**body, "input": [], "refused": error.status})
+            return web.json_response(error.body, status=error.status, headers=error.headers)
+        inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        self.requests.append({**body, "input": inputs})
+        tokens = sum(len(text.split()) for text in inputs)
+        return web.json_response(
+            {
+                "object": "list",
+                "data": [
+                    {"object": "embedding", "embedding": self.vector_for(text), "index": index}
+                    for index, text in enumerate(inputs)
+                ],
+                "model": body.get("model", self.model),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
+
+
 @dataclass
 class FakeChatCompletions:
     steps: list[Any] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     repeat_last: bool = False
+    embeddings: FakeEmbeddings = field(default_factory=FakeEmbeddings)
 
     def script(self, *steps: Any) -> None:
         self.steps.extend(steps)
@@ -156,4 +222,5 @@ class FakeChatCompletions:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self.handle)
+        app.router.add_post("/v1/embeddings", self.embeddings.handle)
         return app

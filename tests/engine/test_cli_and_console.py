@@ -176,6 +176,8 @@ async def test_demo_ends_in_the_console_chat_as_the_demo_admin(
 
     out = capsys.readouterr().out
     assert "Demo server ready" in out and "Chatting as" in out and "Thanks!" in out
+    # no embeddings in the demo: the recommendations say why from genres, people and years
+    assert "because you finished" in out or "because you rated" in out
     row = await db_pool.fetchrow(
         "SELECT u.role, f.user_rating, f.platform FROM ai_conversation_feedback f JOIN users u ON u.id = f.user_id"
     )

@@ -74,6 +74,10 @@ def plex_movie(rating_key: str, title: str, year: int, *, added_at: int, size: i
         "ratingKey": rating_key,
         "key": f"/library/metadata/{rating_key}",
         "guid": f"plex://movie/{rating_key}",
+        "summary": f"{title}: what happens, in a sentence.",
+        "Director": [{"tag": "Anthony Russo"}, {"tag": "Joe Russo"}],
+        "Writer": [{"tag": "Christopher Markus"}],
+        "Role": [{"tag": "Chris Evans"}, {"tag": "Scarlett Johansson"}],
         "type": "movie",
         "title": title,
         "year": year,
@@ -272,7 +276,13 @@ class FakeJellyfin(FakeService):
             jellyfin_item("c0ffee00c0ffee00c0ffee00c0ffee00", "Arrival", "Movie", movies, ProductionYear=2016,
                           Genres=["Science Fiction", "Drama"], CommunityRating=7.6, RunTimeTicks=69_600_000_000,
                           DateCreated="2026-01-05T10:00:00.0000000Z", MediaSources=[{"Id": "ms1", "Size": 9_876_543_210}],
-                          ProviderIds={"Tmdb": "329865", "Imdb": "tt2543164"}),
+                          ProviderIds={"Tmdb": "329865", "Imdb": "tt2543164"},
+                          Overview="A linguist works with the military to communicate with alien lifeforms.",
+                          People=[{"Name": "Amy Adams", "Id": "p1", "Role": "Louise Banks", "Type": "Actor"},
+                                  {"Name": "Jeremy Renner", "Id": "p2", "Role": "Ian Donnelly", "Type": "Actor"},
+                                  {"Name": "Denis Villeneuve", "Id": "p3", "Type": "Director"},
+                                  {"Name": "Eric Heisserer", "Id": "p4", "Type": "Writer"},
+                                  {"Name": "Jóhann Jóhannsson", "Id": "p5", "Type": "Composer"}]),
             jellyfin_item("0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a", "Captain America: The Winter Soldier", "Movie", movies,
                           ProductionYear=2014, Genres=["Action"], RunTimeTicks=78_000_000_000,
                           DateCreated="2026-01-04T10:00:00.0000000Z", MediaSources=[{"Size": 8_000_000_000}],
@@ -327,7 +337,10 @@ class FakeJellyfin(FakeService):
             if query.get("isPlayed") == "true":
                 items = [i for i in items if i["UserData"].get("Played")]
         start, size = int(query.get("startIndex", 0)), int(query.get("limit", 100))
-        shown = [{k: v for k, v in i.items() if k != "_folder"} for i in page(items, start, size)]
+        # Like Jellyfin, the overview and people come only when asked for in ``fields``.
+        asked = set(query.get("fields", "").split(","))
+        hidden = {"_folder"} | ({"Overview", "People"} - asked)
+        shown = [{k: v for k, v in i.items() if k not in hidden} for i in page(items, start, size)]
         return web.json_response({"Items": shown, "TotalRecordCount": len(items), "StartIndex": start})
 
 

@@ -36,7 +36,15 @@ async def test_first_sync_fills_users_items_hierarchy_history_and_ratings(db_poo
     )
     assert movie["media_type"] == "movie" and movie["library_name"] == "Movies"
     assert movie["file_size_bytes"] == 8_000_000_000 and movie["duration_seconds"] == 7800
-    assert movie["metadata"] == {"genres": ["Action"], "audience_rating": 7.5}
+    assert movie["metadata"] == {
+        "genres": ["Action"],
+        "audience_rating": 7.5,
+        # what semantic search embeds
+        "summary": "Captain America: The Winter Soldier: what happens, in a sentence.",
+        "cast": ["Chris Evans", "Scarlett Johansson"],
+        "directors": ["Anthony Russo", "Joe Russo"],
+        "writers": ["Christopher Markus"],
+    }
     assert (
         await db_pool.fetchval(
             "SELECT external_id FROM media_external_ids WHERE service = 'tmdb' AND media_item_id = $1",

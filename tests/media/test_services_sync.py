@@ -48,6 +48,13 @@ async def test_jellyfin_sync_users_items_and_user_data(db_pool: asyncpg.Pool) ->
             "Science Fiction",
             "Drama",
         ]
+        # what semantic search embeds: the overview, actors, directors and writers (not the composer)
+        assert arrival["metadata"]["summary"].startswith("A linguist works with the military")
+        assert arrival["metadata"]["cast"] == ["Amy Adams", "Jeremy Renner"]
+        assert (arrival["metadata"]["directors"], arrival["metadata"]["writers"]) == (
+            ["Denis Villeneuve"],
+            ["Eric Heisserer"],
+        )
         pilot = await db_pool.fetchrow(
             "SELECT e.season_number, e.episode_number, s.title FROM media_items e "
             "JOIN media_items s ON s.id = e.parent_id WHERE e.title = 'Pilot'"

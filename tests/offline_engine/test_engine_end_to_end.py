@@ -213,3 +213,24 @@ async def test_a_question_that_needs_a_title_asks_for_it(
     assert answer.tool_calls == []
     assert answer.why_failed == "ambiguous_query"
     assert answer.text.startswith("Which title do you mean?")
+
+
+async def test_tonights_recommendations_say_which_of_my_titles_they_come_from(
+    engine: OfflineEngine, tool_database: ToolDatabase, server: FixtureServer
+) -> None:
+    answer = await ask(engine, tool_database, scope_of(server, "alice"), "What should I watch tonight?")
+    assert answer.tool_calls[0].name == "recommend_tonight"
+    assert "— because you finished" in answer.text or "— because you rated" in answer.text
+
+
+async def test_a_described_title_is_searched_for_and_the_word_match_says_so(
+    engine: OfflineEngine, tool_database: ToolDatabase, server: FixtureServer
+) -> None:
+    answer = await ask(
+        engine, tool_database, scope_of(server, "alice"), "something like a slow-burn heist film"
+    )
+    assert [(c.name, c.params) for c in answer.tool_calls] == [
+        ("search_library", {"query": "a slow-burn heist film", "media_type": "movie"})
+    ]
+    assert "not its meaning" in answer.text
+    assert answer.assessment.confidence < 0.8

@@ -229,3 +229,29 @@ def test_every_tool_brings_the_phrasings_that_reach_it(router: Router, tool: Any
     assert tool.examples[0] in reached, (tool.name, tool.examples[0])
     assert len(reached) >= 2 / 3 * len(ways), (tool.name, sorted(ways - set(reached)))
 
+
+@pytest.mark.parametrize(
+    ("question", "tool", "params"),
+    [
+        ("something like a slow-burn heist film", "search_library",
+         {"query": "a slow-burn heist film", "media_type": "movie"}),
+        ("Find me a movie about time travel", "search_library",
+         {"query": "a movie about time travel", "media_type": "movie"}),
+        ("Do we have any films about space exploration?", "search_library",
+         {"query": "any films about space exploration", "media_type": "movie"}),
+        ("anything like a cosy mystery series", "search_library",
+         {"query": "a cosy mystery series", "media_type": "show"}),
+        ("a gritty crime drama set in Baltimore", "search_library",
+         {"query": "a gritty crime drama set in Baltimore"}),
+        # titles stay titles, and a genre is still a recommendation
+        ("recommend something like A Quiet Place", "similar_titles", {"title": "A Quiet Place"}),
+        ("something like Inception", "similar_titles", {"title": "Inception"}),
+        ("I want a comedy movie", "recommend_tonight", {"media_type": "movie", "genre": "Comedy"}),
+    ],
+)  # fmt: skip
+def test_a_description_searches_the_library_and_a_title_finds_similar_ones(
+    question: str, tool: str, params: dict[str, object]
+) -> None:
+    route = _SHARED_ROUTER.route(question, "personal", NOW)
+    assert route.tool is not None and route.tool.name == tool
+    assert route.params == params

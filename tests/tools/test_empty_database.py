@@ -25,6 +25,7 @@ REQUIRED_ARGUMENTS = {
     "user_watch_activity": {"username": "alice"},
     "title_facts": {"title": "Inception"},
     "request_status": {"title": "Dune"},
+    "search_library": {"query": "a slow-burn heist film"},
 }
 
 # Where the data is missing altogether, the coverage note says which.
@@ -41,6 +42,7 @@ EXPECTED_GAPS = {
     "most_active_users": "no user has any sessions",
     "title_facts": "no movie or show in the library matches 'Inception'",
     "now_playing": "no service's live sessions are read",
+    "search_library": "semantic search is not set up",
 }
 
 

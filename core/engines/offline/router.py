@@ -30,6 +30,7 @@ from rapidfuzz import fuzz, process
 
 from core.engines.offline.cues import find_cue
 from core.engines.offline.date_ranges import DateRange, DateRangeParser
+from core.engines.offline.descriptions import asks_for_description, described_kind, is_description
 from core.engines.offline.out_of_domain import OutOfDomain, out_of_domain
 from core.engines.offline.spelling import normalise
 from core.engines.offline.titles import TitleMention, find_title
@@ -189,6 +190,8 @@ CUE_SCORE = 0.8
 MAX_UNDERSTOOD_CHARS = 300
 # Tools reached mainly through their question's shape (``Tool.routing == "cue_first"``) score this much
 # of their word score, so a tool made for the words wins a close call.
+# Semantic search is reached only through the shape of a description ("something like a slow-burn heist").
+SEARCH_TOOL = "search_library"
 CUE_TOOLS_SCORE = 0.85
 
 
@@ -384,6 +387,19 @@ class Router:
         shape = question
         if found.period is not None:
             shape = re.sub(re.escape(found.period.phrase), " ", shape, count=1, flags=re.IGNORECASE)
+        search = self.tools.get(SEARCH_TOOL)
+        if search is not None and found.title is not None and is_description(found.title.title):
+            # "something like a slow-burn heist film": a description to search the library with, not a title.
+            described_as = described_kind(found.title.title) or found.media_type
+            return self._decided(search, replace(found, media_type=described_as), mode, found.title.title)
+        described = asks_for_description(question) if search is not None and found.title is None else None
+        if search is not None and described is not None:
+            # "find me a movie about time travel"
+            described_as = described_kind(described) or found.media_type
+            mention = TitleMention(described, rest)
+            return self._decided(
+                search, replace(found, title=mention, media_type=described_as), mode, described
+            )
         cue = find_cue(shape)
         if cue is not None and mode == "personal" and cue.params.get("measure") == "requests":
             # A member counting requests means their own ("how many requests are pending"), not the server's.

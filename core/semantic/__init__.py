@@ -1,0 +1,1 @@
+"""Semantic search: library titles embedded through an embeddings endpoint, stored with pgvector."""
