@@ -315,7 +315,7 @@ class Assistant:
                 refusal = await self._admin_or_refusal(conn, request)
                 if refusal is not None:
                     return refusal
-                answer = await self._admin_answer(conn, command, args)
+                answer = await self._admin_answer(conn, command, args, await self._actor(conn, request))
                 if command == "insights" and answer is not None:
                     link = await self._insights_link(conn, request)
                     if link is not None:
@@ -355,7 +355,16 @@ class Assistant:
         )
 
     @staticmethod
-    async def _admin_answer(conn: asyncpg.Connection, command: str, args: list[str]) -> Answer | None:
+    async def _actor(conn: asyncpg.Connection, request: ChatRequest) -> str:
+        """Who acted, for the triage log: the same words as the page's sign-in records."""
+        who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
+        name = who.username if who is not None else request.platform_user_id
+        return f"{name} ({request.platform})"
+
+    @staticmethod
+    async def _admin_answer(
+        conn: asyncpg.Connection, command: str, args: list[str], actor: str
+    ) -> Answer | None:
         if command == "health":
             return admin_reports.health_answer(await admin_reports.health(conn))
         if command == "insights":
@@ -370,7 +379,7 @@ class Assistant:
                 return admin_reports.learning_entry_answer(await admin_reports.learning_show(conn, args[1]))
             note = " ".join(args[2:]) or None
             status: Literal["resolved", "wont_fix"] = "resolved" if action == "resolve" else "wont_fix"
-            entry = await admin_reports.learning_close(conn, args[1], status, note)
+            entry = await admin_reports.learning_close(conn, args[1], status, note, actor)
             return parse_answer(
                 f"Marked `{admin_reports.short_id(entry['id'])}` as {status.replace('_', ' ')}."
             )
