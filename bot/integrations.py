@@ -23,8 +23,11 @@ from adapters.media.plex import PlexSettings, PlexSyncJob
 from adapters.media.tautulli import TautulliSettings, TautulliSyncJob
 from bot.settings import Settings
 from core.ingest.logs import WEBHOOK_SOURCES
+from core.page_charts import PageCharts
 from core.sync.jobs import SyncJob
 from core.sync.scheduler import run_sync_scheduler
+from core.tools.catalogue import build_catalogue
+from core.tools.database_wall import ToolDatabase
 
 log = logging.getLogger(__name__)
 
@@ -142,11 +145,15 @@ class IntegrationsService:
         self._server: RunningServer | None = None
         self._scheduler: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        # The insights page's charts run the admin-mode tools behind the database wall, on their own pool.
+        self._chart_tools = ToolDatabase(pool, max_size=2)
 
     async def start(self) -> None:
         config = webhook_config(self.settings)
+        page = insights_page_config(self.settings)
+        charts = PageCharts(self.pool, self._chart_tools, build_catalogue(), page.timezone)
         self._server = await start_http_server(
-            build_app(self.pool, config, insights_page_config(self.settings), self.engine_status),
+            build_app(self.pool, config, page, self.engine_status, charts),
             self.settings.http_host,
             self.settings.http_port,
         )
@@ -172,3 +179,4 @@ class IntegrationsService:
         if self._server is not None:
             await self._server.stop()
             self._server = None
+        await self._chart_tools.close()
