@@ -24,6 +24,7 @@ from aiohttp import web
 from adapters.http import api_log_marker
 from adapters.http.insights_charts import bar_percent, calibration_chart, confidence_vs_success_chart
 from core import insights_access, insights_page
+from core.engines.offline.corpus_reliability import corpus_reliability
 from core.insights_access import PAGE_PATH, SIGN_IN_PATH, AdminSession
 from core.page_charts import PageChart, PageCharts
 
@@ -209,6 +210,7 @@ async def _render_page(
         status,
         data=data,
         charts=charts,
+        corpus=corpus_reliability(),
         session=session,
         filters=filters,
         days=days,
