@@ -27,7 +27,7 @@ from core.engines.offline.corpus_reliability import REPORT_PATH  # noqa: E402
 from core.engines.offline.engine import OfflineEngine  # noqa: E402
 from core.tools.catalogue import build_catalogue  # noqa: E402
 from tests.offline_engine.corpus.held_out import HELD_OUT  # noqa: E402
-from tests.offline_engine.corpus.runner import NOW, _scope, main, reliability_report  # noqa: E402
+from tests.offline_engine.corpus.runner import MEMBERS, NOW, _scope, main, reliability_report  # noqa: E402
 from tests.offline_engine.corpus.tuning import TUNING  # noqa: E402
 
 TARGET_P95_MS = 5.0
@@ -38,7 +38,7 @@ def measure(rounds: int) -> list[float]:
     items = [*HELD_OUT, *TUNING]
     scopes = {mode: _scope(mode) for mode in ("personal", "admin")}
     for item in items:  # warm-up: dateparser and rapidfuzz load lazily
-        engine.understand(item.question, scopes[item.mode], [Turn("user", h) for h in item.history], NOW)
+        engine.understand(item.question, scopes[item.mode], [Turn("user", h) for h in item.history], NOW, MEMBERS)
     times: list[float] = []
     for _ in range(rounds):
         for item in items:
@@ -46,7 +46,7 @@ def measure(rounds: int) -> list[float]:
             # Every question as if new: nothing remembered from an earlier round.
             date_ranges._search_dates.cache_clear()
             started = time.perf_counter()
-            engine.understand(item.question, scopes[item.mode], history, NOW)
+            engine.understand(item.question, scopes[item.mode], history, NOW, MEMBERS)
             times.append((time.perf_counter() - started) * 1000)
     return sorted(times)
 

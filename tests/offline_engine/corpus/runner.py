@@ -45,6 +45,9 @@ UNANSWERABLE_MAX_CONFIDENCE = 0.3
 TITLE_SIMILARITY = 85
 TITLE_FIELDS = ("title", "like_title", "similar_to", "show_title", "query")
 BUCKETS = ((0.0, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.85), (0.85, 1.01))
+# The corpus server's members. Every question gets them, members' too: the engine itself must use them
+# for an admin's question only (a member never gets another member's name suggested).
+MEMBERS = ("alice", "bob", "carol", "dave", "erin", "root")
 
 
 @dataclass
@@ -74,7 +77,7 @@ def _understand(engine: OfflineEngine, item: Labelled) -> tuple[str, str | None,
     now = NOW.astimezone(scope.timezone)
     understand = getattr(engine, "understand", None)
     if understand is not None:
-        route = understand(item.question, scope, history, now)
+        route = understand(item.question, scope, history, now, MEMBERS)
         confidence = engine.understanding_confidence(route)
     else:  # the engine before issue 12, replayed step by step
         route = engine.router.route(item.question, scope.mode, now)
