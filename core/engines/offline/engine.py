@@ -49,8 +49,10 @@ _ROUTING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="offline-routing
 
 # A match score at or above this is as good as the spec's own wording.
 FULL_MATCH = 0.85
-# A runner-up this close means the question could have been meant either way.
-CLOSE_MARGIN = 0.05
+# A runner-up this close means the question could have been meant either way. (0.05 let "what do
+# people watch most" answer genres at 0.77 with popular titles 0.074 behind: on the tuning corpus
+# every reading with a runner-up within 0.08 that was wrong sat in that gap.)
+CLOSE_MARGIN = 0.08
 EMPTY_RESULT_CAP = 0.5
 # The tool said data it needed is missing (a table empty, a column mostly NULL).
 MISSING_DATA_CAP = 0.6
