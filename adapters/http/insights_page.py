@@ -203,7 +203,11 @@ async def _render_page(
         data = await insights_page.load_page(conn, filters, days, request.app[CONFIG_KEY].timezone)
     charts: list[PageChart] = []
     if CHARTS_KEY in request.app:
-        charts = await request.app[CHARTS_KEY].charts(days, session.user_id)
+        try:
+            charts = await request.app[CHARTS_KEY].charts(days, session.user_id)
+        except (asyncpg.PostgresError, OSError):
+            # The charts are a picture of what the tables say; the rest of the page still helps.
+            log.exception("insights page: the charts could not be read")
     return _html(
         request,
         "insights.html",

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import timedelta
+from uuid import UUID
 from xml.etree import ElementTree as ET
 
 import aiohttp
 import asyncpg
 
-from adapters.http.server import RunningServer
+from adapters.http.insights_page import InsightsPageConfig
+from adapters.http.server import RunningServer, WebhookConfig, build_app, start_http_server
 from core import chart_figures, insights_access, page_charts
 from core.page_charts import PageCharts
 from core.tools.catalogue import build_catalogue
@@ -163,3 +165,29 @@ async def test_the_page_shows_the_charts_inline(
         "request-turnaround",
     ):
         assert f'id="chart-{key}"' in html
+
+
+class BrokenCharts(PageCharts):
+    async def charts(self, days: int, admin: UUID | None) -> list[page_charts.PageChart]:
+        raise asyncpg.PostgresConnectionError("connection lost")
+
+
+async def test_charts_that_cannot_be_read_leave_the_rest_of_the_page(
+    db_pool: asyncpg.Pool, seeded: Seeded, tool_database: ToolDatabase
+) -> None:
+    charts = BrokenCharts(db_pool, tool_database, build_catalogue(), ZONE)
+    app = build_app(db_pool, WebhookConfig(), InsightsPageConfig(), charts=charts)
+    server = await start_http_server(app, "127.0.0.1", 0)
+    try:
+        async with db_pool.acquire() as conn:
+            token = await insights_access.issue_sign_in_link(
+                conn, user_id=seeded.admin, actor="root (discord)"
+            )
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(base_url(server), cookie_jar=jar) as http:
+            async with http.post(insights_access.SIGN_IN_PATH, data={"token": token}) as page:
+                html = await page.text()
+                assert page.status == 200
+    finally:
+        await server.stop()
+    assert 'id="queue"' in html and 'id="charts"' not in html
