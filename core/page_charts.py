@@ -111,6 +111,9 @@ def _months_ago(now: datetime, months: int) -> datetime:
     return first.replace(year=year, month=month + 1)
 
 
+# Horizontal bar charts: the left margin their row labels need at the page's size.
+_LABELLED_ROWS = {"storage_by_library": 0.36, "request_turnaround": 0.3}
+
 _TITLES = {
     "watch_time_by_hour": "When people watch",
     "watch_time": "Watch time per month",
@@ -128,6 +131,8 @@ def draw(result: ToolResult, title: str, window: str) -> PageChart:
     if figure is None:
         return PageChart(result.tool, title, window, "", "")
     figure.figure.set_size_inches(6.4, 4.2)  # narrower than in chat: the page puts two side by side
+    if result.tool in _LABELLED_ROWS:  # the same labels in a narrower figure need a wider margin
+        figure.figure.subplots_adjust(left=_LABELLED_ROWS[result.tool])
     if result.tool == "watch_time_by_hour":
         figure.figure.suptitle("When people watch (every member's plays)")
     svg = chart_figures.svg_markup(figure, f"chart-{result.tool.replace('_', '-')}-")
