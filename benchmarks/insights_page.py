@@ -4,8 +4,13 @@
     python benchmarks/insights_page.py --feedback 50000 --queue 5000 --runs 20
 
 Seeds a throwaway database (see scratch_postgres.py), serves the page on a
-loopback port and times full GET requests of a signed-in admin (queries and
-template, as a browser gets it), plus the queries alone. Target: ≤ 300 ms.
+loopback port and times full GET requests of a signed-in admin (queries,
+charts and template, as a browser gets it), plus the queries alone. Target:
+≤ 300 ms. The page's five charts are drawn once per data version (the last sync
+or webhook, and the hour) and then read from a cache; after new data a view
+shows the cached charts and one redraw runs behind it. Printed: the page with
+the charts cached, the page while a redraw starts, and the drawing itself
+(what the very first view of a period waits for).
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ from bot.database import with_database
 from core import insights_access, insights_page
 from core.db import create_pool
 from core.migrations import apply_migrations
+from core.page_charts import PageCharts
+from core.tools.catalogue import build_catalogue
+from core.tools.database_wall import ToolDatabase
 
 TYPES = ["stats", "requests", "discovery", "operations", "social", "other"]
 MISSING = ["bandwidth_logs", "content_requests", "media_items.metadata.genres", "media_items.file_size_bytes",
@@ -74,7 +82,46 @@ async def seed(conn: asyncpg.Connection, feedback_rows: int, queue_rows: int, rn
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() - $11::interval, $12)""",
         rows,
     )
+    await seed_viewing(conn, rng)
     await conn.execute("ANALYZE")
+
+
+async def seed_viewing(conn: asyncpg.Connection, rng: random.Random, plays: int = 20_000) -> None:
+    """What the charts draw: 2,000 titles in four libraries, a year of plays by 50 members, 500 requests."""
+    await conn.execute("INSERT INTO users (username, role) VALUES ('root', 'admin')")
+    members = [
+        r["id"]
+        for r in await conn.fetch(
+            "INSERT INTO users (username) SELECT 'member' || n FROM generate_series(1, 50) n RETURNING id"
+        )
+    ]
+    items = [
+        r["id"]
+        for r in await conn.fetch(
+            """INSERT INTO media_items (title, media_type, library_name, file_size_bytes, added_at)
+               SELECT 'title ' || n, 'movie', (ARRAY['Films', 'Kids', '4K', 'Documentaries'])[1 + n % 4],
+                      (n % 40 + 1)::bigint * 1073741824, now() - (n % 400) * interval '1 day'
+               FROM generate_series(1, 2000) n RETURNING id"""
+        )
+    ]
+    await conn.executemany(
+        "INSERT INTO watch_history (user_id, media_item_id, started_at, watched_seconds) "
+        "VALUES ($1, $2, now() - $3::interval, $4)",
+        [
+            (rng.choice(members), rng.choice(items), timedelta(days=rng.uniform(0, 365)), rng.randint(600, 9000))
+            for _ in range(plays)
+        ],
+    )
+    await conn.executemany(
+        """INSERT INTO content_requests (title, media_type, requested_by_user_id, status, requested_at, approved_at,
+                                         available_at)
+           VALUES ($1, 'movie', $2, 'available', now() - $3::interval, now() - $3::interval + $4::interval,
+                   now() - $3::interval + 2 * $4::interval)""",
+        [
+            (f"request {n}", rng.choice(members), timedelta(days=rng.uniform(5, 360)), timedelta(hours=rng.uniform(1, 60)))
+            for n in range(500)
+        ],
+    )
 
 
 async def run(args: argparse.Namespace, admin_dsn: str) -> None:
@@ -92,26 +139,45 @@ async def run(args: argparse.Namespace, admin_dsn: str) -> None:
                 await seed(conn, args.feedback, args.queue, random.Random(args.seed))
                 token = await insights_access.issue_sign_in_link(conn, user_id=None, actor="benchmark")
                 session_token, _ = await insights_access.redeem_sign_in_link(conn, token)
+            tools = ToolDatabase(pool, max_size=2)
+            charts = PageCharts(pool, tools, build_catalogue(), "UTC")
             server = await start_http_server(
-                build_app(pool, WebhookConfig(), InsightsPageConfig()), "127.0.0.1", 0
+                build_app(pool, WebhookConfig(), InsightsPageConfig(), charts=charts), "127.0.0.1", 0
             )
             try:
                 url = f"http://127.0.0.1:{server.port}/admin/ai-insights?status=any&days=90"
-                pages, queries = [], []
+                pages, queries, during_redraw = [], [], []
                 async with aiohttp.ClientSession(cookies={COOKIE_NAME: session_token}) as http:
                     for attempt in range(args.runs + 1):
+                        new_data = attempt > 0 and attempt % 5 == 0
+                        if new_data:  # a webhook arrived: this view shows the charts it has and starts a redraw
+                            await pool.execute(
+                                "INSERT INTO webhook_log (source, event_type, status) VALUES ('plex', 'x', 'processed')"
+                            )
+                        else:
+                            await charts.settle()
                         started = time.perf_counter()
                         async with http.get(url) as response:
                             body = await response.read()
                             assert response.status == 200, response.status
-                        if attempt:  # the first request warms caches and prepared statements
-                            pages.append((time.perf_counter() - started) * 1000)
+                        elapsed = (time.perf_counter() - started) * 1000
+                        if new_data:
+                            during_redraw.append(elapsed)
+                        elif attempt:  # the first request draws the charts, warms caches and prepared statements
+                            pages.append(elapsed)
                         async with pool.acquire() as conn:
                             started = time.perf_counter()
                             await insights_page.load_page(conn, insights_page.QueueFilter(None), 90, "UTC")
                             queries.append((time.perf_counter() - started) * 1000)
+                await charts.settle()
+                drawing = []
+                for _ in range(3):  # a fresh cache: the page's first view of a period waits for this
+                    started = time.perf_counter()
+                    await PageCharts(pool, tools, build_catalogue(), "UTC").charts(90, None)
+                    drawing.append((time.perf_counter() - started) * 1000)
             finally:
                 await server.stop()
+                await tools.close()
         finally:
             await pool.close()
     finally:
@@ -120,15 +186,20 @@ async def run(args: argparse.Namespace, admin_dsn: str) -> None:
     print(f"queries alone:     median {statistics.median(queries):.0f} ms, max {max(queries):.0f} ms")
     print(
         f"full page render:  median {statistics.median(pages):.0f} ms, max {max(pages):.0f} ms "
-        f"over {args.runs} requests (target ≤ 300 ms)"
+        f"over {len(pages)} requests with the charts cached (target ≤ 300 ms)"
     )
+    print(
+        f"after new data:    {', '.join(f'{ms:.0f}' for ms in during_redraw)} ms "
+        "(the cached charts, while one redraw starts behind the page)"
+    )
+    print(f"drawing the charts (5 reads + 5 SVGs, a first view): median {statistics.median(drawing):.0f} ms")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--feedback", type=int, default=10_000, help="answers (ai_conversation_feedback rows)")
     parser.add_argument("--queue", type=int, default=1_000, help="learning-queue entries")
-    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)

@@ -32,6 +32,7 @@ from core.semantic.job import EmbeddingJob
 
 if TYPE_CHECKING:
     from core.semantic.openai_embedder import OpenAIEmbedder
+from core.page_charts import PageCharts
 from core.sync.jobs import SyncJob
 from core.sync.scheduler import run_sync_scheduler
 from core.tools.catalogue import build_catalogue
@@ -182,16 +183,21 @@ class IntegrationsService:
         self._snapshot_tools: ToolDatabase | None = None
         self._stop = asyncio.Event()
         self._embedder: OpenAIEmbedder | None = None
+        # The insights page's charts run the admin-mode tools behind the database wall, on their own pool.
+        self._chart_tools = ToolDatabase(pool, max_size=2)
 
     async def start(self) -> None:
         config = webhook_config(self.settings)
+        page = insights_page_config(self.settings)
+        charts = PageCharts(self.pool, self._chart_tools, build_catalogue(), page.timezone)
         self._server = await start_http_server(
             build_app(
                 self.pool,
                 config,
-                insights_page_config(self.settings),
+                page,
                 self.engine_status,
                 embeddings=embedding_config(self.settings),
+                charts=charts,
             ),
             self.settings.http_host,
             self.settings.http_port,
@@ -253,3 +259,4 @@ class IntegrationsService:
         if self._embedder is not None:
             await self._embedder.close()
             self._embedder = None
+        await self._chart_tools.close()

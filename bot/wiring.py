@@ -35,14 +35,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def offline_engine(settings: Settings, catalogue: ToolCatalogue) -> OfflineEngine:
+def offline_engine(
+    settings: Settings, catalogue: ToolCatalogue, pool: asyncpg.Pool | None = None
+) -> OfflineEngine:
     from core.engines.offline.engine import OfflineEngine
+    from core.member_directory import MemberDirectory
 
     return OfflineEngine(
         catalogue,
         holiday_country=settings.holiday_country,
         holiday_subdivision=settings.holiday_subdivision,
         southern_hemisphere=settings.southern_hemisphere,
+        # Misspelt member names in admins' questions (never members').
+        member_names=MemberDirectory(pool).usernames if pool is not None else None,
     )
 
 
@@ -147,7 +152,7 @@ async def build_assistant(
     """
     tool_database = tools or ToolDatabase(pool, max_size=settings.db_pool_max_size)
     catalogue = build_catalogue(query_embedder(settings))
-    offline = offline_engine(settings, catalogue)
+    offline = offline_engine(settings, catalogue, pool)
     # The offline engine's reading of each question reaches the model as a hint (issue 12).
     model = model_engine(settings, offline)
     engine, fallback = (model, offline) if model is not None else (offline, None)

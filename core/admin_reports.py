@@ -15,6 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
+from core import insights_page
 from core.answer import Answer, AnswerBuilder, Inline, Span, code, em, plain, to_plain_text
 from core.errors import UserFacingError
 from core.progress import pace
@@ -263,16 +264,19 @@ async def learning_show(conn: asyncpg.Connection, id_or_prefix: str) -> dict[str
 
 
 async def learning_close(
-    conn: asyncpg.Connection, id_or_prefix: str, status: Literal["resolved", "wont_fix"], note: str | None
+    conn: asyncpg.Connection,
+    id_or_prefix: str,
+    status: Literal["resolved", "wont_fix"],
+    note: str | None,
+    actor: str,
 ) -> dict[str, Any]:
+    """Close an entry from chat or the host, recorded in the triage log exactly like the page's actions."""
     entry_id = await _resolve_id(conn, id_or_prefix)
-    row = await conn.fetchrow(
-        f"""UPDATE ai_learning_queue SET status = $2, resolved_at = now(), resolution_note = $3
-            WHERE id = $1 RETURNING {_QUEUE_COLUMNS}""",
-        entry_id,
-        status,
-        note,
-    )
+    try:
+        await insights_page.set_status(conn, entry_id, status, note, actor)
+    except insights_page.InsightsActionError as exc:
+        raise AdminReportError(str(exc)) from None
+    row = await conn.fetchrow(f"SELECT {_QUEUE_COLUMNS} FROM ai_learning_queue WHERE id = $1", entry_id)
     return dict(row)
 
 

@@ -362,7 +362,7 @@ class Assistant:
                 return refusal
             if command == "requests":
                 return await self._pending_requests(conn, request)
-            answer = await self._admin_answer(conn, command, args)
+            answer = await self._admin_answer(conn, command, args, await self._actor(conn, request))
             if command == "insights" and answer is not None:
                 link = await self._insights_link(conn, request)
                 if link is not None:
@@ -403,7 +403,16 @@ class Assistant:
         )
 
     @staticmethod
-    async def _admin_answer(conn: asyncpg.Connection, command: str, args: list[str]) -> Answer | None:
+    async def _actor(conn: asyncpg.Connection, request: ChatRequest) -> str:
+        """Who acted, for the triage log: the same words as the page's sign-in records."""
+        who = await identity.resolve_sender(conn, request.platform, request.platform_user_id)
+        name = who.username if who is not None else request.platform_user_id
+        return f"{name} ({request.platform})"
+
+    @staticmethod
+    async def _admin_answer(
+        conn: asyncpg.Connection, command: str, args: list[str], actor: str
+    ) -> Answer | None:
         if command == "health":
             return admin_reports.health_answer(await admin_reports.health(conn))
         if command == "insights":
@@ -418,7 +427,7 @@ class Assistant:
                 return admin_reports.learning_entry_answer(await admin_reports.learning_show(conn, args[1]))
             note = " ".join(args[2:]) or None
             status: Literal["resolved", "wont_fix"] = "resolved" if action == "resolve" else "wont_fix"
-            entry = await admin_reports.learning_close(conn, args[1], status, note)
+            entry = await admin_reports.learning_close(conn, args[1], status, note, actor)
             return parse_answer(
                 f"Marked `{admin_reports.short_id(entry['id'])}` as {status.replace('_', ' ')}."
             )

@@ -10,12 +10,16 @@ matplotlib costs about 40 MB and half a second to import.
 from __future__ import annotations
 
 import io
+import re
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
 from core.tools.base import ToolResult
@@ -243,3 +247,108 @@ def png_bytes(chart: ChartFigure) -> bytes:
     buffer = io.BytesIO()
     FigureCanvasAgg(chart.figure).print_png(buffer)
     return buffer.getvalue()
+
+
+# -- inline SVG for the insights page ----------------------------------------------------------------
+
+_SVG = "http://www.w3.org/2000/svg"
+_XLINK = "http://www.w3.org/1999/xlink"
+ET.register_namespace("", _SVG)
+ET.register_namespace("xlink", _XLINK)
+# Text as <text> (selectable, small, in the page's font), not as glyph paths; only SVG output reads these.
+matplotlib.rcParams["svg.fonttype"] = "none"
+matplotlib.rcParams["svg.hashsalt"] = "marquee"
+# The page's stylesheet recolours what matplotlib drew in these, for light and dark: the drawing colours
+# stay as attributes (a fallback), and a class names what each one is.
+_FOREGROUND = "#000000"
+_BACKGROUND = "#ffffff"
+_SERIES = {colour: index for index, colour in enumerate(_COLOURS)}
+_PRESENTATION = {
+    "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-linejoin", "stroke-linecap",
+    "stroke-dasharray", "stroke-dashoffset", "stroke-miterlimit", "opacity", "text-anchor", "font-size",
+    "font-family", "font-weight", "font-style", "clip-path", "dominant-baseline",
+}
+_FONT = re.compile(r"^(?:(?P<style>italic|oblique|normal)\s+)?(?:(?P<weight>bold|normal|\d{3})\s+)?(?P<size>[\d.]+)px")
+_PAGE_FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+
+
+def _classes_for(prop: str, value: str) -> list[str]:
+    colour = value.lower()
+    if colour == _FOREGROUND:
+        return [f"fg-{prop}"]
+    if colour == _BACKGROUND:
+        return [f"bg-{prop}"]
+    if colour in _SERIES:
+        return [f"s{_SERIES[colour]}-{prop}"]
+    return []
+
+
+def _presentation_attributes(element: ET.Element) -> None:
+    """``style="fill: #000"`` becomes ``fill="#000"`` (a strict CSP blocks style attributes, not these)."""
+    style = element.attrib.pop("style", "")
+    classes = element.get("class", "").split()
+    for declaration in style.split(";"):
+        if ":" not in declaration:
+            continue
+        prop, value = (part.strip() for part in declaration.split(":", 1))
+        if prop == "font":
+            font = _FONT.match(value)
+            if font:
+                element.set("font-size", font["size"])
+                if font["weight"] and font["weight"] != "normal":
+                    element.set("font-weight", font["weight"])
+                if font["style"] and font["style"] != "normal":
+                    element.set("font-style", font["style"])
+            element.set("font-family", _PAGE_FONT)
+        elif prop == "font-family":
+            element.set("font-family", _PAGE_FONT)
+        elif prop in _PRESENTATION:
+            element.set(prop, value)
+            if prop in ("fill", "stroke"):
+                classes += _classes_for(prop, value)
+    if element.tag == f"{{{_SVG}}}text" and "fill" not in element.attrib:
+        classes.append("fg-fill")  # matplotlib leaves black text unfilled (SVG's default fill is black)
+    if classes:
+        element.set("class", " ".join(dict.fromkeys(classes)))
+
+
+def _prefixed(value: str, prefix: str) -> str:
+    return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m[1]})", value)
+
+
+def svg_markup(chart: ChartFigure, id_prefix: str) -> str:
+    """The figure as an ``<svg>`` element for inline use in a page with a strict Content-Security-Policy.
+
+    No ``<style>`` element, no ``style`` attribute, no script, no metadata: presentation attributes
+    plus classes (``fg-fill``, ``bg-fill``, ``s0-fill``…) that the page's stylesheet recolours. Ids get
+    ``id_prefix`` so that several charts on one page do not share clip paths. It scales to its
+    container (a viewBox, no fixed size) and carries its alt text as ``aria-label`` and ``<title>``.
+    """
+    buffer = io.StringIO()
+    FigureCanvasSVG(chart.figure).print_svg(buffer)
+    root = ET.fromstring(buffer.getvalue())
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.tag in (f"{{{_SVG}}}metadata", f"{{{_SVG}}}style", f"{{{_SVG}}}script"):
+                parent.remove(child)
+    for element in root.iter():
+        _presentation_attributes(element)
+        if "id" in element.attrib:
+            element.set("id", id_prefix + element.attrib["id"])
+        for name in ("clip-path", "mask", "fill", "stroke"):
+            if name in element.attrib:
+                element.set(name, _prefixed(element.attrib[name], id_prefix))
+        href = element.attrib.pop(f"{{{_XLINK}}}href", None) or element.attrib.get("href")
+        if href is not None:
+            element.set("href", "#" + id_prefix + href[1:] if href.startswith("#") else "")
+    for name in ("width", "height", "version"):
+        root.attrib.pop(name, None)
+    root.set("class", "mpl")
+    root.set("role", "img")
+    root.set("aria-label", chart.alt_text)
+    root.set("stroke-linejoin", "round")
+    root.set("stroke-linecap", "butt")
+    title = ET.Element(f"{{{_SVG}}}title")
+    title.text = chart.alt_text
+    root.insert(0, title)
+    return ET.tostring(root, encoding="unicode")

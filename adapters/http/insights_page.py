@@ -24,7 +24,9 @@ from aiohttp import web
 from adapters.http import api_log_marker
 from adapters.http.insights_charts import bar_percent, calibration_chart, confidence_vs_success_chart
 from core import insights_access, insights_page
+from core.engines.offline.corpus_reliability import corpus_reliability
 from core.insights_access import PAGE_PATH, SIGN_IN_PATH, AdminSession
+from core.page_charts import PageChart, PageCharts
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ class InsightsPageConfig:
 CONFIG_KEY = web.AppKey("insights_config", InsightsPageConfig)
 POOL_KEY = web.AppKey("insights_pool", asyncpg.Pool)
 TEMPLATES_KEY = web.AppKey("insights_templates", jinja2.Environment)
+CHARTS_KEY = web.AppKey("insights_charts", PageCharts)
 
 
 def _templates(timezone: str) -> jinja2.Environment:
@@ -198,11 +201,20 @@ async def _render_page(
     filters, days = _filters(values)
     async with request.app[POOL_KEY].acquire() as conn:
         data = await insights_page.load_page(conn, filters, days, request.app[CONFIG_KEY].timezone)
+    charts: list[PageChart] = []
+    if CHARTS_KEY in request.app:
+        try:
+            charts = await request.app[CHARTS_KEY].charts(days, session.user_id)
+        except (asyncpg.PostgresError, OSError):
+            # The charts are a picture of what the tables say; the rest of the page still helps.
+            log.exception("insights page: the charts could not be read")
     return _html(
         request,
         "insights.html",
         status,
         data=data,
+        charts=charts,
+        corpus=corpus_reliability(),
         session=session,
         filters=filters,
         days=days,
@@ -302,8 +314,18 @@ async def stylesheet(request: web.Request) -> web.Response:
     )
 
 
-def register_insights_page(app: web.Application, pool: asyncpg.Pool, config: InsightsPageConfig) -> None:
+async def _finish_chart_redraws(app: web.Application) -> None:
+    await app[CHARTS_KEY].settle()
+
+
+def register_insights_page(
+    app: web.Application, pool: asyncpg.Pool, config: InsightsPageConfig, charts: PageCharts | None = None
+) -> None:
+    """The page's routes; with ``charts``, the server-wide chat charts are on it too."""
     app[POOL_KEY] = pool
+    if charts is not None:
+        app[CHARTS_KEY] = charts
+        app.on_cleanup.append(_finish_chart_redraws)
     app[CONFIG_KEY] = config
     app[TEMPLATES_KEY] = _templates(config.timezone)
     app.router.add_get(PAGE_PATH, show_page)

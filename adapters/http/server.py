@@ -50,6 +50,7 @@ from core.ingest.logs import (
     record_webhook,
 )
 from core.ingest.webhooks import apply_webhook_event
+from core.page_charts import PageCharts
 from core.semantic.embedder import EmbeddingConfig
 from core.semantic.health import embeddings_status
 
@@ -328,6 +329,7 @@ def build_app(
     insights: InsightsPageConfig | None = None,
     engine_status: Callable[[], dict[str, Any]] | None = None,
     embeddings: EmbeddingConfig | None = None,
+    charts: PageCharts | None = None,
 ) -> web.Application:
     # aiohttp's own limit sits above ours so that ours answers (with a log row) first.
     app = web.Application(middlewares=[_log_requests], client_max_size=config.max_body_bytes + 1)
@@ -344,7 +346,7 @@ def build_app(
     app.router.add_get("/health", handle_health)
     app.router.add_get("/metrics", handle_metrics)
     if insights is not None:
-        register_insights_page(app, pool, insights)
+        register_insights_page(app, pool, insights, charts)
     return app
 
 

@@ -15,6 +15,9 @@ from bot.wiring import database_session
 from core import admin_reports
 from core.answer import Answer, parse_answer
 
+# The triage log's "who" for a queue entry closed on the host.
+HOST_ACTOR = "host (marquee learning)"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("learning", help="the questions Marquee could not answer well")
@@ -42,7 +45,9 @@ async def _learning(settings: Settings, args: argparse.Namespace) -> Answer:
             if args.action == "show":
                 return admin_reports.learning_entry_answer(await admin_reports.learning_show(conn, args.id))
             status: Literal["resolved", "wont_fix"] = "resolved" if args.action == "resolve" else "wont_fix"
-            entry = await admin_reports.learning_close(conn, args.id, status, " ".join(args.note) or None)
+            entry = await admin_reports.learning_close(
+                conn, args.id, status, " ".join(args.note) or None, HOST_ACTOR
+            )
             return parse_answer(
                 f"Marked `{admin_reports.short_id(entry['id'])}` as {status.replace('_', ' ')}."
             )

@@ -119,7 +119,9 @@ async def test_a_resolved_entry_is_not_reopened_by_a_new_ask(db_pool: asyncpg.Po
         first = await record_question(
             conn, "What's the storage usage by library?", "analytics", "missing_data", [], None, asked_by=None
         )
-        await admin_reports.learning_close(conn, str(first), "resolved", "file sizes are synced now")
+        await admin_reports.learning_close(
+            conn, str(first), "resolved", "file sizes are synced now", "root (console)"
+        )
         second = await record_question(
             conn, "What's the storage usage by library?", "analytics", "missing_data", [], None, asked_by=None
         )

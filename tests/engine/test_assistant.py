@@ -6,6 +6,7 @@ import anthropic
 import asyncpg
 import pytest
 
+from core import insights_page
 from core.assistant import Assistant, AssistantConfig
 from core.chat import ChatRequest
 from core.engines.anthropic_engine import AnthropicEngine, EngineUnavailable
@@ -446,3 +447,27 @@ async def test_expected_failures_show_their_reason(db_pool: asyncpg.Pool, people
     assert unknown.text == "Could not link: no user named 'dave' on this server."
     assert platform.text.startswith("Could not link: unknown platform 'irc'")
     assert bad_id.kind == "error" and "zzzz" in bad_id.text
+
+
+async def test_queue_triage_from_chat_is_in_the_pages_triage_log(db_pool: asyncpg.Pool, people: People) -> None:
+    assistant = assistant_with(db_pool, ScriptedEngine(confidence=0.3))
+    await assistant.handle(ask("What's the API error rate?"))
+    await assistant.handle(ask("How much bandwidth did we use?"))
+    first, second = [
+        str(r["id"]) for r in await db_pool.fetch("SELECT id FROM ai_learning_queue ORDER BY question")
+    ]
+    admin_room = ask("", ROOT_DISCORD, "admins", admin_channel=True)
+
+    await assistant.admin_command(admin_room, "learning", ["resolve", first[:8], "added", "api_logs"])
+    await assistant.admin_command(admin_room, "learning", ["wont-fix", second[:8]])
+    again = await assistant.admin_command(admin_room, "learning", ["resolve", first[:8]])
+
+    async with db_pool.acquire() as conn:
+        log = await insights_page.recent_actions(conn)
+    assert [(str(a.queue_id), a.actor, a.action, a.detail) for a in reversed(log)] == [
+        (first, "root (discord)", "resolved", "added api_logs"),
+        (second, "root (discord)", "wont_fix", None),
+        (first, "root (discord)", "resolved", None),
+    ]
+    assert all(a.acted_at is not None for a in log)
+    assert again.text == f"Marked `{first[:8]}` as resolved."

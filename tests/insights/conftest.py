@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -14,6 +15,9 @@ import pytest
 from adapters.http.insights_page import InsightsPageConfig
 from adapters.http.server import RunningServer, WebhookConfig, build_app, start_http_server
 from core import learning_queue
+from core.page_charts import PageCharts
+from core.tools.catalogue import build_catalogue
+from core.tools.database_wall import ToolDatabase
 
 ADMIN_DISCORD = "999999999999999999"
 MEMBER_DISCORD = "111111111111111111"
@@ -91,7 +95,58 @@ async def seed(pool: asyncpg.Pool) -> Seeded:
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() - $12::interval, $13::jsonb)""",
             rows,
         )
+        await seed_viewing(conn, admin, member)
     return Seeded(admin, member, bandwidth, duplicate, approvals, genres, closed)
+
+
+# The library, plays and requests the page's charts draw. A library name is hostile input.
+HOSTILE_LIBRARY = 'TV <script>alert("x")</script> $x^2$'
+GIB = 1024**3
+# (days ago, hour in Europe/Berlin, seconds watched, whose): the last one is outside a 30-day window.
+PLAYS = ((1, 20, 3600, "member"), (8, 20, 3600, "admin"), (2, 21, 1800, "member"), (40, 9, 7200, "member"))
+
+
+def berlin_moment(days_ago: int, hour: int) -> datetime:
+    zone = ZoneInfo("Europe/Berlin")
+    day = datetime.now(zone).date() - timedelta(days=days_ago)
+    return datetime.combine(day, time(hour, 15), zone)
+
+
+async def seed_viewing(conn: asyncpg.Connection, admin: UUID, member: UUID) -> None:
+    arrival = await conn.fetchval(
+        "INSERT INTO media_items (title, media_type, library_name, file_size_bytes, added_at) "
+        "VALUES ('Arrival', 'movie', 'Films', $1, now() - interval '60 days') RETURNING id",
+        8 * GIB,
+    )
+    await conn.execute(
+        "INSERT INTO media_items (title, media_type, library_name, file_size_bytes, added_at) "
+        "VALUES ('Heat', 'movie', 'Films', $1, now() - interval '5 days')",
+        4 * GIB,
+    )
+    show = await conn.fetchval(
+        "INSERT INTO media_items (title, media_type, library_name, added_at) "
+        "VALUES ('Severance', 'show', $1, now() - interval '5 days') RETURNING id",
+        HOSTILE_LIBRARY,
+    )
+    await conn.execute(
+        "INSERT INTO media_items (title, media_type, parent_id, season_number, episode_number, file_size_bytes) "
+        "VALUES ('Good News About Hell', 'episode', $1, 1, 1, $2)",
+        show,
+        20 * GIB,
+    )
+    who = {"admin": admin, "member": member}
+    await conn.executemany(
+        "INSERT INTO watch_history (user_id, media_item_id, started_at, watched_seconds) VALUES ($1, $2, $3, $4)",
+        [(who[user], arrival, berlin_moment(days, hour), seconds) for days, hour, seconds, user in PLAYS],
+    )
+    await conn.execute(
+        """INSERT INTO content_requests (title, media_type, requested_by_user_id, status, requested_at, approved_at,
+                                         available_at)
+           VALUES ('Dune', 'movie', $1, 'available', now() - interval '10 days', now() - interval '10 days' + interval '2 hours',
+                   now() - interval '10 days' + interval '26 hours'),
+                  ('Alien', 'movie', $1, 'pending', now() - interval '3 days', NULL, NULL)""",
+        member,
+    )
 
 
 @pytest.fixture
@@ -100,8 +155,9 @@ async def seeded(db_pool: asyncpg.Pool) -> Seeded:
 
 
 @pytest.fixture
-async def server(db_pool: asyncpg.Pool) -> AsyncIterator[RunningServer]:
-    app = build_app(db_pool, WebhookConfig(), InsightsPageConfig(timezone="Europe/Berlin"))
+async def server(db_pool: asyncpg.Pool, tool_database: ToolDatabase) -> AsyncIterator[RunningServer]:
+    charts = PageCharts(db_pool, tool_database, build_catalogue(), "Europe/Berlin")
+    app = build_app(db_pool, WebhookConfig(), InsightsPageConfig(timezone="Europe/Berlin"), charts=charts)
     running = await start_http_server(app, "127.0.0.1", 0)
     try:
         yield running

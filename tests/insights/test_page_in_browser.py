@@ -23,7 +23,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "insights"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-SECTIONS = ("struggles", "missing-data", "satisfaction", "calibration", "queue", "actions")
+SECTIONS = ("struggles", "missing-data", "satisfaction", "calibration", "charts", "queue", "actions")
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -325,3 +325,40 @@ async def test_screenshots_of_every_section(
         await page.locator(f"#{section}").screenshot(path=str(path))
         assert path.stat().st_size > 1000
     await page.screenshot(path=str(ARTIFACTS / f"page-{width}-{scheme}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_the_chat_charts_draw_under_the_strict_csp_in_light_and_dark(
+    browser: Browser,
+    server: RunningServer,
+    db_pool: asyncpg.Pool,
+    seeded: Seeded,
+    viewport: dict[str, int],
+    scheme: str,
+) -> None:
+    context = await browser.new_context(viewport=viewport, color_scheme=scheme)  # type: ignore[arg-type]
+    page = await context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    await sign_in(page, server, await link_for(db_pool, seeded.admin))
+
+    charts = page.locator("#charts svg.mpl")
+    await expect(charts).to_have_count(5)
+    for index in range(5):
+        box = await charts.nth(index).bounding_box()
+        assert box is not None and 250 < box["width"] <= viewport["width"] and box["height"] > 150
+    label_colour = await page.evaluate(
+        "getComputedStyle(document.querySelector('#chart-storage-by-library svg.mpl text.fg-fill')).fill"
+    )
+    background = await page.evaluate(
+        "getComputedStyle(document.querySelector('#chart-storage-by-library svg.mpl path.bg-fill')).fill"
+    )
+    # Text follows the page's colours: dark on light, light on dark, never black on a dark card.
+    assert (label_colour == "rgb(28, 29, 33)") if scheme == "light" else (label_colour == "rgb(230, 231, 235)")
+    assert background == ("rgb(255, 255, 255)" if scheme == "light" else "rgb(28, 30, 36)")
+    await expect(page.locator("#chart-storage-by-library")).to_contain_text('TV <script>alert("x")</scri…')
+    assert refused == []
+    width = "phone" if viewport is PHONE else "desktop"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.locator("#chart-watch-time-by-hour").screenshot(path=str(ARTIFACTS / f"chart-by-hour-{width}-{scheme}.png"))

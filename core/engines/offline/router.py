@@ -163,6 +163,8 @@ class Route:
     out_of_domain: OutOfDomain | None = None
     # The question's shape named the tool outright ("did I finish X", "how many users").
     by_cue: bool = False
+    # Words read as something else: a misspelt member name, for an admin ("alcie" -> "alice").
+    corrected: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,9 @@ UNANSWERABLE_MAX_CONFIDENCE = 0.3
 TITLE_SIMILARITY = 85
 TITLE_FIELDS = ("title", "like_title", "similar_to", "show_title", "query")
 BUCKETS = ((0.0, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.85), (0.85, 1.01))
+# The corpus server's members. Every question gets them, members' too: the engine itself must use them
+# for an admin's question only (a member never gets another member's name suggested).
+MEMBERS = ("alice", "bob", "carol", "dave", "erin", "root")
 
 
 @dataclass
@@ -74,7 +77,7 @@ def _understand(engine: OfflineEngine, item: Labelled) -> tuple[str, str | None,
     now = NOW.astimezone(scope.timezone)
     understand = getattr(engine, "understand", None)
     if understand is not None:
-        route = understand(item.question, scope, history, now)
+        route = understand(item.question, scope, history, now, MEMBERS)
         confidence = engine.understanding_confidence(route)
     else:  # the engine before issue 12, replayed step by step
         route = engine.router.route(item.question, scope.mode, now)
@@ -175,6 +178,44 @@ def report(name: str, outcomes: Sequence[Outcome], *, misses: bool = False) -> d
                     f"{o.params} (want {o.item.tool} {o.item.slots})"
                 )
     return figures
+
+
+def reliability(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """Counts only (no shares, no times): the same code and corpus always give the same report."""
+    with_slots = [o for o in outcomes if o.tool_right and o.item.slots]
+    return {
+        "questions": len(outcomes),
+        "routed_right": sum(o.tool_right for o in outcomes),
+        "with_slots": len(with_slots),
+        "slots_right": sum(o.slots_right for o in with_slots),
+        "right": sum(o.right for o in outcomes),
+        "confidently_wrong": sum(not o.right and o.confidence >= CONFIDENTLY for o in outcomes),
+        "buckets": [
+            {
+                "low": low,
+                "high": min(high, 1.0),
+                "questions": sum(low <= o.confidence < high for o in outcomes),
+                "right": sum(low <= o.confidence < high and o.right for o in outcomes),
+            }
+            for low, high in BUCKETS
+        ],
+    }
+
+
+def reliability_report() -> dict[str, Any]:
+    """The offline engine on its own corpus, held-out part apart: what the insights page shows
+    (``core/engines/offline/corpus_reliability.json``, written by ``benchmarks/understanding.py --write-report``)."""
+    from .held_out import HELD_OUT
+    from .tuning import TUNING
+
+    engine = OfflineEngine(build_catalogue(), clock=lambda: NOW)
+    return {
+        "confidently": CONFIDENTLY,
+        "parts": {
+            name: reliability([judge(engine, item) for item in items])
+            for name, items in (("held_out", HELD_OUT), ("tuning", TUNING))
+        },
+    }
 
 
 def main(argv: Sequence[str]) -> None:

@@ -582,6 +582,15 @@ TUNING: list[Labelled] = [
     q(A, "show me dave's viewing history", "user_watch_activity", username="dave"),
     q(A, "has bob been watching anything", "user_watch_activity", username="bob"),
     q(A, "what is user erin watching", "user_watch_activity", username="erin"),
+    # A misspelt member name, read as the member for an admin (the corpus server's members: runner.MEMBERS).
+    q(A, "how much has alcie watched this month", "user_watch_activity", username="alice", period="set"),
+    q(A, "what did carlo watch yesterday", "user_watch_activity", username="carol", period="set"),
+    q(A, "show me daev's viewing history", "user_watch_activity", username="dave"),
+    q(A, "what is user eirn watching", "user_watch_activity", username="erin"),
+    q(A, "and for alcie?", "user_watch_activity", ("what has bob been watching",), username="alice"),
+    # ... and never for a member: the question is refused as any question about another member is.
+    q(P, "how much has alcie watched this month", NEEDS_ADMIN),
+    q(P, "show me daev's viewing history", NEEDS_ADMIN),
     # --- admin: requests -------------------------------------------------------------------------
     *many(
         A,
