@@ -385,6 +385,7 @@ def escape_markdown(text: str) -> str:
 
 
 _NOT_IN_AUTOLINK = re.compile(r"[\s<>]")
+_ONLY_DASHES = re.compile(r"^[\s-]+$")
 
 
 def inline_markdown(spans: Inline) -> str:
@@ -405,7 +406,11 @@ def inline_markdown(spans: Inline) -> str:
     text = "".join(out)
     # A line that starts like a list or a heading would become one.
     # Markdown escapes a bullet's mark ("\\- x") and an ordered item's "." or ")" ("1\\. x"), never a digit.
-    text = re.sub(r"^(\s*)([-+])(\s)", r"\1\\\2\3", text)
+    if "-" in text and _ONLY_DASHES.match(text):
+        # Dashes alone ("--", "- -") would make the line, or a bullet's, a thematic break.
+        text = text.replace("-", "\\-")
+    else:
+        text = re.sub(r"^(\s*)([-+])(\s)", r"\1\\\2\3", text)
     return re.sub(r"^(\s*)(\d+)([.)])(\s)", r"\1\2\\\3\4", text)
 
 

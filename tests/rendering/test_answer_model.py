@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -164,3 +165,12 @@ def test_a_long_answer_is_shortened_at_a_block_or_item_boundary() -> None:
         short
     )
     assert isinstance(short.blocks[1], ItemList) and short.blocks[1].items[0] == plain("item 0")
+
+
+@pytest.mark.parametrize("text", ["--", "- -", "---", "- - -", "-"])
+def test_a_line_of_dashes_stays_text_not_a_thematic_break(text: str) -> None:
+    for answer in (
+        Answer((ItemList((plain(text),), ordered=False),)),
+        Answer((Paragraph((plain(text),)),)),
+    ):
+        assert parse_answer(to_markdown(answer)) == answer
