@@ -33,31 +33,6 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-# Servers that are costly to start and shared by many tests: every test using one
-# runs on the same pytest-xdist worker, so each is started once per run.
-_SHARED_SERVER_FIXTURES = ("synapse",)
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep tests that share an expensive fixture on one worker (``--dist loadgroup``).
-
-    A test using a shared server goes with that server's group; a test using a
-    module-scoped fixture goes with the rest of its module, so the fixture is
-    built once. All other tests are spread over the workers one by one.
-    """
-    for item in items:
-        fixtures = getattr(item, "_fixtureinfo", None)
-        if fixtures is None:
-            continue
-        used = fixtures.name2fixturedefs
-        group = next((name for name in _SHARED_SERVER_FIXTURES if name in used), None)
-        if group is None and any(d.scope == "module" for defs in used.values() for d in defs):
-            group = item.nodeid.split("::", 1)[0]
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture(scope="session")
 def postgres_admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     configured = os.environ.get("MARQUEE_DATABASE_URL")
