@@ -118,29 +118,11 @@ async def test_the_openai_engine_searches_by_meaning_and_explains_recommendation
     assert "search_library" in [t["function"]["name"] for t in server.requests[0]["tools"]]
 
 
-@pytest.fixture
-async def fake_messages() -> Any:
-    from aiohttp import web
-
-    api = FakeMessagesAPI()
-    app = web.Application()
-    app.router.add_post("/v1/messages", api.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield api, f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-
-
 async def test_the_anthropic_engine_gets_recommendations_explained_without_embeddings(
-    db_pool: asyncpg.Pool, people: People, database_url: str, fake_messages: Any
+    db_pool: asyncpg.Pool, people: People, database_url: str, fake_api: tuple[FakeMessagesAPI, str]
 ) -> None:
     await seed_library(db_pool, people)
-    api, base_url = fake_messages
+    api, base_url = fake_api
     api.script(
         message([tool_use("recommend_tonight", {"limit": 3})]),
         message([submit_answer("Collateral, because you finished Heat.", question_type="recommendation")]),
