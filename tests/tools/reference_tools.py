@@ -17,7 +17,9 @@ from core.tools.admin_counts import _APPROVALS, _REQUESTS, AdminCountsParams
 from core.tools.base import Coverage, ToolResult
 from core.tools.content import NeverWatchedParams
 from core.tools.coverage import add_null_share
+from core.tools.discovery import _UNWATCHED_COUNTS, TopGenresParams, UnwatchedParams
 from core.tools.periods import DefaultPeriod, resolve_period
+from core.tools.personal import _AVERAGE_RATING, AverageRatingParams
 from core.tools.records import plain_rows
 from core.tools.social import InfluenceParams, _influence_coverage, _note_unlinked_requests
 
@@ -110,8 +112,92 @@ async def admin_counts(conn: asyncpg.Connection, scope: Scope, p: AdminCountsPar
     return ToolResult("admin_counts", params, plain_rows(rows, scope.timezone), coverage, summary)
 
 
+# Member tools that joined each of the asker's plays or ratings to its title directly (issue 17).
+_TOP_GENRES = """
+SELECT g.genre, count(*) AS sessions, sum(wh.watched_seconds)::bigint AS watched_seconds,
+       count(DISTINCT coalesce(mi.parent_id, mi.id)) AS titles
+FROM watch_history wh
+JOIN media_items mi ON mi.id = wh.media_item_id
+JOIN media_items t ON t.id = coalesce(mi.parent_id, mi.id),
+     jsonb_array_elements_text(coalesce(t.metadata -> 'genres', '[]'::jsonb)) AS g(genre)
+WHERE wh.user_id = $1 AND wh.started_at >= $2 AND wh.started_at < $3
+GROUP BY g.genre
+ORDER BY watched_seconds DESC, sessions DESC, g.genre
+LIMIT $4
+"""
+
+
+async def top_genres(conn: asyncpg.Connection, scope: Scope, p: TopGenresParams) -> ToolResult:
+    period = resolve_period(scope, p.start, p.end, "all_time")
+    rows = await conn.fetch(_TOP_GENRES, scope.user_id, period.start, period.end, p.limit)
+    coverage = Coverage(tables_used=["watch_history", "media_items.metadata.genres"])
+    if not rows:
+        coverage.gaps.append(f"you have no plays with a genre in {period.label}")
+    return ToolResult(
+        "top_genres",
+        p.model_dump(mode="json"),
+        plain_rows(rows, scope.timezone),
+        coverage,
+        {"period": period.as_dict()},
+    )
+
+
+_TOP_RATED_BY_ME = """
+SELECT t.title, t.year, t.media_type, max(us.rating) AS rating
+FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id
+JOIN media_items t ON t.id = coalesce(mi.parent_id, mi.id)
+WHERE us.user_id = $1 AND us.rating IS NOT NULL AND ($2::text IS NULL OR mi.media_type = $2)
+GROUP BY t.id
+ORDER BY rating DESC, t.title
+LIMIT 3
+"""
+
+
+async def average_rating(conn: asyncpg.Connection, scope: Scope, p: AverageRatingParams) -> ToolResult:
+    stats = await conn.fetchrow(_AVERAGE_RATING, scope.user_id, p.media_type)
+    top = await conn.fetch(_TOP_RATED_BY_ME, scope.user_id, p.media_type)
+    summary = plain_rows([stats], scope.timezone)[0]
+    coverage = Coverage(tables_used=["user_stats.rating"])
+    if stats["rows"] and not stats["ratings"]:
+        coverage.gaps.append("you have played titles but never rated one")
+    return ToolResult(
+        "average_rating", p.model_dump(mode="json"), plain_rows(top, scope.timezone), coverage, summary
+    )
+
+
+_UNWATCHED_NEWEST = """
+WITH mine AS (
+    SELECT DISTINCT coalesce(mi.parent_id, mi.id) AS top_id
+    FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id WHERE us.user_id = $1
+)
+SELECT t.id, t.title, t.media_type, t.year, t.library_name, t.added_at
+FROM media_items t
+WHERE t.media_type IN ('movie', 'show') AND ($2::text IS NULL OR t.media_type = $2)
+  AND NOT EXISTS (SELECT 1 FROM mine WHERE mine.top_id = t.id)
+ORDER BY t.added_at DESC NULLS LAST, t.title
+LIMIT $3
+"""
+
+
+async def unwatched_content(conn: asyncpg.Connection, scope: Scope, p: UnwatchedParams) -> ToolResult:
+    counts = await conn.fetch(_UNWATCHED_COUNTS, scope.user_id, p.media_type)
+    newest = await conn.fetch(_UNWATCHED_NEWEST, scope.user_id, p.media_type, p.limit)
+    summary = {
+        "unwatched_titles": sum(int(r["unwatched"]) for r in counts),
+        "total_titles": sum(int(r["total"]) for r in counts),
+        "by_library": plain_rows(counts, scope.timezone),
+    }
+    coverage = Coverage(tables_used=["media_items", "user_stats"])
+    return ToolResult(
+        "unwatched_content", p.model_dump(mode="json"), plain_rows(newest, scope.timezone), coverage, summary
+    )
+
+
 REFERENCE_RUNS: dict[str, Callable[..., Awaitable[ToolResult]]] = {
     "never_watched_content": never_watched_content,
     "admin_counts": admin_counts,
     "requesters_who_skip_their_requests": requesters_who_skip_their_requests,
+    "top_genres": top_genres,
+    "average_rating": average_rating,
+    "unwatched_content": unwatched_content,
 }
