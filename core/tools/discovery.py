@@ -233,11 +233,12 @@ WITH {_MY_TITLES}, source AS MATERIALIZED (
     WHERE b.id <> $2 AND b.genres ?| (SELECT genres FROM source)
       AND NOT EXISTS (SELECT 1 FROM mine_status ms WHERE ms.top_id = b.id AND ms.finished)
 ), scored AS MATERIALIZED (
-    SELECT c.*, s.genres AS source_genres,
-           (SELECT count(DISTINCT g.genre) FROM jsonb_array_elements_text(c.genres) g(genre)
-             WHERE g.genre = ANY (s.genres)) AS shared,
-           (SELECT count(DISTINCT g.genre) FROM jsonb_array_elements_text(c.genres) g(genre)) AS own
-    FROM candidates c, source s
+    -- one pass over a candidate's genres counts both (two passes each sorted them: issue 17)
+    SELECT c.*, s.genres AS source_genres, n.shared, n.own
+    FROM candidates c CROSS JOIN source s
+    CROSS JOIN LATERAL (SELECT count(DISTINCT g.genre) FILTER (WHERE g.genre = ANY (s.genres)) AS shared,
+                               count(DISTINCT g.genre) AS own
+                        FROM jsonb_array_elements_text(c.genres) g(genre)) n
 ), ranked AS (
     -- Jaccard: shared genres over all genres of the two titles
     SELECT *, shared::numeric / nullif(own + cardinality(source_genres) - shared, 0) AS overlap FROM scored

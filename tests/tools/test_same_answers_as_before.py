@@ -64,6 +64,11 @@ def questions(now: datetime) -> list[Question]:
         ("unwatched_content", {"limit": 50}),
         ("unwatched_content", {"media_type": "show", "limit": 50}),
         ("unwatched_content", {"media_type": "movie", "limit": 1}),
+        ("similar_titles", {"title": "Inception"}),
+        ("similar_titles", {"title": "Breaking Bad", "limit": 25}),
+        ("similar_titles", {"title": "Twin A", "limit": 25}),
+        ("similar_titles", {"title": "Zebra Undated", "limit": 25}),
+        ("similar_titles", {"title": "no such title at all"}),
     ]
     return asked
 
