@@ -603,9 +603,15 @@ _UNWATCHED_COUNTS = """
 WITH mine AS (
     SELECT DISTINCT coalesce(mi.parent_id, mi.id) AS top_id
     FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id WHERE us.user_id = $1
-), totals AS (
-    SELECT media_type, coalesce(library_name, 'Unsorted') AS library_name, count(*) AS titles
+), per_library AS (
+    -- counted in the order of media_items_type_library_idx, then the unnamed library folded into
+    -- 'Unsorted': grouping every title by the folded name hashed each one (twice as slow, issue 17)
+    SELECT media_type, library_name, count(*) AS titles
     FROM media_items WHERE media_type IN ('movie', 'show') AND ($2::text IS NULL OR media_type = $2)
+    GROUP BY 1, 2
+), totals AS (
+    SELECT media_type, coalesce(library_name, 'Unsorted') AS library_name, sum(titles)::bigint AS titles
+    FROM per_library
     GROUP BY 1, 2
 ), started AS (
     SELECT t.media_type, coalesce(t.library_name, 'Unsorted') AS library_name, count(*) AS titles

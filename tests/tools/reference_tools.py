@@ -19,7 +19,6 @@ from core.tools.content import NeverWatchedParams
 from core.tools.coverage import add_null_share
 from core.tools.discovery import (
     _MY_TITLES,
-    _UNWATCHED_COUNTS,
     SIMILAR_POOL,
     SimilarParams,
     TopGenresParams,
@@ -175,6 +174,25 @@ async def average_rating(conn: asyncpg.Connection, scope: Scope, p: AverageRatin
         "average_rating", p.model_dump(mode="json"), plain_rows(top, scope.timezone), coverage, summary
     )
 
+
+_UNWATCHED_COUNTS = """
+WITH mine AS (
+    SELECT DISTINCT coalesce(mi.parent_id, mi.id) AS top_id
+    FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id WHERE us.user_id = $1
+), totals AS (
+    SELECT media_type, coalesce(library_name, 'Unsorted') AS library_name, count(*) AS titles
+    FROM media_items WHERE media_type IN ('movie', 'show') AND ($2::text IS NULL OR media_type = $2)
+    GROUP BY 1, 2
+), started AS (
+    SELECT t.media_type, coalesce(t.library_name, 'Unsorted') AS library_name, count(*) AS titles
+    FROM mine JOIN media_items t ON t.id = mine.top_id
+    WHERE ($2::text IS NULL OR t.media_type = $2)
+    GROUP BY 1, 2
+)
+SELECT t.media_type, t.library_name, t.titles AS total, t.titles - coalesce(s.titles, 0) AS unwatched
+FROM totals t LEFT JOIN started s USING (media_type, library_name)
+ORDER BY unwatched DESC, t.library_name
+"""
 
 _UNWATCHED_NEWEST = """
 WITH mine AS (

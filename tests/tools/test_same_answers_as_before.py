@@ -138,18 +138,21 @@ async def test_reformulated_tools_answer_as_before_on_the_hand_built_server(
                 server.items[item],
             )
         # Titles of unknown arrival (first seen in play history), two arriving at the same moment, a genre
-        # listed twice, a play of no length, and ratings of them.
+        # listed twice, one in no library and one in a library named 'Unsorted', a play of no length, and
+        # ratings of them.
         added = server.ago(50)
         for title, genres, added_at in [
             ("Zebra Undated", ["Drama", "Drama"], None),
             ("Aardvark Undated", ["Comedy"], None),
             ("Twin A", ["Drama", "Comedy"], added),
             ("Twin B", ["Drama"], added),
+            ("Unfiled", ["Drama"], added),
         ]:
             server.items[title] = await conn.fetchval(
                 "INSERT INTO media_items (title, media_type, library_name, metadata, added_at)"
-                " VALUES ($1, 'movie', 'Movies', $2, $3) RETURNING id",
+                " VALUES ($1, 'movie', $2, $3, $4) RETURNING id",
                 title,
+                {"Unfiled": None, "Twin B": "Unsorted"}.get(title, "Movies"),
                 {"genres": genres, "rating": 6.5},
                 added_at,
             )
