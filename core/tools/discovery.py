@@ -233,11 +233,12 @@ WITH {_MY_TITLES}, source AS MATERIALIZED (
     WHERE b.id <> $2 AND b.genres ?| (SELECT genres FROM source)
       AND NOT EXISTS (SELECT 1 FROM mine_status ms WHERE ms.top_id = b.id AND ms.finished)
 ), scored AS MATERIALIZED (
-    SELECT c.*, s.genres AS source_genres,
-           (SELECT count(DISTINCT g.genre) FROM jsonb_array_elements_text(c.genres) g(genre)
-             WHERE g.genre = ANY (s.genres)) AS shared,
-           (SELECT count(DISTINCT g.genre) FROM jsonb_array_elements_text(c.genres) g(genre)) AS own
-    FROM candidates c, source s
+    -- one pass over a candidate's genres counts both (two passes each sorted them: issue 17)
+    SELECT c.*, s.genres AS source_genres, n.shared, n.own
+    FROM candidates c CROSS JOIN source s
+    CROSS JOIN LATERAL (SELECT count(DISTINCT g.genre) FILTER (WHERE g.genre = ANY (s.genres)) AS shared,
+                               count(DISTINCT g.genre) AS own
+                        FROM jsonb_array_elements_text(c.genres) g(genre)) n
 ), ranked AS (
     -- Jaccard: shared genres over all genres of the two titles
     SELECT *, shared::numeric / nullif(own + cardinality(source_genres) - shared, 0) AS overlap FROM scored
@@ -313,14 +314,22 @@ class TopGenresParams(PeriodParams):
     limit: int = Field(default=5, ge=1, le=30)
 
 
+# The asker's sessions are summed per title first, and only those titles are read for their genres:
+# joining every session to its title directly, the planner (misled by row-level security's estimate
+# of a handful of sessions) hashed all of media_items for it (issue 17). A title listing a genre twice
+# counts its sessions twice, as joining session by session did.
 _TOP_GENRES = """
-SELECT g.genre, count(*) AS sessions, sum(wh.watched_seconds)::bigint AS watched_seconds,
-       count(DISTINCT coalesce(mi.parent_id, mi.id)) AS titles
-FROM watch_history wh
-JOIN media_items mi ON mi.id = wh.media_item_id
-JOIN media_items t ON t.id = coalesce(mi.parent_id, mi.id),
+WITH played AS MATERIALIZED (
+    SELECT coalesce(mi.parent_id, mi.id) AS top_id, count(*) AS sessions, sum(wh.watched_seconds) AS watched_seconds
+    FROM watch_history wh JOIN media_items mi ON mi.id = wh.media_item_id
+    WHERE wh.user_id = $1 AND wh.started_at >= $2 AND wh.started_at < $3
+    GROUP BY 1
+)
+SELECT g.genre, sum(p.sessions)::bigint AS sessions, sum(p.watched_seconds)::bigint AS watched_seconds,
+       count(DISTINCT p.top_id) AS titles
+FROM played p
+JOIN media_items t ON t.id = p.top_id,
      jsonb_array_elements_text(coalesce(t.metadata -> 'genres', '[]'::jsonb)) AS g(genre)
-WHERE wh.user_id = $1 AND wh.started_at >= $2 AND wh.started_at < $3
 GROUP BY g.genre
 ORDER BY watched_seconds DESC, sessions DESC, g.genre
 LIMIT $4
@@ -594,9 +603,15 @@ _UNWATCHED_COUNTS = """
 WITH mine AS (
     SELECT DISTINCT coalesce(mi.parent_id, mi.id) AS top_id
     FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id WHERE us.user_id = $1
-), totals AS (
-    SELECT media_type, coalesce(library_name, 'Unsorted') AS library_name, count(*) AS titles
+), per_library AS (
+    -- counted in the order of media_items_type_library_idx, then the unnamed library folded into
+    -- 'Unsorted': grouping every title by the folded name hashed each one (twice as slow, issue 17)
+    SELECT media_type, library_name, count(*) AS titles
     FROM media_items WHERE media_type IN ('movie', 'show') AND ($2::text IS NULL OR media_type = $2)
+    GROUP BY 1, 2
+), totals AS (
+    SELECT media_type, coalesce(library_name, 'Unsorted') AS library_name, sum(titles)::bigint AS titles
+    FROM per_library
     GROUP BY 1, 2
 ), started AS (
     SELECT t.media_type, coalesce(t.library_name, 'Unsorted') AS library_name, count(*) AS titles
@@ -609,16 +624,31 @@ FROM totals t LEFT JOIN started s USING (media_type, library_name)
 ORDER BY unwatched DESC, t.library_name
 """
 
+# The newest first, by walking media_items_added_cover_idx backwards until enough unstarted titles are
+# found, then the titles of unknown arrival (few: only those first seen in play history) by name;
+# sorting every unstarted title of the library instead cost 20-25 ms on the large demo server (issue 17).
 _UNWATCHED_NEWEST = """
-WITH mine AS (
+WITH mine AS MATERIALIZED (
     SELECT DISTINCT coalesce(mi.parent_id, mi.id) AS top_id
     FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id WHERE us.user_id = $1
+), dated AS (
+    SELECT t.id, t.title, t.media_type, t.year, t.library_name, t.added_at
+    FROM media_items t
+    WHERE t.added_at IS NOT NULL AND t.media_type IN ('movie', 'show') AND ($2::text IS NULL OR t.media_type = $2)
+      AND NOT EXISTS (SELECT 1 FROM mine WHERE mine.top_id = t.id)
+    ORDER BY t.added_at DESC, t.title
+    LIMIT $3
+), undated AS (
+    SELECT t.id, t.title, t.media_type, t.year, t.library_name, t.added_at
+    FROM media_items t
+    WHERE t.added_at IS NULL AND t.media_type IN ('movie', 'show') AND ($2::text IS NULL OR t.media_type = $2)
+      AND NOT EXISTS (SELECT 1 FROM mine WHERE mine.top_id = t.id)
+    ORDER BY t.title
+    LIMIT $3
 )
-SELECT t.id, t.title, t.media_type, t.year, t.library_name, t.added_at
-FROM media_items t
-WHERE t.media_type IN ('movie', 'show') AND ($2::text IS NULL OR t.media_type = $2)
-  AND NOT EXISTS (SELECT 1 FROM mine WHERE mine.top_id = t.id)
-ORDER BY t.added_at DESC NULLS LAST, t.title
+SELECT id, title, media_type, year, library_name, added_at
+FROM (SELECT * FROM dated UNION ALL SELECT * FROM undated) newest
+ORDER BY added_at DESC NULLS LAST, title
 LIMIT $3
 """
 

@@ -115,13 +115,19 @@ FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id
 WHERE us.user_id = $1 AND ($2::text IS NULL OR mi.media_type = $2)
 """
 
+# The asker's ratings are taken per title first, and only those titles read: joining every rating to
+# its title directly, the planner (misled by row-level security's estimate of one rating) hashed all
+# of media_items for it (issue 17).
 _TOP_RATED_BY_ME = """
-SELECT t.title, t.year, t.media_type, max(us.rating) AS rating
-FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id
-JOIN media_items t ON t.id = coalesce(mi.parent_id, mi.id)
-WHERE us.user_id = $1 AND us.rating IS NOT NULL AND ($2::text IS NULL OR mi.media_type = $2)
-GROUP BY t.id
-ORDER BY rating DESC, t.title
+WITH rated AS MATERIALIZED (
+    SELECT coalesce(mi.parent_id, mi.id) AS top_id, max(us.rating) AS rating
+    FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id
+    WHERE us.user_id = $1 AND us.rating IS NOT NULL AND ($2::text IS NULL OR mi.media_type = $2)
+    GROUP BY 1
+)
+SELECT t.title, t.year, t.media_type, r.rating
+FROM rated r JOIN media_items t ON t.id = r.top_id
+ORDER BY r.rating DESC, t.title
 LIMIT 3
 """
 

@@ -17,9 +17,21 @@ from core.tools.admin_counts import _APPROVALS, _REQUESTS, AdminCountsParams
 from core.tools.base import Coverage, ToolResult
 from core.tools.content import NeverWatchedParams
 from core.tools.coverage import add_null_share
+from core.tools.discovery import (
+    _MY_TITLES,
+    SIMILAR_POOL,
+    SimilarParams,
+    TopGenresParams,
+    UnwatchedParams,
+)
 from core.tools.periods import DefaultPeriod, resolve_period
+from core.tools.personal import _AVERAGE_RATING, AverageRatingParams
+from core.tools.phrasing import title_of
+from core.tools.recommendation_reasons import vector_similar_sql
 from core.tools.records import plain_rows
+from core.tools.semantic_search import embedded_with, use_index_with_filters
 from core.tools.social import InfluenceParams, _influence_coverage, _note_unlinked_requests
+from core.tools.title_lookup import find_title
 
 _NEVER_WATCHED = """
 SELECT media_item_id AS id, title, media_type, year, library_name, added_at, size_bytes, files, files_with_size
@@ -110,8 +122,191 @@ async def admin_counts(conn: asyncpg.Connection, scope: Scope, p: AdminCountsPar
     return ToolResult("admin_counts", params, plain_rows(rows, scope.timezone), coverage, summary)
 
 
+# Member tools that joined each of the asker's plays or ratings to its title directly (issue 17).
+_TOP_GENRES = """
+SELECT g.genre, count(*) AS sessions, sum(wh.watched_seconds)::bigint AS watched_seconds,
+       count(DISTINCT coalesce(mi.parent_id, mi.id)) AS titles
+FROM watch_history wh
+JOIN media_items mi ON mi.id = wh.media_item_id
+JOIN media_items t ON t.id = coalesce(mi.parent_id, mi.id),
+     jsonb_array_elements_text(coalesce(t.metadata -> 'genres', '[]'::jsonb)) AS g(genre)
+WHERE wh.user_id = $1 AND wh.started_at >= $2 AND wh.started_at < $3
+GROUP BY g.genre
+ORDER BY watched_seconds DESC, sessions DESC, g.genre
+LIMIT $4
+"""
+
+
+async def top_genres(conn: asyncpg.Connection, scope: Scope, p: TopGenresParams) -> ToolResult:
+    period = resolve_period(scope, p.start, p.end, "all_time")
+    rows = await conn.fetch(_TOP_GENRES, scope.user_id, period.start, period.end, p.limit)
+    coverage = Coverage(tables_used=["watch_history", "media_items.metadata.genres"])
+    if not rows:
+        coverage.gaps.append(f"you have no plays with a genre in {period.label}")
+    return ToolResult(
+        "top_genres",
+        p.model_dump(mode="json"),
+        plain_rows(rows, scope.timezone),
+        coverage,
+        {"period": period.as_dict()},
+    )
+
+
+_TOP_RATED_BY_ME = """
+SELECT t.title, t.year, t.media_type, max(us.rating) AS rating
+FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id
+JOIN media_items t ON t.id = coalesce(mi.parent_id, mi.id)
+WHERE us.user_id = $1 AND us.rating IS NOT NULL AND ($2::text IS NULL OR mi.media_type = $2)
+GROUP BY t.id
+ORDER BY rating DESC, t.title
+LIMIT 3
+"""
+
+
+async def average_rating(conn: asyncpg.Connection, scope: Scope, p: AverageRatingParams) -> ToolResult:
+    stats = await conn.fetchrow(_AVERAGE_RATING, scope.user_id, p.media_type)
+    top = await conn.fetch(_TOP_RATED_BY_ME, scope.user_id, p.media_type)
+    summary = plain_rows([stats], scope.timezone)[0]
+    coverage = Coverage(tables_used=["user_stats.rating"])
+    if stats["rows"] and not stats["ratings"]:
+        coverage.gaps.append("you have played titles but never rated one")
+    return ToolResult(
+        "average_rating", p.model_dump(mode="json"), plain_rows(top, scope.timezone), coverage, summary
+    )
+
+
+_UNWATCHED_COUNTS = """
+WITH mine AS (
+    SELECT DISTINCT coalesce(mi.parent_id, mi.id) AS top_id
+    FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id WHERE us.user_id = $1
+), totals AS (
+    SELECT media_type, coalesce(library_name, 'Unsorted') AS library_name, count(*) AS titles
+    FROM media_items WHERE media_type IN ('movie', 'show') AND ($2::text IS NULL OR media_type = $2)
+    GROUP BY 1, 2
+), started AS (
+    SELECT t.media_type, coalesce(t.library_name, 'Unsorted') AS library_name, count(*) AS titles
+    FROM mine JOIN media_items t ON t.id = mine.top_id
+    WHERE ($2::text IS NULL OR t.media_type = $2)
+    GROUP BY 1, 2
+)
+SELECT t.media_type, t.library_name, t.titles AS total, t.titles - coalesce(s.titles, 0) AS unwatched
+FROM totals t LEFT JOIN started s USING (media_type, library_name)
+ORDER BY unwatched DESC, t.library_name
+"""
+
+_UNWATCHED_NEWEST = """
+WITH mine AS (
+    SELECT DISTINCT coalesce(mi.parent_id, mi.id) AS top_id
+    FROM user_stats us JOIN media_items mi ON mi.id = us.media_item_id WHERE us.user_id = $1
+)
+SELECT t.id, t.title, t.media_type, t.year, t.library_name, t.added_at
+FROM media_items t
+WHERE t.media_type IN ('movie', 'show') AND ($2::text IS NULL OR t.media_type = $2)
+  AND NOT EXISTS (SELECT 1 FROM mine WHERE mine.top_id = t.id)
+ORDER BY t.added_at DESC NULLS LAST, t.title
+LIMIT $3
+"""
+
+
+async def unwatched_content(conn: asyncpg.Connection, scope: Scope, p: UnwatchedParams) -> ToolResult:
+    counts = await conn.fetch(_UNWATCHED_COUNTS, scope.user_id, p.media_type)
+    newest = await conn.fetch(_UNWATCHED_NEWEST, scope.user_id, p.media_type, p.limit)
+    summary = {
+        "unwatched_titles": sum(int(r["unwatched"]) for r in counts),
+        "total_titles": sum(int(r["total"]) for r in counts),
+        "by_library": plain_rows(counts, scope.timezone),
+    }
+    coverage = Coverage(tables_used=["media_items", "user_stats"])
+    return ToolResult(
+        "unwatched_content", p.model_dump(mode="json"), plain_rows(newest, scope.timezone), coverage, summary
+    )
+
+
+_SIMILAR = f"""
+WITH {_MY_TITLES}, source AS MATERIALIZED (
+    SELECT coalesce(array_agg(DISTINCT g.genre), '{{}}') AS genres
+    FROM media_items mi, jsonb_array_elements_text(coalesce(mi.metadata -> 'genres', '[]'::jsonb)) AS g(genre)
+    WHERE mi.id = $2
+), best AS MATERIALIZED (
+    -- an ordered scan of media_items_top_rating_idx that stops early; genres are checked after
+    SELECT t.id, t.title, t.media_type, t.year, coalesce(t.metadata -> 'genres', '[]'::jsonb) AS genres,
+           (t.metadata ->> 'rating')::numeric AS audience_rating
+    FROM media_items t
+    WHERE t.media_type IN ('movie', 'show') AND t.removed_at IS NULL
+    ORDER BY (t.metadata ->> 'rating')::numeric DESC NULLS LAST
+    LIMIT {SIMILAR_POOL}
+), candidates AS MATERIALIZED (
+    SELECT b.* FROM best b
+    WHERE b.id <> $2 AND b.genres ?| (SELECT genres FROM source)
+      AND NOT EXISTS (SELECT 1 FROM mine_status ms WHERE ms.top_id = b.id AND ms.finished)
+), scored AS MATERIALIZED (
+    SELECT c.*, s.genres AS source_genres,
+           (SELECT count(DISTINCT g.genre) FROM jsonb_array_elements_text(c.genres) g(genre)
+             WHERE g.genre = ANY (s.genres)) AS shared,
+           (SELECT count(DISTINCT g.genre) FROM jsonb_array_elements_text(c.genres) g(genre)) AS own
+    FROM candidates c, source s
+), ranked AS (
+    -- Jaccard: shared genres over all genres of the two titles
+    SELECT *, shared::numeric / nullif(own + cardinality(source_genres) - shared, 0) AS overlap FROM scored
+)
+SELECT id, title, media_type, year, genres, audience_rating, round(overlap, 3) AS genre_overlap,
+       round(0.7 * overlap + 0.3 * coalesce(audience_rating, 5) / 10
+             + CASE WHEN media_type = $3 THEN 0.05 ELSE 0 END, 3) AS score
+FROM ranked
+WHERE overlap > 0
+ORDER BY score DESC, title
+LIMIT $4
+"""
+
+
+async def similar_titles(conn: asyncpg.Connection, scope: Scope, p: SimilarParams) -> ToolResult:
+    coverage = Coverage(tables_used=["media_items.title", "media_items.metadata.genres", "user_stats"])
+    match = await find_title(conn, p.title)
+    if match is None:
+        coverage.gaps.append(f"no title in the library looks like {p.title!r}")
+        return ToolResult("similar_titles", p.model_dump(mode="json"), [], coverage, {"matched_title": None})
+    rows: list[dict[str, Any]] = []
+    method = "genres"
+    embedded = await embedded_with(conn)
+    if embedded is not None:
+        await use_index_with_filters(conn)
+        sql = vector_similar_sql(_MY_TITLES, embedded[1])
+        rows = plain_rows(
+            await conn.fetch(sql, scope.user_id, match["id"], embedded[0], p.limit), scope.timezone
+        )
+        if rows:
+            method = "embeddings"
+            coverage.tables_used.append("media_embeddings.embedding")
+    if not rows:
+        records = await conn.fetch(_SIMILAR, scope.user_id, match["id"], match["media_type"], p.limit)
+        rows = plain_rows(records, scope.timezone)
+    genres = (match["metadata"] or {}).get("genres") or []
+    if not genres and method == "genres":
+        coverage.gaps.append(f"{match['title']} has no genres listed, so nothing can be matched to it")
+        coverage.missing_tables.append("media_items.metadata.genres")
+    matched = title_of(dict(match))
+    for row in rows:
+        shared = [g for g in row.get("genres") or [] if g in genres]
+        row["because_text"] = (
+            f"close to {matched} in story and style" if method == "embeddings"
+            else f"shares {', '.join(shared)} with {matched}" if shared
+            else None
+        )  # fmt: skip
+    summary = {
+        "matched_title": matched,
+        "matched_genres": genres,
+        "match_score": float(match["score"]),
+        "method": method,
+    }
+    return ToolResult("similar_titles", p.model_dump(mode="json"), rows, coverage, summary)
+
+
 REFERENCE_RUNS: dict[str, Callable[..., Awaitable[ToolResult]]] = {
     "never_watched_content": never_watched_content,
     "admin_counts": admin_counts,
     "requesters_who_skip_their_requests": requesters_who_skip_their_requests,
+    "top_genres": top_genres,
+    "average_rating": average_rating,
+    "unwatched_content": unwatched_content,
+    "similar_titles": similar_titles,
 }

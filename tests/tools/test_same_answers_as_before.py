@@ -53,6 +53,22 @@ def questions(now: datetime) -> list[Question]:
         ("admin_counts", {"measure": "active_users", "start": day(20), "end": day(3)}),
         ("admin_counts", {"measure": "users", "start": day(400)}),
         ("admin_counts", {"measure": "active_users", "start": day(1), "end": day(1)}),
+        ("top_genres", {}),
+        ("top_genres", {"limit": 30}),
+        ("top_genres", {"start": day(20), "end": day(3)}),
+        ("top_genres", {"start": day(1), "end": day(1)}),
+        ("average_rating", {}),
+        ("average_rating", {"media_type": "movie"}),
+        ("average_rating", {"media_type": "episode"}),
+        ("unwatched_content", {}),
+        ("unwatched_content", {"limit": 50}),
+        ("unwatched_content", {"media_type": "show", "limit": 50}),
+        ("unwatched_content", {"media_type": "movie", "limit": 1}),
+        ("similar_titles", {"title": "Inception"}),
+        ("similar_titles", {"title": "Breaking Bad", "limit": 25}),
+        ("similar_titles", {"title": "Twin A", "limit": 25}),
+        ("similar_titles", {"title": "Zebra Undated", "limit": 25}),
+        ("similar_titles", {"title": "no such title at all"}),
     ]
     return asked
 
@@ -121,9 +137,50 @@ async def test_reformulated_tools_answer_as_before_on_the_hand_built_server(
                 server.ago(days_ago),
                 server.items[item],
             )
+        # Titles of unknown arrival (first seen in play history), two arriving at the same moment, a genre
+        # listed twice, one in no library and one in a library named 'Unsorted', a play of no length, and
+        # ratings of them.
+        added = server.ago(50)
+        for title, genres, added_at in [
+            ("Zebra Undated", ["Drama", "Drama"], None),
+            ("Aardvark Undated", ["Comedy"], None),
+            ("Twin A", ["Drama", "Comedy"], added),
+            ("Twin B", ["Drama"], added),
+            ("Unfiled", ["Drama"], added),
+        ]:
+            server.items[title] = await conn.fetchval(
+                "INSERT INTO media_items (title, media_type, library_name, metadata, added_at)"
+                " VALUES ($1, 'movie', $2, $3, $4) RETURNING id",
+                title,
+                {"Unfiled": None, "Twin B": "Unsorted"}.get(title, "Movies"),
+                {"genres": genres, "rating": 6.5},
+                added_at,
+            )
+        for viewer, title, days_ago, seconds, rating in [
+            ("bob", "Zebra Undated", 4, 3600, 9.0),
+            ("bob", "Arrival", 6, 0, 9.0),
+            ("carol", "Twin A", 6, 0, 9.0),
+        ]:
+            await conn.execute(
+                "INSERT INTO watch_history (user_id, media_item_id, started_at, stopped_at, watched_seconds,"
+                " percent_complete) VALUES ($1, $2, $3, $3, $4, 100)",
+                server.users[viewer],
+                server.items[title],
+                server.ago(days_ago),
+                seconds,
+            )
+            await conn.execute(
+                "INSERT INTO user_stats (user_id, media_item_id, play_count, rating, last_played_at)"
+                " VALUES ($1, $2, 1, $3, $4)",
+                server.users[viewer],
+                server.items[title],
+                rating,
+                server.ago(days_ago),
+            )
     scopes = [
         scope_of("root", "admin"),
         scope_of("bob", "personal"),
+        scope_of("carol", "personal"),
         scope_of("root", "admin", min_group_size=1),
     ]
     await assert_same_answers_as_reference(seeded_pool, catalogue, scopes, questions(server.now))
