@@ -108,6 +108,8 @@ async def scopes(pool: asyncpg.Pool) -> tuple[Scope, Scope, dict[str, dict[str, 
         "user_watch_activity": {"username": sharer or admin["username"]},
         "title_facts": {"title": show or movie or "Inception"},
         "request_status": {"title": requested or movie or "Inception"},
+        # Without an embeddings endpoint (as here) this times the full-text fallback.
+        "search_library": {"query": "a slow-burn heist film"},
     }
     return user_scope, admin_scope, arguments
 

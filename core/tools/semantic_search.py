@@ -39,24 +39,9 @@ _FILLER = frozenset(
 _WORD = re.compile(r"[a-z0-9]+")
 MAX_QUERY_WORDS = 12
 
-# The same expression as migration 014's media_items_search_text_idx, so that index serves the match.
-_SEARCH_TEXT = (
-    "to_tsvector('english'::regconfig, mi.title || ' ' || coalesce(mi.metadata ->> 'summary', '') || ' ' "
-    "|| coalesce(mi.metadata ->> 'genres', '') || ' ' || coalesce(mi.metadata ->> 'cast', '') || ' ' "
-    "|| coalesce(mi.metadata ->> 'directors', '') || ' ' || coalesce(mi.metadata ->> 'writers', ''))"
-)
-
-_TEXT_MATCH = f"""
-SELECT mi.id, mi.title, mi.media_type, mi.year, coalesce(mi.metadata -> 'genres', '[]'::jsonb) AS genres,
-       (mi.metadata ->> 'rating')::numeric AS audience_rating,
-       round(ts_rank({_SEARCH_TEXT}, q)::numeric, 3) AS match
-FROM media_items mi, to_tsquery('english', $1) q
-WHERE mi.media_type IN ('movie', 'show') AND mi.removed_at IS NULL
-  AND {_SEARCH_TEXT} @@ q
-  AND ($2::text IS NULL OR mi.media_type = $2)
-ORDER BY match DESC, audience_rating DESC NULLS LAST, mi.title
-LIMIT $3
-"""
+# The words' match as the owner (core/schema/functions/analytics_title_text_match.sql): under
+# row-level security the full-text index could not be used.
+_TEXT_MATCH = "SELECT * FROM analytics.title_text_match($1, $2, $3)"
 
 
 def _nearest(dimension: int) -> str:
