@@ -235,23 +235,13 @@ class IntegrationsService:
             await self._watch
             self._watch = None
         if self._refresher is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._refresher), 10)
-            except TimeoutError:
-                self._refresher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._refresher
+            await _finish(self._refresher)
             self._refresher = None
         if self._snapshot_tools is not None:
             await self._snapshot_tools.close()
             self._snapshot_tools = None
         if self._scheduler is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._scheduler), 10)
-            except TimeoutError:
-                self._scheduler.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._scheduler
+            await _finish(self._scheduler)
             self._scheduler = None
         if self._server is not None:
             await self._server.stop()
@@ -260,3 +250,13 @@ class IntegrationsService:
             await self._embedder.close()
             self._embedder = None
         await self._chart_tools.close()
+
+
+async def _finish(task: asyncio.Task[None], seconds: float = 10) -> None:
+    """Let a loop that saw the stop event end its current step; cancel it after ``seconds``."""
+    try:
+        await asyncio.wait_for(asyncio.shield(task), seconds)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
