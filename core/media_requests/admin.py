@@ -208,6 +208,28 @@ class AdminRequestDesk:
 
     # -- listing ------------------------------------------------------------------------------
 
+    async def _remember(
+        self,
+        pool: asyncpg.Pool,
+        who: Identity,
+        request: ChatRequest,
+        listed: list[OpenRequest],
+        pending: PendingDecision | None,
+        now: datetime | None = None,
+    ) -> None:
+        """Keep this conversation's listing (and the decision awaiting "yes") for ``lifetime``."""
+        now = now or datetime.now(UTC)
+        await pool.execute(_SWEEP, now)
+        await pool.execute(
+            _SAVE,
+            who.user_id,
+            request.platform,
+            request.conversation_id,
+            json.dumps([asdict(r) for r in listed]),
+            json.dumps(asdict(pending)) if pending is not None else None,
+            now + self.lifetime,
+        )
+
     async def listing(self, pool: asyncpg.Pool, who: Identity, request: ChatRequest) -> Reply:
         """``/requests``: the oldest pending requests, numbered, with approve/decline quick replies."""
         acting = await self._acting_id(pool, who.user_id)
@@ -218,17 +240,7 @@ class AdminRequestDesk:
         except ServiceUnavailable as exc:
             return _say(str(exc))
         shown = found[:MAX_LISTED]
-        now = datetime.now(UTC)
-        await pool.execute(_SWEEP, now)
-        await pool.execute(
-            _SAVE,
-            who.user_id,
-            request.platform,
-            request.conversation_id,
-            json.dumps([asdict(r) for r in shown]),
-            None,
-            now + self.lifetime,
-        )
+        await self._remember(pool, who, request, shown, None)
         if not shown:
             return _say(f"No request is waiting for approval in {self.label}.")
         names = await self._requesters(pool, shown)
@@ -292,16 +304,7 @@ class AdminRequestDesk:
         if isinstance(chosen, Reply):
             return chosen
         pending = PendingDecision(chosen.request_id, decision, chosen.title, reason)
-        await pool.execute(_SWEEP, now)
-        await pool.execute(
-            _SAVE,
-            who.user_id,
-            request.platform,
-            request.conversation_id,
-            json.dumps([asdict(r) for r in listed]),
-            json.dumps(asdict(pending)),
-            now + self.lifetime,
-        )
+        await self._remember(pool, who, request, listed, pending, now)
         names = await self._requesters(pool, [chosen])
         lines: list[str | Inline] = [
             (
