@@ -264,6 +264,27 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) address such as https://marquee.example.org (no ? or #)")
         return value.strip().rstrip("/")
 
+    @field_validator(
+        "plex_url",
+        "jellyfin_url",
+        "tautulli_url",
+        "overseerr_url",
+        "jellyseerr_url",
+        "anthropic_base_url",
+        "openai_base_url",
+        "embeddings_base_url",
+        "matrix_homeserver",
+    )
+    @classmethod
+    def _http_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if http_address_problem(value.strip()):
+            raise ValueError(
+                "must be an http(s) address such as http://192.168.1.10:8181 or https://media.example.org/tautulli"
+            )
+        return value.strip()
+
     @field_validator("database_url")
     @classmethod
     def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
@@ -289,11 +310,25 @@ class Settings(BaseSettings):
 _SHAPE = "postgresql://user:password@host:5432/database"
 
 
+def http_address_problem(url: str) -> bool:
+    """Whether ``url`` is not an http(s) address with a host (and, if given, a port number)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        return True
+    return parts.scheme not in ("http", "https") or not parts.hostname or bool(parts.fragment)
+
+
 def postgres_url_problem(url: str) -> str | None:
     """What is wrong with a PostgreSQL URL, in words that never repeat any part of it (it may hold a password)."""
     scheme, separator, rest = url.partition("://")
     if not separator or scheme not in ("postgres", "postgresql"):
         return f"not a PostgreSQL URL (expected {_SHAPE})"
+    try:
+        urlsplit(url)
+    except ValueError:  # an unclosed [ of an IPv6 address, which asyncpg would raise as a traceback
+        return f"not a PostgreSQL URL (expected {_SHAPE}; an IPv6 host is written [::1])"
     netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
     hosts = netloc.rpartition("@")[2]
     for host in hosts.split(","):  # libpq URLs may list several hosts

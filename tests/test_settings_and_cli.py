@@ -86,9 +86,18 @@ def test_cli_reports_a_bad_setting_in_one_line_without_traceback(tmp_path: Path)
         ("MARQUEE_DATABASE_URL", "postgresql://marquee:hunter2@db:port/marquee", "the port is not a number"),
         ("MARQUEE_DATABASE_URL", "postgresql://marquee:hun/ter2@db/marquee", "the port is not a number"),
         ("MARQUEE_DATABASE_URL", "mysql://marquee:hunter2@db/marquee", "not a PostgreSQL URL"),
+        ("MARQUEE_DATABASE_URL", "postgresql://marquee:hunter2@[db/marquee", "not a PostgreSQL URL"),
+        ("MARQUEE_DATABASE_URL", "postgresql://marquee:hunter2@[::1/marquee", "not a PostgreSQL URL"),
+        ("MARQUEE_TAUTULLI_URL", "localhost:8181", "must be an http(s) address"),
+        ("MARQUEE_PLEX_URL", "http://[::1", "must be an http(s) address"),
+        ("MARQUEE_JELLYFIN_URL", "http://jellyfin:port", "must be an http(s) address"),
+        ("MARQUEE_OVERSEERR_URL", "ftp://overseerr:5055", "must be an http(s) address"),
+        ("MARQUEE_EMBEDDINGS_BASE_URL", "http://", "must be an http(s) address"),
+        ("MARQUEE_OPENAI_BASE_URL", "localhost:11434/v1", "must be an http(s) address"),
+        ("MARQUEE_MATRIX_HOMESERVER", "matrix.example.org", "must be an http(s) address"),
     ],
 )
-def test_cli_reports_a_malformed_list_or_database_url_in_one_line(
+def test_cli_reports_a_malformed_list_database_or_service_url_in_one_line(
     setting: str,
     value: str,
     says: str,
