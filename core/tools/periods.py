@@ -138,8 +138,29 @@ def resolve_period(
             label = f"{label}, counted in whole days"
         begin, finish = whole_begin, whole_finish
     if not label:
-        label = f"{_day_label(begin, tz)} to {_day_label(finish - timedelta(microseconds=1), tz)}"
+        label = range_label(begin, finish, tz)
     return Period(begin, finish, label)
+
+
+def range_label(begin: datetime, finish: datetime, tz: ZoneInfo) -> str:
+    """``[begin, finish)`` as people write it: "24–26 Dec 2025", "1 Nov – 1 Dec 2026, 07:53", "25 Dec 2025"."""
+    first, finish = begin.astimezone(tz), finish.astimezone(tz)
+    # An end at midnight closes the day before; any other end is the moment itself ("…, 07:53").
+    last = finish - timedelta(microseconds=1) if finish.time() == time.min else finish
+    if first.time() == time.min and last.time() == time.max and first.date() == last.date():
+        return _day(first)
+    end = _day(last) if last.time() == time.max else f"{_day(last)}, {last:%H:%M}"
+    if first.time() != time.min:
+        return f"{_day(first)}, {first:%H:%M} – {end}"
+    if first.year != last.year:
+        return f"{_day(first)} – {end}"
+    if first.month != last.month:
+        return f"{first.day} {first:%b} – {end}"
+    return f"{first.day}–{end}"
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.day} {moment:%b %Y}"
 
 
 def whole_days(begin: datetime, finish: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -149,12 +170,3 @@ def whole_days(begin: datetime, finish: datetime, tz: ZoneInfo) -> tuple[datetim
     last = local_finish.date() if local_finish.time() == time.min else local_finish.date() + timedelta(days=1)
     last = max(last, first + timedelta(days=1))
     return datetime.combine(first, time.min, tzinfo=tz), datetime.combine(last, time.min, tzinfo=tz)
-
-
-def _day_label(moment: datetime, tz: ZoneInfo) -> str:
-    local = moment.astimezone(tz)
-    return (
-        local.strftime("%Y-%m-%d")
-        if local.time() in (time.min, time.max)
-        else local.strftime("%Y-%m-%d %H:%M")
-    )

@@ -111,7 +111,7 @@ class RecordingToolRunner:
                     "period": {
                         "start": "2025-12-24T00:00:00+00:00",
                         "end": "2025-12-27T00:00:00+00:00",
-                        "label": "2025-12-24 to 2025-12-26",
+                        "label": "24–26 Dec 2025",
                     },
                     "sessions": 0,
                     "watched_seconds": 0,

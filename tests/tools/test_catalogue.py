@@ -74,7 +74,7 @@ async def test_scoped_runner_lists_and_runs_the_scope_tools(
     assert "top_watchers" not in {d["name"] for d in runner.definitions()}
     result = await runner.run("watch_time", {"start": "2025-12-24", "end": "2025-12-26"})
     assert result.summary["sessions"] == 0
-    assert result.summary["period"]["label"] == "2025-12-24 to 2025-12-26"
+    assert result.summary["period"]["label"] == "24–26 Dec 2025"
 
 
 class _CountParams(BaseModel):

@@ -21,7 +21,7 @@ def test_a_midnight_date_time_stays_an_exclusive_moment() -> None:
     )
     period = resolve_period(BERLIN, params.start, params.end, "all_time")
     assert period.end == datetime(2025, 12, 26, 23, 0, tzinfo=UTC)
-    assert period.label == "2025-12-24 to 2025-12-26"
+    assert period.label == "24–26 Dec 2025"
 
 
 def test_a_plain_date_end_covers_that_whole_day() -> None:
@@ -35,3 +35,20 @@ def test_a_plain_date_end_covers_that_whole_day() -> None:
 def test_nonsense_dates_are_refused_with_a_readable_message() -> None:
     with pytest.raises(ValidationError, match="not a date"):
         PeriodParams.model_validate({"start": "last tuesday-ish"})
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "label"),
+    [
+        ("2025-12-25", "2025-12-25", "25 Dec 2025"),
+        ("2025-12-24", "2025-12-26", "24–26 Dec 2025"),
+        ("2026-11-01", "2026-11-30", "1–30 Nov 2026"),
+        ("2025-11-28", "2025-12-02", "28 Nov – 2 Dec 2025"),
+        ("2025-12-30", "2026-01-02", "30 Dec 2025 – 2 Jan 2026"),
+        ("2026-11-01", "2026-12-01T07:53:00+01:00", "1 Nov – 1 Dec 2026, 07:53"),
+        ("2026-12-01T06:30:00+01:00", "2026-12-01T07:53:00+01:00", "1 Dec 2026, 06:30 – 1 Dec 2026, 07:53"),
+    ],
+)
+def test_a_range_is_labelled_as_people_write_it(start: str, end: str, label: str) -> None:
+    params = PeriodParams.model_validate({"start": start, "end": end})
+    assert resolve_period(BERLIN, params.start, params.end, "all_time").label == label
