@@ -40,7 +40,7 @@ from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
 from core.tools.coverage import add_null_share
 from core.tools.periods import PeriodParams, resolve_period
-from core.tools.phrasing import hours, listing, period_label, plural, size, title_of, with_gaps
+from core.tools.phrasing import hours, in_period, listing, period_label, plural, size, title_of, with_gaps
 from core.tools.records import plain_rows
 
 ADMIN: frozenset[Mode] = frozenset({"admin"})
@@ -69,7 +69,7 @@ async def popular_content(conn: asyncpg.Connection, scope: Scope, p: PopularPara
 
 def _render_popular(result: ToolResult) -> str:
     if not result.rows:
-        return with_gaps(f"Nothing was played in {period_label(result)}.", result)
+        return with_gaps(f"Nothing was played {in_period(result)}.", result)
     lines = [
         f"{title_of(r)}: {plural(r['viewers'], 'viewer')}, {plural(r['sessions'], 'session')}"
         for r in result.rows
@@ -102,7 +102,7 @@ async def server_genres(conn: asyncpg.Connection, scope: Scope, p: GenresParams)
 
 def _render_genres(result: ToolResult) -> str:
     if not result.rows:
-        return with_gaps(f"Nothing with a genre was played in {period_label(result)}.", result)
+        return with_gaps(f"Nothing with a genre was played {in_period(result)}.", result)
     lines = [
         f"{r['genre']}: {hours(r['watched_seconds'])}, {plural(r['sessions'], 'session')}"
         for r in result.rows

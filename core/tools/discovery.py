@@ -36,7 +36,7 @@ from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
 from core.tools.coverage import add_null_share
 from core.tools.periods import Period, PeriodParams, resolve_period
-from core.tools.phrasing import listing, plural, title_of, with_gaps
+from core.tools.phrasing import in_period, listing, plural, title_of, with_gaps
 from core.tools.recommendation_reasons import (
     because_text,
     closest_reasons,
@@ -351,7 +351,7 @@ def _render_top_genres(result: ToolResult) -> str:
     from core.tools.phrasing import hours, period_label
 
     if not result.rows:
-        return with_gaps(f"You haven't watched anything in {period_label(result)}.", result)
+        return with_gaps(f"You haven't watched anything {in_period(result)}.", result)
     lines = [
         f"{r['genre']}: {hours(r['watched_seconds'])} over {plural(r['titles'], 'title')}"
         for r in result.rows
@@ -519,12 +519,11 @@ async def what_others_watch(conn: asyncpg.Connection, scope: Scope, p: OthersWat
 
 
 def _render_others(result: ToolResult) -> str:
-    from core.tools.phrasing import period_label
 
     group = result.summary.get("min_group_size", 2)
     if not result.rows:
         return with_gaps(
-            f"No title was played by at least {group} other people in {period_label(result)}, so I have nothing to "
+            f"No title was played by at least {group} other people {in_period(result)}, so I have nothing to "
             "show without pointing at someone.",
             result,
         )
@@ -533,7 +532,7 @@ def _render_others(result: ToolResult) -> str:
         for r in result.rows
     ]
     return with_gaps(
-        f"What others on the server watched in {period_label(result)}:\n{listing(lines)}", result
+        f"What others on the server watched {in_period(result)}:\n{listing(lines)}", result
     )
 
 
@@ -579,17 +578,16 @@ async def trending(conn: asyncpg.Connection, scope: Scope, p: TrendingParams) ->
 
 
 def _render_trending(result: ToolResult) -> str:
-    from core.tools.phrasing import period_label
 
     if not result.rows:
-        return with_gaps(f"Nothing is trending on the server in {period_label(result)}.", result)
+        return with_gaps(f"Nothing is trending on the server {in_period(result)}.", result)
     lines = []
     for r in result.rows:
         change = f", up from {r['previous_sessions']}" if r["sessions"] > r["previous_sessions"] else ""
         lines.append(
             f"{title_of(r)}: {plural(r['sessions'], 'play')} by {plural(r['viewers'], 'viewer')}{change}"
         )
-    return with_gaps(f"Trending on the server in {period_label(result)}:\n{listing(lines)}", result)
+    return with_gaps(f"Trending on the server {in_period(result)}:\n{listing(lines)}", result)
 
 
 class UnwatchedParams(BaseModel):

@@ -26,7 +26,15 @@ from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
 from core.tools.coverage import add_null_share
 from core.tools.periods import PeriodParams, resolve_period
-from core.tools.phrasing import hours, listing, period_label, plural, size, with_gaps
+from core.tools.phrasing import (
+    hours,
+    in_period,
+    in_period_opening,
+    listing,
+    plural,
+    size,
+    with_gaps,
+)
 from core.tools.records import plain_rows
 
 ADMIN: frozenset[Mode] = frozenset({"admin"})
@@ -91,9 +99,9 @@ def _render_bandwidth(result: ToolResult) -> str:
     s = result.summary
     who = "You" if s["whose"] == "personal" else "The server"
     if not s["streams"]:
-        return with_gaps(f"{who} streamed nothing that was logged in {period_label(result)}.", result)
+        return with_gaps(f"{who} streamed nothing that was logged {in_period(result)}.", result)
     text = (
-        f"{who} used {size(s['bytes'])} of bandwidth in {period_label(result)} over "
+        f"{who} used {size(s['bytes'])} of bandwidth {in_period(result)} over "
         f"{plural(s['streams'], 'stream')} ({hours(s['stream_seconds'])})."
     )
     if result.rows:
@@ -143,13 +151,13 @@ async def deletions(conn: asyncpg.Connection, scope: Scope, p: DeletionParams) -
 def _render_deletions(result: ToolResult) -> str:
     s = result.summary
     if not s["deletions"]:
-        return with_gaps(f"Nothing was deleted in {period_label(result)}.", result)
+        return with_gaps(f"Nothing was deleted {in_period(result)}.", result)
     lines = [
         f"{r['title']} ({r['media_type'] or 'item'}), {r['deleted_at'][:10]}: {r['reason'] or 'no reason recorded'}"
         for r in result.rows
     ]
     return with_gaps(
-        f"{plural(s['deletions'], 'deletion')} in {period_label(result)}, freeing {size(s['bytes_freed'])}:\n{listing(lines)}",
+        f"{plural(s['deletions'], 'deletion')} {in_period(result)}, freeing {size(s['bytes_freed'])}:\n{listing(lines)}",
         result,
     )
 
@@ -209,14 +217,14 @@ async def library_growth(conn: asyncpg.Connection, scope: Scope, p: GrowthParams
 def _render_growth(result: ToolResult) -> str:
     s = result.summary
     if not result.rows:
-        return with_gaps(f"Nothing was added to the library in {period_label(result)}.", result)
+        return with_gaps(f"Nothing was added to the library {in_period(result)}.", result)
     rate = f", {s['growth_rate']:.0%} more titles than before" if s["growth_rate"] is not None else ""
     lines = [
         f"{r['month']}: {r['movies']} movies, {r['shows']} shows, {r['episodes']} episodes, {size(r['bytes_added'])}"
         for r in result.rows
     ]
     return with_gaps(
-        f"In {period_label(result)} the library grew by {plural(s['titles_added'], 'title')} and "
+        f"{in_period_opening(result)} the library grew by {plural(s['titles_added'], 'title')} and "
         f"{plural(s['episodes_added'], 'episode')} ({s['titles_per_month']} titles a month{rate}; "
         f"{size(s['bytes_added'])} added).\n{listing(lines)}",
         result,

@@ -35,7 +35,15 @@ from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
 from core.tools.coverage import add_null_share
 from core.tools.periods import PeriodParams, resolve_period
-from core.tools.phrasing import hours, listing, period_label, plural, title_of, with_gaps
+from core.tools.phrasing import (
+    hours,
+    in_period,
+    in_period_opening,
+    listing,
+    plural,
+    title_of,
+    with_gaps,
+)
 from core.tools.records import plain_rows
 from core.tools.title_lookup import find_title
 
@@ -90,13 +98,13 @@ async def watch_time(conn: asyncpg.Connection, scope: Scope, p: WatchTimeParams)
 def _render_watch_time(result: ToolResult) -> str:
     s = result.summary
     if not s["sessions"]:
-        return with_gaps(f"You haven't watched anything in {period_label(result)}.", result)
+        return with_gaps(f"You haven't watched anything {in_period(result)}.", result)
     parts = [
         f"{plural(r['sessions'], 'session')} of {r['media_type']}s ({hours(r['watched_seconds'])})"
         for r in result.rows
     ]
     return with_gaps(
-        f"In {period_label(result)} you watched {hours(s['watched_seconds'])} across {plural(s['titles'], 'title')} "
+        f"{in_period_opening(result)} you watched {hours(s['watched_seconds'])} across {plural(s['titles'], 'title')} "
         f"({plural(s['sessions'], 'session')}, {s['completed']} finished): " + "; ".join(parts) + ".",
         result,
     )
@@ -205,14 +213,14 @@ def _episode_label(row: dict[str, Any]) -> str:
 def _render_history(result: ToolResult) -> str:
     s = result.summary
     if not result.rows:
-        return with_gaps(f"You have no plays in {period_label(result)}.", result)
+        return with_gaps(f"You have no plays {in_period(result)}.", result)
     lines = [
         f"{r['started_at'][:16].replace('T', ' ')} — {_episode_label(r)} ({hours(r['watched_seconds'])})"
         for r in result.rows
     ]
     more = f" (showing the latest {len(result.rows)})" if s["sessions"] > len(result.rows) else ""
     return with_gaps(
-        f"You played {plural(s['sessions'], 'session')} in {period_label(result)}{more}:\n{listing(lines)}",
+        f"You played {plural(s['sessions'], 'session')} {in_period(result)}{more}:\n{listing(lines)}",
         result,
     )
 
@@ -261,7 +269,7 @@ async def watch_time_by_hour(conn: asyncpg.Connection, scope: Scope, p: ByHourPa
 def _render_by_hour(result: ToolResult) -> str:
     s = result.summary
     if not result.rows:
-        return with_gaps(f"You have no plays in {period_label(result)}.", result)
+        return with_gaps(f"You have no plays {in_period(result)}.", result)
     hour = s["peak_hour"]
     top = sorted(result.rows, key=lambda r: -r["watched_seconds"])[:3]
     others = ", ".join(f"{r['hour']:02d}:00 ({hours(r['watched_seconds'])})" for r in top[1:])

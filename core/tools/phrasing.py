@@ -47,3 +47,23 @@ def with_gaps(text: str, result: ToolResult) -> str:
 def period_label(result: ToolResult) -> str:
     period = result.summary.get("period")
     return str(period["label"]) if isinstance(period, dict) else "the period"
+
+
+# Labels that already say when, and need no "in" before them ("today", not "in today").
+_SELF_STANDING = ("today", "yesterday", "this ", "last week", "last month", "last year")
+
+
+def in_period(result: ToolResult) -> str:
+    """The period as it follows a verb: "today", "this month", "so far", "in the last 7 days"."""
+    label = period_label(result)
+    if label.startswith(_SELF_STANDING):
+        return label
+    if label == "all time":
+        return "so far"
+    return f"in {label}"
+
+
+def in_period_opening(result: ToolResult) -> str:
+    """``in_period`` to start a sentence: "Today", "So far", "In the last 7 days"."""
+    phrase = in_period(result)
+    return phrase[0].upper() + phrase[1:]

@@ -28,7 +28,7 @@ from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
 from core.tools.coverage import add_null_share
 from core.tools.periods import PeriodParams, resolve_period
-from core.tools.phrasing import listing, period_label, plural, with_gaps
+from core.tools.phrasing import in_period, listing, period_label, plural, with_gaps
 from core.tools.records import plain_rows
 
 PERSONAL: frozenset[Mode] = frozenset({"personal"})
@@ -65,7 +65,7 @@ async def my_requests(conn: asyncpg.Connection, scope: Scope, p: MyRequestsParam
 def _render_my_requests(result: ToolResult) -> str:
     s = result.summary
     if not s["total"]:
-        return with_gaps(f"You made no requests in {period_label(result)}.", result)
+        return with_gaps(f"You made no requests {in_period(result)}.", result)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(s["by_status"].items()))
     lines = []
     for r in result.rows:
@@ -124,7 +124,7 @@ def _duration(value: float | None) -> str:
 def _render_turnaround(result: ToolResult) -> str:
     server = result.summary["server"]
     if not server["requests"]:
-        return with_gaps(f"No requests were made in {period_label(result)}.", result)
+        return with_gaps(f"No requests were made {in_period(result)}.", result)
     text = (
         f"Over {period_label(result)}, {plural(server['requests'], 'request')} were made; a request took a median of "
         f"{_duration(server['median_hours_to_available'])} to become available (average "
@@ -167,7 +167,7 @@ async def fastest_approvers(conn: asyncpg.Connection, scope: Scope, p: Approvers
 
 def _render_approvers(result: ToolResult) -> str:
     if not result.rows:
-        return with_gaps(f"No request was approved in {period_label(result)}.", result)
+        return with_gaps(f"No request was approved {in_period(result)}.", result)
     lines = [
         f"{r['display_name'] or r['username']}: median {_duration(r['median_hours'])} over {plural(r['approved'], 'approval')}"
         for r in result.rows
@@ -223,7 +223,7 @@ def _render_declined(result: ToolResult) -> str:
     s = result.summary
     whose = "of yours" if s["whose"] == "personal" else "on the server"
     if not s["total"]:
-        return with_gaps(f"No request {whose} was declined in {period_label(result)}.", result)
+        return with_gaps(f"No request {whose} was declined {in_period(result)}.", result)
     lines = [
         f"{r['title']} ({r['media_type']}): {r['decline_reason'] or 'no reason given'}" for r in result.rows
     ]

@@ -35,7 +35,7 @@ from pydantic import Field
 from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
 from core.tools.periods import PeriodParams, resolve_period
-from core.tools.phrasing import hours, listing, period_label, plural, with_gaps
+from core.tools.phrasing import hours, in_period, listing, period_label, plural, with_gaps
 from core.tools.records import plain_rows
 
 ADMIN: frozenset[Mode] = frozenset({"admin"})
@@ -186,7 +186,7 @@ async def power_users(conn: asyncpg.Connection, scope: Scope, p: PowerUsersParam
 
 def _render_power_users(result: ToolResult) -> str:
     if not result.rows:
-        return with_gaps(f"Nobody used the server in {period_label(result)}.", result)
+        return with_gaps(f"Nobody used the server {in_period(result)}.", result)
     lines = [
         f"{_who(r)} — score {r['score']:.0f}: {hours(r['watched_seconds'])}, {plural(r['distinct_items'], 'item')}, "
         f"{plural(r['ratings_given'], 'rating')}, {plural(r['requests_made'], 'request')}, requests played by "

@@ -24,7 +24,7 @@ from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
 from core.tools.coverage import add_null_share, note_if_empty
 from core.tools.periods import PeriodParams, resolve_period
-from core.tools.phrasing import listing, period_label, plural, with_gaps
+from core.tools.phrasing import in_period, listing, plural, with_gaps
 from core.tools.records import plain_rows
 
 ADMIN: frozenset[Mode] = frozenset({"admin"})
@@ -149,11 +149,11 @@ async def webhook_counts(conn: asyncpg.Connection, scope: Scope, p: WebhookParam
 def _render_webhooks(result: ToolResult) -> str:
     s = result.summary
     if not s["total"]:
-        return with_gaps(f"No webhooks were received in {period_label(result)}.", result)
+        return with_gaps(f"No webhooks were received {in_period(result)}.", result)
     statuses = ", ".join(f"{n} {status}" for status, n in sorted(s["by_status"].items()))
     lines = [f"{r['source']} {r['status']}: {r['webhooks']}" for r in result.rows]
     return with_gaps(
-        f"{plural(s['total'], 'webhook')} in {period_label(result)} ({statuses}):\n{listing(lines)}", result
+        f"{plural(s['total'], 'webhook')} {in_period(result)} ({statuses}):\n{listing(lines)}", result
     )
 
 
@@ -203,9 +203,9 @@ async def api_error_rate(conn: asyncpg.Connection, scope: Scope, p: ApiErrorPara
 def _render_api(result: ToolResult) -> str:
     s = result.summary
     if not s["calls"]:
-        return with_gaps(f"No API calls were logged in {period_label(result)}.", result)
+        return with_gaps(f"No API calls were logged {in_period(result)}.", result)
     text = (
-        f"API error rate in {period_label(result)}: {s['error_rate']:.1%} ({s['errors']} of {plural(s['calls'], 'call')}"
+        f"API error rate {in_period(result)}: {s['error_rate']:.1%} ({s['errors']} of {plural(s['calls'], 'call')}"
         f" failed; {s['client_errors']} client errors aside)."
     )
     if s.get("p95_response_ms") is not None:

@@ -31,7 +31,7 @@ from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
 from core.tools.coverage import add_null_share
 from core.tools.periods import DefaultPeriod, PeriodParams, resolve_period
-from core.tools.phrasing import hours, listing, period_label, plural, with_gaps
+from core.tools.phrasing import hours, in_period, listing, period_label, plural, with_gaps
 from core.tools.records import plain_rows
 
 ADMIN: frozenset[Mode] = frozenset({"admin"})
@@ -84,7 +84,7 @@ def _who(row: dict[str, Any]) -> str:
 def _render_leaderboard(heading: str, line: Callable[[dict[str, Any]], str]) -> Callable[[ToolResult], str]:
     def render(result: ToolResult) -> str:
         if not result.rows:
-            return with_gaps(f"Nobody qualifies in {period_label(result)}.", result)
+            return with_gaps(f"Nobody qualifies {in_period(result)}.", result)
         lines = [f"{_who(r)}: {line(r)}" for r in result.rows]
         return with_gaps(f"{heading} ({period_label(result)}):\n{listing(lines)}", result)
 
@@ -190,13 +190,13 @@ def _render_user_activity(result: ToolResult) -> str:
             "totals (try 'which users watch the most'), not which titles they watched."
         )
     if not result.rows:
-        return with_gaps(f"{s['display_name']} watched nothing in {period_label(result)}.", result)
+        return with_gaps(f"{s['display_name']} watched nothing {in_period(result)}.", result)
     lines = [
         f"{r['title']}: {plural(r['sessions'], 'session')}, {hours(r['watched_seconds'])}"
         for r in result.rows
     ]
     return with_gaps(
-        f"{s['display_name']} (shared with admins) watched in {period_label(result)}:\n{listing(lines)}",
+        f"{s['display_name']} (shared with admins) watched {in_period(result)}:\n{listing(lines)}",
         result,
     )
 

@@ -10,7 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from core.scope import Scope
+from core.tools.base import ToolResult
 from core.tools.periods import PeriodParams, resolve_period
+from core.tools.phrasing import in_period, in_period_opening
 
 BERLIN = Scope(uuid4(), "bob", "user", "personal", ZoneInfo("Europe/Berlin"))
 
@@ -52,3 +54,18 @@ def test_nonsense_dates_are_refused_with_a_readable_message() -> None:
 def test_a_range_is_labelled_as_people_write_it(start: str, end: str, label: str) -> None:
     params = PeriodParams.model_validate({"start": start, "end": end})
     assert resolve_period(BERLIN, params.start, params.end, "all_time").label == label
+
+
+@pytest.mark.parametrize(
+    ("label", "follows_a_verb", "opens_a_sentence"),
+    [
+        ("today", "today", "Today"),
+        ("this month", "this month", "This month"),
+        ("all time", "so far", "So far"),
+        ("the last 7 days", "in the last 7 days", "In the last 7 days"),
+        ("24–26 Dec 2025", "in 24–26 Dec 2025", "In 24–26 Dec 2025"),
+    ],
+)
+def test_a_period_reads_naturally_in_a_sentence(label: str, follows_a_verb: str, opens_a_sentence: str) -> None:
+    result = ToolResult(tool="watch_time", params={}, summary={"period": {"label": label}})
+    assert (in_period(result), in_period_opening(result)) == (follows_a_verb, opens_a_sentence)
