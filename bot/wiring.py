@@ -175,6 +175,12 @@ async def build_assistant(
         ),
         admin_requests=AdminRequestDesk(requests) if requests is not None else None,
         config=AssistantConfig(
+            requests_unavailable=(
+                "Requests from chat are turned off on this server."
+                if not settings.requests_enabled
+                else "I can't request titles here: this server has no Overseerr or Jellyseerr connected. "
+                "Ask an admin."
+            ),
             timezone=settings.tz,
             min_group_size=settings.min_group_size,
             limits=Limits(settings.rate_limit_messages_per_minute, settings.daily_token_budget_per_user),

@@ -46,6 +46,7 @@ from core.exchange_log import (
 from core.media_requests import notifications
 from core.media_requests.admin import AdminRequestDesk
 from core.media_requests.flow import RequestFlow
+from core.media_requests.intent import request_intent
 from core.media_requests.tool import RequestToolRunner
 from core.question_text import DEFAULT_MAX_QUESTION_CHARS, check_length, clean_question
 from core.rate_limits import Admission, LimitExceeded, Limits, Question, admit, settle
@@ -92,6 +93,8 @@ class AssistantConfig:
     insights_page: insights_access.SignInLinkConfig | None = None
     # Send a chart next to answers a picture says better (MARQUEE_CHAT_CHARTS).
     chat_charts: bool = True
+    # Said to "request Dune" when requests cannot be made here (turned off, or no Overseerr/Jellyseerr).
+    requests_unavailable: str = "I can't request titles on this server. Ask an admin."
 
 
 class Assistant:
@@ -165,6 +168,11 @@ class Assistant:
                 async with self.pool.acquire() as conn:
                     await settle(conn, who.user_id, admission, 0)
                 return decided
+        if self.requests is None and _surely_a_request(question):
+            # Otherwise "request Dune" would be a question no tool answers, queued as a gap in the data.
+            async with self.pool.acquire() as conn:
+                await settle(conn, who.user_id, admission, 0)
+            return Reply(self.config.requests_unavailable, kind="refused")
         if self.requests is not None:
             # A request in plain words, or the next step of one, is answered here with either engine
             # (on the pool: no connection is held while Overseerr answers).
@@ -439,3 +447,9 @@ def _link_instructions_reply(request: ChatRequest) -> Reply:
     return Reply(
         identity.link_instructions(request.platform, request.platform_user_id), kind="link_instructions"
     )
+
+
+def _surely_a_request(question: str) -> bool:
+    """ "request Dune", "can you get Dune for me?": a request whatever a search would find."""
+    intent = request_intent(question)
+    return intent is not None and intent.certain

@@ -471,3 +471,19 @@ async def test_queue_triage_from_chat_is_in_the_pages_triage_log(db_pool: asyncp
     ]
     assert all(a.acted_at is not None for a in log)
     assert again.text == f"Marked `{first[:8]}` as resolved."
+
+
+async def test_a_request_on_a_server_without_requests_says_so_and_queues_nothing(
+    db_pool: asyncpg.Pool, people: People
+) -> None:
+    engine = ScriptedEngine()
+    assistant = assistant_with(db_pool, engine, requests_unavailable="No Overseerr here; ask an admin.")
+
+    for text in ("request Dune", "can you get Dune for me?", "I want to request The Matrix"):
+        reply = await assistant.handle(ask(text))
+        assert (reply.kind, reply.text) == ("refused", "No Overseerr here; ask an admin."), text
+    assert engine.seen == []
+    assert await db_pool.fetchval("SELECT count(*) FROM ai_learning_queue") == 0
+    # A question that only might be a request is still the engine's.
+    await assistant.handle(ask("can you get my top shows?"))
+    assert [question for question, *_ in engine.seen] == ["can you get my top shows?"]
