@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -51,6 +52,8 @@ def period_label(result: ToolResult) -> str:
 
 # Labels that already say when, and need no "in" before them ("today", not "in today").
 _SELF_STANDING = ("today", "yesterday", "this ", "last week", "last month", "last year")
+# One whole day as ``core.tools.periods.range_label`` writes it: "1 Dec 2026".
+_ONE_DAY = re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4}")
 
 
 def in_period(result: ToolResult) -> str:
@@ -60,6 +63,8 @@ def in_period(result: ToolResult) -> str:
         return label
     if label == "all time":
         return "so far"
+    if _ONE_DAY.fullmatch(label):
+        return f"on {label}"
     return f"in {label}"
 
 

@@ -64,6 +64,7 @@ def test_a_range_is_labelled_as_people_write_it(start: str, end: str, label: str
         ("all time", "so far", "So far"),
         ("the last 7 days", "in the last 7 days", "In the last 7 days"),
         ("24–26 Dec 2025", "in 24–26 Dec 2025", "In 24–26 Dec 2025"),
+        ("1 Dec 2026", "on 1 Dec 2026", "On 1 Dec 2026"),
     ],
 )
 def test_a_period_reads_naturally_in_a_sentence(label: str, follows_a_verb: str, opens_a_sentence: str) -> None:
