@@ -54,6 +54,9 @@ PEOPLE_MISMATCH = 0.87
 SELF_MISMATCH = 0.93
 # Tools about series only (``Tool.series_only``) are a poorer match for a question that names movies.
 MOVIE_MISMATCH = 0.8
+# "comedies I haven't seen": a tool nearly as close that can filter by the genre the question names
+# answers it better than the closest one, which would have to leave the genre out.
+GENRE_WINDOW = 0.15
 # A member who asks the server-wide version of a question gets the version members may see
 # (anonymous, small groups left out) instead of a refusal: "what is everyone watching this week".
 MEMBER_COUNTERPARTS: dict[str, str] = {"popular_content": "trending"}
@@ -455,6 +458,10 @@ class Router:
             better = next((c for c in allowed if c.tool.name == ADMIN_COUNTERPARTS[top.tool.name]), None)
             if better is not None and better.score >= top.score - MODE_WINDOW[mode]:
                 top = Candidate(better.tool, top.score, top.example)
+        if found.genre is not None and "genre" not in top.tool.params.model_fields:
+            takes_genre = next((c for c in allowed if "genre" in c.tool.params.model_fields), None)
+            if takes_genre is not None and takes_genre.score >= top.score - GENRE_WINDOW:
+                top = Candidate(takes_genre.tool, top.score, top.example)
         runner_up = next((c.score for c in allowed if c.tool.name != top.tool.name), 0.0)
         params, dropped, missing = self.parameters(top.tool, found)
         return Route(

@@ -814,4 +814,7 @@ TUNING: list[Labelled] = [
     q(A, "who is the most active user right now", "most_active_users"),
     q(P, "how many requests are pending", "my_requests", status="pending"),
     q(A, "how many users have logged in this week", "admin_counts", measure="active_users", period="set"),
+    # Tried in `marquee demo` (stop 11): a genre with "haven't seen" needs a tool that filters by genre.
+    q(P, "any good sci-fi I haven't seen?", "highly_rated_unwatched", genre="Science Fiction"),
+    q(P, "comedies I haven't seen", "highly_rated_unwatched", genre="Comedy"),
 ]
