@@ -78,8 +78,9 @@ def _has_figures(value: Any) -> bool:
     if isinstance(value, int | float):
         return value != 0
     if isinstance(value, dict):
-        # The period is a label of what was asked, not something found.
-        return any(_has_figures(v) for k, v in value.items() if k != "period")
+        # The period is a label of what was asked, not something found; the window before it is
+        # there to compare with, not an answer to the question.
+        return any(_has_figures(v) for k, v in value.items() if k not in ("period", "previous"))
     if isinstance(value, list | tuple):
         return any(_has_figures(v) for v in value)
     return True

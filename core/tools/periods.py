@@ -82,6 +82,14 @@ class Period:
     end: datetime
     label: str
 
+    @property
+    def comparable(self) -> bool:
+        """Whether the window of the same length just before this one is worth comparing with.
+
+        Not for "all time" (nothing comes before it) nor for spans over a year ("since 1990").
+        """
+        return self.start - _EPOCH > timedelta(days=1) and self.end - self.start <= timedelta(days=366)
+
     def as_dict(self) -> dict[str, str]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label}
 
@@ -149,6 +157,9 @@ def range_label(begin: datetime, finish: datetime, tz: ZoneInfo) -> str:
     last = finish - timedelta(microseconds=1) if finish.time() == time.min else finish
     if first.time() == time.min and last.time() == time.max and first.date() == last.date():
         return _day(first)
+    if first.time() == last.time() and last.date() > first.date():
+        # A rolling window ("the last 30 days" up to now) reads as its days: "1 Nov – 1 Dec 2026".
+        first, last = datetime.combine(first.date(), time.min), datetime.combine(last.date(), time.max)
     end = _day(last) if last.time() == time.max else f"{_day(last)}, {last:%H:%M}"
     if first.time() != time.min:
         return f"{_day(first)}, {first:%H:%M} – {end}"

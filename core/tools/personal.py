@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 from core.scope import Mode, Scope
 from core.tools.base import Coverage, Tool, ToolResult
 from core.tools.coverage import add_null_share
-from core.tools.periods import PeriodParams, resolve_period
+from core.tools.periods import PeriodParams, range_label, resolve_period
 from core.tools.phrasing import (
     hours,
     in_period,
@@ -67,6 +67,13 @@ GROUP BY mi.media_type
 ORDER BY mi.media_type
 """
 
+# The window of the same length just before: "am I watching more than before?" is answered with it.
+_WATCH_TIME_BEFORE = """
+SELECT count(*) AS sessions, coalesce(sum(wh.watched_seconds), 0)::bigint AS watched_seconds
+FROM watch_history wh
+WHERE wh.user_id = $1 AND wh.started_at >= $2 AND wh.started_at < $3
+"""
+
 # The same time per calendar month (in the asker's zone): what the "watch time over months" chart draws.
 _WATCH_TIME_BY_MONTH = """
 SELECT to_char(date_trunc('month', wh.started_at AT TIME ZONE $4), 'YYYY-MM') AS month, count(*) AS sessions,
@@ -83,8 +90,19 @@ async def watch_time(conn: asyncpg.Connection, scope: Scope, p: WatchTimeParams)
     months = await conn.fetch(
         _WATCH_TIME_BY_MONTH, scope.user_id, period.start, period.end, scope.timezone.key
     )
+    before = None
+    if period.comparable:
+        before_start = period.start - (period.end - period.start)
+        previous = await conn.fetchrow(_WATCH_TIME_BEFORE, scope.user_id, before_start, period.start)
+        before = {
+            "label": range_label(before_start, period.start, scope.timezone),
+            "days": round((period.end - period.start).total_seconds() / 86400),
+            "sessions": int(previous["sessions"]),
+            "watched_seconds": int(previous["watched_seconds"]),
+        }
     summary = {
         "period": period.as_dict(),
+        "previous": before,
         "sessions": sum(int(r["sessions"]) for r in rows),
         "watched_seconds": sum(int(r["watched_seconds"]) for r in rows),
         "completed": sum(int(r["completed"]) for r in rows),
@@ -105,9 +123,27 @@ def _render_watch_time(result: ToolResult) -> str:
     ]
     return with_gaps(
         f"{in_period_opening(result)} you watched {hours(s['watched_seconds'])} across {plural(s['titles'], 'title')} "
-        f"({plural(s['sessions'], 'session')}, {s['completed']} finished): " + "; ".join(parts) + ".",
+        f"({plural(s['sessions'], 'session')}, {s['completed']} finished): "
+        + "; ".join(parts)
+        + "."
+        + _compared_with_before(s["watched_seconds"], s.get("previous")),
         result,
     )
+
+
+def _compared_with_before(watched_seconds: int, before: dict[str, Any] | None) -> str:
+    """ " That's more than the 30 days before (2 Oct – 1 Nov 2026: 1.2 hours)." — or nothing."""
+    if not before:
+        return ""
+    earlier = before["watched_seconds"]
+    span = "the day before" if before["days"] <= 1 else f"the {before['days']} days before"
+    if not earlier:
+        return f" Up from nothing in {span} ({before['label']})."
+    if earlier and abs(watched_seconds - earlier) <= 0.1 * earlier:
+        verdict = f"About the same as {span}"
+    else:
+        verdict = f"That's {'more' if watched_seconds > earlier else 'less'} than {span}"
+    return f" {verdict} ({before['label']}: {hours(earlier)})."
 
 
 class AverageRatingParams(BaseModel):
@@ -490,6 +526,8 @@ TOOLS: list[Tool[Any]] = [
             "how much time did I spend watching",
             "my total watch time",
             "how much did I stream",
+            "am I watching more or less than before",
+            "do I watch more than I used to",
         ),
     ),
     Tool(

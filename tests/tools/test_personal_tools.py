@@ -7,6 +7,7 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
+from core.tools.base import ToolResult
 from core.tools.catalogue import ToolCatalogue
 
 from .conftest import RunTool
@@ -164,7 +165,47 @@ async def test_watch_time_in_a_period(ask: RunTool, server: FixtureServer, catal
     # Per calendar month too (what the watch-time-over-months chart draws): the same totals.
     assert sum(m["watched_seconds"] for m in result.summary["by_month"]) == result.summary["watched_seconds"]
     assert sum(m["sessions"] for m in result.summary["by_month"]) == 5
-    assert [m["month"] for m in result.summary["by_month"]] == sorted(m["month"] for m in result.summary["by_month"])
+    assert [m["month"] for m in result.summary["by_month"]] == sorted(
+        m["month"] for m in result.summary["by_month"]
+    )
+
+
+async def test_watch_time_compares_with_the_same_span_just_before(
+    ask: RunTool, server: FixtureServer, catalogue: ToolCatalogue
+) -> None:
+    # "am I watching more than before?": the 45 days before the asked 45 are summed by the same rules.
+    now = server.ago(0).isoformat()
+    recent = await ask("watch_time", "alice", start=server.ago(45).isoformat(), end=now)
+    before = await ask(
+        "watch_time", "alice", start=server.ago(90).isoformat(), end=server.ago(45).isoformat()
+    )
+    previous = recent.summary["previous"]
+    assert before.summary["sessions"] > 0
+    assert (previous["days"], previous["sessions"], previous["watched_seconds"]) == (
+        45,
+        before.summary["sessions"],
+        before.summary["watched_seconds"],
+    )
+    more = recent.summary["watched_seconds"] > previous["watched_seconds"]
+    assert f"That's {'more' if more else 'less'} than the 45 days before ({previous['label']}: " in (
+        catalogue.get("watch_time").render(recent)
+    )
+    # Nothing to compare a span of over a year with.
+    assert (await ask("watch_time", "alice", start=server.ago(400).isoformat())).summary["previous"] is None
+
+
+def test_watch_time_says_so_when_nothing_was_watched_just_before(catalogue: ToolCatalogue) -> None:
+    previous = {"label": "2 Oct – 1 Nov 2026", "days": 30, "sessions": 0, "watched_seconds": 0}
+    summary = {"period": {"label": "1 Nov – 1 Dec 2026"}, "previous": previous, "sessions": 1}
+    result = ToolResult(
+        rows=[{"media_type": "movie", "sessions": 1, "watched_seconds": 5400}],
+        summary={**summary, "watched_seconds": 5400, "completed": 1, "titles": 1},
+    )
+    assert (
+        catalogue.get("watch_time")
+        .render(result)
+        .endswith("Up from nothing in the 30 days before (2 Oct – 1 Nov 2026).")
+    )
 
 
 async def test_average_rating(ask: RunTool, catalogue: ToolCatalogue) -> None:

@@ -191,6 +191,14 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # "this week" asked on a Monday is an almost empty calendar window: people mean the last seven days.
 _YOUNG_WINDOW = re.compile(r"^(?:in\s+|for\s+|during\s+)?this\s+(week|month|year)$", re.IGNORECASE)
 _ROLLING_DAYS = {"week": 7, "month": 30, "year": 365}
+# "am I watching more than last month?", "do I watch less than I used to": the asker's own watch time
+# over the last week/month/year, which watch_time compares with the same span just before it.
+_WATCHING_COMPARED = re.compile(
+    r"\bwatch\w*\b.*\b(?:more|less|fewer)\b.*\bthan\s+(?:(?:the\s+)?(?:last|previous|past|prior)\s+"
+    r"(?P<unit>week|month|year)|usual|normal|before|i\s+used\s+to|earlier)\b",
+    re.IGNORECASE,
+)
+WATCH_TIME_TOOL = "watch_time"
 CUE_SCORE = 0.8
 MAX_UNDERSTOOD_CHARS = 300
 # Tools reached mainly through their question's shape (``Tool.routing == "cue_first"``) score this much
@@ -404,6 +412,13 @@ class Router:
             mention = TitleMention(described, rest)
             return self._decided(
                 search, replace(found, title=mention, media_type=described_as), mode, described
+            )
+        compared = _WATCHING_COMPARED.search(question) if mode == "personal" else None
+        if compared is not None and WATCH_TIME_TOOL in self.tools:
+            days = _ROLLING_DAYS[(compared.group("unit") or "month").lower()]
+            recent = DateRange(now - timedelta(days=days), now, compared.group(0), f"the last {days} days")
+            return self._decided(
+                self.tools[WATCH_TIME_TOOL], replace(found, period=recent), mode, compared.group(0)
             )
         cue = find_cue(shape)
         if cue is not None and mode == "personal" and cue.params.get("measure") == "requests":

@@ -817,4 +817,7 @@ TUNING: list[Labelled] = [
     # Tried in `marquee demo` (stop 11): a genre with "haven't seen" needs a tool that filters by genre.
     q(P, "any good sci-fi I haven't seen?", "highly_rated_unwatched", genre="Science Fiction"),
     q(P, "comedies I haven't seen", "highly_rated_unwatched", genre="Comedy"),
+    # ... and a comparison with before: the last month's watch time, compared with the month before it.
+    q(P, "am I watching more than last month?", "watch_time", period="set"),
+    q(P, "do I watch less than I used to", "watch_time", period="set"),
 ]
