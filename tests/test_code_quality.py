@@ -57,6 +57,25 @@ def test_adapters_run_no_sql_of_their_own() -> None:
     assert not offending, sorted(offending)
 
 
+def test_media_adapters_hand_their_pages_to_the_page_writer() -> None:
+    """A media sync fetches and maps; ``core.sync.page_writer`` holds the connection, transaction and cursor."""
+    mapped_only = {"core.ingest.records", "core.ingest.webhooks"}
+    offending = {
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in (ROOT / "adapters" / "media").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in {"acquire", "transaction"}
+    } | {
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in (ROOT / "adapters" / "media").rglob("*.py")
+        for module in _imported_modules(path)
+        if (module.startswith("core.ingest.") and module not in mapped_only) or module == "core.db"
+    }
+    assert not offending, sorted(offending)
+
+
 def test_the_marquee_command_loads_no_chat_library_until_an_adapter_starts() -> None:
     """Every ``marquee`` command would otherwise pay for importing discord.py and matrix-nio."""
     probe = "import sys; from bot.cli import build_parser; build_parser(); print(sorted(set(sys.modules) & {'discord', 'nio'}))"

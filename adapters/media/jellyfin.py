@@ -23,13 +23,10 @@ from adapters.media.paging import offset_pages, prefetching
 from adapters.media.payload import PayloadError, decode_json_object, require_content_type, validate
 from adapters.media.service_settings import ServiceSettings
 from adapters.media.timeparse import from_iso
-from core.ingest.media import BULK_ITEMS, analyze_media_tables, upsert_media
-from core.ingest.plays import upsert_user_item_states
 from core.ingest.records import DeletionRecord, MediaRecord, MediaType, PlayRecord, UserItemState, UserRecord
-from core.ingest.removals import settle_library
-from core.ingest.users import upsert_user
 from core.ingest.webhooks import WebhookEvent
 from core.sync.jobs import SyncContext
+from core.sync.page_writer import Cursor, Page
 
 log = logging.getLogger(__name__)
 
@@ -225,10 +222,7 @@ class JellyfinSyncJob:
         }  # fmt: skip
         async with self.client() as client:
             users = await client.get_model("/Users", USERS)
-            async with context.pool.acquire() as conn, conn.transaction():
-                for user in users:
-                    await upsert_user(conn, user_record(user))
-            counts["users"] = len(users)
+            counts["users"] = await context.writer.write_users(map(user_record, users))
 
             folders = (await client.get_model("/Library/MediaFolders", FOLDERS)).items
             # Every item is read on every pass, so the pass itself knows what the server lists.
@@ -250,27 +244,23 @@ class JellyfinSyncJob:
                     async for page in prefetching(pages):
                         ids.update(item.id for item in page)
                         records = [r for r in (media_record(i, folder.name) for i in page) if r is not None]
-                        async with context.pool.acquire() as conn, conn.transaction():
-                            result = await upsert_media(conn, records, listed_by_library=True)
-                        counts["items_new"] += result.inserted
-                        counts["items_changed"] += result.updated
-                        counts["items_restored"] += result.restored
+                        written = await context.writer.write(Page(media=records, listed_by_library=True))
+                        counts["items_new"] += written.items_new
+                        counts["items_changed"] += written.items_changed
+                        counts["items_restored"] += written.items_restored
                     # Offset paging skips an item when one before it is deleted mid-read.
                     complete = complete and len(totals) == 1 and len(ids) == next(iter(totals))
                     listed |= ids
             # Only after every library was read to its end (a failure has raised by now).
             if complete:
-                async with context.pool.acquire() as conn, conn.transaction():
-                    removal = await settle_library(conn, SERVICE, listed)
+                removal = await context.writer.settle_library(SERVICE, listed)
                 counts["items_removed"] += removal.removed
                 counts["items_restored"] += removal.restored
             else:
                 log.warning(
                     "jellyfin: a library changed while it was read; deleted items are checked next sync"
                 )
-            if counts["items_new"] + counts["items_changed"] >= BULK_ITEMS:
-                async with context.pool.acquire() as conn:
-                    await analyze_media_tables(conn)
+            await context.writer.analyze_after_bulk_writes()
 
             # A pass stopped part-way (Ctrl-C, a restart) goes on with the users it had not read.
             already_read = set(context.cursor.get(VIEWING_READ_FOR, []))
@@ -296,18 +286,13 @@ class JellyfinSyncJob:
         changed = 0
         async for page in prefetching(self._pages(client, query)):
             states = [s for s in (user_state(user_id, i) for i in page) if s is not None]
-            async with context.pool.acquire() as conn, conn.transaction():
-                changed += await upsert_user_item_states(conn, states)
+            changed += (await context.writer.write(Page(states=states))).states_changed
         return changed
 
     @staticmethod
     async def _save_viewing_cursor(context: SyncContext, read_for: list[str] | None) -> None:
         """The users whose viewing data this pass has read (None: the pass is complete)."""
-        cursor = {k: v for k, v in context.cursor.items() if k != VIEWING_READ_FOR}
-        if read_for is not None:
-            cursor[VIEWING_READ_FOR] = read_for
-        async with context.pool.acquire() as conn:
-            await context.save_cursor(conn, cursor)
+        await context.writer.save_cursor(partial(_with_viewing_read_for, read_for))
 
     def _pages(
         self,
@@ -327,6 +312,11 @@ class JellyfinSyncJob:
             return page.items, len(page.items), page.total_record_count
 
         return offset_pages(read_page, self.settings.page_size, on_page=on_page)
+
+
+def _with_viewing_read_for(read_for: list[str] | None, cursor: Cursor) -> Cursor:
+    without = {k: v for k, v in cursor.items() if k != VIEWING_READ_FOR}
+    return without if read_for is None else {**without, VIEWING_READ_FOR: read_for}
 
 
 # --- webhooks ------------------------------------------------------------------

@@ -32,8 +32,6 @@ from adapters.media.payload import PayloadError, decode_json_object, require_con
 from adapters.media.service_settings import ServiceSettings
 from adapters.media.timeparse import from_iso
 from core.ingest.records import RequestRecord, RequestStatus, UserRecord
-from core.ingest.requests import link_requests_to_items, upsert_request
-from core.ingest.users import upsert_user
 from core.ingest.webhooks import WebhookEvent
 from core.media_requests.notifications import RequestNotice
 from core.media_requests.service import (
@@ -50,6 +48,7 @@ from core.media_requests.service import (
     ServiceUnavailable,
 )
 from core.sync.jobs import SyncContext, SyncError
+from core.sync.page_writer import Page
 
 log_requests = logging.getLogger(__name__)
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
@@ -223,10 +222,7 @@ class SeerrSyncJob:
                         f"/user/{user.id}/settings/notifications", NOTIFICATION_SETTINGS
                     )
                     users.append(user_record(service, user, settings.discord_id))
-            async with context.pool.acquire() as conn, conn.transaction():
-                for record in users:
-                    await upsert_user(conn, record)
-            counts["users"] = len(users)
+            counts["users"] = await context.writer.write_users(users)
             counts["discord_suggestions"] = sum(1 for user in users if user.discord_id)
 
             titles: dict[tuple[str, int], str] = {}
@@ -237,11 +233,9 @@ class SeerrSyncJob:
                     parsed = request_record(service, request, title)
                     if parsed is not None:
                         request_records.append(parsed)
-                async with context.pool.acquire() as conn, conn.transaction():
-                    for pending in request_records:
-                        counts["requests_changed"] += (await upsert_request(conn, pending)).changed
-            async with context.pool.acquire() as conn, conn.transaction():
-                await link_requests_to_items(conn)
+                written = await context.writer.write(Page(requests=request_records))
+                counts["requests_changed"] += written.requests_changed
+            await context.writer.link_requests_to_items()
         return counts
 
     async def _title(

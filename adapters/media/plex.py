@@ -29,15 +29,10 @@ from adapters.media.payload import PayloadError, decode_json_object, media_type_
 from adapters.media.plex_windows import ViewedWindow, plan_windows
 from adapters.media.service_settings import ServiceSettings
 from adapters.media.timeparse import from_unix
-from core.db import commit_without_waiting_for_disk
-from core.ingest.media import BULK_ITEMS, MediaUpsertResult, analyze_media_tables, upsert_media
-from core.ingest.plays import upsert_plays, upsert_user_item_states
 from core.ingest.records import MediaRecord, MediaType, PlayRecord, UserItemState, UserRecord
-from core.ingest.removals import count_present_links, settle_library
-from core.ingest.users import upsert_user
 from core.ingest.webhooks import WebhookEvent
 from core.sync.jobs import SyncContext
-from core.sync.ordered_writes import write_in_order
+from core.sync.page_writer import Cursor, Page, PageCounts
 
 log = logging.getLogger(__name__)
 
@@ -330,30 +325,27 @@ class PlexSyncJob:
         }  # fmt: skip
         async with self.client() as client:
             accounts = await client.get_model("/accounts", ACCOUNTS)
-            records = [r for r in map(user_record, accounts.media_container.accounts) if r is not None]
-            async with context.pool.acquire() as conn, conn.transaction():
-                for record in records:
-                    await upsert_user(conn, record)
-            counts["users"] = len(records)
+            users = (r for r in map(user_record, accounts.media_container.accounts) if r is not None)
+            counts["users"] = await context.writer.write_users(users)
 
             sections = (await client.get_model("/library/sections/all", SECTIONS)).media_container.sections
             ratings: list[UserItemState] = []
             # What each (section, kind) listing says it holds, for the deleted-items check.
             totals: dict[tuple[str, int], int | None] = {}
+            library = PageCounts()
             for section in sections:
                 # One kind is written completely before the next: episodes need their shows.
                 for kind in _kinds(section):
-                    await self._sync_items(client, section, kind, context, counts, ratings, totals)
+                    library.add(await self._sync_items(client, section, kind, context, ratings, totals))
             # Only here, after every section was read to its end: a pass that failed midway
             # has raised, and an item it did not reach is never taken for deleted.
             removed, restored = await self._settle_removed(client, sections, totals, context)
-            counts["items_removed"] += removed
-            counts["items_restored"] += restored
-            async with context.pool.acquire() as conn:
-                if counts["items_new"] + counts["items_changed"] >= BULK_ITEMS:
-                    await analyze_media_tables(conn)
-                async with conn.transaction():
-                    counts["ratings_changed"] = await upsert_user_item_states(conn, ratings)
+            counts["items_new"] = library.items_new
+            counts["items_changed"] = library.items_changed
+            counts["items_removed"] = removed
+            counts["items_restored"] = library.items_restored + restored
+            await context.writer.analyze_after_bulk_writes()
+            counts["ratings_changed"] = (await context.writer.write(Page(states=ratings))).states_changed
 
             if self.settings.sync_history:
                 counts["plays_new"] = await self._sync_history(client, context)
@@ -365,45 +357,14 @@ class PlexSyncJob:
         section: PlexSection,
         kind: int,
         context: SyncContext,
-        counts: dict[str, int],
         ratings: list[UserItemState],
         totals: dict[tuple[str, int], int | None],
-    ) -> None:
+    ) -> PageCounts:
         """Write the changed pages of one kind of one section, PAGE_WRITERS at a time."""
-        # Offset paging lists an item twice when the library changes while it is read.
-        # Written sequentially, the repeat would find the item; written at the same
-        # time as its first page, it would create it again. So only its first page writes it.
-        claimed: set[str] = set()
-
-        async def write(page: _ItemsPageRead) -> MediaUpsertResult | None:
-            if page.items is None:
-                return None  # byte for byte what the last sync wrote
-            # Runs before the first await: pages claim their items in page order.
-            fresh = [i for i in page.items if i["ratingKey"] not in claimed]
-            claimed.update(i["ratingKey"] for i in fresh)
-            items = [r for r in (media_record(i, section.title) for i in fresh) if r is not None]
-            ratings.extend(
-                UserItemState(SERVICE, OWNER_ACCOUNT_ID, i["ratingKey"], rating=rating)
-                for i in fresh
-                if (rating := i.get("userRating")) is not None
-            )
-            async with context.pool.acquire() as conn, conn.transaction():
-                # The page's fingerprint is saved (and flushed) only after this commit.
-                await commit_without_waiting_for_disk(conn)
-                return await upsert_media(conn, items, listed_by_library=True)
-
-        async def committed(page: _ItemsPageRead, result: MediaUpsertResult | None) -> None:
-            if result is None:
-                return
-            counts["items_new"] += result.inserted
-            counts["items_changed"] += result.updated
-            counts["items_restored"] += result.restored
-            fingerprints = {**context.cursor.get(PAGES_KEY, {}), page.key: page.seen}
-            async with context.pool.acquire() as conn:
-                await context.save_cursor(conn, {**context.cursor, PAGES_KEY: fingerprints})
-
-        pages = prefetching(self._items(client, section, kind, context, totals))
-        await write_in_order(pages, write, committed, writers=PAGE_WRITERS)
+        reads = prefetching(self._items(client, section, kind, context, totals))
+        return await context.writer.write_in_order(
+            _changed_item_pages(reads, section, ratings), writers=PAGE_WRITERS
+        )
 
     def _items(
         self,
@@ -462,8 +423,7 @@ class PlexSyncJob:
         """
         if any(total is None for total in totals.values()):
             return 0, 0  # a server that reports no totals: no cheap check, no guess
-        async with context.pool.acquire() as conn:
-            present = await count_present_links(conn, SERVICE)
+        present = await context.writer.count_present_links(SERVICE)
         if present == sum(total or 0 for total in totals.values()):
             return 0, 0
         listed: set[str] = set()
@@ -477,8 +437,7 @@ class PlexSyncJob:
                     )
                     return 0, 0
                 listed.update(keys)
-        async with context.pool.acquire() as conn, conn.transaction():
-            result = await settle_library(conn, SERVICE, listed)
+        result = await context.writer.settle_library(SERVICE, listed)
         return result.removed, result.restored
 
     async def _keys(
@@ -568,27 +527,50 @@ class PlexSyncJob:
         # download) reports its views later with their own, older viewedAt: read the last
         # HISTORY_OVERLAP again every time. Entries are keyed by historyKey, so rereads are harmless.
         since = max(newest_seen - HISTORY_OVERLAP_SECONDS, 0) if newest_seen else 0
-        written = 0
+        pages = (
+            _history_page(entries, newest_seen)
+            async for entries in prefetching(self._history(client, since, context))
+        )
+        return (await context.writer.write_in_order(pages, writers=PAGE_WRITERS)).plays_written
 
-        async def write(entries: list[PlexHistoryEntry]) -> int:
-            plays = [p for p in map(play_record, entries) if p is not None]
-            async with context.pool.acquire() as conn, conn.transaction():
-                # A page lost to a crash right after its commit is read again (the cursor
-                # trails it, and saving the cursor flushes the log), so the commit need not wait.
-                await commit_without_waiting_for_disk(conn)
-                return (await upsert_plays(conn, plays)).written
 
-        async def committed(entries: list[PlexHistoryEntry], page_written: int) -> None:
-            nonlocal written
-            written += page_written
-            newest = max(entry["viewedAt"] for entry in entries)
-            async with context.pool.acquire() as conn:
-                # Views at exactly the cursor second are read again next time.
-                await context.save_cursor(conn, {**context.cursor, "viewed_at": max(newest, newest_seen)})
+async def _changed_item_pages(
+    reads: AsyncIterator[_ItemsPageRead], section: PlexSection, ratings: list[UserItemState]
+) -> AsyncIterator[Page]:
+    """The pages that changed since the last sync, mapped; their ratings go to ``ratings``."""
+    # Offset paging lists an item twice when the library changes while it is read.
+    # Written sequentially, the repeat would find the item; written at the same
+    # time as its first page, it would create it again. So only its first page writes it.
+    claimed: set[str] = set()
+    async for read in reads:
+        if read.items is None:
+            continue  # byte for byte what the last sync wrote
+        fresh = [i for i in read.items if i["ratingKey"] not in claimed]
+        claimed.update(i["ratingKey"] for i in fresh)
+        ratings.extend(
+            UserItemState(SERVICE, OWNER_ACCOUNT_ID, i["ratingKey"], rating=rating)
+            for i in fresh
+            if (rating := i.get("userRating")) is not None
+        )
+        yield Page(
+            media=[r for r in (media_record(i, section.title) for i in fresh) if r is not None],
+            listed_by_library=True,
+            cursor_after=partial(_with_fingerprint, read.key, read.seen),
+        )
 
-        pages = prefetching(self._history(client, since, context))
-        await write_in_order(pages, write, committed, writers=PAGE_WRITERS)
-        return written
+
+def _with_fingerprint(key: str, seen: dict[str, Any], cursor: Cursor) -> Cursor:
+    """The cursor once the page ``key`` is written: an unchanged page is skipped next sync."""
+    return {**cursor, PAGES_KEY: {**cursor.get(PAGES_KEY, {}), key: seen}}
+
+
+def _history_page(entries: list[PlexHistoryEntry], newest_seen: int) -> Page:
+    # Views at exactly the cursor second are read again next time.
+    viewed_at = max(max(entry["viewedAt"] for entry in entries), newest_seen)
+    return Page(
+        plays=[p for p in map(play_record, entries) if p is not None],
+        cursor_after=lambda cursor: {**cursor, "viewed_at": viewed_at},
+    )
 
 
 # --- webhooks ------------------------------------------------------------------

@@ -28,14 +28,11 @@ from adapters.media.payload import PayloadError, decode_json_object, require_con
 from adapters.media.service_settings import ServiceSettings
 from adapters.media.tautulli_windows import DayWindow, plan_windows
 from adapters.media.timeparse import from_unix
-from core.ingest.events import record_bandwidth
-from core.ingest.media import upsert_media
-from core.ingest.plays import retire_sessions_merged_into, upsert_plays
 from core.ingest.records import BandwidthRecord, MediaRecord, MediaType, PlayRecord, UserRecord
-from core.ingest.users import upsert_user
 from core.ingest.webhooks import WebhookEvent
 from core.redaction import redact
 from core.sync.jobs import SyncContext, SyncError
+from core.sync.page_writer import Cursor, CursorAfter, Page
 
 SERVICE = "tautulli"
 ID_SERVICE = "plex"
@@ -326,11 +323,8 @@ class TautulliSyncJob:
             last_seen: dict[str, int | None] = {}
             async for rows in self._table(client, USERS_TABLE, "get_users_table", order_column="last_seen"):
                 last_seen.update({row.user_id: row.last_seen for row in rows})
-            records = [r for r in (user_record(u, last_seen.get(u.user_id)) for u in users) if r is not None]
-            async with context.pool.acquire() as conn, conn.transaction():
-                for record in records:
-                    await upsert_user(conn, record)
-            counts["users"] = len(records)
+            records = (r for r in (user_record(u, last_seen.get(u.user_id)) for u in users) if r is not None)
+            counts["users"] = await context.writer.write_users(records)
 
             # Activity first: the history window may only move past a moment when nothing streamed.
             activity_read_at = self._clock()
@@ -339,10 +333,7 @@ class TautulliSyncJob:
             floor = first_day(next_anchor(None, activity_read_at, len(activity.sessions)))
             counts["plays_new"] = await self._read_history(client, context, floor)
             anchor = next_anchor(_anchor(context.cursor), activity_read_at, len(activity.sessions))
-            async with context.pool.acquire() as conn, conn.transaction():
-                dropped = (LEGACY_CURSOR, BACKFILL_THROUGH, BACKFILL_FLOOR)
-                cursor = {k: v for k, v in context.cursor.items() if k not in dropped}
-                await context.save_cursor(conn, {**cursor, ANCHOR: anchor.isoformat()})
+            await context.writer.save_cursor(partial(_anchored_at, anchor))
         return counts
 
     async def _windows(self, client: ServiceClient, context: SyncContext, floor: date) -> list[DayWindow]:
@@ -397,20 +388,16 @@ class TautulliSyncJob:
             rows = [row if row.holds_whole_group() else await self._whole_group(client, row) for row in page]
             media = [record for row in rows for record in history_media(row)]
             plays = [(row, play) for row in rows if (play := play_record(row)) is not None]
-            resumed = [play for row, play in plays if (row.group_count or 1) > 1]
-            async with context.pool.acquire() as conn, conn.transaction():
-                await upsert_media(conn, sorted(media, key=lambda r: r.media_type == "episode"))
-                written += (await upsert_plays(conn, [play for _, play in plays])).written
-                # The same streams may have arrived one by one through the webhook.
-                await retire_sessions_merged_into(conn, resumed)
-                last_day = window.last
-                if window_done and last_day is not None and _anchor(context.cursor) is None:
-                    earliest = context.cursor.get(BACKFILL_FLOOR) or floor.isoformat()
-                    await context.save_cursor(
-                        conn,
-                        {**context.cursor, BACKFILL_THROUGH: last_day.isoformat(),
-                         BACKFILL_FLOOR: min(earliest, floor.isoformat())},
-                    )  # fmt: skip
+            page_written = await context.writer.write(
+                Page(
+                    media=sorted(media, key=lambda r: r.media_type == "episode"),
+                    plays=[play for _, play in plays],
+                    # The same streams may have arrived one by one through the webhook.
+                    plays_merging_streams=[play for row, play in plays if (row.group_count or 1) > 1],
+                    cursor_after=_backfilled_through(window, window_done, floor, context.cursor),
+                )
+            )
+            written += page_written.plays_written
             read += len(page)
             context.report("play history", read, max(expected, read))
         return written
@@ -458,10 +445,38 @@ class TautulliSyncJob:
             )
             for session in activity.sessions
         ]
-        async with context.pool.acquire() as conn, conn.transaction():
-            written = await record_bandwidth(conn, samples)
-            await context.save_cursor(conn, {**context.cursor, "activity_sampled_at": now.isoformat()})
-        return written
+        sampled = Page(
+            bandwidth=samples, cursor_after=lambda cursor: {**cursor, "activity_sampled_at": now.isoformat()}
+        )
+        return (await context.writer.write(sampled)).bandwidth_samples
+
+
+def _backfilled_through(
+    window: DayWindow, window_done: bool, floor: date, cursor: Cursor
+) -> CursorAfter | None:
+    """A first sync's cursor once the last page of a window is written: it resumes the day after.
+
+    Only a first sync (no anchor in ``cursor``) keeps such resume points; other runs move the anchor at their end.
+    """
+    last_day = window.last
+    if not window_done or last_day is None or _anchor(cursor) is not None:
+        return None
+
+    def cursor_after(cursor: Cursor) -> Cursor:
+        earliest = cursor.get(BACKFILL_FLOOR) or floor.isoformat()
+        return {
+            **cursor,
+            BACKFILL_THROUGH: last_day.isoformat(),
+            BACKFILL_FLOOR: min(earliest, floor.isoformat()),
+        }
+
+    return cursor_after
+
+
+def _anchored_at(anchor: datetime, cursor: Cursor) -> Cursor:
+    """The cursor of a completed run: read from ``anchor`` on next time; a first sync's resume points go."""
+    dropped = (LEGACY_CURSOR, BACKFILL_THROUGH, BACKFILL_FLOOR)
+    return {**{k: v for k, v in cursor.items() if k not in dropped}, ANCHOR: anchor.isoformat()}
 
 
 # --- webhooks ------------------------------------------------------------------

@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Protocol
 
 import asyncpg
@@ -18,6 +19,7 @@ from core.ingest.stats import refresh_user_stats_in_parallel
 from core.progress import ProgressCallback
 from core.redaction import redact
 from core.sync import schedule
+from core.sync.page_writer import PageWriter
 from core.sync.progress_log import ProgressLog
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,11 @@ class SyncContext:
         """Save the cursor on ``conn``, inside the transaction that wrote what it covers."""
         await schedule.save_cursor(conn, self.integration, cursor)
         self.cursor = cursor
+
+    @cached_property
+    def writer(self) -> PageWriter:
+        """Where the job writes what it mapped: pages with their cursor (one writer per run)."""
+        return PageWriter(self)
 
 
 class SyncJob(Protocol):

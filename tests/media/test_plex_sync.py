@@ -10,7 +10,7 @@ from aiohttp import web
 
 from adapters.media import plex
 from adapters.media.plex import PlexSettings, PlexSyncJob
-from core.sync import schedule
+from core.sync import page_writer, schedule
 from core.sync.jobs import run_job
 
 from .fakes import FakePlex, plex_movie, serve
@@ -145,7 +145,7 @@ async def test_a_bulk_item_sync_brings_the_planner_statistics_up_to_date(
 ) -> None:
     # A first sync of a large library analyses the item tables before matching plays to
     # them; here "large" is lowered to the fake's handful of items.
-    monkeypatch.setattr(plex, "BULK_ITEMS", 1)
+    monkeypatch.setattr(page_writer, "BULK_ITEMS", 1)
     fake = FakePlex()
     async with serve(fake) as url:
         assert (await run_job(db_pool, job(url))).ok
