@@ -35,6 +35,10 @@ Adding to the schema (the README's "Adding a migration" says the same):
   cannot do that, so the file first drops the old signature
   (``DROP FUNCTION IF EXISTS ...(old argument types)``).
 * A function that goes away: delete its file and drop it in a new migration.
+* A migration that rewrites a table (a stored generated column, a column type
+  change) has a line ``-- vacuum after: table_name``: the table is vacuumed
+  once the migration is committed, or its index-only scans read the heap
+  until autovacuum happens to come by.
 """
 
 from __future__ import annotations
@@ -56,6 +60,10 @@ MIGRATION_LOCK_KEY = 7_311_524_019
 
 _MIGRATION_NAME = re.compile(r"^(?P<version>\d{3,})_(?P<name>[a-z0-9_]+)\.sql$")
 _FUNCTION_NAME = re.compile(r"^[a-z0-9_]+\.sql$")
+# A migration that rewrites a table (ALTER TABLE ... ADD COLUMN ... STORED) leaves its visibility map
+# empty, and no count autovacuum watches goes up: index-only scans of it read the heap again until
+# someone vacuums. Such a migration says so in a line of its own, and is followed by a VACUUM.
+_VACUUM_AFTER = re.compile(r"^-- vacuum after: ([a-z_][a-z0-9_]*(?:, [a-z_][a-z0-9_]*)*)\s*$", re.MULTILINE)
 
 
 class MigrationError(Exception):
@@ -78,6 +86,11 @@ class SchemaFile:
 class Migration(SchemaFile):
     version: int
     name: str
+
+    @property
+    def vacuum_after(self) -> list[str]:
+        """The tables this migration rewrites, from its ``-- vacuum after: table, ...`` lines."""
+        return [table for line in _VACUUM_AFTER.findall(self.sql) for table in line.split(", ")]
 
 
 def default_schema() -> Traversable:
@@ -201,4 +214,9 @@ async def apply_migrations(conn: asyncpg.Connection, schema: Traversable | None 
         )
     for file in done:
         log.info("applied %s", file.path)
+    # Outside the transaction (VACUUM cannot run in one); a concurrent migrator may vacuum too, harmlessly.
+    for migration in (file for file in done if isinstance(file, Migration)):
+        for table in migration.vacuum_after:
+            await conn.execute(f'VACUUM (ANALYZE) "{table}"')
+            log.info("vacuumed %s, rewritten by %s", table, migration.path)
     return done

@@ -253,3 +253,37 @@ def test_badly_named_files_are_refused(schema: Path) -> None:
     (schema / "functions" / "Analytics.X.sql").write_text("SELECT 1;")
     with pytest.raises(MigrationError, match="lower case"):
         discover_functions(schema)
+
+
+@pytest.mark.parametrize("says_vacuum_after", [True, False])
+async def test_a_migration_that_rewrites_a_table_has_it_vacuumed_when_it_says_so(
+    empty_database_url: str, schema: Path, says_vacuum_after: bool
+) -> None:
+    # The test server commits asynchronously, and VACUUM marks no page all-visible whose rows' commit
+    # is not flushed yet: commit this connection's writes as a production server does.
+    conn = await asyncpg.connect(empty_database_url, server_settings={"synchronous_commit": "on"})
+    try:
+        await apply_migrations(conn, schema)
+        await conn.execute(
+            "INSERT INTO media_items (title, media_type) SELECT 'Title ' || n, 'movie' FROM generate_series(1, 500) n"
+        )
+        await conn.execute("VACUUM media_items")
+        all_visible = "SELECT relallvisible FROM pg_class WHERE oid = 'media_items'::regclass"
+        assert await conn.fetchval(all_visible) > 0
+        last = discover_migrations(schema)[-1].version
+        # A stored generated column rewrites the table: a new file whose visibility map is empty.
+        (schema / "migrations" / f"{last + 1:03d}_title_length.sql").write_text(
+            "-- Rewrites media_items.\n"
+            + ("-- vacuum after: media_items\n" if says_vacuum_after else "")
+            + "ALTER TABLE media_items ADD COLUMN title_length integer GENERATED ALWAYS AS (length(title)) STORED;\n"
+        )
+        assert len(await apply_migrations(conn, schema)) == 1
+        assert (await conn.fetchval(all_visible) > 0) is says_vacuum_after
+    finally:
+        await conn.close()
+
+
+def test_a_migration_names_the_tables_it_rewrites() -> None:
+    [search_text] = [m for m in discover_migrations() if m.name == "search_text"]
+    assert search_text.vacuum_after == ["media_items"]
+    assert [m.name for m in discover_migrations() if m.vacuum_after] == ["search_text"]

@@ -29,7 +29,7 @@ from core.tools.personal import _AVERAGE_RATING, AverageRatingParams
 from core.tools.phrasing import title_of
 from core.tools.recommendation_reasons import vector_similar_sql
 from core.tools.records import plain_rows
-from core.tools.semantic_search import embedded_with, use_index_with_filters
+from core.tools.semantic_search import SearchParams, embedded_with, text_query, use_index_with_filters
 from core.tools.social import InfluenceParams, _influence_coverage, _note_unlinked_requests
 from core.tools.title_lookup import find_title
 
@@ -301,6 +301,56 @@ async def similar_titles(conn: asyncpg.Connection, scope: Scope, p: SimilarParam
     return ToolResult("similar_titles", p.model_dump(mode="json"), rows, coverage, summary)
 
 
+# search_library's word match as analytics.title_text_match ran it before the stored search_text column
+# (016_search_text.sql): each match's tsvector rebuilt from title and metadata, to match and to rank.
+# Run inline, under the engine's row-level security (the policy shows every item in any scope, as the
+# function's own check did), so it does not depend on the function it is compared with.
+WORD_MATCH = """
+SELECT mi.id, mi.title, mi.media_type, mi.year, coalesce(mi.metadata -> 'genres', '[]'::jsonb),
+       (mi.metadata ->> 'rating')::numeric,
+       round(ts_rank(to_tsvector('english'::regconfig,
+         mi.title || ' ' || coalesce(mi.metadata ->> 'summary', '') || ' ' || coalesce(mi.metadata ->> 'genres', '')
+         || ' ' || coalesce(mi.metadata ->> 'cast', '') || ' ' || coalesce(mi.metadata ->> 'directors', '')
+         || ' ' || coalesce(mi.metadata ->> 'writers', '')), q)::numeric, 3)
+FROM media_items mi, to_tsquery('english', $1) q
+WHERE mi.media_type IN ('movie', 'show') AND mi.removed_at IS NULL
+  AND to_tsvector('english'::regconfig,
+         mi.title || ' ' || coalesce(mi.metadata ->> 'summary', '') || ' ' || coalesce(mi.metadata ->> 'genres', '')
+         || ' ' || coalesce(mi.metadata ->> 'cast', '') || ' ' || coalesce(mi.metadata ->> 'directors', '')
+         || ' ' || coalesce(mi.metadata ->> 'writers', '')) @@ q
+  AND ($2::text IS NULL OR mi.media_type = $2)
+ORDER BY 7 DESC, 6 DESC NULLS LAST, 2
+LIMIT $3
+"""
+WORD_MATCH_COLUMNS = ("id", "title", "media_type", "year", "genres", "audience_rating", "match")
+
+
+async def word_match_rows(
+    conn: asyncpg.Connection, words: str, media_type: str | None, limit: int
+) -> list[Any]:
+    """The old query's rows, named as the function names its columns."""
+    rows = await conn.fetch(WORD_MATCH, words, media_type, limit)
+    return [dict(zip(WORD_MATCH_COLUMNS, row.values(), strict=True)) for row in rows]
+
+
+async def search_library(conn: asyncpg.Connection, scope: Scope, p: SearchParams) -> ToolResult:
+    """search_library without an embeddings endpoint (the catalogue the tests build has none)."""
+    coverage = Coverage(tables_used=["media_items.title", "media_items.metadata"])
+    params = p.model_dump(mode="json")
+    fallback_reason = "semantic search is not set up on this server (no embeddings endpoint)"
+    words = text_query(p.query)
+    coverage.gaps.append(
+        f"{fallback_reason}, so this matched the words of your description against titles, summaries, "
+        "genres and cast, not its meaning: treat these as rough matches"
+    )
+    coverage.missing_tables.append("media_embeddings.embedding")
+    rows = await word_match_rows(conn, words, p.media_type, p.limit) if words else []
+    return ToolResult(
+        "search_library", params, plain_rows(rows, scope.timezone), coverage,
+        {"method": "text match", "words": words.split(" | ") if words else []},
+    )  # fmt: skip
+
+
 REFERENCE_RUNS: dict[str, Callable[..., Awaitable[ToolResult]]] = {
     "never_watched_content": never_watched_content,
     "admin_counts": admin_counts,
@@ -309,4 +359,5 @@ REFERENCE_RUNS: dict[str, Callable[..., Awaitable[ToolResult]]] = {
     "average_rating": average_rating,
     "unwatched_content": unwatched_content,
     "similar_titles": similar_titles,
+    "search_library": search_library,
 }

@@ -26,7 +26,7 @@ from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import run_tool
 
 from .fixture_server import FixtureServer
-from .reference_tools import REFERENCE_RUNS
+from .reference_tools import REFERENCE_RUNS, word_match_rows
 
 # (tool, arguments), asked in every scope the tool allows; periods are relative to the server's now.
 Question = tuple[str, dict[str, Any]]
@@ -70,7 +70,34 @@ def questions(now: datetime) -> list[Question]:
         ("similar_titles", {"title": "Zebra Undated", "limit": 25}),
         ("similar_titles", {"title": "no such title at all"}),
     ]
+    asked += [("search_library", arguments) for arguments in SEARCHES]
     return asked
+
+
+# search_library's word match (no embeddings endpoint in the tests' catalogue): ordinary questions, and
+# every kind of hostile text a member can type. The words reach to_tsquery as letters and digits only.
+SEARCHES: list[dict[str, Any]] = [
+    {"query": "a slow-burn heist film"},
+    {"query": "something like a gritty crime drama", "limit": 25},
+    {"query": "comedy", "limit": 25},
+    {"query": "drama", "media_type": "show", "limit": 25},
+    {"query": "drama", "media_type": "movie", "limit": 1},
+    {"query": "running runners ran"},
+    {"query": "heist", "limit": 2},
+    {"query": "twin heist", "limit": 25},
+    {"query": "It's \"quoted\", isn't it? O'Brien's `heist`; DROP TABLE media_items; --"},
+    {"query": "heist & crime | !comedy : drama * (noir) <-> space:* 'x' \\ %_"},
+    {"query": "&|!:*()<>"},
+    {"query": "   "},
+    {"query": "the a an of for me"},
+    {"query": "has been very"},
+    {"query": "東京物語 Ψυχώ кино 강남 المسافر"},
+    {"query": "café noir naïve Ångström heist"},
+    {"query": "2001 1999 3"},
+    {"query": "x" * 300},
+    {"query": " ".join(f"word{n}" for n in range(60))[:300]},
+    {"query": ("noir " * 60)[:300], "limit": 25},
+]
 
 
 async def _answers(
@@ -109,6 +136,46 @@ async def assert_same_answers_as_reference(
     assert len(current) == len(reference)
     for now_answer, before in zip(current, reference, strict=True):
         assert now_answer == before, f"{now_answer[:4]} differs from the reference"
+
+
+async def add_searchable_titles(conn: asyncpg.Connection, items: dict[str, Any]) -> None:
+    """Titles with text to match (the hand-built ones have genres only), hostile text among it.
+
+    Two titles tie on everything the order looks at (same text, rating and title); one is removed, one
+    has no rating, an episode has the words (episodes are never found), and one title's text changes
+    after it was written.
+    """
+    heist = {"summary": "A slow-burn heist: a crew runs one last job.", "cast": ["Ana Noir"], "rating": 7.0}
+    for title, media_type, metadata, removed in [
+        ("Twin Heist", "movie", heist, False),
+        ("Twin Heist", "movie", heist, False),
+        ("The Long Con", "movie", {**heist, "rating": None, "directors": ["Kim Heist"]}, False),
+        ("Gone Heist", "movie", heist, True),
+        ("Café Noir", "show", {"summary": "Naïve Ångström runs a café; «Ψυχώ» 東京物語 кино.", "rating": 8.0,
+                               "genres": ["Comedy", "Drama"], "writers": ["O'Brien \"Q\" & Co | !x:*"]}, False),
+        ("Drama Drama Drama", "movie", {"summary": "drama, drama and more drama", "genres": ["Drama"]}, False),
+        ("Space Odyssey 2001", "movie", {"summary": "Runners ran through space in 1999.", "rating": 7.0}, False),
+        ("Crime Nights", "show", {"summary": "Gritty crime drama noir. " * 200, "rating": 7.0}, False),
+    ]:  # fmt: skip
+        items[title] = await conn.fetchval(
+            "INSERT INTO media_items (title, media_type, library_name, metadata, removed_at)"
+            " VALUES ($1, $2, 'Movies', $3, CASE WHEN $4 THEN now() END) RETURNING id",
+            title,
+            media_type,
+            metadata,
+            removed,
+        )
+    await conn.execute(
+        "INSERT INTO media_items (title, media_type, parent_id, season_number, episode_number, metadata)"
+        " VALUES ('The Heist Episode', 'episode', $1, 1, 9, $2)",
+        items["Breaking Bad"],
+        heist,
+    )
+    await conn.execute(
+        "UPDATE media_items SET metadata = metadata || $2 WHERE id = $1",
+        items["Paddington"],
+        {"summary": "Now a heist comedy."},
+    )
 
 
 @pytest.mark.writes_database
@@ -156,6 +223,7 @@ async def test_reformulated_tools_answer_as_before_on_the_hand_built_server(
                 {"genres": genres, "rating": 6.5},
                 added_at,
             )
+        await add_searchable_titles(conn, server.items)
         for viewer, title, days_ago, seconds, rating in [
             ("bob", "Zebra Undated", 4, 3600, 9.0),
             ("bob", "Arrival", 6, 0, 9.0),
@@ -203,3 +271,38 @@ async def test_reformulated_tools_answer_as_before_on_a_generated_server(
         Scope(user_id=member["id"], username=member["username"], role="user", mode="personal"),
     ]
     await assert_same_answers_as_reference(db_pool, catalogue, scopes, questions(now))
+
+
+# Raw to_tsquery text, as no member can send it (search_library passes letters and digits joined by |):
+# the function must still answer as the old query did, errors included.
+RAW_QUERIES = [
+    "heist", "heist | crime | drama", "heist & !comedy", "slow <-> burn", "heist:*", "noir:A", "run:* & !x",
+    "'quoted' | o''brien", "drama | drama", "café | naïve", "東京物語 | кино", "the", "2001 | 1999", "",
+    " | ".join(f"word{n}" for n in range(200)) + " | heist",
+]  # fmt: skip
+BAD_QUERIES = ["heist &", "(heist", "heist | | crime", "!", "heist)"]
+
+
+@pytest.mark.writes_database
+async def test_the_word_match_function_matches_and_ranks_as_the_old_query(
+    seeded_pool: asyncpg.Pool, server: FixtureServer
+) -> None:
+    async with seeded_pool.acquire() as conn:
+        await add_searchable_titles(conn, dict(server.items))
+        compared = 0
+        for query in RAW_QUERIES:
+            for media_type in (None, "movie", "show"):
+                for limit in (1, 3, 50):
+                    now = await conn.fetch(
+                        "SELECT * FROM analytics.title_text_match($1, $2, $3)", query, media_type, limit
+                    )
+                    before = await word_match_rows(conn, query, media_type, limit)
+                    assert [dict(row) for row in now] == before, (query, media_type, limit)
+                    compared += len(before)
+        assert compared > 100
+        for query in BAD_QUERIES:
+            with pytest.raises(asyncpg.PostgresSyntaxError) as now_error:
+                await conn.fetch("SELECT * FROM analytics.title_text_match($1, NULL, 8)", query)
+            with pytest.raises(asyncpg.PostgresSyntaxError) as before_error:
+                await word_match_rows(conn, query, None, 8)
+            assert str(now_error.value) == str(before_error.value)
