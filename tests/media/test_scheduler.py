@@ -32,11 +32,21 @@ class CountingJob:
         return {"runs": self.runs}
 
 
+async def _ran(job: CountingJob) -> None:
+    while not job.runs:
+        await asyncio.sleep(0.01)
+
+
 async def test_due_jobs_run_once_per_interval_and_failures_are_recorded(db_pool: asyncpg.Pool) -> None:
     stop = asyncio.Event()
-    good = CountingJob("plex", stop_after=99, stop=stop)
-    bad = CountingJob("jellyfin", stop_after=1, stop=stop, fail=True)
-    await asyncio.wait_for(run_sync_scheduler(db_pool, [good, bad], stop, max_sleep_seconds=0.05), 30)
+    good = CountingJob("plex", stop_after=99, stop=asyncio.Event())
+    bad = CountingJob("jellyfin", stop_after=1, stop=asyncio.Event(), fail=True)
+    scheduler = asyncio.create_task(run_sync_scheduler(db_pool, [good, bad], stop, max_sleep_seconds=0.05))
+    await asyncio.wait_for(asyncio.gather(_ran(good), _ran(bad)), 30)
+    # A moment in which an hourly job would run again, were it not for its interval.
+    await asyncio.sleep(0.3)
+    stop.set()
+    await asyncio.wait_for(scheduler, 30)
     assert (good.runs, bad.runs) == (1, 1)
     rows = {r["integration"]: r for r in await db_pool.fetch("SELECT * FROM sync_schedule")}
     assert rows["plex"]["last_success_at"] is not None and rows["plex"]["interval_seconds"] == 3600
@@ -166,3 +176,85 @@ async def test_a_run_cancelled_part_way_resumes_as_soon_as_the_scheduler_starts_
     await asyncio.wait_for(run_sync_scheduler(db_pool, [FirstSyncJob()], stop, max_sleep_seconds=0.05), 10)
     assert runs == [{}, {"through": "window 1"}]
 
+
+
+class HeldFirstSync:
+    """A first sync of hours (Tautulli's on a big server): runs until ``release`` is set."""
+
+    name = "tautulli"
+    interval_seconds = 3600
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def run(self, context: SyncContext) -> dict[str, int]:
+        self.started.set()
+        await self.release.wait()
+        return {}
+
+
+class EverySecondJob:
+    """A quick sync due every second (Plex, Overseerr), counting its runs and how many ever overlapped."""
+
+    interval_seconds = 1
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.runs = 0
+        self.running = 0
+        self.most_at_once = 0
+
+    async def run(self, context: SyncContext) -> dict[str, int]:
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            await asyncio.sleep(0)
+            self.runs += 1
+        finally:
+            self.running -= 1
+        return {}
+
+
+async def test_a_long_first_sync_holds_back_no_other_service(db_pool: asyncpg.Pool) -> None:
+    stop = asyncio.Event()
+    tautulli = HeldFirstSync()
+    plex, overseerr = EverySecondJob("plex"), EverySecondJob("overseerr")
+    scheduler = asyncio.create_task(
+        run_sync_scheduler(db_pool, [tautulli, plex, overseerr], stop, max_sleep_seconds=0.05)
+    )
+    try:
+        await asyncio.wait_for(tautulli.started.wait(), 10)
+
+        async def ran_again() -> None:
+            while plex.runs < 2 or overseerr.runs < 2:
+                await asyncio.sleep(0.05)
+
+        # Run on their own schedule, again and again, while Tautulli's first sync goes on.
+        await asyncio.wait_for(ran_again(), 30)
+        assert not tautulli.release.is_set()
+        assert (plex.most_at_once, overseerr.most_at_once) == (1, 1)
+    finally:
+        # A graceful stop lets the run under way finish.
+        stop.set()
+        tautulli.release.set()
+        await asyncio.wait_for(scheduler, 30)
+    row = await db_pool.fetchrow("SELECT * FROM sync_schedule WHERE integration = 'tautulli'")
+    assert row["last_success_at"] is not None and row["consecutive_failures"] == 0
+
+
+async def test_a_graceful_stop_waits_for_the_run_under_way_and_starts_no_other(db_pool: asyncpg.Pool) -> None:
+    stop = asyncio.Event()
+    tautulli = HeldFirstSync()
+    plex = EverySecondJob("plex")
+    scheduler = asyncio.create_task(run_sync_scheduler(db_pool, [tautulli, plex], stop, max_sleep_seconds=0.05))
+    await asyncio.wait_for(tautulli.started.wait(), 10)
+    stop.set()
+    await asyncio.sleep(0.2)
+    assert not scheduler.done()  # Tautulli's run is still under way
+    runs_at_stop = plex.runs
+    tautulli.release.set()
+    await asyncio.wait_for(scheduler, 30)
+    assert plex.runs == runs_at_stop
+    row = await db_pool.fetchrow("SELECT * FROM sync_schedule WHERE integration = 'tautulli'")
+    assert row["last_success_at"] is not None
