@@ -32,17 +32,13 @@ class CountingJob:
         return {"runs": self.runs}
 
 
-async def _ran(job: CountingJob) -> None:
-    while not job.runs:
-        await asyncio.sleep(0.01)
-
-
 async def test_due_jobs_run_once_per_interval_and_failures_are_recorded(db_pool: asyncpg.Pool) -> None:
     stop = asyncio.Event()
-    good = CountingJob("plex", stop_after=99, stop=asyncio.Event())
+    # Each job's own event tells it ran.
+    good = CountingJob("plex", stop_after=1, stop=asyncio.Event())
     bad = CountingJob("jellyfin", stop_after=1, stop=asyncio.Event(), fail=True)
     scheduler = asyncio.create_task(run_sync_scheduler(db_pool, [good, bad], stop, max_sleep_seconds=0.05))
-    await asyncio.wait_for(asyncio.gather(_ran(good), _ran(bad)), 30)
+    await asyncio.wait_for(asyncio.gather(good.stop.wait(), bad.stop.wait()), 30)
     # A moment in which an hourly job would run again, were it not for its interval.
     await asyncio.sleep(0.3)
     stop.set()
@@ -204,6 +200,7 @@ class EverySecondJob:
         self.runs = 0
         self.running = 0
         self.most_at_once = 0
+        self.ran_twice = asyncio.Event()
 
     async def run(self, context: SyncContext) -> dict[str, int]:
         self.running += 1
@@ -211,6 +208,8 @@ class EverySecondJob:
         try:
             await asyncio.sleep(0)
             self.runs += 1
+            if self.runs >= 2:
+                self.ran_twice.set()
         finally:
             self.running -= 1
         return {}
@@ -225,13 +224,8 @@ async def test_a_long_first_sync_holds_back_no_other_service(db_pool: asyncpg.Po
     )
     try:
         await asyncio.wait_for(tautulli.started.wait(), 10)
-
-        async def ran_again() -> None:
-            while plex.runs < 2 or overseerr.runs < 2:
-                await asyncio.sleep(0.05)
-
         # Run on their own schedule, again and again, while Tautulli's first sync goes on.
-        await asyncio.wait_for(ran_again(), 30)
+        await asyncio.wait_for(asyncio.gather(plex.ran_twice.wait(), overseerr.ran_twice.wait()), 30)
         assert not tautulli.release.is_set()
         assert (plex.most_at_once, overseerr.most_at_once) == (1, 1)
     finally:

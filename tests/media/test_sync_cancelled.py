@@ -43,13 +43,20 @@ def job(url: str, api_key: str) -> TautulliSyncJob:
     return TautulliSyncJob(TautulliSettings(url=url, api_key=api_key, page_size=PLAYS_A_DAY, pause_seconds=0))
 
 
+async def until(check: Callable[[], Awaitable[bool]]) -> None:
+    """Poll ``check`` until it holds (what the database does has no event to wait on)."""
+    while True:
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+
+
 def held_after_writing(pool: asyncpg.Pool, tautulli: HeldTautulli, plays: int) -> Callable[[], Awaitable[None]]:
     """Ready once Tautulli holds a window and the ``plays`` read before it are written."""
 
     async def ready() -> None:
         await tautulli.holding.wait()
-        while await pool.fetchval("SELECT count(*) FROM watch_history") < plays:
-            await asyncio.sleep(0.02)
+        await until(lambda: pool.fetchval("SELECT count(*) >= $1 FROM watch_history", plays))
 
     return ready
 
@@ -132,10 +139,11 @@ async def test_cancelled_while_writing_a_window_it_keeps_neither_its_plays_nor_i
 
         async def write_waiting() -> None:
             await tautulli.holding.wait()
-            while not await db_pool.fetchval(
-                "SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND relation = 'watch_history'::regclass"
-            ):
-                await asyncio.sleep(0.02)
+            await until(
+                lambda: db_pool.fetchval(
+                    "SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND relation = 'watch_history'::regclass"
+                )
+            )
 
         try:
             await cancelled_when(db_pool, tautulli, url, write_waiting)
