@@ -252,3 +252,34 @@ async def test_a_graceful_stop_waits_for_the_run_under_way_and_starts_no_other(d
     assert plex.runs == runs_at_stop
     row = await db_pool.fetchrow("SELECT * FROM sync_schedule WHERE integration = 'tautulli'")
     assert row["last_success_at"] is not None
+
+
+async def test_a_cancel_of_the_stop_itself_is_not_dropped_while_the_loop_winds_down() -> None:
+    """``marquee run``'s stop cancels a loop that did not end in time; a cancel of the stop meanwhile still stops it."""
+    from bot.integrations import _finish
+
+    winding_down = asyncio.Event()
+    wound_down = asyncio.Event()
+
+    async def loop_ignoring_the_stop() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            winding_down.set()
+            await wound_down.wait()  # its run's last writes take a moment
+
+    loop = asyncio.create_task(loop_ignoring_the_stop())
+    went_on = False
+
+    async def stop() -> None:
+        nonlocal went_on
+        await _finish(loop, seconds=0.01)
+        went_on = True
+
+    stopping = asyncio.create_task(stop())
+    await winding_down.wait()
+    stopping.cancel()
+    wound_down.set()
+    with pytest.raises(asyncio.CancelledError):
+        await stopping
+    assert not went_on
