@@ -8,7 +8,6 @@ runs ``build_sync_jobs`` once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import fields, replace
@@ -258,5 +257,11 @@ async def _finish(task: asyncio.Task[None], seconds: float = 10) -> None:
         await asyncio.wait_for(asyncio.shield(task), seconds)
     except TimeoutError:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await task
+        except asyncio.CancelledError:
+            # The loop's own cancel is expected; one of the task stopping it (a second
+            # Ctrl-C, say) is not ours to drop.
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise

@@ -218,23 +218,24 @@ async def run_marquee(settings: Settings, stopping: asyncio.Event | None = None)
         install_stop_signals(stopping)
     from bot.database import open_database
     from bot.integrations import request_service
-    from bot.wiring import build_assistant
+    from bot.wiring import build_assistant, open_query_embedder
     from core.tools.database_wall import ToolDatabase
 
     pool: asyncpg.Pool = await open_database(settings)
     tools = ToolDatabase(pool, max_size=settings.db_pool_max_size)
     requests = request_service(settings)
     try:
-        assistant = await build_assistant(settings, pool, tools, requests)
-        from core.engines.health import engine_status
+        async with open_query_embedder(settings) as embedder:
+            assistant = await build_assistant(settings, pool, tools, requests, embedder)
+            from core.engines.health import engine_status
 
-        specs = [
-            *adapter_specs(settings, assistant, Outbox(pool)),
-            integrations_spec(
-                settings, pool, lambda: engine_status(assistant.engine, assistant.fallback_engine)
-            ),
-        ]
-        return await run_services(specs, stopping)
+            specs = [
+                *adapter_specs(settings, assistant, Outbox(pool)),
+                integrations_spec(
+                    settings, pool, lambda: engine_status(assistant.engine, assistant.fallback_engine)
+                ),
+            ]
+            return await run_services(specs, stopping)
     finally:
         if requests is not None:
             await requests.close()

@@ -31,6 +31,7 @@ from core.tools.scoped_connection import ScopedToolRunner
 if TYPE_CHECKING:
     from core.engines.offline.engine import OfflineEngine
     from core.engines.tool_loop import Understanding
+    from core.semantic.openai_embedder import OpenAIEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def model_engine(settings: Settings, understanding: Understanding | None = None)
 QUERY_EMBEDDING_TIMEOUT_SECONDS = 15.0
 
 
-def query_embedder(settings: Settings) -> Embedder | None:
+def query_embedder(settings: Settings) -> OpenAIEmbedder | None:
     """What embeds search_library's questions, when an embeddings endpoint is configured."""
     config = embedding_config(settings)
     if config is None:
@@ -139,19 +140,33 @@ def query_embedder(settings: Settings) -> Embedder | None:
     return OpenAIEmbedder(config, max_retries=1)
 
 
+@asynccontextmanager
+async def open_query_embedder(settings: Settings) -> AsyncIterator[OpenAIEmbedder | None]:
+    """``query_embedder``, closed (its HTTP client with its connections) when the command or process stops."""
+    embedder = query_embedder(settings)
+    try:
+        yield embedder
+    finally:
+        if embedder is not None:
+            await embedder.close()
+
+
 async def build_assistant(
     settings: Settings,
     pool: asyncpg.Pool,
     tools: ToolDatabase | None = None,
     requests: RequestService | None = None,
+    embedder: Embedder | None = None,
 ) -> Assistant:
     """The Assistant every adapter and CLI command uses; ``engine=auto`` picks a model engine when one is set.
 
     Tools run on ``tools``, the engine's own pool (opened from ``pool`` on first use when not given).
     ``requests`` is the Overseerr/Jellyseerr client members request through (None: no requests from chat).
+    ``embedder`` embeds search_library's questions; a long-lived caller passes the one it
+    opened with ``open_query_embedder`` (and so closes); without it one is made from settings.
     """
     tool_database = tools or ToolDatabase(pool, max_size=settings.db_pool_max_size)
-    catalogue = build_catalogue(query_embedder(settings))
+    catalogue = build_catalogue(embedder or query_embedder(settings))
     offline = offline_engine(settings, catalogue, pool)
     # The offline engine's reading of each question reaches the model as a hint (issue 12).
     model = model_engine(settings, offline)
@@ -202,7 +217,8 @@ async def assistant_session(settings: Settings) -> AsyncIterator[tuple[asyncpg.P
     tools = ToolDatabase(pool, max_size=settings.db_pool_max_size)
     requests = request_service(settings)
     try:
-        yield pool, await build_assistant(settings, pool, tools, requests)
+        async with open_query_embedder(settings) as embedder:
+            yield pool, await build_assistant(settings, pool, tools, requests, embedder)
     finally:
         if requests is not None:
             await requests.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
@@ -21,10 +20,27 @@ async def prefetching(pages: AsyncIterator[T]) -> AsyncIterator[T]:
             pending = asyncio.ensure_future(anext(pages))
             yield page
     finally:
-        if pending is not None and not pending.done():
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                await pending
+        if pending is not None:
+            await _abandon(pending)
+
+
+async def _abandon(read_ahead: asyncio.Future[T]) -> None:
+    """Stop the page read ahead and wait for it; only a cancel of the reader itself goes on from here.
+
+    The read ahead ends cancelled (or ended already, maybe failing: no longer anyone's
+    business), and that is dropped. A cancel of the task closing the reader, landing
+    while the read ahead winds down (a connection closing), is not: dropping it too
+    would let a stopped sync carry on.
+    """
+    read_ahead.cancel()
+    try:
+        await read_ahead
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+    except Exception:
+        pass
 
 
 async def offset_pages(

@@ -34,6 +34,10 @@ class OpenAIEmbedder:
     async def close(self) -> None:
         await self._client.close()
 
+    @property
+    def closed(self) -> bool:
+        return self._client.is_closed()
+
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []

@@ -103,13 +103,20 @@ async def run_job(pool: asyncpg.Pool, job: SyncJob, *, progress: ProgressCallbac
 
 
 async def _run(pool: asyncpg.Pool, job: SyncJob, context: SyncContext, run_at: datetime, started: float) -> JobResult:
+    cancelled = False
     try:
         try:
             counts = await job.run(context)
+        except asyncio.CancelledError:
+            # Stopped (Ctrl-C, marquee run stopping): end now. The pairs its pages marked
+            # stay in user_stats_pending, for the next run's refresh.
+            cancelled = True
+            raise
         finally:
             # What a job wrote is committed page by page, even when it fails later: bring
             # user_stats up to date for it either way, in set-based passes.
-            stats_written = await refresh_user_stats_in_parallel(pool)
+            if not cancelled:
+                stats_written = await refresh_user_stats_in_parallel(pool)
         counts["user_stats_changed"] = stats_written
     except Exception as exc:
         # Redacted here as well as where it is stored: an unexpected exception's text may carry a URL.

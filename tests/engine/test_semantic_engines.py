@@ -7,6 +7,7 @@ the Anthropic engine talks to the fake Messages API.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 from typing import Any
@@ -227,3 +228,35 @@ async def test_marquee_embed_without_an_endpoint_says_what_to_set(
     monkeypatch.delenv("MARQUEE_EMBEDDINGS_BASE_URL", raising=False)
     assert await asyncio.to_thread(main, ["embed"]) == 2
     assert "MARQUEE_EMBEDDINGS_BASE_URL" in capsys.readouterr().err
+
+
+async def test_the_question_embedder_is_closed_when_the_console_stops(
+    db_pool: asyncpg.Pool, people: People, database_url: str, fake_chat: FakeChat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``marquee ask``/``console`` (and ``marquee run``) close the query embedder's HTTP client when they stop."""
+    from bot import wiring
+    from bot.commands.ask import _ask
+
+    await seed_library(db_pool, people)
+    server, base_url = fake_chat
+    with_vectors(server)
+    settings = openai_settings(database_url, base_url)
+    await embed_library(db_pool, settings)
+    server.script(
+        completion([tool_call("search_library", {"query": "a slow-burn heist film"})]),
+        completion([submit_call("Try The Town.", 0.8, question_type="recommendation")]),
+    )
+    made: list[Any] = []
+
+    def recorded(settings: Settings) -> Any:
+        embedder = query_embedder(settings)
+        made.append(embedder)
+        return embedder
+
+    query_embedder = wiring.query_embedder
+    monkeypatch.setattr(wiring, "query_embedder", recorded)
+    args = argparse.Namespace(question=["something like a slow-burn heist film"], as_user="bob", admin=False, json=False)
+    assert await _ask(settings, args) == 0
+    assert "a slow-burn heist film" in server.embeddings.texts_embedded
+    [embedder] = made
+    assert embedder.closed

@@ -614,3 +614,32 @@ class FakeSeerr(FakeService):
         return web.json_response(
             {"id": int(request.match_info["id"]), "title" if kind == "movie" else "name": title}
         )
+
+
+class HeldTautulli(FakeTautulli):
+    """A Tautulli that answers the first ``answered`` date windows of history, then holds the next until ``release``.
+
+    That is a big server's first sync mid-way: each window takes Tautulli a while.
+    ``holding`` is set once a window is being held; with ``held_status`` the held
+    window is answered with that status instead (503: Tautulli restarting), and
+    ``holding`` is set once it was.
+    """
+
+    def __init__(self, answered: int = 1, held_status: int | None = None) -> None:
+        super().__init__()
+        self.answered = answered
+        self.held_status = held_status
+        self.release = asyncio.Event()
+        self.holding = asyncio.Event()
+        self.windows_asked = 0
+
+    async def api_handler(self, request: web.Request) -> web.Response:
+        if request.query.get("cmd") == "get_history" and "reference_id" not in request.query:
+            self.windows_asked += 1
+            if self.windows_asked > self.answered and not self.release.is_set():
+                if self.held_status is not None:
+                    self.holding.set()
+                    return web.Response(status=self.held_status, text="Service Unavailable")
+                self.holding.set()
+                await self.release.wait()
+        return await super().api_handler(request)

@@ -34,9 +34,15 @@ class CountingJob:
 
 async def test_due_jobs_run_once_per_interval_and_failures_are_recorded(db_pool: asyncpg.Pool) -> None:
     stop = asyncio.Event()
-    good = CountingJob("plex", stop_after=99, stop=stop)
-    bad = CountingJob("jellyfin", stop_after=1, stop=stop, fail=True)
-    await asyncio.wait_for(run_sync_scheduler(db_pool, [good, bad], stop, max_sleep_seconds=0.05), 30)
+    # Each job's own event tells it ran.
+    good = CountingJob("plex", stop_after=1, stop=asyncio.Event())
+    bad = CountingJob("jellyfin", stop_after=1, stop=asyncio.Event(), fail=True)
+    scheduler = asyncio.create_task(run_sync_scheduler(db_pool, [good, bad], stop, max_sleep_seconds=0.05))
+    await asyncio.wait_for(asyncio.gather(good.stop.wait(), bad.stop.wait()), 30)
+    # A moment in which an hourly job would run again, were it not for its interval.
+    await asyncio.sleep(0.3)
+    stop.set()
+    await asyncio.wait_for(scheduler, 30)
     assert (good.runs, bad.runs) == (1, 1)
     rows = {r["integration"]: r for r in await db_pool.fetch("SELECT * FROM sync_schedule")}
     assert rows["plex"]["last_success_at"] is not None and rows["plex"]["interval_seconds"] == 3600
@@ -166,3 +172,114 @@ async def test_a_run_cancelled_part_way_resumes_as_soon_as_the_scheduler_starts_
     await asyncio.wait_for(run_sync_scheduler(db_pool, [FirstSyncJob()], stop, max_sleep_seconds=0.05), 10)
     assert runs == [{}, {"through": "window 1"}]
 
+
+
+class HeldFirstSync:
+    """A first sync of hours (Tautulli's on a big server): runs until ``release`` is set."""
+
+    name = "tautulli"
+    interval_seconds = 3600
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def run(self, context: SyncContext) -> dict[str, int]:
+        self.started.set()
+        await self.release.wait()
+        return {}
+
+
+class EverySecondJob:
+    """A quick sync due every second (Plex, Overseerr), counting its runs and how many ever overlapped."""
+
+    interval_seconds = 1
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.runs = 0
+        self.running = 0
+        self.most_at_once = 0
+        self.ran_twice = asyncio.Event()
+
+    async def run(self, context: SyncContext) -> dict[str, int]:
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            await asyncio.sleep(0)
+            self.runs += 1
+            if self.runs >= 2:
+                self.ran_twice.set()
+        finally:
+            self.running -= 1
+        return {}
+
+
+async def test_a_long_first_sync_holds_back_no_other_service(db_pool: asyncpg.Pool) -> None:
+    stop = asyncio.Event()
+    tautulli = HeldFirstSync()
+    plex, overseerr = EverySecondJob("plex"), EverySecondJob("overseerr")
+    scheduler = asyncio.create_task(
+        run_sync_scheduler(db_pool, [tautulli, plex, overseerr], stop, max_sleep_seconds=0.05)
+    )
+    try:
+        await asyncio.wait_for(tautulli.started.wait(), 10)
+        # Run on their own schedule, again and again, while Tautulli's first sync goes on.
+        await asyncio.wait_for(asyncio.gather(plex.ran_twice.wait(), overseerr.ran_twice.wait()), 30)
+        assert not tautulli.release.is_set()
+        assert (plex.most_at_once, overseerr.most_at_once) == (1, 1)
+    finally:
+        # A graceful stop lets the run under way finish.
+        stop.set()
+        tautulli.release.set()
+        await asyncio.wait_for(scheduler, 30)
+    row = await db_pool.fetchrow("SELECT * FROM sync_schedule WHERE integration = 'tautulli'")
+    assert row["last_success_at"] is not None and row["consecutive_failures"] == 0
+
+
+async def test_a_graceful_stop_waits_for_the_run_under_way_and_starts_no_other(db_pool: asyncpg.Pool) -> None:
+    stop = asyncio.Event()
+    tautulli = HeldFirstSync()
+    plex = EverySecondJob("plex")
+    scheduler = asyncio.create_task(run_sync_scheduler(db_pool, [tautulli, plex], stop, max_sleep_seconds=0.05))
+    await asyncio.wait_for(tautulli.started.wait(), 10)
+    stop.set()
+    await asyncio.sleep(0.2)
+    assert not scheduler.done()  # Tautulli's run is still under way
+    runs_at_stop = plex.runs
+    tautulli.release.set()
+    await asyncio.wait_for(scheduler, 30)
+    assert plex.runs == runs_at_stop
+    row = await db_pool.fetchrow("SELECT * FROM sync_schedule WHERE integration = 'tautulli'")
+    assert row["last_success_at"] is not None
+
+
+async def test_a_cancel_of_the_stop_itself_is_not_dropped_while_the_loop_winds_down() -> None:
+    """``marquee run``'s stop cancels a loop that did not end in time; a cancel of the stop meanwhile still stops it."""
+    from bot.integrations import _finish
+
+    winding_down = asyncio.Event()
+    wound_down = asyncio.Event()
+
+    async def loop_ignoring_the_stop() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            winding_down.set()
+            await wound_down.wait()  # its run's last writes take a moment
+
+    loop = asyncio.create_task(loop_ignoring_the_stop())
+    went_on = False
+
+    async def stop() -> None:
+        nonlocal went_on
+        await _finish(loop, seconds=0.01)
+        went_on = True
+
+    stopping = asyncio.create_task(stop())
+    await winding_down.wait()
+    stopping.cancel()
+    wound_down.set()
+    with pytest.raises(asyncio.CancelledError):
+        await stopping
+    assert not went_on
