@@ -12,6 +12,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+import pytest_asyncio
+from one_loop_per_module import _function_scoped_runner  # noqa: F401 (the module's tests share one loop)
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from adapters.http.server import RunningServer
@@ -32,8 +34,9 @@ pytestmark = pytest.mark.skipif(
 
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_browser() -> AsyncIterator[Browser]:
+    """One Chromium for the module: starting one costs about a second, a fresh context a few ms."""
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -51,6 +54,14 @@ async def browser() -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
+
+
+@pytest.fixture
+async def browser(shared_browser: Browser) -> AsyncIterator[Browser]:
+    """The module's Chromium; the contexts (cookies, storage, pages) a test opens are closed after it."""
+    yield shared_browser
+    for context in shared_browser.contexts:
+        await context.close()
 
 
 async def link_for(pool: asyncpg.Pool, user_id: object, ttl: timedelta = timedelta(minutes=10)) -> str:
