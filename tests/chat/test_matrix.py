@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -268,11 +269,13 @@ async def running_bot(
     core: ChatCore | None = None,
     requests: RequestService | None = None,
     outbox: Outbox | None = None,
+    **config: Any,
 ) -> AsyncIterator[MatrixBot]:
     """The Matrix bot as ``marquee run`` builds it (the real Assistant unless ``core`` is given), started
-    and connected; stopped on the way out, also when starting failed."""
+    and connected; stopped on the way out, also when starting failed. ``config``: MatrixConfig fields
+    that have no setting."""
     assistant = core if core is not None else await build_assistant(settings, pool, requests=requests)
-    bot = MatrixBot(assistant, matrix_config(settings), outbox)
+    bot = MatrixBot(assistant, replace(matrix_config(settings), **config), outbox)
     try:
         await bot.start()
         assert bot.connected.is_set()
@@ -745,6 +748,7 @@ async def test_after_a_network_outage_the_bot_reconnects_and_answers_what_was_se
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="adapters.chat")
+    caplog.set_level(logging.DEBUG, logger="adapters.chat.matrix_connection")
     account = await bot_account(synapse)
     bot_id = account[0]
     link_to_synapse = CuttableLink(int(synapse.base_url.rsplit(":", 1)[1]))
@@ -754,13 +758,14 @@ async def test_after_a_network_outage_the_bot_reconnects_and_answers_what_was_se
         settings = bot_settings(synapse, account, tmp_path / "data", database_url).model_copy(
             update={"matrix_homeserver": f"http://127.0.0.1:{link_to_synapse.port}"}
         )
-        async with running_bot(settings, db_pool) as bot:
+        async with running_bot(settings, db_pool, reconnect_delay_seconds=0.1) as bot:
             room = await alice.open_dm_with(bot_id)
 
             await link_to_synapse.cut()
             await eventually(lambda: _none_if(bot.connected.is_set()), "the bot to notice the outage")
             during = await alice.say(room, QUESTION)
-            await asyncio.sleep(1.5)  # a reconnect attempt or two fail while the link is down
+            # a reconnect attempt or two fail while the link is down
+            await eventually(lambda: _failed_reconnects(caplog, 2), "two reconnect attempts to fail")
             await link_to_synapse.restore()
 
             await alice.sync_until(alice.reply_to(during, bot_id), "the answer after the reconnect")
@@ -773,6 +778,11 @@ async def test_after_a_network_outage_the_bot_reconnects_and_answers_what_was_se
 
 async def _none_if(value: bool) -> bool | None:
     return None if value else True
+
+
+async def _failed_reconnects(caplog: pytest.LogCaptureFixture, count: int) -> bool | None:
+    failed = [r for r in caplog.records if "still cannot reach" in r.getMessage()]
+    return True if len(failed) >= count else None
 
 
 def test_replies_render_markdown_as_html_and_never_pass_raw_html_through() -> None:
