@@ -144,15 +144,20 @@ async def test_the_first_start_skips_the_history_of_rooms_the_bot_is_already_in(
 
 
 class SlowToAnswer:
-    """The real Assistant, with a pause before each answer: long enough to stop the bot mid-answer."""
+    """The real Assistant, with a pause before each answer: long enough to stop the bot mid-answer,
+    or, given ``until``, until the test has seen what happens while it answers."""
 
-    def __init__(self, assistant: Any) -> None:
+    def __init__(self, assistant: Any, until: asyncio.Event | None = None) -> None:
         self._assistant = assistant
+        self._until = until
         self.answering = asyncio.Event()
 
     async def handle(self, request: Any) -> Any:
         self.answering.set()
-        await asyncio.sleep(1.0)
+        if self._until is None:
+            await asyncio.sleep(1.0)
+        else:
+            await asyncio.wait_for(self._until.wait(), WAIT_SECONDS)
         return await self._assistant.handle(request)
 
     def __getattr__(self, name: str) -> Any:
@@ -185,7 +190,8 @@ async def test_the_asker_sees_the_question_read_and_the_bot_typing_while_it_answ
     async with person(synapse, "alice", tmp_path) as alice:
         await link(db_pool, "alice", alice.user_id)
         settings = bot_settings(synapse, account, tmp_path / "data", database_url)
-        core = SlowToAnswer(await build_assistant(settings, db_pool))
+        seen = asyncio.Event()
+        core = SlowToAnswer(await build_assistant(settings, db_pool), until=seen)
         async with running_bot(settings, db_pool, core=core):
             room = await alice.open_dm_with(bot_id)
             question = await alice.say(room, QUESTION)
@@ -193,6 +199,8 @@ async def test_the_asker_sees_the_question_read_and_the_bot_typing_while_it_answ
             await alice.sync_until(
                 lambda: True if bot_id in alice.read_by.get(question, set()) else None, "the read receipt"
             )
+            assert not alice.replies_to(question, bot_id)  # all that while the answer was being made
+            seen.set()
             await alice.sync_until(alice.reply_to(question, bot_id), "the answer")
 
 
