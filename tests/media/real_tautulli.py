@@ -153,6 +153,8 @@ class TautulliProcess:
     def start(self) -> None:
         env = {**os.environ, "TZ": self.zone}
         env.pop("PYTHONPATH", None)
+        # Its unpacked copy is ours: the first start compiles it once and the others reuse the bytecode.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         with open(self._log, "ab") as log:
             self._process = subprocess.Popen(
                 [sys.executable, str(self.source / "Tautulli.py"), "--datadir", str(self.datadir),
