@@ -81,6 +81,9 @@ class DiscordConfig:
     guild_ready_timeout: float = 2.0
     # Seconds a shutdown waits for answers that are being built.
     shutdown_grace_seconds: float = 30.0
+    # Seconds before identifying again after Discord dropped the session: Discord allows one
+    # IDENTIFY per 5 s, the wait discord.py makes by default.
+    reidentify_delay_seconds: float = 5.0
 
     def is_admin_channel(self, channel_id: int | None) -> bool:
         return channel_id is not None and channel_id == self.admin_channel_id
@@ -147,6 +150,10 @@ class MarqueeDiscordClient(discord.Client):
         self.add_dynamic_items(QuickReplyButton)
         synced = await self.tree.sync()
         log.info("discord: registered %d slash commands", len(synced))
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if not initial:
+            await asyncio.sleep(self.config.reidentify_delay_seconds)
 
     async def on_ready(self) -> None:
         user = self.user

@@ -34,6 +34,8 @@ class MatrixConfig:
     store_pickle_key: str | None = field(default=None, repr=False)
     # After a restart, answer messages up to this old; older ones get a short "I was offline" note.
     catch_up_seconds: float = 3600
+    # The first wait before reconnecting after the connection was lost; it doubles with each failed try.
+    reconnect_delay_seconds: float = 1.0
 
     def checked(self) -> tuple[str, str]:
         """The homeserver URL (without a trailing slash) and the user id, or a ``MatrixSetupError``."""

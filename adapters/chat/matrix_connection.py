@@ -183,7 +183,7 @@ class MatrixConnection:
         return self._client
 
     async def _sync_forever(self, homeserver: str) -> None:
-        delay = 1.0
+        delay = self._config.reconnect_delay_seconds
         lost_since: float | None = None
         while not self._stopping.is_set():
             try:
@@ -192,7 +192,7 @@ class MatrixConnection:
                     log.info(
                         "Matrix: reconnected to %s after %.0f s", homeserver, time.monotonic() - lost_since
                     )
-                    lost_since, delay = None, 1.0
+                    lost_since, delay = None, self._config.reconnect_delay_seconds
                     self.connected.set()
                 await self._sync_once(timeout_ms=SYNC_TIMEOUT_MS)
             except (aiohttp.ClientError, TimeoutError, OSError, HomeserverUnavailable) as exc:

@@ -93,6 +93,7 @@ async def bot(fake: FakeDiscord, db_pool: asyncpg.Pool) -> AsyncIterator[Discord
         admin_channel_id=fake.admin_channel_id,
         allowed_channel_ids=frozenset({fake.allowed_channel_id}),
         guild_ready_timeout=0.05,
+        reidentify_delay_seconds=0.0,
     )
     discord_bot = DiscordBot(assistant, config)
     await discord_bot.start()

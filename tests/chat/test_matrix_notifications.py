@@ -21,8 +21,8 @@ from media_requests.fake_overseerr import (
 from bot.integrations import request_service
 from core.media_requests.notifications import Outbox, RequestNotice, enqueue_notice
 
+from .matrix_people import bot_account, bot_settings, link, person, running_bot
 from .synapse_server import SynapseServer
-from .test_matrix import bot_account, bot_settings, link, person, running_bot, synapse  # noqa: F401 (session fixture)
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], within: float = 15) -> Any:
@@ -35,7 +35,7 @@ async def eventually(check: Callable[[], Awaitable[Any]], within: float = 15) ->
 
 
 async def test_the_requester_is_told_in_their_dm_room_with_reactions_and_can_turn_it_off(
-    synapse: SynapseServer,  # noqa: F811
+    synapse: SynapseServer,
     db_pool: asyncpg.Pool,
     database_url: str,
     tmp_path: Path,
@@ -97,7 +97,7 @@ async def test_the_requester_is_told_in_their_dm_room_with_reactions_and_can_tur
 
 
 async def test_a_member_requests_on_matrix_by_replying_with_a_number(
-    synapse: SynapseServer,  # noqa: F811
+    synapse: SynapseServer,
     db_pool: asyncpg.Pool,
     database_url: str,
     tmp_path: Path,
@@ -136,7 +136,7 @@ async def test_a_member_requests_on_matrix_by_replying_with_a_number(
 
 
 async def test_an_admin_lists_and_approves_requests_in_the_matrix_admin_room(
-    synapse: SynapseServer,  # noqa: F811
+    synapse: SynapseServer,
     db_pool: asyncpg.Pool,
     database_url: str,
     tmp_path: Path,

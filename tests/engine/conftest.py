@@ -14,13 +14,16 @@ from .doubles import People
 from .fake_chat_completions import FakeChatCompletions
 from .fake_messages_api import FakeMessagesAPI
 
+# A scripted late answer still being "written" when its test ends is cancelled, not waited for.
+SHUTDOWN_SECONDS = 0.1
+
 
 @pytest.fixture
 async def fake_api() -> AsyncIterator[tuple[FakeMessagesAPI, str]]:
     api = FakeMessagesAPI()
     app = web.Application()
     app.router.add_post("/v1/messages", api.handle)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -47,7 +50,7 @@ async def anthropic_client(fake_api: tuple[FakeMessagesAPI, str]) -> AsyncIterat
 async def fake_chat() -> AsyncIterator[tuple[FakeChatCompletions, str]]:
     """A scripted Chat Completions server on a free local port; yields it and its base URL (…/v1)."""
     server = FakeChatCompletions()
-    runner = web.AppRunner(server.app())
+    runner = web.AppRunner(server.app(), shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

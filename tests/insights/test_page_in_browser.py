@@ -1,78 +1,33 @@
 """The AI-insights page in a real headless Chromium (Debian's, driven by Playwright): sign-in, triage, refusals.
 
-Screenshots of every section at phone and desktop width go to tests/artifacts/insights/.
+How it looks (screenshots, the charts under the strict CSP) is in test_page_looks_in_browser.py.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from datetime import timedelta
-from pathlib import Path
 
 import asyncpg
-import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from one_loop_per_module import _function_scoped_runner  # noqa: F401 (the module's tests share one loop)
+from playwright.async_api import Browser, expect
 
 from adapters.http.server import RunningServer
 from core import insights_access
 
+from .browser import (
+    SECTIONS,
+    browser,
+    entry,
+    link_for,
+    needs_chromium,
+    shared_browser,
+    sign_in,
+    signed_in_page,
+)
 from .conftest import PRIVATE_ANSWER, PRIVATE_HISTORY, Seeded, base_url
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "insights"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-SECTIONS = ("struggles", "missing-data", "satisfaction", "calibration", "charts", "queue", "actions")
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium); nothing is downloaded",
-)
-
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-async def link_for(pool: asyncpg.Pool, user_id: object, ttl: timedelta = timedelta(minutes=10)) -> str:
-    async with pool.acquire() as conn:
-        token = await insights_access.issue_sign_in_link(conn, user_id=user_id, actor="root (discord)", ttl=ttl)  # type: ignore[arg-type]
-    return token
-
-
-async def sign_in(page: Page, server: RunningServer, token: str) -> None:
-    await page.goto(insights_access.sign_in_url(base_url(server), token))
-    await page.click("#sign-in")
-
-
-async def signed_in_page(browser: Browser, server: RunningServer, pool: asyncpg.Pool, seeded: Seeded, viewport: dict[str, int] = DESKTOP) -> Page:
-    page = await (await browser.new_context(viewport=viewport)).new_page()  # type: ignore[arg-type]
-    await sign_in(page, server, await link_for(pool, seeded.admin))
-    await expect(page.locator("#notice")).to_have_text("Signed in.")
-    return page
-
-
-async def entry(pool: asyncpg.Pool, entry_id: object) -> asyncpg.Record:
-    return await pool.fetchrow("SELECT * FROM ai_learning_queue WHERE id = $1", entry_id)
+__all__ = ["browser", "shared_browser"]  # fixtures: one Chromium for the module, a clean browser per test
+pytestmark = needs_chromium
 
 
 async def test_a_good_link_signs_an_admin_in_with_a_strict_http_only_cookie(
@@ -299,66 +254,3 @@ async def test_signing_out_ends_the_session(
     await expect(page.locator("#message")).to_have_text("Signed out.")
     response = await page.goto(base_url(server) + "/admin/ai-insights")
     assert response is not None and response.status == 401
-
-
-@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-async def test_screenshots_of_every_section(
-    browser: Browser,
-    server: RunningServer,
-    db_pool: asyncpg.Pool,
-    seeded: Seeded,
-    viewport: dict[str, int],
-    scheme: str,
-) -> None:
-    context = await browser.new_context(viewport=viewport, color_scheme=scheme)  # type: ignore[arg-type]
-    page = await context.new_page()
-    await sign_in(page, server, await link_for(db_pool, seeded.admin))
-    await page.goto(base_url(server) + "/admin/ai-insights?status=any")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    width = "phone" if viewport is PHONE else "desktop"
-    # nothing sticks out sideways on a phone: the page scrolls only vertically
-    overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0
-    for section in SECTIONS:
-        path = ARTIFACTS / f"{section}-{width}-{scheme}.png"
-        await page.locator(f"#{section}").screenshot(path=str(path))
-        assert path.stat().st_size > 1000
-    await page.screenshot(path=str(ARTIFACTS / f"page-{width}-{scheme}.png"), full_page=True)
-
-
-@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-async def test_the_chat_charts_draw_under_the_strict_csp_in_light_and_dark(
-    browser: Browser,
-    server: RunningServer,
-    db_pool: asyncpg.Pool,
-    seeded: Seeded,
-    viewport: dict[str, int],
-    scheme: str,
-) -> None:
-    context = await browser.new_context(viewport=viewport, color_scheme=scheme)  # type: ignore[arg-type]
-    page = await context.new_page()
-    refused: list[str] = []
-    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
-    await sign_in(page, server, await link_for(db_pool, seeded.admin))
-
-    charts = page.locator("#charts svg.mpl")
-    await expect(charts).to_have_count(5)
-    for index in range(5):
-        box = await charts.nth(index).bounding_box()
-        assert box is not None and 250 < box["width"] <= viewport["width"] and box["height"] > 150
-    label_colour = await page.evaluate(
-        "getComputedStyle(document.querySelector('#chart-storage-by-library svg.mpl text.fg-fill')).fill"
-    )
-    background = await page.evaluate(
-        "getComputedStyle(document.querySelector('#chart-storage-by-library svg.mpl path.bg-fill')).fill"
-    )
-    # Text follows the page's colours: dark on light, light on dark, never black on a dark card.
-    assert (label_colour == "rgb(28, 29, 33)") if scheme == "light" else (label_colour == "rgb(230, 231, 235)")
-    assert background == ("rgb(255, 255, 255)" if scheme == "light" else "rgb(28, 30, 36)")
-    await expect(page.locator("#chart-storage-by-library")).to_contain_text('TV <script>alert("x")</scri…')
-    assert refused == []
-    width = "phone" if viewport is PHONE else "desktop"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.locator("#chart-watch-time-by-hour").screenshot(path=str(ARTIFACTS / f"chart-by-hour-{width}-{scheme}.png"))

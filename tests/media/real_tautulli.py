@@ -5,6 +5,8 @@ shipped). It is unpacked and started once per test session to let Tautulli
 create its ``config.ini`` and database; that first-start data directory is then
 copied for each server a test starts, with ``TZ`` set to the zone under test,
 because Tautulli dates history (``after``/``before``) by the server's local day.
+Starting a Tautulli takes seconds, so ``tautulli_servers`` keeps one running per
+zone for the session and gives each test its first-start database back instead.
 
 Rows are written like ``plexpy/activity_processor.py`` writes a finished
 stream: one ``session_history`` row (auto id, ``reference_id`` grouping a
@@ -151,6 +153,8 @@ class TautulliProcess:
     def start(self) -> None:
         env = {**os.environ, "TZ": self.zone}
         env.pop("PYTHONPATH", None)
+        # Its unpacked copy is ours: the first start compiles it once and the others reuse the bytecode.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         with open(self._log, "ab") as log:
             self._process = subprocess.Popen(
                 [sys.executable, str(self.source / "Tautulli.py"), "--datadir", str(self.datadir),
@@ -184,6 +188,27 @@ class TautulliProcess:
             os.killpg(self._process.pid, signal.SIGKILL)
             self._process.wait()
         self._process = None
+
+    def reset(self, template: Path) -> None:
+        """Put back the first-start database (rows and id sequences) of ``template``, with the server running.
+
+        Tautulli reads its database on every API call and keeps nothing of it in memory,
+        so the server then answers as a freshly started one.
+        """
+        with contextlib.closing(self._db()) as db:
+            db.execute("ATTACH DATABASE ? AS first_start", (str(template / "tautulli.db"),))
+            with db:
+                tables = [
+                    row[0]
+                    for row in db.execute(
+                        "SELECT name FROM first_start.sqlite_master WHERE type = 'table' "
+                        "AND (name NOT LIKE 'sqlite_%' OR name = 'sqlite_sequence')"
+                    )
+                ]
+                for table in tables:
+                    db.execute(f'DELETE FROM main."{table}"')
+                    db.execute(f'INSERT INTO main."{table}" SELECT * FROM first_start."{table}"')
+            db.execute("DETACH DATABASE first_start")
 
     def api(self, cmd: str, *, apikey: str | None = None, **params: Any) -> tuple[int, Any]:
         """A raw API call, for recording what the real server answers."""
@@ -314,6 +339,44 @@ class TautulliInstaller:
             yield process
         finally:
             process.stop()
+
+
+class TautulliServers:
+    """One running Tautulli per zone, started on first use; each test gets it back as freshly started."""
+
+    def __init__(self, installer: TautulliInstaller, root: Path) -> None:
+        self._installer = installer
+        self._root = root
+        self._running: dict[str, TautulliProcess] = {}
+
+    @contextlib.contextmanager
+    def server(self, zone: str) -> Iterator[TautulliProcess]:
+        process = self._running.get(zone)
+        if process is None:
+            datadir = self._root / zone.replace("/", "-")
+            shutil.copytree(self._installer.template, datadir)
+            process = TautulliProcess(self._installer.source, datadir, self._installer.api_key, zone)
+            process.start()
+            self._running[zone] = process
+        else:
+            process.reset(self._installer.template)
+        yield process
+
+    def stop(self) -> None:
+        for process in self._running.values():
+            process.stop()
+        self._running.clear()
+
+
+@pytest.fixture(scope="session")
+def tautulli_servers(
+    tautulli_installer: TautulliInstaller, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TautulliServers]:
+    servers = TautulliServers(tautulli_installer, tmp_path_factory.mktemp("tautulli-servers"))
+    try:
+        yield servers
+    finally:
+        servers.stop()
 
 
 @pytest.fixture(scope="session")

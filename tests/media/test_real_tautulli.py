@@ -23,9 +23,7 @@ from core.sync.jobs import run_job
 
 from . import tautulli_seed
 from .fakes import FakeTautulli, load_payload, serve
-from .real_tautulli import SeedPlay, SeedUser, TautulliInstaller, TautulliProcess, tautulli_installer
-
-__all__ = ["tautulli_installer"]  # the session fixture, used by the tests below
+from .real_tautulli import SeedPlay, SeedUser, TautulliProcess, TautulliServers
 
 ZONES = ["UTC", "America/Los_Angeles", "Asia/Tokyo"]
 FIRST_EVENING = date(2026, 11, 20)
@@ -78,12 +76,11 @@ async def tautulli_count(server: TautulliProcess) -> int:
 @pytest.mark.parametrize("zone", ZONES)
 async def test_every_play_reaches_marquee_whatever_the_servers_zone(
     db_pool: asyncpg.Pool,
-    tautulli_installer: TautulliInstaller,
-    tmp_path: Path,
+    tautulli_servers: TautulliServers,
     zone: str,
     record_property: Any,
 ) -> None:
-    with tautulli_installer.server(tmp_path, zone) as server:
+    with tautulli_servers.server(zone) as server:
         server.add_users(USERS)
         running: SeedPlay | None = None
         for evening in range(EVENINGS):
@@ -128,9 +125,9 @@ async def test_every_play_reaches_marquee_whatever_the_servers_zone(
 
 
 async def test_a_wrong_key_names_the_setting_to_fix(
-    db_pool: asyncpg.Pool, tautulli_installer: TautulliInstaller, tmp_path: Path
+    db_pool: asyncpg.Pool, tautulli_servers: TautulliServers
 ) -> None:
-    with tautulli_installer.server(tmp_path, "UTC") as server:
+    with tautulli_servers.server("UTC") as server:
         result = await run_job(db_pool, job(server, datetime.now(UTC), api_key="0" * 32))
     assert not result.ok
     assert result.error == (
@@ -143,9 +140,9 @@ def by_user(table: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_the_fake_answers_what_the_real_tautulli_answers(
-    tautulli_installer: TautulliInstaller, tmp_path: Path
+    tautulli_servers: TautulliServers, tmp_path: Path
 ) -> None:
-    with tautulli_installer.server(tmp_path, "UTC") as server:
+    with tautulli_servers.server("UTC") as server:
         tautulli_seed.seed(server)
         real = tautulli_seed.answers(server)
     # The recorded payloads are still what this Tautulli answers...
@@ -178,9 +175,9 @@ async def test_the_fake_answers_what_the_real_tautulli_answers(
 
 
 async def test_people_and_titles_as_tautulli_knows_them(
-    db_pool: asyncpg.Pool, tautulli_installer: TautulliInstaller, tmp_path: Path
+    db_pool: asyncpg.Pool, tautulli_servers: TautulliServers
 ) -> None:
-    with tautulli_installer.server(tmp_path, "Asia/Tokyo") as server:
+    with tautulli_servers.server("Asia/Tokyo") as server:
         tautulli_seed.seed(server)
         server.add_play(
             SeedPlay(133788, 7000, 1462990000, 1462995000, 4_000_000, 5_000_000, title="Tom & Jerry <Uncut>")
@@ -200,14 +197,14 @@ async def test_people_and_titles_as_tautulli_knows_them(
 
 
 async def test_a_play_resumed_a_week_later_is_one_play(
-    db_pool: asyncpg.Pool, tautulli_installer: TautulliInstaller, tmp_path: Path
+    db_pool: asyncpg.Pool, tautulli_servers: TautulliServers
 ) -> None:
     week = 7 * 86400
     first = SeedPlay(133788, 4400, 1764615600, 1764617000, 1_400_000, 6_960_000, title="Arrival")
     rest = SeedPlay(
         133788, 4400, 1764615600 + week, 1764615600 + week + 5600, 6_960_000, 6_960_000, title="Arrival"
     )
-    with tautulli_installer.server(tmp_path, "America/Los_Angeles") as server:
+    with tautulli_servers.server("America/Los_Angeles") as server:
         server.add_users(USERS)
         server.add_play(first)
         assert (await run_job(db_pool, job(server, datetime.fromtimestamp(first.stopped + 60, UTC)))).ok
@@ -224,13 +221,13 @@ async def test_a_play_resumed_a_week_later_is_one_play(
 
 
 async def test_an_interrupted_first_sync_resumes_where_it_stopped(
-    db_pool: asyncpg.Pool, tautulli_installer: TautulliInstaller, tmp_path: Path
+    db_pool: asyncpg.Pool, tautulli_servers: TautulliServers
 ) -> None:
     """Interrupted (Ctrl-C) after its first date window, a first sync loses and repeats no play when run again."""
     zone = "America/Los_Angeles"
     evenings = 12
     today = datetime.now(ZoneInfo(zone)).date()
-    with tautulli_installer.server(tmp_path, zone) as server:
+    with tautulli_servers.server(zone) as server:
         server.add_users(USERS)
         server.add_libraries()
         for evening in range(evenings):

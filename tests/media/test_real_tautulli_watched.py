@@ -10,7 +10,6 @@ person must be Tautulli's, whatever a fixed percentage would say: a play at
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,9 +24,7 @@ from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import run_tool
 
 from .fakes import tautulli_watched_status
-from .real_tautulli import SeedPlay, SeedUser, TautulliInstaller, TautulliProcess, tautulli_installer
-
-__all__ = ["tautulli_installer"]  # the session fixture, used by the tests below
+from .real_tautulli import SeedPlay, SeedUser, TautulliProcess, TautulliServers
 
 ZONES = ["UTC", "America/Los_Angeles", "Asia/Tokyo"]
 EVENING = date(2026, 11, 24)
@@ -128,12 +125,11 @@ async def personal_answers(db_pool: asyncpg.Pool, username: str) -> tuple[int, i
 @pytest.mark.parametrize("zone", ZONES)
 async def test_finished_plays_are_the_ones_tautulli_calls_watched(
     db_pool: asyncpg.Pool,
-    tautulli_installer: TautulliInstaller,
-    tmp_path: Path,
+    tautulli_servers: TautulliServers,
     zone: str,
     record_property: Any,
 ) -> None:
-    with tautulli_installer.server(tmp_path, zone) as server:
+    with tautulli_servers.server(zone) as server:
         server.add_users(USERS)
         for play in the_evening(zone):
             server.add_play(play)
