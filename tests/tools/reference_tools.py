@@ -32,6 +32,7 @@ from core.tools.records import plain_rows
 from core.tools.semantic_search import embedded_with, use_index_with_filters
 from core.tools.social import InfluenceParams, _influence_coverage, _note_unlinked_requests
 from core.tools.title_lookup import find_title
+from core.tools.users import _leaderboard
 
 _NEVER_WATCHED = """
 SELECT media_item_id AS id, title, media_type, year, library_name, added_at, size_bytes, files, files_with_size
@@ -301,6 +302,20 @@ async def similar_titles(conn: asyncpg.Connection, scope: Scope, p: SimilarParam
     return ToolResult("similar_titles", p.model_dump(mode="json"), rows, coverage, summary)
 
 
+# "Most active" and "who watches the most" summed every play of the period for every user.
+_WATCH_TOTALS = "analytics.user_watch_totals($1, $2)"
+most_active_users = _leaderboard(
+    _WATCH_TOTALS,
+    "sessions",
+    "sessions DESC, watched_seconds DESC",
+    "last_30_days",
+    ["watch_history (per-user totals)", "users.last_login_at"],
+)
+top_watchers = _leaderboard(
+    _WATCH_TOTALS, "watched_seconds", "watched_seconds DESC", "last_30_days", ["watch_history (per-user totals)"]
+)
+
+
 REFERENCE_RUNS: dict[str, Callable[..., Awaitable[ToolResult]]] = {
     "never_watched_content": never_watched_content,
     "admin_counts": admin_counts,
@@ -309,4 +324,6 @@ REFERENCE_RUNS: dict[str, Callable[..., Awaitable[ToolResult]]] = {
     "average_rating": average_rating,
     "unwatched_content": unwatched_content,
     "similar_titles": similar_titles,
+    "most_active_users": most_active_users,
+    "top_watchers": top_watchers,
 }

@@ -44,6 +44,19 @@ def questions(now: datetime) -> list[Question]:
             (tool, {"start": day(20), "end": day(3)}),
             (tool, {"start": day(400), "limit": 50}),
         ]
+    for tool in ("most_active_users", "top_watchers"):
+        asked += [
+            (tool, {}),
+            (tool, {"limit": 1}),
+            (tool, {"limit": 2}),
+            (tool, {"start": day(7)}),
+            (tool, {"start": day(365), "limit": 100}),
+            (tool, {"start": now.date().replace(month=1, day=1).isoformat()}),  # this year
+            (tool, {"start": day(20), "end": day(3)}),
+            (tool, {"start": day(1), "end": day(1)}),
+            (tool, {"start": day(0)}),
+            (tool, {"start": day(3000), "limit": 100}),
+        ]
     asked += [
         ("never_watched_content", {}),
         ("never_watched_content", {"limit": 1}),
@@ -156,6 +169,31 @@ async def test_reformulated_tools_answer_as_before_on_the_hand_built_server(
                 {"genres": genres, "rating": 6.5},
                 added_at,
             )
+        # Plays on the edges of UTC days: at midnight and a microsecond before it.
+        for viewer, title, moment in [
+            ("dave", "Inception", server.ago(3, hour=0)),
+            ("dave", "Arrival", server.ago(3, hour=0) - timedelta(microseconds=1)),
+            ("carol", "Arrival", server.ago(1, hour=0)),
+            ("alice", "Paddington", server.ago(12, hour=0) - timedelta(microseconds=1)),
+        ]:
+            await conn.execute(
+                "INSERT INTO watch_history (user_id, media_item_id, started_at, watched_seconds, percent_complete)"
+                " VALUES ($1, $2, $3, 1800, 50)",
+                server.users[viewer],
+                server.items[title],
+                moment,
+            )
+        # Plays changed and removed after they were written: the rollups must follow.
+        await conn.execute(
+            "UPDATE watch_history SET started_at = started_at - interval '2 days', watched_seconds = watched_seconds + 60"
+            " WHERE user_id = $1",
+            server.users["carol"],
+        )
+        await conn.execute(
+            "DELETE FROM watch_history WHERE id = (SELECT id FROM watch_history WHERE user_id = $1"
+            " ORDER BY started_at DESC LIMIT 1)",
+            server.users["alice"],
+        )
         for viewer, title, days_ago, seconds, rating in [
             ("bob", "Zebra Undated", 4, 3600, 9.0),
             ("bob", "Arrival", 6, 0, 9.0),
@@ -182,6 +220,9 @@ async def test_reformulated_tools_answer_as_before_on_the_hand_built_server(
         scope_of("bob", "personal"),
         scope_of("carol", "personal"),
         scope_of("root", "admin", min_group_size=1),
+        # Local midnights off UTC midnights, by whole hours and by half an hour.
+        scope_of("mia", "admin", timezone="America/New_York"),
+        scope_of("mia", "admin", timezone="Asia/Kolkata"),
     ]
     await assert_same_answers_as_reference(seeded_pool, catalogue, scopes, questions(server.now))
 
