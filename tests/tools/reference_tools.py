@@ -312,7 +312,11 @@ most_active_users = _leaderboard(
     ["watch_history (per-user totals)", "users.last_login_at"],
 )
 top_watchers = _leaderboard(
-    _WATCH_TOTALS, "watched_seconds", "watched_seconds DESC", "last_30_days", ["watch_history (per-user totals)"]
+    _WATCH_TOTALS,
+    "watched_seconds",
+    "watched_seconds DESC",
+    "last_30_days",
+    ["watch_history (per-user totals)"],
 )
 
 

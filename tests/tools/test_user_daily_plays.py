@@ -46,14 +46,22 @@ async def test_rollup_follows_plays_users_and_items(db_pool: asyncpg.Pool) -> No
             "INSERT INTO media_items (title, media_type) VALUES ('Dune', 'movie') RETURNING id"
         )
         # Plays either side of UTC midnight, one exactly on it, several per user and day.
-        moments = [T0, T0 + timedelta(minutes=59, seconds=59), T0 + timedelta(hours=1), T0 + timedelta(hours=2)]
+        moments = [
+            T0,
+            T0 + timedelta(minutes=59, seconds=59),
+            T0 + timedelta(hours=1),
+            T0 + timedelta(hours=2),
+        ]
         await conn.executemany(
             "INSERT INTO watch_history (user_id, media_item_id, started_at, watched_seconds) VALUES ($1, $2, $3, $4)",
             [(user, item, moment, 600) for user in (ann, bob) for item in (heat, dune) for moment in moments],
         )
-        assert await conn.fetchval(
-            "SELECT sessions FROM user_daily_plays WHERE user_id = $1 AND day = '2026-11-01'", ann
-        ) == 4
+        assert (
+            await conn.fetchval(
+                "SELECT sessions FROM user_daily_plays WHERE user_id = $1 AND day = '2026-11-01'", ann
+            )
+            == 4
+        )
         assert await differences(conn) == []
 
         # Moved to the next day, to another viewer, longer; and all of it in one statement.
@@ -64,7 +72,9 @@ async def test_rollup_follows_plays_users_and_items(db_pool: asyncpg.Pool) -> No
             heat,
         )
         assert await differences(conn) == []
-        await conn.execute("UPDATE watch_history SET user_id = $1 WHERE user_id = $2 AND media_item_id = $3", ann, bob, dune)
+        await conn.execute(
+            "UPDATE watch_history SET user_id = $1 WHERE user_id = $2 AND media_item_id = $3", ann, bob, dune
+        )
         assert await differences(conn) == []
         # An update that changes nothing the rollup counts.
         await conn.execute("UPDATE watch_history SET percent_complete = 50")
