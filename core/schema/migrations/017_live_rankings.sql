@@ -25,3 +25,9 @@ INSERT INTO user_daily_plays (day, user_id, sessions, watched_seconds)
 SELECT (started_at AT TIME ZONE 'UTC')::date, user_id, count(*), sum(watched_seconds)
 FROM watch_history
 GROUP BY 1, 2;
+
+-- Who rated an item and how, for the ratings others gave to what someone requested
+-- (analytics.requester_influence): an index-only lookup per requested item instead of
+-- reading and sorting every rating (190,000 on the large demo server) on each call.
+CREATE INDEX user_stats_item_rating_idx ON user_stats (media_item_id) INCLUDE (user_id, rating)
+    WHERE rating IS NOT NULL;
