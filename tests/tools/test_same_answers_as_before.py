@@ -26,7 +26,7 @@ from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import run_tool
 
 from .fixture_server import FixtureServer
-from .reference_tools import REFERENCE_RUNS
+from .reference_tools import REFERENCE_RUNS, create_reference_functions
 
 # (tool, arguments), asked in every scope the tool allows; periods are relative to the server's now.
 Question = tuple[str, dict[str, Any]]
@@ -37,6 +37,16 @@ def questions(now: datetime) -> list[Question]:
         return (now - timedelta(days=days_ago)).date().isoformat()
 
     asked: list[Question] = []
+    for tool in ("requests_watched_by_others", "content_discoverers", "power_users"):
+        asked += [
+            (tool, {}),
+            (tool, {"limit": 1}),
+            (tool, {"start": day(30)}),
+            (tool, {"start": day(365), "limit": 100}),
+            (tool, {"start": day(20), "end": day(3)}),
+            (tool, {"start": day(1), "end": day(1)}),
+            (tool, {"start": day(3000), "end": day(400)}),
+        ]
     for tool in ("requesters_who_skip_their_requests",):
         asked += [
             (tool, {}),
@@ -110,6 +120,8 @@ async def _answers(
 async def assert_same_answers_as_reference(
     pool: asyncpg.Pool, catalogue: ToolCatalogue, scopes: list[Scope], asked: list[Question]
 ) -> None:
+    async with pool.acquire() as conn:
+        await create_reference_functions(conn)
     current = await _answers(pool, catalogue, scopes, asked)
     assert any(answer[4] for answer in current), "the questions should find something to compare"
     reference_catalogue = ToolCatalogue(
