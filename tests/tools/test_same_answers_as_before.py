@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -256,3 +257,43 @@ async def test_reformulated_tools_answer_as_before_on_a_generated_server(
         Scope(user_id=member["id"], username=member["username"], role="user", mode="personal"),
     ]
     await assert_same_answers_as_reference(db_pool, catalogue, scopes, questions(now))
+
+
+async def test_user_rankings_answer_as_before_across_utc_days_and_months(
+    db_pool: asyncpg.Pool, catalogue: ToolCatalogue
+) -> None:
+    # Fixed dates, so periods start and end on, just before and just after UTC month boundaries
+    # whatever day the test runs; in three zones, so local midnights fall off UTC ones too.
+    now = datetime(2026, 11, 21, 20, tzinfo=UTC)
+    await generate_demo_data(db_pool, DemoConfig(seed=3, users=15, items=300, days=150, now=now))
+    async with db_pool.acquire() as conn:
+        admin = await conn.fetchrow(
+            "SELECT id, username FROM users WHERE role = 'admin' ORDER BY username LIMIT 1"
+        )
+    scopes = [
+        Scope(
+            user_id=admin["id"],
+            username=admin["username"],
+            role="admin",
+            mode="admin",
+            timezone=ZoneInfo(zone),
+        )
+        for zone in ("UTC", "America/New_York", "Asia/Kolkata")
+    ]
+    periods = [
+        ("2026-07-01", "2026-09-30"),  # whole months
+        ("2026-07-15", "2026-10-14"),  # months with days either side
+        ("2026-08-01", "2026-08-31"),  # one month
+        ("2026-08-02", "2026-08-30"),  # inside one month
+        ("2026-06-30", "2026-11-01"),  # a day either side of whole months
+        ("2026-09-01", "2026-09-01"),  # one day
+        ("2026-10-31", "2026-11-01"),  # across a month's end
+        ("2026-01-01", "2026-12-31"),  # the year, past the last play
+    ]
+    asked: list[Question] = [
+        (tool, {"start": start, "end": end, "limit": limit})
+        for tool in ("most_active_users", "top_watchers")
+        for start, end in periods
+        for limit in (3, 100)
+    ]
+    await assert_same_answers_as_reference(db_pool, catalogue, scopes, asked)

@@ -1,4 +1,4 @@
-"""The per-(user, UTC day) rollup of plays always equals watch_history itself.
+"""The per-(user, UTC day) and per-(user, UTC month) rollups of plays always equal watch_history itself.
 
 Triggers (core/schema/functions/rollup_user_daily_plays.sql) keep it: plays
 written, changed (moved to another day or viewer, longer) or deleted, users and
@@ -13,8 +13,8 @@ import asyncpg
 
 from core.demo_data import DemoConfig, generate_demo_data
 
-# The last hour of a UTC day: an hour later is another day.
-T0 = datetime(2026, 11, 1, 23, tzinfo=UTC)
+# The last hour of a UTC day and month: an hour later is another day and another month.
+T0 = datetime(2026, 10, 31, 23, tzinfo=UTC)
 
 # Sessions and seconds per user and UTC day, straight from watch_history, next to the rollup
 # (full outer join: a row missing on either side is a difference).
@@ -31,8 +31,21 @@ WHERE (t.sessions, t.watched_seconds) IS DISTINCT FROM (r.sessions, r.watched_se
 """
 
 
+_MONTH_DIFFERENCES = """
+WITH truth AS (
+    SELECT date_trunc('month', started_at AT TIME ZONE 'UTC')::date AS month, user_id, count(*) AS sessions,
+           sum(watched_seconds) AS watched_seconds
+    FROM watch_history GROUP BY 1, 2
+)
+SELECT t.*, r.*
+FROM truth t
+FULL JOIN user_monthly_plays r ON r.month = t.month AND r.user_id = t.user_id
+WHERE (t.sessions, t.watched_seconds) IS DISTINCT FROM (r.sessions, r.watched_seconds)
+"""
+
+
 async def differences(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    return list(await conn.fetch(_DIFFERENCES))
+    return list(await conn.fetch(_DIFFERENCES)) + list(await conn.fetch(_MONTH_DIFFERENCES))
 
 
 async def test_rollup_follows_plays_users_and_items(db_pool: asyncpg.Pool) -> None:
@@ -58,7 +71,7 @@ async def test_rollup_follows_plays_users_and_items(db_pool: asyncpg.Pool) -> No
         )
         assert (
             await conn.fetchval(
-                "SELECT sessions FROM user_daily_plays WHERE user_id = $1 AND day = '2026-11-01'", ann
+                "SELECT sessions FROM user_daily_plays WHERE user_id = $1 AND day = '2026-10-31'", ann
             )
             == 4
         )
@@ -87,9 +100,11 @@ async def test_rollup_follows_plays_users_and_items(db_pool: asyncpg.Pool) -> No
         await conn.execute("DELETE FROM users WHERE id = $1", bob)
         assert await differences(conn) == []
         assert await conn.fetchval("SELECT count(*) FROM user_daily_plays") == 2
+        assert await conn.fetchval("SELECT count(*) FROM user_monthly_plays") == 2
 
         await conn.execute("TRUNCATE watch_history")
         assert await conn.fetchval("SELECT count(*) FROM user_daily_plays") == 0
+        assert await conn.fetchval("SELECT count(*) FROM user_monthly_plays") == 0
 
 
 async def test_rollup_matches_watch_history_after_demo_generation(db_pool: asyncpg.Pool) -> None:
@@ -97,4 +112,5 @@ async def test_rollup_matches_watch_history_after_demo_generation(db_pool: async
     await generate_demo_data(db_pool, config)
     async with db_pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM user_daily_plays") > 0
+        assert await conn.fetchval("SELECT count(*) FROM user_monthly_plays") > 1
         assert await differences(conn) == []

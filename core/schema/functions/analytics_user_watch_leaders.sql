@@ -2,10 +2,11 @@
 -- watched) or by time watched, top p_limit only: the rows
 -- analytics.user_watch_totals gives for them, in the order the rankings use.
 --
--- Sessions and time watched of every user come from user_daily_plays for the
--- whole UTC days inside the period and from watch_history for the partial
--- days at its ends (the three parts split [p_start, p_end) exactly), so the
--- sums are those of the plays without reading every play of the period.
+-- Sessions and time watched of every user come from user_monthly_plays for
+-- the whole UTC months inside the period, from user_daily_plays for the other
+-- whole UTC days and from watch_history for the partial days at its ends (the
+-- five parts split [p_start, p_end) exactly), so the sums are those of the
+-- plays without reading every play (or every day) of the period.
 -- Completed plays and distinct items do not add up across days: they are
 -- counted from the plays of the p_limit leaders only.
 -- Admin mode only, totals per user, no titles.
@@ -17,17 +18,25 @@ RETURNS TABLE (user_id uuid, username text, display_name text, role text, last_l
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
     WITH days AS MATERIALIZED (
-        -- [first_day, end_day): the UTC days wholly inside the period (none when first_day = end_day).
-        SELECT first_day, end_day,
+        -- [first_day, end_day): the UTC days wholly inside the period (none when first_day = end_day);
+        -- [first_month, end_month): the UTC months wholly inside those days (none when equal).
+        SELECT first_day, end_day, first_month, greatest(first_month, date_trunc('month', end_day::timestamp)::date) AS end_month,
                first_day::timestamp AT TIME ZONE 'UTC' AS first_day_at, end_day::timestamp AT TIME ZONE 'UTC' AS end_day_at
-        FROM (SELECT first_day, greatest(first_day, (p_end AT TIME ZONE 'UTC')::date) AS end_day
-              FROM (SELECT ((p_start AT TIME ZONE 'UTC') - interval '1 microsecond' + interval '1 day')::date
-                           AS first_day) f) d
+        FROM (SELECT first_day, end_day, (date_trunc('month', (first_day - 1)::timestamp) + interval '1 month')::date AS first_month
+              FROM (SELECT first_day, greatest(first_day, (p_end AT TIME ZONE 'UTC')::date) AS end_day
+                    FROM (SELECT ((p_start AT TIME ZONE 'UTC') - interval '1 microsecond' + interval '1 day')::date
+                                 AS first_day) f) d) m
     ), totals AS (
         SELECT parts.user_id, sum(parts.sessions)::bigint AS sessions, sum(parts.watched_seconds)::bigint AS watched_seconds
         FROM (
             SELECT r.user_id, r.sessions, r.watched_seconds
-            FROM days JOIN user_daily_plays r ON r.day >= days.first_day AND r.day < days.end_day
+            FROM days JOIN user_monthly_plays r ON r.month >= days.first_month AND r.month < days.end_month
+            UNION ALL
+            SELECT r.user_id, r.sessions, r.watched_seconds
+            FROM days JOIN user_daily_plays r ON r.day >= days.first_day AND r.day < least(days.end_day, days.first_month)
+            UNION ALL
+            SELECT r.user_id, r.sessions, r.watched_seconds
+            FROM days JOIN user_daily_plays r ON r.day >= greatest(days.first_day, days.end_month) AND r.day < days.end_day
             UNION ALL
             SELECT wh.user_id, 1, wh.watched_seconds
             FROM days JOIN watch_history wh

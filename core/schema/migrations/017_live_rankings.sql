@@ -8,7 +8,7 @@
 -- asker's zone), so the rankings read the whole UTC days inside the period
 -- here and the plays of the partial days at its two ends from watch_history:
 -- the sums are exactly those of the plays. Kept exact by the statement-level
--- triggers in core/schema/functions/rollup_user_daily_plays.sql.
+-- triggers in core/schema/functions/rollup_user_daily_plays.sql (user_monthly_plays too).
 CREATE TABLE user_daily_plays (
     day              date   NOT NULL,
     user_id          uuid   NOT NULL,
@@ -25,6 +25,21 @@ CREATE TABLE user_daily_plays (
 INSERT INTO user_daily_plays (day, user_id, sessions, watched_seconds)
 SELECT (started_at AT TIME ZONE 'UTC')::date, user_id, count(*), sum(watched_seconds)
 FROM watch_history
+GROUP BY 1, 2;
+
+-- The same totals per user and UTC month: a year of days is 12 rows per user here instead of
+-- 365 there (the whole months inside a period come from here, the rest from the days).
+CREATE TABLE user_monthly_plays (
+    month            date   NOT NULL CHECK (month = date_trunc('month', month::timestamp)::date),
+    user_id          uuid   NOT NULL,
+    sessions         bigint NOT NULL,
+    watched_seconds  bigint NOT NULL,
+    PRIMARY KEY (month, user_id) INCLUDE (sessions, watched_seconds)
+);
+
+INSERT INTO user_monthly_plays (month, user_id, sessions, watched_seconds)
+SELECT date_trunc('month', day::timestamp)::date, user_id, sum(sessions), sum(watched_seconds)
+FROM user_daily_plays
 GROUP BY 1, 2;
 
 -- Who rated an item and how, for the ratings others gave to what someone requested
