@@ -62,7 +62,10 @@ AS $$
     CROSS JOIN LATERAL (
         SELECT count(*) FILTER (WHERE analytics.play_finished(wh.service_watched, wh.percent_complete,
                                                        (SELECT analytics.watched_percent()))) AS completed_plays,
-               count(DISTINCT wh.media_item_id) AS distinct_items
+               -- DISTINCT in a subquery is hashed; count(DISTINCT ...) would sort every play of the leader.
+               (SELECT count(*) FROM (SELECT DISTINCT i.media_item_id FROM watch_history i
+                                      WHERE i.user_id = l.user_id AND i.started_at >= p_start
+                                        AND i.started_at < p_end) items) AS distinct_items
         FROM watch_history wh
         WHERE wh.user_id = l.user_id AND wh.started_at >= p_start AND wh.started_at < p_end
     ) p
