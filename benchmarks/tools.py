@@ -1,7 +1,7 @@
 """Latency of every analytics tool on the large demo server, and the plans behind the per-user ones.
 
     python benchmarks/tools.py [--database-url DSN] [--users 2000] [--items 200000] [--watch-rows 5000000]
-                               [--runs 30] [--plans] [--live] [--only TOOL ...]
+                               [--runs 30] [--plans] [--live] [--questions] [--only TOOL ...]
 
 The large demo server (2,000 users, 200,000 items, 5,000,000 watch rows) is
 generated once into the database ``marquee_bench_large`` (embedded PostgreSQL
@@ -21,6 +21,12 @@ The slow server-wide admin tools answer their default questions from the
 snapshots ``marquee run`` refreshes every few minutes (core/tools/snapshots.py);
 the benchmark refreshes them once first, as ``marquee run`` does on start, and
 prints what that costs. ``--live`` measures every tool computed live instead.
+
+``--questions`` measures those server-wide admin tools on questions other than
+their default one, which no snapshot answers: each with the last 30 days, the
+last 365 days and this year where it takes a period, a media type or a library
+where it takes one, and a larger limit where it takes one and no period;
+printed as the same table, one row per question.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import argparse
 import asyncio
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +52,12 @@ from core.tools.base import Tool, ToolError  # noqa: E402
 from core.tools.catalogue import ToolCatalogue, build_catalogue  # noqa: E402
 from core.tools.database_wall import ToolDatabase, read_engine_login  # noqa: E402
 from core.tools.scoped_connection import run_tool  # noqa: E402
-from core.tools.snapshots import refresh_snapshots, serves_snapshots, stored_answer  # noqa: E402
+from core.tools.snapshots import (  # noqa: E402
+    ADMIN_SNAPSHOT_TOOLS,
+    refresh_snapshots,
+    serves_snapshots,
+    stored_answer,
+)
 
 BENCH_DATABASE = LARGE_SERVER_DATABASE
 TARGET_P95_MS = 50.0
@@ -112,6 +124,34 @@ async def scopes(pool: asyncpg.Pool) -> tuple[Scope, Scope, dict[str, dict[str, 
         "search_library": {"query": "a slow-burn heist film"},
     }
     return user_scope, admin_scope, arguments
+
+
+def other_questions(tool: Tool[Any], scope: Scope, library: str) -> list[dict[str, Any]]:
+    """Questions a snapshot does not answer: other periods, filters and limits the tool's parameters take."""
+    fields = tool.params.model_fields
+    today = datetime.now(scope.timezone).date()
+    asked: list[dict[str, Any]] = []
+    if "start" in fields:
+        asked += [
+            {"start": (today - timedelta(days=30)).isoformat()},
+            {"start": (today - timedelta(days=365)).isoformat()},
+            {"start": today.replace(month=1, day=1).isoformat()},
+        ]
+    elif "limit" in fields:
+        asked.append({"limit": min(50, fields["limit"].default * 5)})
+    if "media_type" in fields:
+        asked.append({"media_type": "movie"})
+    if "library" in fields:
+        asked.append({"library": library})
+    if tool.name == "removal_candidates":
+        asked.append({"min_age_days": 90, "max_plays": 3})
+    if tool.name == "library_lookup":
+        asked.append({"measure": "count", "media_type": "show"})
+    return asked
+
+
+def question_label(arguments: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in arguments.items()) or "(default)"
 
 
 async def time_tool(
@@ -182,7 +222,7 @@ async def run(args: argparse.Namespace) -> int:
     catalogue = build_catalogue()
     try:
         user_scope, admin_scope, arguments = await scopes(pool)
-        if not args.live:
+        if not args.live and not args.questions:
             print(
                 "refreshing the snapshots of the server-wide admin tools, as marquee run does every few minutes:"
             )
@@ -196,27 +236,42 @@ async def run(args: argparse.Namespace) -> int:
             for name, seconds in timings.items():
                 print(f"  {name:36} {seconds * 1000:8.0f} ms")
             print(f"  {'all':36} {sum(timings.values()) * 1000:8.0f} ms", flush=True)
+        # (tool, mode or question, arguments, scope)
+        runs: list[tuple[str, str, dict[str, Any], Scope]] = []
+        if args.questions:
+            library = await pool.fetchval(
+                "SELECT library_name FROM media_items WHERE library_name IS NOT NULL"
+                " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+            )
+            for name in ADMIN_SNAPSHOT_TOOLS:
+                if args.only and name not in args.only:
+                    continue
+                for asked in other_questions(catalogue.get(name), admin_scope, library or "Movies"):
+                    runs.append((name, question_label(asked), asked, admin_scope))
+        else:
+            for mode, scope in (("personal", user_scope), ("admin", admin_scope)):
+                for tool in catalogue.for_mode(mode):  # type: ignore[arg-type]
+                    if not args.only or tool.name in args.only:
+                        runs.append((tool.name, mode, arguments.get(tool.name, {}), scope))
         table: list[tuple[str, str, float, float, int]] = []
-        for mode, scope in (("personal", user_scope), ("admin", admin_scope)):
-            for tool in catalogue.for_mode(mode):  # type: ignore[arg-type]
-                if args.only and tool.name not in args.only:
-                    continue
-                try:
-                    samples, rows = await time_tool(
-                        tools, scope, catalogue, tool.name, arguments.get(tool.name, {}), args.runs, args.live
-                    )
-                except ToolError as error:  # the statement timeout of run_tool
-                    print(f"  {mode:8} {tool.name:36} {error}", flush=True)
-                    table.append((tool.name, mode, float("inf"), float("inf"), 0))
-                    continue
-                table.append((tool.name, mode, percentile(samples, 0.5), percentile(samples, 0.95), rows))
-                print(
-                    f"  {mode:8} {tool.name:36} p50 {table[-1][2]:8.1f} ms  p95 {table[-1][3]:8.1f} ms",
-                    flush=True,
+        for name, mode, asked, scope in runs:
+            try:
+                samples, rows = await time_tool(
+                    tools, scope, catalogue, name, asked, args.runs, args.live or args.questions
                 )
+            except ToolError as error:  # the statement timeout of run_tool
+                print(f"  {mode:8} {name:36} {error}", flush=True)
+                table.append((name, mode, float("inf"), float("inf"), 0))
+                continue
+            table.append((name, mode, percentile(samples, 0.5), percentile(samples, 0.95), rows))
+            print(
+                f"  {mode:8} {name:36} p50 {table[-1][2]:8.1f} ms  p95 {table[-1][3]:8.1f} ms",
+                flush=True,
+            )
 
+        column = "question" if args.questions else "mode"
         print(
-            f"\n| tool | mode | p50 ms | p95 ms | rows | ≤ {TARGET_P95_MS:.0f} ms |\n| --- | --- | ---: | ---: | ---: | --- |"
+            f"\n| tool | {column} | p50 ms | p95 ms | rows | ≤ {TARGET_P95_MS:.0f} ms |\n| --- | --- | ---: | ---: | ---: | --- |"
         )
         for name, mode, p50, p95, rows in table:
             print(
@@ -275,6 +330,11 @@ def main() -> int:
     parser.add_argument("--plans", action="store_true", help="print and check the plans of every tool")
     parser.add_argument(
         "--live", action="store_true", help="compute every tool live, not from the snapshots of marquee run"
+    )
+    parser.add_argument(
+        "--questions",
+        action="store_true",
+        help="the server-wide admin tools asked other periods, filters and limits than their default (live)",
     )
     parser.add_argument("--only", nargs="*", help="only these tools")
     return asyncio.run(run(parser.parse_args()))

@@ -36,7 +36,7 @@ from core.sync.jobs import SyncJob
 from core.sync.scheduler import run_sync_scheduler
 from core.tools.catalogue import build_catalogue
 from core.tools.database_wall import ToolDatabase
-from core.tools.snapshots import run_snapshot_refresher
+from core.tools.snapshots import configure_refresh_interval, run_snapshot_refresher
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +206,7 @@ class IntegrationsService:
         self._stop.clear()
         self._watch = asyncio.create_task(run_admin_watch(self.pool, watch_config(self.settings), self._stop))
         # The slow server-wide admin tools answer from snapshots kept fresh here (core/tools/snapshots.py).
+        configure_refresh_interval(self.settings.snapshot_refresh_minutes)
         self._snapshot_tools = ToolDatabase(self.pool, max_size=1)
         self._refresher = asyncio.create_task(
             run_snapshot_refresher(

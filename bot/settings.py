@@ -213,6 +213,13 @@ class Settings(BaseSettings):
         description="A play counts as finished from this percentage of its length on, when the service "
         "does not say itself (Tautulli's watched status, Plex's history and Jellyfin's played flag do).",
     )
+    snapshot_refresh_minutes: int = Field(
+        default=5,
+        ge=1,
+        le=1440,
+        description="How often marquee run recomputes the stored answers of the slow server-wide admin "
+        "tools (core/tools/snapshots.py); one is served while at most twice this old.",
+    )
     plex_sync_history: bool | None = Field(
         default=None,
         description="Read plays from Plex's history; unset means yes unless Tautulli is configured "

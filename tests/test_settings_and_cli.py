@@ -52,6 +52,16 @@ def test_a_wrong_setting_names_itself(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
 
 
+def test_the_snapshot_refresh_interval_is_a_setting_in_minutes(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().snapshot_refresh_minutes == 5
+    monkeypatch.setenv("MARQUEE_SNAPSHOT_REFRESH_MINUTES", "15")
+    assert load_settings().snapshot_refresh_minutes == 15
+    for wrong in ("0", "soon", "2.5"):
+        monkeypatch.setenv("MARQUEE_SNAPSHOT_REFRESH_MINUTES", wrong)
+        with pytest.raises(SettingsError, match=r"^MARQUEE_SNAPSHOT_REFRESH_MINUTES: [^\n]+$"):
+            load_settings()
+
+
 def test_settings_are_read_from_a_dotenv_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("MARQUEE_TIMEZONE=Europe/Berlin\nMARQUEE_MIN_GROUP_SIZE=3\n")
     monkeypatch.chdir(tmp_path)

@@ -4,10 +4,10 @@ The cross-user rankings (power users, popular content, what to remove, ...)
 read every play of their period or every item on each call: 0.3-0.9 s on a
 server with 5,000,000 plays, and seconds of waiting for the pool under many
 conversations. ``marquee run`` recomputes their default questions every
-``REFRESH_SECONDS`` with the tools' own code (``refresh_snapshots``) and
+``MARQUEE_SNAPSHOT_REFRESH_MINUTES`` (default 5) with the tools' own code (``refresh_snapshots``) and
 stores the answers (``tool_result_snapshots``, migration 013). A tool asked
 exactly that question in the same mode then serves the stored answer when it
-is at most ``MAX_AGE`` old and from the same local day (in admin mode every
+is at most twice that old and from the same local day (in admin mode every
 default period covers whole days, so it is the same period), and says "as of
 HH:MM" once it is older than a minute: the answer, period included, is the
 one of that moment. Other arguments, another time zone or minimum group size,
@@ -76,9 +76,31 @@ SNAPSHOT_TOOLS: dict[Mode, tuple[str, ...]] = {
     "admin": ADMIN_SNAPSHOT_TOOLS,
     "personal": PERSONAL_SNAPSHOT_TOOLS,
 }
-REFRESH_SECONDS = 300
+REFRESH_SECONDS = 300  # the default of MARQUEE_SNAPSHOT_REFRESH_MINUTES
 # A snapshot older than this (a refresh failed or `marquee run` is not running) is not served.
 MAX_AGE = timedelta(seconds=2 * REFRESH_SECONDS)
+
+
+@dataclasses.dataclass
+class RefreshInterval:
+    """How often this process's ``marquee run`` refreshes the snapshots, and so how old one may be served."""
+
+    seconds: float = REFRESH_SECONDS
+
+    @property
+    def max_age(self) -> timedelta:
+        return timedelta(seconds=2 * self.seconds)
+
+
+# Set once at start from the setting (configure_refresh_interval); the default elsewhere.
+refresh_interval = RefreshInterval()
+
+
+def configure_refresh_interval(minutes: float) -> None:
+    """Refresh every ``minutes`` (MARQUEE_SNAPSHOT_REFRESH_MINUTES) and serve snapshots up to twice that old."""
+    refresh_interval.seconds = minutes * 60
+
+
 # Younger than this, an answer is as good as live and carries no "as of".
 FRESH = timedelta(seconds=60)
 
@@ -129,7 +151,7 @@ def serves_snapshots(name: str, scope: Scope) -> bool:
 
 def _servable(computed_at: datetime, now: datetime) -> bool:
     age = now - computed_at
-    return -FRESH <= age <= MAX_AGE
+    return -FRESH <= age <= refresh_interval.max_age
 
 
 def note_as_of(
@@ -139,7 +161,8 @@ def note_as_of(
     if now - computed_at > FRESH:
         as_of = computed_at.astimezone(scope.timezone).strftime("%H:%M")
         summary["as_of"] = as_of
-        coverage.gaps.append(f"figures as of {as_of} (recomputed every {REFRESH_SECONDS // 60} minutes)")
+        minutes = round(refresh_interval.seconds / 60)
+        coverage.gaps.append(f"figures as of {as_of} (recomputed every {minutes} minutes)")
 
 
 def _encode(result: ToolResult) -> dict[str, Any]:
@@ -273,9 +296,9 @@ async def run_snapshot_refresher(
     *,
     timezone: Any,
     min_group_size: int,
-    interval_seconds: float = REFRESH_SECONDS,
+    interval_seconds: float | None = None,
 ) -> None:
-    """Refresh the snapshots every ``interval_seconds`` until ``stop_event`` is set."""
+    """Refresh the snapshots every ``interval_seconds`` (the configured interval) until ``stop_event`` is set."""
     while not stop_event.is_set():
         try:
             timings = await refresh_snapshots(
@@ -291,6 +314,6 @@ async def run_snapshot_refresher(
         except Exception:  # a bug in one tool must not stop the others from being kept
             log.exception("tool snapshots not refreshed")
         try:
-            await asyncio.wait_for(stop_event.wait(), timeout=interval_seconds)
+            await asyncio.wait_for(stop_event.wait(), timeout=interval_seconds or refresh_interval.seconds)
         except TimeoutError:
             pass

@@ -42,7 +42,9 @@ class LeaderboardParams(PeriodParams):
 
 
 # Sources, metrics and ORDER BY expressions are fixed per tool below, never taken from input.
-WATCH_TOTALS = "analytics.user_watch_totals($1, $2)"
+# The leaders only, from the per-day rollup (issue 17): the rows analytics.user_watch_totals gives them.
+SESSION_LEADERS = "analytics.user_watch_leaders($1, $2, 'sessions', $3::integer)"
+WATCHED_LEADERS = "analytics.user_watch_leaders($1, $2, 'watched_seconds', $3::integer)"
 RATING_TOTALS = "analytics.user_rating_totals()"
 REQUEST_TOTALS = "analytics.user_request_totals($1, $2)"
 REQUESTED_ITEM_SESSIONS = "analytics.user_requested_item_sessions($1, $2)"
@@ -231,7 +233,7 @@ TOOLS: list[Tool[Any]] = [
     _board(
         "most_active_users",
         "Users ranked by playback sessions in a period (default: last 30 days), with hours and last login. Totals only.",
-        WATCH_TOTALS,
+        SESSION_LEADERS,
         "sessions",
         "sessions DESC, watched_seconds DESC",
         "last_30_days",
@@ -253,7 +255,7 @@ TOOLS: list[Tool[Any]] = [
     _board(
         "top_watchers",
         "Users ranked by hours watched in a period (default: last 30 days), with completed plays. Totals only.",
-        WATCH_TOTALS,
+        WATCHED_LEADERS,
         "watched_seconds",
         "watched_seconds DESC",
         "last_30_days",

@@ -30,8 +30,17 @@ from core.tools.phrasing import title_of
 from core.tools.recommendation_reasons import vector_similar_sql
 from core.tools.records import plain_rows
 from core.tools.semantic_search import SearchParams, embedded_with, text_query, use_index_with_filters
-from core.tools.social import InfluenceParams, _influence_coverage, _note_unlinked_requests
+from core.tools.social import (
+    _DISCOVERERS,
+    _POWER_USERS,
+    _WATCHED_BY_OTHERS,
+    InfluenceParams,
+    PowerUsersParams,
+    _influence_coverage,
+    _note_unlinked_requests,
+)
 from core.tools.title_lookup import find_title
+from core.tools.users import _leaderboard
 
 _NEVER_WATCHED = """
 SELECT media_item_id AS id, title, media_type, year, library_name, added_at, size_bytes, files, files_with_size
@@ -351,6 +360,132 @@ async def search_library(conn: asyncpg.Connection, scope: Scope, p: SearchParams
     )  # fmt: skip
 
 
+# analytics.requester_influence as it was before its lookups were made per request (issue 17), under its
+# own name: the comparing tests create it (create_reference_functions) next to the current one.
+_REQUESTER_INFLUENCE_REFERENCE = """
+CREATE OR REPLACE FUNCTION analytics.requester_influence_reference(p_start timestamptz, p_end timestamptz)
+RETURNS TABLE (user_id uuid, username text, display_name text, requests bigint, fulfilled bigint,
+               fulfilled_watched_by_requester bigint, fulfilled_watched_by_others bigint,
+               other_viewers bigint, other_sessions bigint, other_ratings bigint,
+               other_avg_rating double precision)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+    WITH reqs AS (
+        SELECT cr.id, cr.requested_by_user_id AS requester, cr.media_item_id, mi.parent_id IS NOT NULL AS is_episode
+        FROM content_requests cr
+        LEFT JOIN media_items mi ON mi.id = cr.media_item_id
+        WHERE cr.requested_at >= p_start AND cr.requested_at < p_end
+    ), items AS (
+        SELECT r.id AS request_id, r.requester, r.media_item_id AS item_id
+        FROM reqs r WHERE r.media_item_id IS NOT NULL
+        UNION ALL
+        SELECT r.id, r.requester, e.id
+        FROM reqs r JOIN media_items e ON e.parent_id = r.media_item_id
+    ), plays AS (
+        SELECT r.id AS request_id, r.requester, v.user_id, v.sessions
+        FROM reqs r JOIN title_viewer_sessions v ON v.title_id = r.media_item_id
+        WHERE NOT r.is_episode
+        UNION ALL
+        SELECT r.id, r.requester, wh.user_id, count(*)
+        FROM reqs r JOIN watch_history wh ON wh.media_item_id = r.media_item_id
+        WHERE r.is_episode
+        GROUP BY r.id, r.requester, wh.user_id
+    ), rated AS (
+        SELECT i.requester, us.rating
+        FROM items i JOIN user_stats us ON us.media_item_id = i.item_id
+        WHERE us.rating IS NOT NULL AND us.user_id <> i.requester
+    ), per_request AS (
+        SELECT r.id, r.requester, r.media_item_id IS NOT NULL AS fulfilled,
+               coalesce(bool_or(p.user_id = r.requester), false) AS self_watched,
+               coalesce(bool_or(p.user_id <> r.requester), false) AS others_watched
+        FROM reqs r LEFT JOIN plays p ON p.request_id = r.id
+        GROUP BY r.id, r.requester, r.media_item_id
+    ), per_user AS (
+        SELECT requester, count(*) AS requests, count(*) FILTER (WHERE fulfilled) AS fulfilled,
+               count(*) FILTER (WHERE fulfilled AND self_watched) AS self_watched,
+               count(*) FILTER (WHERE fulfilled AND others_watched) AS others_watched
+        FROM per_request GROUP BY requester
+    ), other_plays AS (
+        SELECT requester, count(DISTINCT user_id) AS viewers, sum(sessions)::bigint AS sessions
+        FROM plays WHERE user_id <> requester GROUP BY requester
+    ), other_ratings AS (
+        SELECT requester, count(*) AS ratings, avg(rating)::double precision AS avg_rating
+        FROM rated GROUP BY requester
+    )
+    SELECT u.id, u.username, u.display_name, pu.requests, pu.fulfilled, pu.self_watched, pu.others_watched,
+           coalesce(op.viewers, 0), coalesce(op.sessions, 0), coalesce(orr.ratings, 0), orr.avg_rating
+    FROM per_user pu
+    JOIN users u ON u.id = pu.requester
+    LEFT JOIN other_plays op ON op.requester = pu.requester
+    LEFT JOIN other_ratings orr ON orr.requester = pu.requester
+    WHERE analytics.scope_mode() = 'admin'
+$$;
+GRANT EXECUTE ON FUNCTION analytics.requester_influence_reference(timestamptz, timestamptz) TO marquee_engine;
+"""
+
+
+async def create_reference_functions(conn: asyncpg.Connection) -> None:
+    await conn.execute(_REQUESTER_INFLUENCE_REFERENCE)
+
+
+def _with_reference_influence(sql: str) -> str:
+    return sql.replace("analytics.requester_influence(", "analytics.requester_influence_reference(")
+
+
+async def requests_watched_by_others(
+    conn: asyncpg.Connection, scope: Scope, p: InfluenceParams
+) -> ToolResult:
+    period = resolve_period(scope, p.start, p.end, "all_time")
+    rows = await conn.fetch(_with_reference_influence(_WATCHED_BY_OTHERS), period.start, period.end, p.limit)
+    coverage = _influence_coverage(rows)
+    if not rows:
+        await _note_unlinked_requests(conn, coverage, period.start, period.end)
+    return ToolResult(
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
+    )
+
+
+async def content_discoverers(conn: asyncpg.Connection, scope: Scope, p: InfluenceParams) -> ToolResult:
+    period = resolve_period(scope, p.start, p.end, "all_time")
+    rows = await conn.fetch(_with_reference_influence(_DISCOVERERS), period.start, period.end, p.limit)
+    coverage = _influence_coverage(rows)
+    if rows and not any(r["other_ratings"] for r in rows):
+        coverage.gaps.append("nobody rated the requested titles, so the score rests on plays alone")
+        coverage.missing_tables.append("user_stats.rating")
+    if not rows:
+        await _note_unlinked_requests(conn, coverage, period.start, period.end)
+    return ToolResult(
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
+    )
+
+
+async def power_users(conn: asyncpg.Connection, scope: Scope, p: PowerUsersParams) -> ToolResult:
+    period = resolve_period(scope, p.start, p.end, "last_90_days")
+    rows = await conn.fetch(_with_reference_influence(_POWER_USERS), period.start, period.end, p.limit)
+    coverage = Coverage(tables_used=["watch_history", "user_stats.rating", "content_requests"])
+    return ToolResult(
+        rows=plain_rows(rows, scope.timezone), coverage=coverage, summary={"period": period.as_dict()}
+    )
+
+
+# "Most active" and "who watches the most" summed every play of the period for every user.
+_WATCH_TOTALS = "analytics.user_watch_totals($1, $2)"
+most_active_users = _leaderboard(
+    _WATCH_TOTALS,
+    "sessions",
+    "sessions DESC, watched_seconds DESC",
+    "last_30_days",
+    ["watch_history (per-user totals)", "users.last_login_at"],
+)
+top_watchers = _leaderboard(
+    _WATCH_TOTALS,
+    "watched_seconds",
+    "watched_seconds DESC",
+    "last_30_days",
+    ["watch_history (per-user totals)"],
+)
+
+
 REFERENCE_RUNS: dict[str, Callable[..., Awaitable[ToolResult]]] = {
     "never_watched_content": never_watched_content,
     "admin_counts": admin_counts,
@@ -360,4 +495,9 @@ REFERENCE_RUNS: dict[str, Callable[..., Awaitable[ToolResult]]] = {
     "unwatched_content": unwatched_content,
     "similar_titles": similar_titles,
     "search_library": search_library,
+    "most_active_users": most_active_users,
+    "top_watchers": top_watchers,
+    "requests_watched_by_others": requests_watched_by_others,
+    "content_discoverers": content_discoverers,
+    "power_users": power_users,
 }

@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -26,7 +27,7 @@ from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import run_tool
 
 from .fixture_server import FixtureServer
-from .reference_tools import REFERENCE_RUNS, word_match_rows
+from .reference_tools import REFERENCE_RUNS, create_reference_functions, word_match_rows
 
 # (tool, arguments), asked in every scope the tool allows; periods are relative to the server's now.
 Question = tuple[str, dict[str, Any]]
@@ -37,12 +38,35 @@ def questions(now: datetime) -> list[Question]:
         return (now - timedelta(days=days_ago)).date().isoformat()
 
     asked: list[Question] = []
+    for tool in ("requests_watched_by_others", "content_discoverers", "power_users"):
+        asked += [
+            (tool, {}),
+            (tool, {"limit": 1}),
+            (tool, {"start": day(30)}),
+            (tool, {"start": day(365), "limit": 100}),
+            (tool, {"start": day(20), "end": day(3)}),
+            (tool, {"start": day(1), "end": day(1)}),
+            (tool, {"start": day(3000), "end": day(400)}),
+        ]
     for tool in ("requesters_who_skip_their_requests",):
         asked += [
             (tool, {}),
             (tool, {"limit": 50}),
             (tool, {"start": day(20), "end": day(3)}),
             (tool, {"start": day(400), "limit": 50}),
+        ]
+    for tool in ("most_active_users", "top_watchers"):
+        asked += [
+            (tool, {}),
+            (tool, {"limit": 1}),
+            (tool, {"limit": 2}),
+            (tool, {"start": day(7)}),
+            (tool, {"start": day(365), "limit": 100}),
+            (tool, {"start": now.date().replace(month=1, day=1).isoformat()}),  # this year
+            (tool, {"start": day(20), "end": day(3)}),
+            (tool, {"start": day(1), "end": day(1)}),
+            (tool, {"start": day(0)}),
+            (tool, {"start": day(3000), "limit": 100}),
         ]
     asked += [
         ("never_watched_content", {}),
@@ -124,6 +148,8 @@ async def _answers(
 async def assert_same_answers_as_reference(
     pool: asyncpg.Pool, catalogue: ToolCatalogue, scopes: list[Scope], asked: list[Question]
 ) -> None:
+    async with pool.acquire() as conn:
+        await create_reference_functions(conn)
     current = await _answers(pool, catalogue, scopes, asked)
     assert any(answer[4] for answer in current), "the questions should find something to compare"
     reference_catalogue = ToolCatalogue(
@@ -224,6 +250,31 @@ async def test_reformulated_tools_answer_as_before_on_the_hand_built_server(
                 added_at,
             )
         await add_searchable_titles(conn, server.items)
+        # Plays on the edges of UTC days: at midnight and a microsecond before it.
+        for viewer, title, moment in [
+            ("dave", "Inception", server.ago(3, hour=0)),
+            ("dave", "Arrival", server.ago(3, hour=0) - timedelta(microseconds=1)),
+            ("carol", "Arrival", server.ago(1, hour=0)),
+            ("alice", "Paddington", server.ago(12, hour=0) - timedelta(microseconds=1)),
+        ]:
+            await conn.execute(
+                "INSERT INTO watch_history (user_id, media_item_id, started_at, watched_seconds, percent_complete)"
+                " VALUES ($1, $2, $3, 1800, 50)",
+                server.users[viewer],
+                server.items[title],
+                moment,
+            )
+        # Plays changed and removed after they were written: the rollups must follow.
+        await conn.execute(
+            "UPDATE watch_history SET started_at = started_at - interval '2 days', watched_seconds = watched_seconds + 60"
+            " WHERE user_id = $1",
+            server.users["carol"],
+        )
+        await conn.execute(
+            "DELETE FROM watch_history WHERE id = (SELECT id FROM watch_history WHERE user_id = $1"
+            " ORDER BY started_at DESC LIMIT 1)",
+            server.users["alice"],
+        )
         for viewer, title, days_ago, seconds, rating in [
             ("bob", "Zebra Undated", 4, 3600, 9.0),
             ("bob", "Arrival", 6, 0, 9.0),
@@ -250,6 +301,9 @@ async def test_reformulated_tools_answer_as_before_on_the_hand_built_server(
         scope_of("bob", "personal"),
         scope_of("carol", "personal"),
         scope_of("root", "admin", min_group_size=1),
+        # Local midnights off UTC midnights, by whole hours and by half an hour.
+        scope_of("mia", "admin", timezone="America/New_York"),
+        scope_of("mia", "admin", timezone="Asia/Kolkata"),
     ]
     await assert_same_answers_as_reference(seeded_pool, catalogue, scopes, questions(server.now))
 
@@ -306,3 +360,43 @@ async def test_the_word_match_function_matches_and_ranks_as_the_old_query(
             with pytest.raises(asyncpg.PostgresSyntaxError) as before_error:
                 await word_match_rows(conn, query, None, 8)
             assert str(now_error.value) == str(before_error.value)
+
+
+async def test_user_rankings_answer_as_before_across_utc_days_and_months(
+    db_pool: asyncpg.Pool, catalogue: ToolCatalogue
+) -> None:
+    # Fixed dates, so periods start and end on, just before and just after UTC month boundaries
+    # whatever day the test runs; in three zones, so local midnights fall off UTC ones too.
+    now = datetime(2026, 11, 21, 20, tzinfo=UTC)
+    await generate_demo_data(db_pool, DemoConfig(seed=3, users=15, items=300, days=150, now=now))
+    async with db_pool.acquire() as conn:
+        admin = await conn.fetchrow(
+            "SELECT id, username FROM users WHERE role = 'admin' ORDER BY username LIMIT 1"
+        )
+    scopes = [
+        Scope(
+            user_id=admin["id"],
+            username=admin["username"],
+            role="admin",
+            mode="admin",
+            timezone=ZoneInfo(zone),
+        )
+        for zone in ("UTC", "America/New_York", "Asia/Kolkata")
+    ]
+    periods = [
+        ("2026-07-01", "2026-09-30"),  # whole months
+        ("2026-07-15", "2026-10-14"),  # months with days either side
+        ("2026-08-01", "2026-08-31"),  # one month
+        ("2026-08-02", "2026-08-30"),  # inside one month
+        ("2026-06-30", "2026-11-01"),  # a day either side of whole months
+        ("2026-09-01", "2026-09-01"),  # one day
+        ("2026-10-31", "2026-11-01"),  # across a month's end
+        ("2026-01-01", "2026-12-31"),  # the year, past the last play
+    ]
+    asked: list[Question] = [
+        (tool, {"start": start, "end": end, "limit": limit})
+        for tool in ("most_active_users", "top_watchers")
+        for start, end in periods
+        for limit in (3, 100)
+    ]
+    await assert_same_answers_as_reference(db_pool, catalogue, scopes, asked)

@@ -25,7 +25,10 @@ from core.tools.scoped_connection import run_tool
 from core.tools.snapshots import (
     MAX_AGE,
     MEMBER_WINDOW,
+    REFRESH_SECONDS,
     SNAPSHOT_TOOLS,
+    configure_refresh_interval,
+    refresh_interval,
     refresh_member_windows,
     refresh_snapshots,
     run_snapshot_refresher,
@@ -190,6 +193,31 @@ async def test_an_old_snapshot_or_one_from_another_local_day_is_not_served(
         next_day = await stored_answer(conn, scope, "popular_content", params, now=after_midnight)
     assert same_day is not None and same_day.rows == MARKER["rows"]
     assert next_day is None
+
+
+async def test_a_longer_refresh_interval_serves_older_snapshots_and_says_so(
+    seeded_pool: asyncpg.Pool,
+    tool_database: ToolDatabase,
+    catalogue: ToolCatalogue,
+    scope_of: Callable[..., Scope],
+) -> None:
+    scope = scope_of("root", "admin")
+    params = catalogue.get("popular_content").params.model_validate({})
+    computed_at = datetime(2026, 3, 7, 12, 0, tzinfo=UTC)
+    await _refresh(seeded_pool, tool_database, catalogue, scope)
+    await _mark_snapshots(seeded_pool, computed_at)
+    later = computed_at + timedelta(minutes=45)  # older than 2 x 5 minutes, younger than 2 x 30
+    try:
+        async with tool_database.scoped(scope, statement_timeout="5s", random_page_cost=1.1) as conn:
+            by_default = await stored_answer(conn, scope, "popular_content", params, now=later)
+            configure_refresh_interval(30)
+            configured = await stored_answer(conn, scope, "popular_content", params, now=later)
+    finally:
+        configure_refresh_interval(REFRESH_SECONDS / 60)
+    assert by_default is None
+    assert configured is not None and configured.rows == MARKER["rows"]
+    assert "figures as of 12:00 (recomputed every 30 minutes)" in configured.coverage.gaps
+    assert refresh_interval.seconds == REFRESH_SECONDS
 
 
 async def test_a_snapshot_keeps_its_moment_until_the_next_refresh(

@@ -7,6 +7,12 @@
 -- movie or a show reads its title's rows; a request pointing at a single
 -- episode still counts that episode's own plays. Requested items and their
 -- episodes are joined by UNION ALL, not an OR-join (quadratic on a big server).
+--
+-- A request's item, its episodes and their ratings are looked up per request
+-- by index (the LATERAL ... OFFSET 0 subqueries keep the planner from hashing
+-- whole tables; the ratings by user_stats_item_rating_idx, index-only): planned
+-- without the period's values, the function otherwise read all of media_items
+-- twice and sorted every rating on each call, 0.1-0.3 s even for a month of requests.
 
 CREATE OR REPLACE FUNCTION analytics.requester_influence(p_start timestamptz, p_end timestamptz)
 RETURNS TABLE (user_id uuid, username text, display_name text, requests bigint, fulfilled bigint,
@@ -16,16 +22,17 @@ RETURNS TABLE (user_id uuid, username text, display_name text, requests bigint, 
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
     WITH reqs AS (
-        SELECT cr.id, cr.requested_by_user_id AS requester, cr.media_item_id, mi.parent_id IS NOT NULL AS is_episode
+        SELECT cr.id, cr.requested_by_user_id AS requester, cr.media_item_id,
+               (SELECT mi.parent_id FROM media_items mi WHERE mi.id = cr.media_item_id) IS NOT NULL AS is_episode
         FROM content_requests cr
-        LEFT JOIN media_items mi ON mi.id = cr.media_item_id
         WHERE cr.requested_at >= p_start AND cr.requested_at < p_end
     ), items AS (
         SELECT r.id AS request_id, r.requester, r.media_item_id AS item_id
         FROM reqs r WHERE r.media_item_id IS NOT NULL
         UNION ALL
         SELECT r.id, r.requester, e.id
-        FROM reqs r JOIN media_items e ON e.parent_id = r.media_item_id
+        FROM reqs r CROSS JOIN LATERAL (
+            SELECT e.id FROM media_items e WHERE e.parent_id = r.media_item_id OFFSET 0) e
     ), plays AS (
         SELECT r.id AS request_id, r.requester, v.user_id, v.sessions
         FROM reqs r JOIN title_viewer_sessions v ON v.title_id = r.media_item_id
@@ -37,8 +44,10 @@ AS $$
         GROUP BY r.id, r.requester, wh.user_id
     ), rated AS (
         SELECT i.requester, us.rating
-        FROM items i JOIN user_stats us ON us.media_item_id = i.item_id
-        WHERE us.rating IS NOT NULL AND us.user_id <> i.requester
+        FROM items i CROSS JOIN LATERAL (
+            SELECT us.user_id, us.rating FROM user_stats us
+            WHERE us.media_item_id = i.item_id AND us.rating IS NOT NULL OFFSET 0) us
+        WHERE us.user_id <> i.requester
     ), per_request AS (
         SELECT r.id, r.requester, r.media_item_id IS NOT NULL AS fulfilled,
                coalesce(bool_or(p.user_id = r.requester), false) AS self_watched,

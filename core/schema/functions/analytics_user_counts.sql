@@ -3,7 +3,7 @@
 -- counting analytics.user_activity's rows with sessions > 0, which totals
 -- every play of the period per user (all of watch_history for "all time":
 -- past the tools' statement timeout on the large demo server); here each
--- account is one probe of watch_history_user_started_idx (issue 17).
+-- account is one probe of watch_history_user_started_cover_idx (issue 17).
 -- Admin mode only, totals per role, never who.
 
 CREATE OR REPLACE FUNCTION analytics.user_counts(p_start timestamptz, p_end timestamptz)
