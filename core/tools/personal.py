@@ -139,7 +139,7 @@ def _compared_with_before(watched_seconds: int, before: dict[str, Any] | None) -
     span = "the day before" if before["days"] <= 1 else f"the {before['days']} days before"
     if not earlier:
         return f" Up from nothing in {span} ({before['label']})."
-    if earlier and abs(watched_seconds - earlier) <= 0.1 * earlier:
+    if abs(watched_seconds - earlier) <= 0.1 * earlier:
         verdict = f"About the same as {span}"
     else:
         verdict = f"That's {'more' if watched_seconds > earlier else 'less'} than {span}"
