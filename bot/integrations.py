@@ -26,6 +26,7 @@ from adapters.media.services import SERVICE_BY_NAME, SERVICES, MediaService
 from bot.settings import Settings
 from core.admin_watch import WatchConfig, run_admin_watch
 from core.announcements import AnnouncementConfig
+from core.cancellation import cancel_and_wait
 from core.semantic.embedder import EmbeddingConfig
 from core.semantic.job import EmbeddingJob
 
@@ -257,12 +258,5 @@ async def _finish(task: asyncio.Task[None], seconds: float = 10) -> None:
     try:
         await asyncio.wait_for(asyncio.shield(task), seconds)
     except TimeoutError:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            # The loop's own cancel is expected; one of the task stopping it (a second
-            # Ctrl-C, say) is not ours to drop.
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
+        # The loop's own cancel is expected; one of the task stopping it (a second Ctrl-C, say) goes on.
+        await cancel_and_wait(task)

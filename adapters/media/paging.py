@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
+
+from core.cancellation import cancel_and_wait
 
 T = TypeVar("T")
 
@@ -28,19 +31,10 @@ async def _abandon(read_ahead: asyncio.Future[T]) -> None:
     """Stop the page read ahead and wait for it; only a cancel of the reader itself goes on from here.
 
     The read ahead ends cancelled (or ended already, maybe failing: no longer anyone's
-    business), and that is dropped. A cancel of the task closing the reader, landing
-    while the read ahead winds down (a connection closing), is not: dropping it too
-    would let a stopped sync carry on.
+    business), and that is dropped.
     """
-    read_ahead.cancel()
-    try:
-        await read_ahead
-    except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None and current.cancelling():
-            raise
-    except Exception:
-        pass
+    with contextlib.suppress(Exception):
+        await cancel_and_wait(read_ahead)
 
 
 async def offset_pages(
