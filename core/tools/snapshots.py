@@ -77,8 +77,6 @@ SNAPSHOT_TOOLS: dict[Mode, tuple[str, ...]] = {
     "personal": PERSONAL_SNAPSHOT_TOOLS,
 }
 REFRESH_SECONDS = 300  # the default of MARQUEE_SNAPSHOT_REFRESH_MINUTES
-# A snapshot older than this (a refresh failed or `marquee run` is not running) is not served.
-MAX_AGE = timedelta(seconds=2 * REFRESH_SECONDS)
 
 
 @dataclasses.dataclass
@@ -89,6 +87,7 @@ class RefreshInterval:
 
     @property
     def max_age(self) -> timedelta:
+        """Older than this (a refresh failed or `marquee run` is not running), a snapshot is not served."""
         return timedelta(seconds=2 * self.seconds)
 
 

@@ -23,10 +23,10 @@ from core.tools.catalogue import ToolCatalogue
 from core.tools.database_wall import ToolDatabase
 from core.tools.scoped_connection import run_tool
 from core.tools.snapshots import (
-    MAX_AGE,
     MEMBER_WINDOW,
     REFRESH_SECONDS,
     SNAPSHOT_TOOLS,
+    RefreshInterval,
     configure_refresh_interval,
     refresh_interval,
     refresh_member_windows,
@@ -177,7 +177,7 @@ async def test_an_old_snapshot_or_one_from_another_local_day_is_not_served(
 ) -> None:
     scope = scope_of("root", "admin", timezone="America/Los_Angeles")
     await _refresh(seeded_pool, tool_database, catalogue, scope)
-    await _mark_snapshots(seeded_pool, datetime.now(UTC) - MAX_AGE - timedelta(seconds=5))
+    await _mark_snapshots(seeded_pool, datetime.now(UTC) - RefreshInterval().max_age - timedelta(seconds=5))
     stale = await run_tool(tool_database, scope, catalogue, "popular_content", {})
     assert stale.rows != MARKER["rows"]
 
@@ -437,7 +437,7 @@ async def test_a_members_stored_week_says_as_of_when_and_an_old_one_is_not_used(
     assert older.summary["as_of"] == as_of
     assert f"as of {as_of}" in catalogue.get("what_others_watch").render(older)
 
-    await refresh_member_windows(seeded_pool, datetime.now(UTC) - MAX_AGE - timedelta(seconds=5))
+    await refresh_member_windows(seeded_pool, datetime.now(UTC) - RefreshInterval().max_age - timedelta(seconds=5))
     for name in MEMBER_TOOLS:
         live = await run_tool(tool_database, scope, catalogue, name, {})
         assert "as_of" not in live.summary
